@@ -1,0 +1,187 @@
+//! Events and everything they are made of: ids, payloads, register events,
+//! sources and the server status.
+
+use std::cmp::Ordering;
+
+use crate::error::{Error, Result};
+use crate::event_type::EventType;
+use crate::timestamp::Timestamp;
+
+pub type ServerId = i64;
+pub type SessionId = i64;
+pub type InstanceId = i64;
+
+/// Identifies an event; ordered lexicographically by (server, session, instance).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId {
+    pub server: ServerId,
+    pub session: SessionId,
+    pub instance: InstanceId,
+}
+
+/// The payload of an event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventPayload {
+    /// Opaque bytes with an application-defined type name.
+    Binary { type_: String, data: Vec<u8> },
+    /// A JSON value, kept parsed (member order and big integers preserved).
+    Json(serde_json::Value),
+}
+
+impl EventPayload {
+    /// A JSON payload from JSON text; the text must hold exactly one value.
+    pub fn json_from_text(text: &str) -> Result<EventPayload> {
+        serde_json::from_str(text)
+            .map(EventPayload::Json)
+            .map_err(|e| Error::InvalidJson(e.to_string()))
+    }
+}
+
+/// A registered event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub id: EventId,
+    pub type_: EventType,
+    pub timestamp: Timestamp,
+    pub source_timestamp: Option<Timestamp>,
+    pub payload: Option<EventPayload>,
+}
+
+impl Event {
+    /// The reference's `Event.__lt__`: natural order, assuming `self` was
+    /// registered before `other` when the order cannot otherwise be told.
+    /// Not a total order: use [`Event::cmp_total`] to sort.
+    pub fn natural_lt(&self, other: &Event) -> bool {
+        if self.id == other.id {
+            false
+        } else if self.id.server == other.id.server {
+            self.id < other.id
+        } else if self.timestamp != other.timestamp {
+            self.timestamp < other.timestamp
+        } else {
+            true
+        }
+    }
+
+    /// The reference's `Event.__gt__` (see [`Event::natural_lt`]).
+    pub fn natural_gt(&self, other: &Event) -> bool {
+        if self.id == other.id {
+            false
+        } else if self.id.server == other.id.server {
+            self.id > other.id
+        } else if self.timestamp != other.timestamp {
+            self.timestamp > other.timestamp
+        } else {
+            false
+        }
+    }
+
+    /// A total order for sorting: timestamp, then server, session, instance.
+    /// Agrees with the natural order wherever that one is decided by
+    /// timestamps; events with equal keys compare equal.
+    pub fn cmp_total(&self, other: &Event) -> Ordering {
+        (self.timestamp, self.id).cmp(&(other.timestamp, other.id))
+    }
+}
+
+/// An event as a client asks to register it (the server assigns id and timestamp).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegisterEvent {
+    pub type_: EventType,
+    pub source_timestamp: Option<Timestamp>,
+    pub payload: Option<EventPayload>,
+}
+
+/// The event server's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServerStatus {
+    Standby,
+    Starting,
+    Operational,
+    Stopping,
+}
+
+/// What kind of component registered events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceType {
+    Eventer = 1,
+    Module = 2,
+    Engine = 3,
+    Server = 4,
+}
+
+/// Who registered events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub type_: SourceType,
+    pub id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(server: i64, session: i64, instance: i64, s: i64) -> Event {
+        Event {
+            id: EventId { server, session, instance },
+            type_: vec!["a".into()],
+            timestamp: Timestamp::new(s, 0).unwrap(),
+            source_timestamp: None,
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn natural_order_same_id_is_neither() {
+        let a = event(1, 2, 3, 10);
+        let b = event(1, 2, 3, 5);
+        assert!(!a.natural_lt(&b) && !a.natural_gt(&b));
+    }
+
+    #[test]
+    fn natural_order_same_server_compares_ids_not_timestamps() {
+        let a = event(1, 1, 5, 100);
+        let b = event(1, 2, 1, 0);
+        assert!(a.natural_lt(&b) && !a.natural_gt(&b));
+        assert!(b.natural_gt(&a) && !b.natural_lt(&a));
+    }
+
+    #[test]
+    fn natural_order_other_server_compares_timestamps() {
+        let a = event(1, 9, 9, 5);
+        let b = event(2, 1, 1, 6);
+        assert!(a.natural_lt(&b) && b.natural_gt(&a));
+        assert!(!a.natural_gt(&b) && !b.natural_lt(&a));
+    }
+
+    #[test]
+    fn natural_order_ties_assume_first_operand_first() {
+        let a = event(1, 1, 1, 5);
+        let b = event(2, 1, 1, 5);
+        assert!(a.natural_lt(&b) && b.natural_lt(&a));
+        assert!(!a.natural_gt(&b) && !b.natural_gt(&a));
+    }
+
+    #[test]
+    fn total_order_is_timestamp_then_id() {
+        let mut v = vec![event(2, 1, 1, 5), event(1, 1, 2, 5), event(9, 9, 9, 1), event(1, 1, 1, 5)];
+        v.sort_by(Event::cmp_total);
+        let ids: Vec<_> = v.iter().map(|e| (e.id.server, e.id.instance)).collect();
+        assert_eq!(ids, [(9, 9), (1, 1), (1, 2), (2, 1)]);
+    }
+
+    #[test]
+    fn json_payload_keeps_member_order_and_big_integers() {
+        let EventPayload::Json(v) = EventPayload::json_from_text(r#"{"b": 1, "a": 123456789012345678901234567890}"#).unwrap() else {
+            panic!("not json")
+        };
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":1,"a":123456789012345678901234567890}"#);
+    }
+
+    #[test]
+    fn json_payload_refuses_nan_and_trailing_text() {
+        assert!(matches!(EventPayload::json_from_text("NaN"), Err(Error::InvalidJson(_))));
+        assert!(matches!(EventPayload::json_from_text("1 2"), Err(Error::InvalidJson(_))));
+        assert!(matches!(EventPayload::json_from_text(""), Err(Error::InvalidJson(_))));
+    }
+}

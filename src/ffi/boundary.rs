@@ -1,0 +1,312 @@
+//! The C boundary: status codes, the thread-local last error, panic
+//! catching, and the checked conversions of raw pointers. Every exported
+//! function runs its body through [`guard_status`] or [`guard_value`], and
+//! turns raw pointers into references only through the helpers here.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
+use std::mem::MaybeUninit;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::Error;
+
+/// Status returned by every fallible function: `HAT_EVENT_OK` (0) or one of
+/// the `HAT_EVENT_ERR_*` codes. A fixed-width integer, not an enum, so that
+/// values coming back from C are never trusted as Rust enums. On failure,
+/// `hat_event_last_error_message()` describes what went wrong.
+pub type hat_event_status_t = u32;
+
+/// Success.
+pub const HAT_EVENT_OK: hat_event_status_t = 0;
+/// A pointer argument that must not be NULL was NULL.
+pub const HAT_EVENT_ERR_NULL_ARGUMENT: hat_event_status_t = 1;
+/// A string argument was not valid UTF-8.
+pub const HAT_EVENT_ERR_INVALID_UTF8: hat_event_status_t = 2;
+/// A value lies outside its allowed range (timestamp overflow,
+/// microseconds >= 1000000, a calendar field, an index, ...).
+pub const HAT_EVENT_ERR_OUT_OF_RANGE: hat_event_status_t = 3;
+/// An argument is well-formed but not acceptable here (an unknown enum
+/// code, a setter applied to the wrong kind of query, a wrong length).
+pub const HAT_EVENT_ERR_INVALID_ARGUMENT: hat_event_status_t = 4;
+/// JSON text could not be parsed.
+pub const HAT_EVENT_ERR_INVALID_JSON: hat_event_status_t = 5;
+/// Text does not follow its grammar (e.g. an RFC 3339 timestamp).
+pub const HAT_EVENT_ERR_PARSE: hat_event_status_t = 6;
+/// A caller-supplied buffer is too small for the result.
+pub const HAT_EVENT_ERR_BUFFER_TOO_SMALL: hat_event_status_t = 7;
+/// A bug inside the library was caught at the boundary (a Rust panic).
+/// Out-parameters are untouched; the library stays usable.
+pub const HAT_EVENT_ERR_INTERNAL: hat_event_status_t = 100;
+
+/// A failure on its way to C: the status to return and the message to record.
+#[derive(Debug)]
+pub(crate) struct FfiError {
+    pub(crate) status: hat_event_status_t,
+    pub(crate) message: String,
+}
+
+pub(crate) type FfiResult<T> = Result<T, FfiError>;
+
+impl FfiError {
+    pub(crate) fn new(status: hat_event_status_t, message: impl Into<String>) -> FfiError {
+        FfiError { status, message: message.into() }
+    }
+
+    pub(crate) fn null(name: &str) -> FfiError {
+        FfiError::new(HAT_EVENT_ERR_NULL_ARGUMENT, format!("argument {name} is NULL"))
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> FfiError {
+        FfiError::new(HAT_EVENT_ERR_INVALID_ARGUMENT, message)
+    }
+}
+
+impl From<Error> for FfiError {
+    fn from(e: Error) -> FfiError {
+        let status = match e {
+            Error::OutOfRange(_) => HAT_EVENT_ERR_OUT_OF_RANGE,
+            Error::InvalidArgument(_) => HAT_EVENT_ERR_INVALID_ARGUMENT,
+            Error::InvalidJson(_) => HAT_EVENT_ERR_INVALID_JSON,
+            Error::Parse(_) => HAT_EVENT_ERR_PARSE,
+        };
+        FfiError::new(status, e.to_string())
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<(hat_event_status_t, CString)> =
+        RefCell::new((HAT_EVENT_OK, CString::default()));
+}
+
+fn record(status: hat_event_status_t, message: &str) {
+    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|last| *last.borrow_mut() = (status, message));
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic");
+    format!("internal error in hat_event (please report): {what}")
+}
+
+/// Runs the body of a status-returning function: an `Err` becomes its
+/// status and the thread's last error; a panic becomes `HAT_EVENT_ERR_INTERNAL`.
+pub(crate) fn guard_status(body: impl FnOnce() -> FfiResult<()>) -> hat_event_status_t {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => HAT_EVENT_OK,
+        Ok(Err(e)) => {
+            record(e.status, &e.message);
+            e.status
+        }
+        Err(payload) => {
+            record(HAT_EVENT_ERR_INTERNAL, &panic_message(payload.as_ref()));
+            HAT_EVENT_ERR_INTERNAL
+        }
+    }
+}
+
+/// Runs the body of an infallible getter; a panic records the last error
+/// and returns `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(payload) => {
+            record(HAT_EVENT_ERR_INTERNAL, &panic_message(payload.as_ref()));
+            fallback
+        }
+    }
+}
+
+/// A static, NUL-terminated name of `status` (e.g. `"HAT_EVENT_ERR_NULL_ARGUMENT:
+/// argument is NULL"`); unknown codes give `"unknown status"`. Never NULL,
+/// never freed. Thread-safe.
+#[no_mangle]
+pub extern "C" fn hat_event_status_str(status: hat_event_status_t) -> *const c_char {
+    let s: &'static [u8] = match status {
+        HAT_EVENT_OK => b"HAT_EVENT_OK: success\0",
+        HAT_EVENT_ERR_NULL_ARGUMENT => b"HAT_EVENT_ERR_NULL_ARGUMENT: a required pointer argument is NULL\0",
+        HAT_EVENT_ERR_INVALID_UTF8 => b"HAT_EVENT_ERR_INVALID_UTF8: a string is not valid UTF-8\0",
+        HAT_EVENT_ERR_OUT_OF_RANGE => b"HAT_EVENT_ERR_OUT_OF_RANGE: a value is out of range\0",
+        HAT_EVENT_ERR_INVALID_ARGUMENT => b"HAT_EVENT_ERR_INVALID_ARGUMENT: an argument is not acceptable\0",
+        HAT_EVENT_ERR_INVALID_JSON => b"HAT_EVENT_ERR_INVALID_JSON: invalid JSON text\0",
+        HAT_EVENT_ERR_PARSE => b"HAT_EVENT_ERR_PARSE: text does not follow its grammar\0",
+        HAT_EVENT_ERR_BUFFER_TOO_SMALL => b"HAT_EVENT_ERR_BUFFER_TOO_SMALL: the output buffer is too small\0",
+        HAT_EVENT_ERR_INTERNAL => b"HAT_EVENT_ERR_INTERNAL: internal error in hat_event\0",
+        _ => b"unknown status\0",
+    };
+    s.as_ptr().cast()
+}
+
+/// The message of the last failure of a `hat_event_*` call on the calling
+/// thread, NUL-terminated UTF-8 (`""` if none failed yet). Owned by the
+/// library: valid until the next failing call on this thread; copy it to
+/// keep it. Successful calls leave it unchanged. Never NULL.
+#[no_mangle]
+pub extern "C" fn hat_event_last_error_message() -> *const c_char {
+    guard_value(c"".as_ptr(), || LAST_ERROR.with(|last| last.borrow().1.as_ptr()))
+}
+
+/// The status of the last failure on the calling thread (`HAT_EVENT_OK` if
+/// none failed yet); pairs with `hat_event_last_error_message()`.
+#[no_mangle]
+pub extern "C" fn hat_event_last_error_status() -> hat_event_status_t {
+    guard_value(HAT_EVENT_ERR_INTERNAL, || LAST_ERROR.with(|last| last.borrow().0))
+}
+
+/// A borrowed UTF-8 string: `len` bytes at `ptr`, not NUL-terminated.
+/// `ptr` may be NULL only when `len` is 0. Strings passed in are checked for
+/// UTF-8 (`HAT_EVENT_ERR_INVALID_UTF8`); strings handed out are always UTF-8
+/// and live as long as the handle they were read from.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct hat_event_str_t {
+    pub ptr: *const c_char,
+    pub len: usize,
+}
+
+/// Borrowed bytes: `len` bytes at `ptr`; `ptr` may be NULL only when `len` is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct hat_event_bytes_t {
+    pub ptr: *const u8,
+    pub len: usize,
+}
+
+impl hat_event_str_t {
+    pub(crate) fn from_str(s: &str) -> hat_event_str_t {
+        hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }
+    }
+
+    pub(crate) const EMPTY: hat_event_str_t = hat_event_str_t { ptr: std::ptr::null(), len: 0 };
+}
+
+impl hat_event_bytes_t {
+    pub(crate) fn from_slice(b: &[u8]) -> hat_event_bytes_t {
+        hat_event_bytes_t { ptr: b.as_ptr(), len: b.len() }
+    }
+
+    pub(crate) const EMPTY: hat_event_bytes_t = hat_event_bytes_t { ptr: std::ptr::null(), len: 0 };
+}
+
+/// A view of a NUL-terminated C string (its length found with `strlen`);
+/// `{NULL, 0}` for NULL. A convenience for string literals; the view
+/// borrows `s`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_str_from_cstr(s: *const c_char) -> hat_event_str_t {
+    guard_value(hat_event_str_t::EMPTY, || {
+        if s.is_null() {
+            return hat_event_str_t::EMPTY;
+        }
+        // SAFETY: the caller passes a NUL-terminated string, as documented.
+        let len = unsafe { std::ffi::CStr::from_ptr(s) }.to_bytes().len();
+        hat_event_str_t { ptr: s, len }
+    })
+}
+
+/// A slice from a C pointer and count; NULL is accepted only for count 0.
+///
+/// # Safety
+/// Unless NULL, `ptr` points to `len` initialised `T`s that outlive `'a`.
+pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::null(name));
+    }
+    // SAFETY: non-NULL, and the caller vouches for `len` elements.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The bytes of a view, NULL-checked.
+///
+/// # Safety
+/// As for [`slice_arg`].
+pub(crate) unsafe fn bytes_arg<'a>(view: hat_event_bytes_t, name: &str) -> FfiResult<&'a [u8]> {
+    // SAFETY: forwarded from the caller.
+    unsafe { slice_arg(view.ptr, view.len, name) }
+}
+
+/// The text of a view, NULL- and UTF-8-checked.
+///
+/// # Safety
+/// As for [`slice_arg`].
+pub(crate) unsafe fn str_arg<'a>(view: hat_event_str_t, name: &str) -> FfiResult<&'a str> {
+    // SAFETY: forwarded from the caller.
+    let bytes = unsafe { slice_arg(view.ptr.cast::<u8>(), view.len, name) }?;
+    std::str::from_utf8(bytes).map_err(|e| {
+        FfiError::new(
+            HAT_EVENT_ERR_INVALID_UTF8,
+            format!("argument {name} is not valid UTF-8 (at byte {})", e.valid_up_to()),
+        )
+    })
+}
+
+/// An out-parameter, NULL-checked before any work is done so that nothing
+/// is built (and leaked) for a result that cannot be delivered.
+///
+/// # Safety
+/// Unless NULL, `ptr` is valid for writing a `T` (it need not be initialised).
+pub(crate) unsafe fn out_arg<'a, T>(ptr: *mut T, name: &str) -> FfiResult<&'a mut MaybeUninit<T>> {
+    // SAFETY: MaybeUninit<T> has T's layout; writability is the caller's promise.
+    unsafe { ptr.cast::<MaybeUninit<T>>().as_mut() }.ok_or_else(|| FfiError::null(name))
+}
+
+/// Ties an opaque C handle type to the Rust value a `Box` behind it holds.
+pub(crate) trait Opaque: Sized {
+    type Inner;
+}
+
+/// Moves `value` to the heap and hands C the pointer; freed by [`free_handle`].
+pub(crate) fn new_handle<H: Opaque>(value: H::Inner) -> *mut H {
+    Box::into_raw(Box::new(value)).cast()
+}
+
+/// A pointer to a value owned by Rust, given out as a borrowed handle.
+pub(crate) fn borrowed_handle<H: Opaque>(value: &H::Inner) -> *const H {
+    (value as *const H::Inner).cast()
+}
+
+/// The value behind a handle, NULL-checked.
+///
+/// # Safety
+/// Unless NULL, `ptr` came from [`new_handle`] or [`borrowed_handle`] for the
+/// same `H` and is still alive for `'a`.
+pub(crate) unsafe fn handle_arg<'a, H: Opaque>(ptr: *const H, name: &str) -> FfiResult<&'a H::Inner> {
+    // SAFETY: forwarded from the caller; the cast undoes the one in new_handle.
+    unsafe { ptr.cast::<H::Inner>().as_ref() }.ok_or_else(|| FfiError::null(name))
+}
+
+/// The value behind a handle for a getter: `None` for NULL.
+///
+/// # Safety
+/// As for [`handle_arg`].
+pub(crate) unsafe fn handle_opt<'a, H: Opaque>(ptr: *const H) -> Option<&'a H::Inner> {
+    // SAFETY: forwarded from the caller.
+    unsafe { ptr.cast::<H::Inner>().as_ref() }
+}
+
+/// The value behind an owned, mutable handle, NULL-checked.
+///
+/// # Safety
+/// Unless NULL, `ptr` came from [`new_handle`] for the same `H`, is alive,
+/// and no other reference to it is in use.
+pub(crate) unsafe fn handle_mut<'a, H: Opaque>(ptr: *mut H, name: &str) -> FfiResult<&'a mut H::Inner> {
+    // SAFETY: forwarded from the caller.
+    unsafe { ptr.cast::<H::Inner>().as_mut() }.ok_or_else(|| FfiError::null(name))
+}
+
+/// Frees a handle made by [`new_handle`]; NULL is ignored.
+///
+/// # Safety
+/// Unless NULL, `ptr` came from [`new_handle`] for the same `H` and is not
+/// used again.
+pub(crate) unsafe fn free_handle<H: Opaque>(ptr: *mut H) {
+    if !ptr.is_null() {
+        // SAFETY: the pointer came from Box::into_raw in new_handle.
+        drop(unsafe { Box::from_raw(ptr.cast::<H::Inner>()) });
+    }
+}

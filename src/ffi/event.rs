@@ -1,0 +1,539 @@
+//! Events in C: ids, sources and status as plain values; payloads, events
+//! and register events as opaque handles with accessors.
+
+use super::boundary::{
+    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle,
+    out_arg, str_arg, FfiError, Opaque, hat_event_bytes_t, hat_event_status_t, hat_event_str_t,
+};
+use super::buffer::{hat_event_buffer_t, Buffer};
+use super::event_type::{event_type_arg, hat_event_event_type_t};
+use super::timestamp::{hat_event_timestamp_t, opt_timestamp_arg, timestamp_arg};
+use crate::event::{Event, EventId, EventPayload, RegisterEvent};
+
+/// Identifies an event: server, session and instance. A plain value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct hat_event_event_id_t {
+    pub server: i64,
+    pub session: i64,
+    pub instance: i64,
+}
+
+impl From<hat_event_event_id_t> for EventId {
+    fn from(id: hat_event_event_id_t) -> EventId {
+        EventId { server: id.server, session: id.session, instance: id.instance }
+    }
+}
+
+impl From<EventId> for hat_event_event_id_t {
+    fn from(id: EventId) -> hat_event_event_id_t {
+        hat_event_event_id_t { server: id.server, session: id.session, instance: id.instance }
+    }
+}
+
+/// Compares ids lexicographically by (server, session, instance): negative,
+/// 0 or positive. Thread-safe.
+#[no_mangle]
+pub extern "C" fn hat_event_event_id_compare(a: hat_event_event_id_t, b: hat_event_event_id_t) -> i32 {
+    EventId::from(a).cmp(&EventId::from(b)) as i32
+}
+
+/// The event server's status (`HAT_EVENT_SERVER_STATUS_*`). An integer so
+/// that any value read from C is safe; functions taking one refuse unknown
+/// values with `HAT_EVENT_ERR_INVALID_ARGUMENT`.
+pub type hat_event_server_status_t = u32;
+pub const HAT_EVENT_SERVER_STATUS_STANDBY: hat_event_server_status_t = 0;
+pub const HAT_EVENT_SERVER_STATUS_STARTING: hat_event_server_status_t = 1;
+pub const HAT_EVENT_SERVER_STATUS_OPERATIONAL: hat_event_server_status_t = 2;
+pub const HAT_EVENT_SERVER_STATUS_STOPPING: hat_event_server_status_t = 3;
+
+/// The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
+/// the reference's `SourceType` values).
+pub type hat_event_source_type_t = u32;
+pub const HAT_EVENT_SOURCE_TYPE_EVENTER: hat_event_source_type_t = 1;
+pub const HAT_EVENT_SOURCE_TYPE_MODULE: hat_event_source_type_t = 2;
+pub const HAT_EVENT_SOURCE_TYPE_ENGINE: hat_event_source_type_t = 3;
+pub const HAT_EVENT_SOURCE_TYPE_SERVER: hat_event_source_type_t = 4;
+
+/// Who registered events: a source type and an id. A plain value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct hat_event_source_t {
+    pub type_: hat_event_source_type_t,
+    pub id: i64,
+}
+
+/// Which variant a payload is (`HAT_EVENT_PAYLOAD_*`).
+pub type hat_event_payload_kind_t = u32;
+/// Binary payload: a type name and bytes.
+pub const HAT_EVENT_PAYLOAD_BINARY: hat_event_payload_kind_t = 0;
+/// JSON payload: one JSON value.
+pub const HAT_EVENT_PAYLOAD_JSON: hat_event_payload_kind_t = 1;
+
+/// An event payload, binary or JSON. Owned when made by `_create_*` or
+/// `_clone`; borrowed when read from an event. Immutable: safe to read from
+/// several threads at once.
+pub struct hat_event_payload_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_payload_t {
+    type Inner = EventPayload;
+}
+
+/// An event: id, type, timestamp, optional source timestamp, optional
+/// payload. Owned when made by `_create` or `_clone`, borrowed when read
+/// from a query result. Immutable: safe to read from several threads at once.
+pub struct hat_event_event_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_event_t {
+    type Inner = Event;
+}
+
+/// An event to register: type, optional source timestamp, optional payload.
+/// Immutable: safe to read from several threads at once.
+pub struct hat_event_register_event_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_register_event_t {
+    type Inner = RegisterEvent;
+}
+
+/// Copies an optional payload argument (NULL means none).
+///
+/// # Safety
+/// Unless NULL, `payload` is a live payload handle.
+unsafe fn opt_payload_arg(payload: *const hat_event_payload_t) -> Option<EventPayload> {
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_opt(payload) }.cloned()
+}
+
+/// Writes a deep copy of the handle's value to `*out`; shared by every `_clone`.
+///
+/// # Safety
+/// `value` is a live handle of type `H` or NULL; `out` is NULL or writable.
+pub(crate) unsafe fn clone_handle<H: Opaque>(value: *const H, out: *mut *mut H, name: &str) -> hat_event_status_t
+where
+    H::Inner: Clone,
+{
+    guard_status(|| {
+        // SAFETY: forwarded from the caller.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: forwarded from the caller.
+        let value = unsafe { handle_arg(value, name) }?;
+        out.write(new_handle(value.clone()));
+        Ok(())
+    })
+}
+
+/// Equality of two handles' values; false if either is NULL.
+///
+/// # Safety
+/// `a` and `b` are live handles of type `H` or NULL.
+pub(crate) unsafe fn equal_handles<H: Opaque>(a: *const H, b: *const H) -> bool
+where
+    H::Inner: PartialEq,
+{
+    guard_value(false, || {
+        // SAFETY: forwarded from the caller.
+        match unsafe { (handle_opt(a), handle_opt(b)) } {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    })
+}
+
+/// Creates a binary payload; `type_` and `data` are copied.
+/// The caller owns `*out` (release with `hat_event_payload_destroy`).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_create_binary(
+    type_: hat_event_str_t,
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_payload_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: the views describe readable bytes, as documented.
+        let (type_, data) = unsafe { (str_arg(type_, "type")?, bytes_arg(data, "data")?) };
+        out.write(new_handle(EventPayload::Binary { type_: type_.to_owned(), data: data.to_vec() }));
+        Ok(())
+    })
+}
+
+/// Creates a JSON payload by parsing `json_text` (exactly one JSON value;
+/// member order and integers of any size are kept; NaN and Infinity are
+/// refused; nesting deeper than 128 is refused).
+/// The caller owns `*out` (release with `hat_event_payload_destroy`).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_INVALID_JSON` (the message gives line and column).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_create_json(
+    json_text: hat_event_str_t,
+    out: *mut *mut hat_event_payload_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: the view describes readable bytes, as documented.
+        let text = unsafe { str_arg(json_text, "json_text") }?;
+        out.write(new_handle(EventPayload::json_from_text(text)?));
+        Ok(())
+    })
+}
+
+/// Copies a payload (owned or borrowed) into a new owned handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_clone(
+    payload: *const hat_event_payload_t,
+    out: *mut *mut hat_event_payload_t,
+) -> hat_event_status_t {
+    // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
+    unsafe { clone_handle(payload, out, "payload") }
+}
+
+/// Releases a payload made by `_create_*` or `_clone`; NULL is ignored.
+/// Never pass a borrowed payload (one read from an event).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_destroy(payload: *mut hat_event_payload_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(payload) })
+}
+
+/// `HAT_EVENT_PAYLOAD_BINARY` or `HAT_EVENT_PAYLOAD_JSON`; `UINT32_MAX` for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_kind(payload: *const hat_event_payload_t) -> hat_event_payload_kind_t {
+    guard_value(u32::MAX, || {
+        // SAFETY: a live handle or NULL, as documented.
+        match unsafe { handle_opt(payload) } {
+            Some(EventPayload::Binary { .. }) => HAT_EVENT_PAYLOAD_BINARY,
+            Some(EventPayload::Json(_)) => HAT_EVENT_PAYLOAD_JSON,
+            None => u32::MAX,
+        }
+    })
+}
+
+/// The type name of a binary payload, valid while the payload lives;
+/// `{NULL, 0}` for NULL or a JSON payload.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_binary_type(payload: *const hat_event_payload_t) -> hat_event_str_t {
+    guard_value(hat_event_str_t::EMPTY, || {
+        // SAFETY: a live handle or NULL, as documented.
+        match unsafe { handle_opt(payload) } {
+            Some(EventPayload::Binary { type_, .. }) => hat_event_str_t::from_str(type_),
+            _ => hat_event_str_t::EMPTY,
+        }
+    })
+}
+
+/// The bytes of a binary payload, valid while the payload lives;
+/// `{NULL, 0}` for NULL or a JSON payload.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_binary_data(payload: *const hat_event_payload_t) -> hat_event_bytes_t {
+    guard_value(hat_event_bytes_t::EMPTY, || {
+        // SAFETY: a live handle or NULL, as documented.
+        match unsafe { handle_opt(payload) } {
+            Some(EventPayload::Binary { data, .. }) => hat_event_bytes_t::from_slice(data),
+            _ => hat_event_bytes_t::EMPTY,
+        }
+    })
+}
+
+/// Serialises a JSON payload's value as JSON text into a new buffer the
+/// caller owns (release with `hat_event_buffer_destroy`). The text is
+/// compact (no spaces); members keep their order; integers keep every digit.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+/// for a binary payload.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_json_text(
+    payload: *const hat_event_payload_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a live handle or NULL, as documented.
+        let EventPayload::Json(value) = unsafe { handle_arg(payload, "payload") }? else {
+            return Err(FfiError::invalid("payload is binary, not JSON"));
+        };
+        let text = serde_json::to_vec(value).map_err(|e| FfiError::invalid(e.to_string()))?;
+        out.write(new_handle(Buffer::new(text)));
+        Ok(())
+    })
+}
+
+/// True if both are non-NULL and equal (same kind; same type and bytes, or
+/// equal JSON values).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, b: *const hat_event_payload_t) -> bool {
+    // SAFETY: live handles or NULL, as documented.
+    unsafe { equal_handles(a, b) }
+}
+
+/// Creates an event. `type_` holds `type_len` segments; `source_timestamp`
+/// and `payload` may be NULL for none. Everything is copied: the caller
+/// keeps ownership of `payload`. The caller owns `*out` (release with
+/// `hat_event_event_destroy`).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_OUT_OF_RANGE` (a timestamp's microseconds).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_create(
+    id: hat_event_event_id_t,
+    type_: *const hat_event_str_t,
+    type_len: usize,
+    timestamp: hat_event_timestamp_t,
+    source_timestamp: *const hat_event_timestamp_t,
+    payload: *const hat_event_payload_t,
+    out: *mut *mut hat_event_event_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        let event = Event {
+            id: id.into(),
+            // SAFETY: type_ describes readable views, as documented.
+            type_: unsafe { event_type_arg(type_, type_len, "type") }?,
+            timestamp: timestamp_arg(timestamp, "timestamp")?,
+            // SAFETY: NULL or a readable timestamp, as documented.
+            source_timestamp: unsafe { opt_timestamp_arg(source_timestamp, "source_timestamp") }?,
+            // SAFETY: NULL or a live payload handle, as documented.
+            payload: unsafe { opt_payload_arg(payload) },
+        };
+        out.write(new_handle(event));
+        Ok(())
+    })
+}
+
+/// Copies an event (owned or borrowed) into a new owned handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_clone(event: *const hat_event_event_t, out: *mut *mut hat_event_event_t) -> hat_event_status_t {
+    // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
+    unsafe { clone_handle(event, out, "event") }
+}
+
+/// Releases an event made by `_create` or `_clone`; NULL is ignored. Never
+/// pass a borrowed event (one read from a query result).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_destroy(event: *mut hat_event_event_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(event) })
+}
+
+/// The event's id; all zero for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_id(event: *const hat_event_event_t) -> hat_event_event_id_t {
+    guard_value(EventId::default().into(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event) }.map_or(EventId::default(), |e| e.id).into()
+    })
+}
+
+/// The event's type, borrowed: valid while the event lives; NULL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type(event: *const hat_event_event_t) -> *const hat_event_event_type_t {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event) }.map_or(std::ptr::null(), |e| borrowed_handle(&e.type_))
+    })
+}
+
+/// The event's timestamp; `{0, 0}` for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_timestamp(event: *const hat_event_event_t) -> hat_event_timestamp_t {
+    guard_value(hat_event_timestamp_t { s: 0, us: 0 }, || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event) }.map_or(hat_event_timestamp_t { s: 0, us: 0 }, |e| e.timestamp.into())
+    })
+}
+
+/// If the event has a source timestamp, writes it to `*out` (when `out` is
+/// not NULL) and returns true; otherwise returns false. False for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_source_timestamp(
+    event: *const hat_event_event_t,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    // SAFETY: a live handle or NULL, and out NULL or writable, as documented.
+    guard_value(false, || unsafe { write_opt_timestamp(handle_opt(event).and_then(|e| e.source_timestamp), out) })
+}
+
+/// The event's payload, borrowed: valid while the event lives; NULL if the
+/// event has none or is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_payload(event: *const hat_event_event_t) -> *const hat_event_payload_t {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event) }
+            .and_then(|e| e.payload.as_ref())
+            .map_or(std::ptr::null(), borrowed_handle)
+    })
+}
+
+/// True if both are non-NULL and every field is equal.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_equal(a: *const hat_event_event_t, b: *const hat_event_event_t) -> bool {
+    // SAFETY: live handles or NULL, as documented.
+    unsafe { equal_handles(a, b) }
+}
+
+/// The reference's natural order `a < b` (`Event.__lt__`): false if the ids
+/// are equal; if the servers are equal, compares ids; else if the
+/// timestamps differ, compares timestamps; else true ("a registered first").
+/// Not a total order: sort with `hat_event_event_compare`. False if either is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_natural_lt(a: *const hat_event_event_t, b: *const hat_event_event_t) -> bool {
+    guard_value(false, || {
+        // SAFETY: live handles or NULL, as documented.
+        match unsafe { (handle_opt(a), handle_opt(b)) } {
+            (Some(a), Some(b)) => a.natural_lt(b),
+            _ => false,
+        }
+    })
+}
+
+/// The reference's natural order `a > b` (`Event.__gt__`): as
+/// `hat_event_event_natural_lt` with the comparisons reversed, and false
+/// where timestamps tie across servers. False if either is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_natural_gt(a: *const hat_event_event_t, b: *const hat_event_event_t) -> bool {
+    guard_value(false, || {
+        // SAFETY: live handles or NULL, as documented.
+        match unsafe { (handle_opt(a), handle_opt(b)) } {
+            (Some(a), Some(b)) => a.natural_gt(b),
+            _ => false,
+        }
+    })
+}
+
+/// A total order for sorting (e.g. with `qsort`): by timestamp, then
+/// server, session, instance. Negative, 0 or positive; NULL sorts first.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_compare(a: *const hat_event_event_t, b: *const hat_event_event_t) -> i32 {
+    guard_value(0, || {
+        // SAFETY: live handles or NULL, as documented.
+        match unsafe { (handle_opt(a), handle_opt(b)) } {
+            (Some(a), Some(b)) => a.cmp_total(b) as i32,
+            (a, b) => a.is_some().cmp(&b.is_some()) as i32,
+        }
+    })
+}
+
+/// Creates an event to register. `type_` holds `type_len` segments;
+/// `source_timestamp` and `payload` may be NULL for none. Everything is
+/// copied. The caller owns `*out` (release with `hat_event_register_event_destroy`).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_OUT_OF_RANGE`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_create(
+    type_: *const hat_event_str_t,
+    type_len: usize,
+    source_timestamp: *const hat_event_timestamp_t,
+    payload: *const hat_event_payload_t,
+    out: *mut *mut hat_event_register_event_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        let event = RegisterEvent {
+            // SAFETY: type_ describes readable views, as documented.
+            type_: unsafe { event_type_arg(type_, type_len, "type") }?,
+            // SAFETY: NULL or a readable timestamp, as documented.
+            source_timestamp: unsafe { opt_timestamp_arg(source_timestamp, "source_timestamp") }?,
+            // SAFETY: NULL or a live payload handle, as documented.
+            payload: unsafe { opt_payload_arg(payload) },
+        };
+        out.write(new_handle(event));
+        Ok(())
+    })
+}
+
+/// Copies a register event into a new owned handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_clone(
+    event: *const hat_event_register_event_t,
+    out: *mut *mut hat_event_register_event_t,
+) -> hat_event_status_t {
+    // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
+    unsafe { clone_handle(event, out, "event") }
+}
+
+/// Releases a register event; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_destroy(event: *mut hat_event_register_event_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(event) })
+}
+
+/// The register event's type, borrowed: valid while it lives; NULL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_type(
+    event: *const hat_event_register_event_t,
+) -> *const hat_event_event_type_t {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event) }.map_or(std::ptr::null(), |e| borrowed_handle(&e.type_))
+    })
+}
+
+/// If the register event has a source timestamp, writes it to `*out` (when
+/// `out` is not NULL) and returns true; otherwise false. False for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_source_timestamp(
+    event: *const hat_event_register_event_t,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    // SAFETY: a live handle or NULL, and out NULL or writable, as documented.
+    guard_value(false, || unsafe { write_opt_timestamp(handle_opt(event).and_then(|e| e.source_timestamp), out) })
+}
+
+/// The register event's payload, borrowed; NULL if none or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_payload(
+    event: *const hat_event_register_event_t,
+) -> *const hat_event_payload_t {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event) }
+            .and_then(|e| e.payload.as_ref())
+            .map_or(std::ptr::null(), borrowed_handle)
+    })
+}
+
+/// True if both are non-NULL and every field is equal.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_equal(
+    a: *const hat_event_register_event_t,
+    b: *const hat_event_register_event_t,
+) -> bool {
+    // SAFETY: live handles or NULL, as documented.
+    unsafe { equal_handles(a, b) }
+}
+
+/// Writes an optional timestamp to an optional out-parameter; returns
+/// whether there was one. Shared by the `_source_timestamp` getters.
+///
+/// # Safety
+/// `out` is NULL or writable.
+pub(crate) unsafe fn write_opt_timestamp(
+    t: Option<crate::timestamp::Timestamp>,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    match t {
+        Some(t) => {
+            if !out.is_null() {
+                // SAFETY: non-NULL and writable, forwarded from the caller.
+                unsafe { out.write(t.into()) };
+            }
+            true
+        }
+        None => false,
+    }
+}
+

@@ -1,0 +1,177 @@
+//! Event types in C: segment views in, owned handles out, and matching.
+
+use super::boundary::{
+    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, str_arg,
+    FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
+};
+use crate::event_type::{matches_query_type, EventType};
+
+/// An owned event type (a sequence of UTF-8 segments). Created with
+/// `hat_event_event_type_create`, or borrowed from an event or query.
+/// Immutable: safe to read from several threads at once.
+pub struct hat_event_event_type_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_event_type_t {
+    type Inner = EventType;
+}
+
+/// A borrowed event type: `len` segment views at `segments` (NULL only if
+/// `len` is 0). Used to pass lists of event types in one call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct hat_event_event_type_view_t {
+    pub segments: *const hat_event_str_t,
+    pub len: usize,
+}
+
+/// The segments of a C event type, UTF-8-checked, borrowed.
+///
+/// # Safety
+/// Unless NULL, `segments` points to `len` views of readable bytes.
+pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usize, name: &str) -> FfiResult<Vec<&'a str>> {
+    // SAFETY: forwarded from the caller.
+    let views = unsafe { slice_arg(segments, len, name) }?;
+    views
+        .iter()
+        .enumerate()
+        // SAFETY: each view describes readable bytes, forwarded from the caller.
+        .map(|(i, v)| unsafe { str_arg(*v, &format!("{name}[{i}]")) })
+        .collect()
+}
+
+/// An owned event type from C segment views.
+///
+/// # Safety
+/// As for [`segments_arg`].
+pub(crate) unsafe fn event_type_arg(segments: *const hat_event_str_t, len: usize, name: &str) -> FfiResult<EventType> {
+    // SAFETY: forwarded from the caller.
+    Ok(unsafe { segments_arg(segments, len, name) }?.into_iter().map(str::to_owned).collect())
+}
+
+/// Owned event types from C event type views.
+///
+/// # Safety
+/// Unless NULL, `types` points to `len` views, each valid as for [`segments_arg`].
+pub(crate) unsafe fn event_types_arg(
+    types: *const hat_event_event_type_view_t,
+    len: usize,
+    name: &str,
+) -> FfiResult<Vec<EventType>> {
+    // SAFETY: forwarded from the caller.
+    let views = unsafe { slice_arg(types, len, name) }?;
+    views
+        .iter()
+        .enumerate()
+        // SAFETY: forwarded from the caller.
+        .map(|(i, v)| unsafe { event_type_arg(v.segments, v.len, &format!("{name}[{i}]")) })
+        .collect()
+}
+
+/// Creates an event type from `len` segments (copied; each checked for UTF-8).
+/// The caller owns `*out` and releases it with `hat_event_event_type_destroy`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_create(
+    segments: *const hat_event_str_t,
+    len: usize,
+    out: *mut *mut hat_event_event_type_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: segments describe readable views, as documented.
+        let event_type = unsafe { event_type_arg(segments, len, "segments") }?;
+        out.write(new_handle(event_type));
+        Ok(())
+    })
+}
+
+/// Copies `event_type` (owned or borrowed) into a new owned handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_clone(
+    event_type: *const hat_event_event_type_t,
+    out: *mut *mut hat_event_event_type_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a live handle or NULL, as documented.
+        let event_type = unsafe { handle_arg(event_type, "event_type") }?;
+        out.write(new_handle(event_type.clone()));
+        Ok(())
+    })
+}
+
+/// Releases an event type made by `_create` or `_clone`; NULL is ignored.
+/// Never pass a borrowed event type (one read from an event or a query).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_destroy(event_type: *mut hat_event_event_type_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(event_type) })
+}
+
+/// The number of segments; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_len(event_type: *const hat_event_event_type_t) -> usize {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(0, || unsafe { handle_opt(event_type) }.map_or(0, Vec::len))
+}
+
+/// Segment `index` as a view valid while `event_type` lives; `{NULL, 0}`
+/// if `event_type` is NULL or `index` is out of range (an empty segment has
+/// a non-NULL pointer).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_segment(
+    event_type: *const hat_event_event_type_t,
+    index: usize,
+) -> hat_event_str_t {
+    guard_value(hat_event_str_t::EMPTY, || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(event_type) }
+            .and_then(|t| t.get(index))
+            .map_or(hat_event_str_t::EMPTY, |s| hat_event_str_t::from_str(s))
+    })
+}
+
+/// True if both are non-NULL and have equal segments.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_equal(
+    a: *const hat_event_event_type_t,
+    b: *const hat_event_event_type_t,
+) -> bool {
+    guard_value(false, || {
+        // SAFETY: live handles or NULL, as documented.
+        match unsafe { (handle_opt(a), handle_opt(b)) } {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    })
+}
+
+/// `*out_matches = ` whether the event type matches the query type, by the
+/// reference's rules: `"?"` matches exactly one segment, a trailing `"*"`
+/// matches zero or more, any other segment (including a `"*"` that is not
+/// last) matches an equal segment; `()` matches only `()`. Thread-safe.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_matches_query_type(
+    event_type: *const hat_event_str_t,
+    event_type_len: usize,
+    query_type: *const hat_event_str_t,
+    query_type_len: usize,
+    out_matches: *mut bool,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out_matches is NULL or writable, as documented.
+        let out = unsafe { out_arg(out_matches, "out_matches") }?;
+        // SAFETY: both arrays describe readable views, as documented.
+        let event_type = unsafe { segments_arg(event_type, event_type_len, "event_type") }?;
+        // SAFETY: as above.
+        let query_type = unsafe { segments_arg(query_type, query_type_len, "query_type") }?;
+        out.write(matches_query_type(&event_type, &query_type));
+        Ok(())
+    })
+}

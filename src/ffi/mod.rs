@@ -1,0 +1,20 @@
+//! The `extern "C"` layer: converts, checks and delegates to the core; no
+//! logic of its own. One file per core concept, plus the boundary.
+//!
+//! Conventions shared by every exported function:
+//! - fallible functions return `hat_event_status_t` and write their
+//!   out-parameters only on success;
+//! - `_create`/`_clone` return owned handles released with the matching
+//!   `_destroy` (which accepts NULL); everything else borrows for the call;
+//! - handles are not internally synchronised: a handle may be read from
+//!   several threads at once, but not while any thread modifies it.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![allow(non_camel_case_types)]
+
+pub mod boundary;
+pub mod buffer;
+pub mod event;
+pub mod event_type;
+pub mod query;
+pub mod timestamp;
+pub mod version;

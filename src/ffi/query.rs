@@ -1,0 +1,615 @@
+//! Query parameters and results in C: opaque handles built with the
+//! reference's defaults, then adjusted with setters and read with getters.
+
+use super::boundary::{
+    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, new_handle,
+    out_arg, FfiError, FfiResult, Opaque, hat_event_status_t,
+};
+use super::event::{clone_handle, hat_event_event_id_t, hat_event_event_t, write_opt_timestamp};
+use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t};
+use super::timestamp::{hat_event_timestamp_t, opt_timestamp_arg};
+use crate::event::EventId;
+use crate::event_type::EventType;
+use crate::query::{
+    Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
+};
+use crate::timestamp::Timestamp;
+
+/// Result order (`HAT_EVENT_ORDER_*`).
+pub type hat_event_order_t = u32;
+pub const HAT_EVENT_ORDER_DESCENDING: hat_event_order_t = 0;
+pub const HAT_EVENT_ORDER_ASCENDING: hat_event_order_t = 1;
+
+/// Which timestamp orders and filters results (`HAT_EVENT_ORDER_BY_*`).
+pub type hat_event_order_by_t = u32;
+pub const HAT_EVENT_ORDER_BY_TIMESTAMP: hat_event_order_by_t = 0;
+pub const HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP: hat_event_order_by_t = 1;
+
+/// Which kind of query parameters (`HAT_EVENT_QUERY_*`).
+pub type hat_event_query_kind_t = u32;
+pub const HAT_EVENT_QUERY_LATEST: hat_event_query_kind_t = 0;
+pub const HAT_EVENT_QUERY_TIMESERIES: hat_event_query_kind_t = 1;
+pub const HAT_EVENT_QUERY_SERVER: hat_event_query_kind_t = 2;
+
+/// Query parameters of one of three kinds: latest (`event_types`),
+/// timeseries (`event_types`, `t_from`, `t_to`, `source_t_from`,
+/// `source_t_to`, `order`, `order_by`, `max_results`, `last_event_id`) or
+/// server (`server_id`, `persisted`, `max_results`, `last_event_id`).
+/// A setter for a field the kind lacks returns `HAT_EVENT_ERR_INVALID_ARGUMENT`;
+/// a getter for it returns "none". Owned by the caller (release with
+/// `hat_event_query_params_destroy`); not synchronised: do not modify while
+/// another thread reads.
+pub struct hat_event_query_params_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_query_params_t {
+    type Inner = QueryParams;
+}
+
+/// A query result: events and a `more_follows` flag. Owned by the caller
+/// (release with `hat_event_query_result_destroy`); not synchronised.
+pub struct hat_event_query_result_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_query_result_t {
+    type Inner = QueryResult;
+}
+
+fn kind_name(p: &QueryParams) -> &'static str {
+    match p {
+        QueryParams::Latest(_) => "latest",
+        QueryParams::Timeseries(_) => "timeseries",
+        QueryParams::Server(_) => "server",
+    }
+}
+
+fn no_field(p: &QueryParams, field: &str) -> FfiError {
+    FfiError::invalid(format!("query params of kind {} have no field {field}", kind_name(p)))
+}
+
+fn event_types_mut<'a>(p: &'a mut QueryParams) -> FfiResult<&'a mut Option<Vec<EventType>>> {
+    match p {
+        QueryParams::Latest(q) => Ok(&mut q.event_types),
+        QueryParams::Timeseries(q) => Ok(&mut q.event_types),
+        QueryParams::Server(_) => Err(no_field(p, "event_types")),
+    }
+}
+
+fn event_types_ref(p: &QueryParams) -> Option<&Vec<EventType>> {
+    match p {
+        QueryParams::Latest(q) => q.event_types.as_ref(),
+        QueryParams::Timeseries(q) => q.event_types.as_ref(),
+        QueryParams::Server(_) => None,
+    }
+}
+
+fn timeseries_mut<'a>(p: &'a mut QueryParams, field: &str) -> FfiResult<&'a mut QueryTimeseriesParams> {
+    match p {
+        QueryParams::Timeseries(q) => Ok(q),
+        _ => Err(no_field(p, field)),
+    }
+}
+
+fn timeseries_ref(p: Option<&QueryParams>) -> Option<&QueryTimeseriesParams> {
+    match p {
+        Some(QueryParams::Timeseries(q)) => Some(q),
+        _ => None,
+    }
+}
+
+fn paging_mut<'a>(p: &'a mut QueryParams, field: &str) -> FfiResult<(&'a mut Option<i64>, &'a mut Option<EventId>)> {
+    match p {
+        QueryParams::Timeseries(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
+        QueryParams::Server(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
+        QueryParams::Latest(_) => Err(no_field(p, field)),
+    }
+}
+
+fn paging_ref(p: Option<&QueryParams>) -> (Option<i64>, Option<EventId>) {
+    match p {
+        Some(QueryParams::Timeseries(q)) => (q.max_results, q.last_event_id),
+        Some(QueryParams::Server(q)) => (q.max_results, q.last_event_id),
+        _ => (None, None),
+    }
+}
+
+fn create_params(out: *mut *mut hat_event_query_params_t, params: QueryParams) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented on every creator.
+        let out = unsafe { out_arg(out, "out") }?;
+        out.write(new_handle(params));
+        Ok(())
+    })
+}
+
+/// Runs a setter on a params handle (NULL-checked).
+fn set_params(params: *mut hat_event_query_params_t, set: impl FnOnce(&mut QueryParams) -> FfiResult<()>) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: every setter documents params as a live owned handle or NULL.
+        set(unsafe { handle_mut(params, "params") }?)
+    })
+}
+
+/// Runs a getter on a params handle; NULL reads as `None` of the right kind.
+fn get_params<T>(params: *const hat_event_query_params_t, fallback: T, get: impl FnOnce(Option<&QueryParams>) -> T) -> T {
+    // SAFETY: every getter documents params as a live handle or NULL.
+    guard_value(fallback, || get(unsafe { handle_opt(params) }))
+}
+
+/// Creates latest-query parameters with the reference's defaults (all event
+/// types). The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_create_latest(out: *mut *mut hat_event_query_params_t) -> hat_event_status_t {
+    create_params(out, QueryParams::Latest(QueryLatestParams::default()))
+}
+
+/// Creates timeseries-query parameters with the reference's defaults: no
+/// filters, `HAT_EVENT_ORDER_DESCENDING`, `HAT_EVENT_ORDER_BY_TIMESTAMP`, no
+/// limit. The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_create_timeseries(out: *mut *mut hat_event_query_params_t) -> hat_event_status_t {
+    create_params(out, QueryParams::Timeseries(QueryTimeseriesParams::default()))
+}
+
+/// Creates server-query parameters for `server_id` with the reference's
+/// defaults: not persisted only, no limit, from the start. The caller owns
+/// `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_create_server(
+    server_id: i64,
+    out: *mut *mut hat_event_query_params_t,
+) -> hat_event_status_t {
+    create_params(out, QueryParams::Server(QueryServerParams::new(server_id)))
+}
+
+/// Copies query parameters into a new owned handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_clone(
+    params: *const hat_event_query_params_t,
+    out: *mut *mut hat_event_query_params_t,
+) -> hat_event_status_t {
+    // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
+    unsafe { clone_handle(params, out, "params") }
+}
+
+/// Releases query parameters; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_destroy(params: *mut hat_event_query_params_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(params) })
+}
+
+/// The kind (`HAT_EVENT_QUERY_*`); `UINT32_MAX` for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_kind(params: *const hat_event_query_params_t) -> hat_event_query_kind_t {
+    get_params(params, u32::MAX, |p| match p {
+        Some(QueryParams::Latest(_)) => HAT_EVENT_QUERY_LATEST,
+        Some(QueryParams::Timeseries(_)) => HAT_EVENT_QUERY_TIMESERIES,
+        Some(QueryParams::Server(_)) => HAT_EVENT_QUERY_SERVER,
+        None => u32::MAX,
+    })
+}
+
+/// True if both are non-NULL and equal.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_equal(
+    a: *const hat_event_query_params_t,
+    b: *const hat_event_query_params_t,
+) -> bool {
+    // SAFETY: live handles or NULL, as documented.
+    unsafe { super::event::equal_handles(a, b) }
+}
+
+/// Sets `event_types` (latest and timeseries): `types == NULL` means none
+/// (every type); otherwise `count` event types are copied (a non-NULL
+/// `types` with `count == 0` is an empty list, which matches nothing).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_INVALID_ARGUMENT` (server kind). Unchanged on error.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_event_types(
+    params: *mut hat_event_query_params_t,
+    types: *const hat_event_event_type_view_t,
+    count: usize,
+) -> hat_event_status_t {
+    set_params(params, |p| {
+        let slot = event_types_mut(p)?;
+        *slot = if types.is_null() {
+            if count != 0 {
+                return Err(FfiError::null("types"));
+            }
+            None
+        } else {
+            // SAFETY: types holds count readable views, as documented.
+            Some(unsafe { event_types_arg(types, count, "types") }?)
+        };
+        Ok(())
+    })
+}
+
+/// If `event_types` is set, writes their number to `*out_count` (when not
+/// NULL) and returns true; false if none is set, for the server kind and for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_event_types(
+    params: *const hat_event_query_params_t,
+    out_count: *mut usize,
+) -> bool {
+    get_params(params, false, |p| match p.and_then(event_types_ref) {
+        Some(types) => {
+            if !out_count.is_null() {
+                // SAFETY: out_count is non-NULL and writable, as documented.
+                unsafe { out_count.write(types.len()) };
+            }
+            true
+        }
+        None => false,
+    })
+}
+
+/// Event type `index` of `event_types`, borrowed: valid until the params are
+/// modified or destroyed; NULL if out of range, unset or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_event_type(
+    params: *const hat_event_query_params_t,
+    index: usize,
+) -> *const hat_event_event_type_t {
+    get_params(params, std::ptr::null(), |p| {
+        p.and_then(event_types_ref)
+            .and_then(|types| types.get(index))
+            .map_or(std::ptr::null(), borrowed_handle)
+    })
+}
+
+fn set_timeseries_timestamp(
+    params: *mut hat_event_query_params_t,
+    t: *const hat_event_timestamp_t,
+    field: &'static str,
+    slot: fn(&mut QueryTimeseriesParams) -> &mut Option<Timestamp>,
+) -> hat_event_status_t {
+    set_params(params, |p| {
+        // SAFETY: t is NULL or readable, as documented on every timestamp setter.
+        let value = unsafe { opt_timestamp_arg(t, field) }?;
+        *slot(timeseries_mut(p, field)?) = value;
+        Ok(())
+    })
+}
+
+fn get_timeseries_timestamp(
+    params: *const hat_event_query_params_t,
+    out: *mut hat_event_timestamp_t,
+    field: fn(&QueryTimeseriesParams) -> Option<Timestamp>,
+) -> bool {
+    // SAFETY: out is NULL or writable, as documented on every timestamp getter.
+    get_params(params, false, |p| unsafe { write_opt_timestamp(timeseries_ref(p).and_then(field), out) })
+}
+
+/// Sets `t_from` (timeseries only; inclusive lower bound on timestamp);
+/// `t == NULL` unsets it. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params),
+/// `HAT_EVENT_ERR_OUT_OF_RANGE`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_t_from(
+    params: *mut hat_event_query_params_t,
+    t: *const hat_event_timestamp_t,
+) -> hat_event_status_t {
+    set_timeseries_timestamp(params, t, "t_from", |q| &mut q.t_from)
+}
+
+/// Sets `t_to` (timeseries only; inclusive upper bound on timestamp); as
+/// `hat_event_query_params_set_t_from`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_t_to(
+    params: *mut hat_event_query_params_t,
+    t: *const hat_event_timestamp_t,
+) -> hat_event_status_t {
+    set_timeseries_timestamp(params, t, "t_to", |q| &mut q.t_to)
+}
+
+/// Sets `source_t_from` (timeseries only); as `hat_event_query_params_set_t_from`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_source_t_from(
+    params: *mut hat_event_query_params_t,
+    t: *const hat_event_timestamp_t,
+) -> hat_event_status_t {
+    set_timeseries_timestamp(params, t, "source_t_from", |q| &mut q.source_t_from)
+}
+
+/// Sets `source_t_to` (timeseries only); as `hat_event_query_params_set_t_from`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_source_t_to(
+    params: *mut hat_event_query_params_t,
+    t: *const hat_event_timestamp_t,
+) -> hat_event_status_t {
+    set_timeseries_timestamp(params, t, "source_t_to", |q| &mut q.source_t_to)
+}
+
+/// If `t_from` is set, writes it to `*out` (when not NULL) and returns true.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_t_from(
+    params: *const hat_event_query_params_t,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    get_timeseries_timestamp(params, out, |q| q.t_from)
+}
+
+/// If `t_to` is set, writes it to `*out` (when not NULL) and returns true.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_t_to(
+    params: *const hat_event_query_params_t,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    get_timeseries_timestamp(params, out, |q| q.t_to)
+}
+
+/// If `source_t_from` is set, writes it to `*out` (when not NULL) and returns true.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_source_t_from(
+    params: *const hat_event_query_params_t,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    get_timeseries_timestamp(params, out, |q| q.source_t_from)
+}
+
+/// If `source_t_to` is set, writes it to `*out` (when not NULL) and returns true.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_source_t_to(
+    params: *const hat_event_query_params_t,
+    out: *mut hat_event_timestamp_t,
+) -> bool {
+    get_timeseries_timestamp(params, out, |q| q.source_t_to)
+}
+
+/// Sets the result order (timeseries only).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+/// for an unknown `order` or another kind.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_order(
+    params: *mut hat_event_query_params_t,
+    order: hat_event_order_t,
+) -> hat_event_status_t {
+    set_params(params, |p| {
+        let order = match order {
+            HAT_EVENT_ORDER_DESCENDING => Order::Descending,
+            HAT_EVENT_ORDER_ASCENDING => Order::Ascending,
+            other => return Err(FfiError::invalid(format!("unknown order {other}"))),
+        };
+        timeseries_mut(p, "order")?.order = order;
+        Ok(())
+    })
+}
+
+/// The result order; `HAT_EVENT_ORDER_DESCENDING` (the default) for other
+/// kinds and NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_order(params: *const hat_event_query_params_t) -> hat_event_order_t {
+    get_params(params, HAT_EVENT_ORDER_DESCENDING, |p| match timeseries_ref(p).map(|q| q.order) {
+        Some(Order::Ascending) => HAT_EVENT_ORDER_ASCENDING,
+        _ => HAT_EVENT_ORDER_DESCENDING,
+    })
+}
+
+/// Sets which timestamp orders and filters (timeseries only).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+/// for an unknown `order_by` or another kind.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_order_by(
+    params: *mut hat_event_query_params_t,
+    order_by: hat_event_order_by_t,
+) -> hat_event_status_t {
+    set_params(params, |p| {
+        let order_by = match order_by {
+            HAT_EVENT_ORDER_BY_TIMESTAMP => OrderBy::Timestamp,
+            HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP => OrderBy::SourceTimestamp,
+            other => return Err(FfiError::invalid(format!("unknown order_by {other}"))),
+        };
+        timeseries_mut(p, "order_by")?.order_by = order_by;
+        Ok(())
+    })
+}
+
+/// Which timestamp orders; `HAT_EVENT_ORDER_BY_TIMESTAMP` (the default) for
+/// other kinds and NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_order_by(params: *const hat_event_query_params_t) -> hat_event_order_by_t {
+    get_params(params, HAT_EVENT_ORDER_BY_TIMESTAMP, |p| match timeseries_ref(p).map(|q| q.order_by) {
+        Some(OrderBy::SourceTimestamp) => HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP,
+        _ => HAT_EVENT_ORDER_BY_TIMESTAMP,
+    })
+}
+
+/// Sets `max_results` (timeseries and server); `max_results == NULL` unsets it.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params), `HAT_EVENT_ERR_INVALID_ARGUMENT` (latest).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_max_results(
+    params: *mut hat_event_query_params_t,
+    max_results: *const i64,
+) -> hat_event_status_t {
+    set_params(params, |p| {
+        // SAFETY: NULL or readable, as documented.
+        let value = unsafe { max_results.as_ref() }.copied();
+        *paging_mut(p, "max_results")?.0 = value;
+        Ok(())
+    })
+}
+
+/// If `max_results` is set, writes it to `*out` (when not NULL) and returns true.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_max_results(params: *const hat_event_query_params_t, out: *mut i64) -> bool {
+    get_params(params, false, |p| match paging_ref(p).0 {
+        Some(v) => {
+            if !out.is_null() {
+                // SAFETY: non-NULL and writable, as documented.
+                unsafe { out.write(v) };
+            }
+            true
+        }
+        None => false,
+    })
+}
+
+/// Sets `last_event_id` (timeseries and server: continue after this event);
+/// `id == NULL` unsets it.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params), `HAT_EVENT_ERR_INVALID_ARGUMENT` (latest).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_last_event_id(
+    params: *mut hat_event_query_params_t,
+    id: *const hat_event_event_id_t,
+) -> hat_event_status_t {
+    set_params(params, |p| {
+        // SAFETY: NULL or readable, as documented.
+        let value = unsafe { id.as_ref() }.map(|id| EventId::from(*id));
+        *paging_mut(p, "last_event_id")?.1 = value;
+        Ok(())
+    })
+}
+
+/// If `last_event_id` is set, writes it to `*out` (when not NULL) and returns true.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_last_event_id(
+    params: *const hat_event_query_params_t,
+    out: *mut hat_event_event_id_t,
+) -> bool {
+    get_params(params, false, |p| match paging_ref(p).1 {
+        Some(id) => {
+            if !out.is_null() {
+                // SAFETY: non-NULL and writable, as documented.
+                unsafe { out.write(id.into()) };
+            }
+            true
+        }
+        None => false,
+    })
+}
+
+/// The server id of server-kind params; 0 for other kinds and NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_server_id(params: *const hat_event_query_params_t) -> i64 {
+    get_params(params, 0, |p| match p {
+        Some(QueryParams::Server(q)) => q.server_id,
+        _ => 0,
+    })
+}
+
+/// Sets `persisted` (server only: return only events already persisted).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_set_persisted(
+    params: *mut hat_event_query_params_t,
+    persisted: bool,
+) -> hat_event_status_t {
+    set_params(params, |p| match p {
+        QueryParams::Server(q) => {
+            q.persisted = persisted;
+            Ok(())
+        }
+        _ => Err(no_field(p, "persisted")),
+    })
+}
+
+/// `persisted` of server-kind params; false for other kinds and NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_params_persisted(params: *const hat_event_query_params_t) -> bool {
+    get_params(params, false, |p| matches!(p, Some(QueryParams::Server(q)) if q.persisted))
+}
+
+/// Creates an empty query result with the given `more_follows`. The caller
+/// owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_create(
+    more_follows: bool,
+    out: *mut *mut hat_event_query_result_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        out.write(new_handle(QueryResult { events: Vec::new(), more_follows }));
+        Ok(())
+    })
+}
+
+/// Copies a query result into a new owned handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_clone(
+    result: *const hat_event_query_result_t,
+    out: *mut *mut hat_event_query_result_t,
+) -> hat_event_status_t {
+    // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
+    unsafe { clone_handle(result, out, "result") }
+}
+
+/// Releases a query result and the events in it; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_destroy(result: *mut hat_event_query_result_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(result) })
+}
+
+/// Appends a copy of `event` (the caller keeps ownership of `event`).
+/// Events borrowed from this result before the call may be invalidated.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_append(
+    result: *mut hat_event_query_result_t,
+    event: *const hat_event_event_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: live handles or NULL, as documented.
+        let (result, event) = unsafe { (handle_mut(result, "result")?, handle_arg(event, "event")?) };
+        result.events.push(event.clone());
+        Ok(())
+    })
+}
+
+/// Sets `more_follows`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_set_more_follows(
+    result: *mut hat_event_query_result_t,
+    more_follows: bool,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: a live owned handle or NULL, as documented.
+        unsafe { handle_mut(result, "result") }?.more_follows = more_follows;
+        Ok(())
+    })
+}
+
+/// The number of events; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_len(result: *const hat_event_query_result_t) -> usize {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(0, || unsafe { handle_opt(result) }.map_or(0, |r| r.events.len()))
+}
+
+/// Event `index`, borrowed: valid until the result is modified or destroyed;
+/// NULL if out of range or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_event(
+    result: *const hat_event_query_result_t,
+    index: usize,
+) -> *const hat_event_event_t {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(result) }
+            .and_then(|r| r.events.get(index))
+            .map_or(std::ptr::null(), borrowed_handle)
+    })
+}
+
+/// `more_follows`: true if the query has more results than returned; false for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_more_follows(result: *const hat_event_query_result_t) -> bool {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(false, || unsafe { handle_opt(result) }.is_some_and(|r| r.more_follows))
+}
+
+/// True if both are non-NULL and equal.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_query_result_equal(
+    a: *const hat_event_query_result_t,
+    b: *const hat_event_query_result_t,
+) -> bool {
+    // SAFETY: live handles or NULL, as documented.
+    unsafe { super::event::equal_handles(a, b) }
+}

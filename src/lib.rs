@@ -1,0 +1,27 @@
+//! hat-event-c: the common layer of Hat Open's event system
+//! (`hat.event.common` of the Python package `hat-event`) in Rust, exported
+//! as a C ABI library with the generated header `include/hat/event.h`.
+//!
+//! Module map. The safe core, one file per concept, free of `unsafe` and of
+//! FFI types:
+//! - [`error`]: the core's error enum.
+//! - [`timestamp`]: timestamps and their conversions (bytes, float,
+//!   calendar, RFC 3339).
+//! - [`event_type`]: event types and `matches_query_type`.
+//! - [`event`]: event ids, payloads, events, register events, sources,
+//!   server status, and the event orders.
+//! - [`query`]: query parameters and results.
+//!
+//! The `extern "C"` layer, [`ffi`], mirrors those files one to one and adds
+//! `ffi/boundary.rs`, the single place that holds status codes, the
+//! thread-local last error, panic catching and pointer checks.
+#![deny(unsafe_code)]
+
+pub mod error;
+pub mod event;
+pub mod event_type;
+pub mod query;
+pub mod timestamp;
+
+#[allow(unsafe_code)]
+pub mod ffi;
