@@ -249,20 +249,44 @@ typedef uint32_t hat_event_source_type_t;
  */
 #define HAT_EVENT_ERR_INTERNAL 100
 
+/**
+ * Standby: another server is active.
+ */
 #define HAT_EVENT_SERVER_STATUS_STANDBY 0
 
+/**
+ * Starting: becoming operational.
+ */
 #define HAT_EVENT_SERVER_STATUS_STARTING 1
 
+/**
+ * Operational: accepting registrations.
+ */
 #define HAT_EVENT_SERVER_STATUS_OPERATIONAL 2
 
+/**
+ * Stopping: shutting down.
+ */
 #define HAT_EVENT_SERVER_STATUS_STOPPING 3
 
+/**
+ * An eventer client.
+ */
 #define HAT_EVENT_SOURCE_TYPE_EVENTER 1
 
+/**
+ * An engine module.
+ */
 #define HAT_EVENT_SOURCE_TYPE_MODULE 2
 
+/**
+ * The engine itself.
+ */
 #define HAT_EVENT_SOURCE_TYPE_ENGINE 3
 
+/**
+ * The event server.
+ */
 #define HAT_EVENT_SOURCE_TYPE_SERVER 4
 
 /**
@@ -275,18 +299,39 @@ typedef uint32_t hat_event_source_type_t;
  */
 #define HAT_EVENT_PAYLOAD_JSON 1
 
+/**
+ * Newest first (the default).
+ */
 #define HAT_EVENT_ORDER_DESCENDING 0
 
+/**
+ * Oldest first.
+ */
 #define HAT_EVENT_ORDER_ASCENDING 1
 
+/**
+ * By the server's timestamp (the default).
+ */
 #define HAT_EVENT_ORDER_BY_TIMESTAMP 0
 
+/**
+ * By the source timestamp; events without one are left out.
+ */
 #define HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP 1
 
+/**
+ * Latest event of each type.
+ */
 #define HAT_EVENT_QUERY_LATEST 0
 
+/**
+ * Events over time.
+ */
 #define HAT_EVENT_QUERY_TIMESERIES 1
 
+/**
+ * Events of one server.
+ */
 #define HAT_EVENT_QUERY_SERVER 2
 
 #ifdef __cplusplus

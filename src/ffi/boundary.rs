@@ -310,3 +310,71 @@ pub(crate) unsafe fn free_handle<H: Opaque>(ptr: *mut H) {
         drop(unsafe { Box::from_raw(ptr.cast::<H::Inner>()) });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last_message() -> String {
+        // SAFETY: the library returns a NUL-terminated string valid until the next failure.
+        unsafe { CStr::from_ptr(hat_event_last_error_message()) }.to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_status_and_a_message() {
+        let status = guard_status(|| panic!("boom"));
+        assert_eq!(status, HAT_EVENT_ERR_INTERNAL);
+        assert_eq!(hat_event_last_error_status(), HAT_EVENT_ERR_INTERNAL);
+        assert!(last_message().contains("boom"), "{}", last_message());
+        assert_eq!(guard_value(7, || -> i32 { panic!("again") }), 7);
+        assert!(last_message().contains("again"));
+    }
+
+    #[test]
+    fn an_error_sets_status_and_message_and_success_keeps_them() {
+        assert_eq!(guard_status(|| Err(FfiError::null("x"))), HAT_EVENT_ERR_NULL_ARGUMENT);
+        assert_eq!(last_message(), "argument x is NULL");
+        assert_eq!(guard_status(|| Ok(())), HAT_EVENT_OK);
+        assert_eq!(last_message(), "argument x is NULL");
+    }
+
+    #[test]
+    fn last_error_is_per_thread() {
+        guard_status(|| Err(FfiError::invalid("here")));
+        std::thread::spawn(|| assert_eq!(last_message(), "")).join().unwrap();
+        assert_eq!(last_message(), "here");
+    }
+
+    #[test]
+    fn messages_with_nul_bytes_are_kept_visible() {
+        guard_status(|| Err(FfiError::invalid("a\0b")));
+        assert_eq!(last_message(), "a\\0b");
+    }
+
+    #[test]
+    fn every_status_has_a_name() {
+        for s in [0, 1, 2, 3, 4, 5, 6, 7, 100] {
+            // SAFETY: hat_event_status_str returns static NUL-terminated strings.
+            let name = unsafe { CStr::from_ptr(hat_event_status_str(s)) }.to_str().unwrap();
+            assert!(name.starts_with("HAT_EVENT_"), "{s}: {name}");
+        }
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(hat_event_status_str(12345)) }.to_str().unwrap(), "unknown status");
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_argument_and_byte() {
+        let bad = b"ab\xff";
+        let view = hat_event_str_t { ptr: bad.as_ptr().cast(), len: bad.len() };
+        // SAFETY: the view describes a live local array.
+        let err = unsafe { str_arg(view, "name") }.unwrap_err();
+        assert_eq!(err.status, HAT_EVENT_ERR_INVALID_UTF8);
+        assert_eq!(err.message, "argument name is not valid UTF-8 (at byte 2)");
+        let null = hat_event_str_t { ptr: std::ptr::null(), len: 1 };
+        // SAFETY: NULL is checked before any read.
+        assert_eq!(unsafe { str_arg(null, "name") }.unwrap_err().status, HAT_EVENT_ERR_NULL_ARGUMENT);
+        // SAFETY: len 0 never reads.
+        assert_eq!(unsafe { str_arg(hat_event_str_t::EMPTY, "name") }.unwrap(), "");
+    }
+}

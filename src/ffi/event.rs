@@ -42,17 +42,25 @@ pub extern "C" fn hat_event_event_id_compare(a: hat_event_event_id_t, b: hat_eve
 /// that any value read from C is safe; functions taking one refuse unknown
 /// values with `HAT_EVENT_ERR_INVALID_ARGUMENT`.
 pub type hat_event_server_status_t = u32;
+/// Standby: another server is active.
 pub const HAT_EVENT_SERVER_STATUS_STANDBY: hat_event_server_status_t = 0;
+/// Starting: becoming operational.
 pub const HAT_EVENT_SERVER_STATUS_STARTING: hat_event_server_status_t = 1;
+/// Operational: accepting registrations.
 pub const HAT_EVENT_SERVER_STATUS_OPERATIONAL: hat_event_server_status_t = 2;
+/// Stopping: shutting down.
 pub const HAT_EVENT_SERVER_STATUS_STOPPING: hat_event_server_status_t = 3;
 
 /// The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
 /// the reference's `SourceType` values).
 pub type hat_event_source_type_t = u32;
+/// An eventer client.
 pub const HAT_EVENT_SOURCE_TYPE_EVENTER: hat_event_source_type_t = 1;
+/// An engine module.
 pub const HAT_EVENT_SOURCE_TYPE_MODULE: hat_event_source_type_t = 2;
+/// The engine itself.
 pub const HAT_EVENT_SOURCE_TYPE_ENGINE: hat_event_source_type_t = 3;
+/// The event server.
 pub const HAT_EVENT_SOURCE_TYPE_SERVER: hat_event_source_type_t = 4;
 
 /// Who registered events: a source type and an id. A plain value.

@@ -17,18 +17,25 @@ use crate::timestamp::Timestamp;
 
 /// Result order (`HAT_EVENT_ORDER_*`).
 pub type hat_event_order_t = u32;
+/// Newest first (the default).
 pub const HAT_EVENT_ORDER_DESCENDING: hat_event_order_t = 0;
+/// Oldest first.
 pub const HAT_EVENT_ORDER_ASCENDING: hat_event_order_t = 1;
 
 /// Which timestamp orders and filters results (`HAT_EVENT_ORDER_BY_*`).
 pub type hat_event_order_by_t = u32;
+/// By the server's timestamp (the default).
 pub const HAT_EVENT_ORDER_BY_TIMESTAMP: hat_event_order_by_t = 0;
+/// By the source timestamp; events without one are left out.
 pub const HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP: hat_event_order_by_t = 1;
 
 /// Which kind of query parameters (`HAT_EVENT_QUERY_*`).
 pub type hat_event_query_kind_t = u32;
+/// Latest event of each type.
 pub const HAT_EVENT_QUERY_LATEST: hat_event_query_kind_t = 0;
+/// Events over time.
 pub const HAT_EVENT_QUERY_TIMESERIES: hat_event_query_kind_t = 1;
+/// Events of one server.
 pub const HAT_EVENT_QUERY_SERVER: hat_event_query_kind_t = 2;
 
 /// Query parameters of one of three kinds: latest (`event_types`),
