@@ -21,7 +21,9 @@ pub mod error;
 pub mod event;
 pub mod event_type;
 pub mod query;
+pub mod subscription;
 pub mod timestamp;
+mod type_index;
 
 #[allow(unsafe_code)]
 pub mod ffi;

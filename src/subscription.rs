@@ -1,0 +1,571 @@
+//! Subscriptions: immutable sets of query types that answer "does this event
+//! type match?" — the hot path of event routing — plus the set operations
+//! of the reference (union, intersection, isdisjoint).
+//!
+//! Design. Query types are sanitised with the reference's rules in a
+//! transient tree ([`Tree`]), then compiled into two structures:
+//! - a hash set of the *literal* query types (no `?`, no `*`): one hash of
+//!   the whole event type and one probe, at any depth;
+//! - a trie ([`WildTrie`]) of only the query types holding `?` or a trailing
+//!   `*`, walked only when there are any.
+//! The set operations are rare, so they rebuild the tree from the query types.
+
+use std::collections::BTreeMap;
+
+use hashbrown::HashTable;
+
+use crate::error::{Error, Result};
+use crate::event_type::EventType;
+use crate::type_index::{hash_bytes, TypeKey, TypeMap};
+
+/// An immutable set of query types. `Send + Sync`: share it freely.
+#[derive(Clone, Default)]
+pub struct Subscription {
+    literal: TypeMap<()>,
+    wild: WildTrie,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.query_types()).finish()
+    }
+}
+
+impl Subscription {
+    /// A subscription from query types, sanitised as the reference does: a
+    /// trailing `*` absorbs everything below it (`('a', '*')` absorbs
+    /// `('a',)` and `('a', 'b')`), duplicates vanish. A `*` that is not last
+    /// is refused with "invalid query event type" — unless an earlier `*`
+    /// already absorbed that position, in which case the reference never
+    /// looks at it and neither do we.
+    pub fn new<Q: AsRef<[S]>, S: AsRef<str>>(query_types: impl IntoIterator<Item = Q>) -> Result<Subscription> {
+        let mut tree = Tree::default();
+        for query_type in query_types {
+            tree.insert(query_type.as_ref())?;
+        }
+        Ok(Subscription::compile(&tree))
+    }
+
+    fn compile(tree: &Tree) -> Subscription {
+        let mut sub = Subscription::default();
+        let mut prefix = Vec::new();
+        tree.for_each_query_type(&mut prefix, &mut |query_type| {
+            let is_wild = query_type.iter().any(|s| *s == "?") || query_type.last() == Some(&"*");
+            if is_wild {
+                sub.wild.insert(query_type);
+            } else {
+                sub.literal.entry_or_insert_with(TypeKey::new(query_type), || ());
+            }
+        });
+        sub
+    }
+
+    fn tree(&self) -> Tree {
+        let mut tree = Tree::default();
+        for query_type in self.query_types() {
+            // Sanitised query types are always valid.
+            let _ = tree.insert(&query_type);
+        }
+        tree
+    }
+
+    /// Does `event_type` match any query type? Allocation-free.
+    #[inline]
+    pub fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
+        (!self.literal.is_empty() && self.literal.get(event_type).is_some()) || self.wild.matches(event_type)
+    }
+
+    /// The sanitised query types (as a set; the order is unspecified).
+    pub fn query_types(&self) -> Vec<EventType> {
+        let mut out: Vec<EventType> = self.literal.iter().map(|(k, _)| k.to_event_type()).collect();
+        self.wild.query_types(&mut out);
+        out
+    }
+
+    /// Number of sanitised query types.
+    pub fn len(&self) -> usize {
+        self.literal.len() + self.wild.query_type_count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Matches exactly what `self` or any of `others` matches.
+    pub fn union<'a>(&self, others: impl IntoIterator<Item = &'a Subscription>) -> Subscription {
+        let tree = others.into_iter().fold(self.tree(), |acc, other| Tree::union(&acc, &other.tree()));
+        Subscription::compile(&tree)
+    }
+
+    /// Matches exactly what `self` and every one of `others` match.
+    /// (**Differs** from the reference, which loses event types where a
+    /// trailing `*` must also match the empty remainder.)
+    pub fn intersection<'a>(&self, others: impl IntoIterator<Item = &'a Subscription>) -> Subscription {
+        let tree = others.into_iter().fold(self.tree(), |acc, other| Tree::intersection(&acc, &other.tree()));
+        Subscription::compile(&tree)
+    }
+
+    /// True exactly when no event type matches both.
+    pub fn isdisjoint(&self, other: &Subscription) -> bool {
+        Tree::intersection(&self.tree(), &other.tree()).is_empty()
+    }
+
+    /// Heap bytes held (for memory reports).
+    pub fn heap_bytes(&self) -> usize {
+        self.literal.heap_bytes(|_| 0) + self.wild.heap_bytes()
+    }
+}
+
+/// The reference's subscription tree (`hat.event.common.subscription.common.Node`),
+/// with its `'*'` child kept as a flag.
+#[derive(Clone, Default, Debug)]
+struct Tree {
+    /// Matches the empty remainder.
+    leaf: bool,
+    /// Has a `'*'` child: matches every remainder; no other children then.
+    star: bool,
+    children: BTreeMap<String, Tree>,
+}
+
+impl Tree {
+    /// The reference's `_add_query_type`.
+    fn insert<S: AsRef<str>>(&mut self, query_type: &[S]) -> Result<()> {
+        if self.star {
+            return Ok(());
+        }
+        let Some((head, rest)) = query_type.split_first() else {
+            self.leaf = true;
+            return Ok(());
+        };
+        if head.as_ref() == "*" {
+            if !rest.is_empty() {
+                return Err(Error::InvalidArgument("invalid query event type".into()));
+            }
+            self.children.clear();
+            self.star = true;
+            return Ok(());
+        }
+        self.children.entry(head.as_ref().to_owned()).or_default().insert(rest)
+    }
+
+    /// The reference's `node_to_query_types`.
+    fn for_each_query_type<'a>(&'a self, prefix: &mut Vec<&'a str>, f: &mut impl FnMut(&[&str])) {
+        if self.leaf && !self.star {
+            f(prefix);
+        }
+        if self.star {
+            prefix.push("*");
+            f(prefix);
+            prefix.pop();
+        }
+        for (name, child) in &self.children {
+            prefix.push(name);
+            child.for_each_query_type(prefix, f);
+            prefix.pop();
+        }
+    }
+
+    fn matches_empty(&self) -> bool {
+        self.leaf || self.star
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.leaf && !self.star && self.children.is_empty()
+    }
+
+    fn union(a: &Tree, b: &Tree) -> Tree {
+        if a.star || b.star {
+            return Tree { leaf: a.leaf || b.leaf, star: true, children: BTreeMap::new() };
+        }
+        let mut children = a.children.clone();
+        for (name, child) in &b.children {
+            match children.get_mut(name) {
+                Some(mine) => *mine = Tree::union(mine, child),
+                None => {
+                    children.insert(name.clone(), child.clone());
+                }
+            }
+        }
+        Tree { leaf: a.leaf || b.leaf, star: false, children }
+    }
+
+    /// Exact intersection, pruned of branches that match nothing. Where the
+    /// reference is right this builds the same tree it does (children are
+    /// paired the same way: equal names, and `'?'` with any name).
+    fn intersection(a: &Tree, b: &Tree) -> Tree {
+        let leaf = a.matches_empty() && b.matches_empty();
+        if a.star && b.star {
+            return Tree { leaf, star: true, children: BTreeMap::new() };
+        }
+        if a.star || b.star {
+            let other = if a.star { b } else { a };
+            return Tree { leaf, star: false, children: other.children.clone() };
+        }
+        let mut children: BTreeMap<String, Tree> = BTreeMap::new();
+        let mut add = |name: &str, t: Tree| {
+            if t.is_empty() {
+                return;
+            }
+            match children.get_mut(name) {
+                Some(prev) => *prev = Tree::union(prev, &t),
+                None => {
+                    children.insert(name.to_owned(), t);
+                }
+            }
+        };
+        // Every compatible pair of children, seen from a's side: equal
+        // names, a's '?' with any of b's, any of a's with b's '?'.
+        for (name, ca) in &a.children {
+            if name == "?" {
+                for (other, cb) in &b.children {
+                    add(other, Tree::intersection(ca, cb));
+                }
+            } else {
+                if let Some(cb) = b.children.get(name) {
+                    add(name, Tree::intersection(ca, cb));
+                }
+                if let Some(cb) = b.children.get("?") {
+                    add(name, Tree::intersection(ca, cb));
+                }
+            }
+        }
+        Tree { leaf, star: false, children }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A trie of the query types that hold `?` or a trailing `*`. Nodes live in
+/// one vector; literal edges are a per-node hash table of (segment, child).
+#[derive(Clone, Default)]
+struct WildTrie {
+    nodes: Vec<WildNode>,
+    query_type_count: usize,
+}
+
+#[derive(Clone)]
+struct WildNode {
+    leaf: bool,
+    star: bool,
+    any: u32,
+    literal: HashTable<(Box<str>, u32)>,
+}
+
+impl WildNode {
+    fn new() -> WildNode {
+        WildNode { leaf: false, star: false, any: NONE, literal: HashTable::new() }
+    }
+}
+
+#[inline]
+fn segment_hash(s: &str) -> u64 {
+    let h = hash_bytes(0x9e37_79b9_7f4a_7c15, s.as_bytes());
+    h ^ (h >> 31)
+}
+
+impl WildTrie {
+    /// Adds a sanitised query type (the tree already removed what it absorbs).
+    fn insert(&mut self, query_type: &[&str]) {
+        if self.nodes.is_empty() {
+            self.nodes.push(WildNode::new());
+        }
+        self.query_type_count += 1;
+        let mut node = 0usize;
+        for (i, segment) in query_type.iter().enumerate() {
+            if *segment == "*" && i + 1 == query_type.len() {
+                self.nodes[node].star = true;
+                return;
+            }
+            let next = self.nodes.len() as u32;
+            let child = if *segment == "?" {
+                let n = &mut self.nodes[node];
+                if n.any == NONE {
+                    n.any = next;
+                }
+                n.any
+            } else {
+                let hash = segment_hash(segment);
+                let n = &mut self.nodes[node];
+                n.literal
+                    .entry(hash, |(s, _)| **s == **segment, |(s, _)| segment_hash(s))
+                    .or_insert_with(|| ((*segment).into(), next))
+                    .get()
+                    .1
+            };
+            if child == next {
+                self.nodes.push(WildNode::new());
+            }
+            node = child as usize;
+        }
+        self.nodes[node].leaf = true;
+    }
+
+    #[inline]
+    fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
+        !self.nodes.is_empty() && self.matches_from(0, event_type)
+    }
+
+    fn matches_from<S: AsRef<str>>(&self, node: usize, rest: &[S]) -> bool {
+        let n = &self.nodes[node];
+        if n.star {
+            return true;
+        }
+        let Some((head, tail)) = rest.split_first() else {
+            return n.leaf;
+        };
+        if !n.literal.is_empty() {
+            let head = head.as_ref();
+            if let Some((_, child)) = n.literal.find(segment_hash(head), |(s, _)| **s == *head) {
+                if self.matches_from(*child as usize, tail) {
+                    return true;
+                }
+            }
+        }
+        n.any != NONE && self.matches_from(n.any as usize, tail)
+    }
+
+    fn query_types(&self, out: &mut Vec<EventType>) {
+        if !self.nodes.is_empty() {
+            self.collect(0, &mut Vec::new(), out);
+        }
+    }
+
+    fn collect(&self, node: usize, prefix: &mut Vec<String>, out: &mut Vec<EventType>) {
+        let n = &self.nodes[node];
+        if n.star {
+            let mut t = prefix.clone();
+            t.push("*".into());
+            out.push(t);
+        } else if n.leaf {
+            out.push(prefix.clone());
+        }
+        for (segment, child) in n.literal.iter() {
+            prefix.push(segment.to_string());
+            self.collect(*child as usize, prefix, out);
+            prefix.pop();
+        }
+        if n.any != NONE {
+            prefix.push("?".into());
+            self.collect(n.any as usize, prefix, out);
+            prefix.pop();
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<WildNode>()
+            + self
+                .nodes
+                .iter()
+                .map(|n| {
+                    n.literal.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
+                        + n.literal.iter().map(|(s, _)| s.len()).sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_type::matches_query_type;
+    use std::collections::BTreeSet;
+
+    fn sub(query_types: &[&[&str]]) -> Subscription {
+        Subscription::new(query_types.iter().copied()).unwrap()
+    }
+
+    fn set(types: Vec<EventType>) -> BTreeSet<EventType> {
+        types.into_iter().collect()
+    }
+
+    fn owned(types: &[&[&str]]) -> BTreeSet<EventType> {
+        types.iter().map(|t| t.iter().map(|s| s.to_string()).collect()).collect()
+    }
+
+    // hat-event test_subscription.py::test_subscription_get_query_types
+    #[test]
+    fn query_types_are_sanitised_as_the_reference() {
+        let cases: &[(&[&[&str]], &[&[&str]])] = &[
+            (&[], &[]),
+            (&[&[]], &[&[]]),
+            (&[&["a"], &["b"], &["c"]], &[&["a"], &["b"], &["c"]]),
+            (&[&["a"], &["b", "*"], &[], &["*"]], &[&["*"]]),
+            (&[&["a", "*"], &["a"]], &[&["a", "*"]]),
+            (&[&["a", "*"], &["b"], &["c", "?"], &["c", "*"]], &[&["a", "*"], &["b"], &["c", "*"]]),
+            (&[&[""], &["a"]], &[&[""], &["a"]]),
+            (&[&[""], &["*"]], &[&["*"]]),
+        ];
+        for (query_types, sanitized) in cases {
+            let s = sub(query_types);
+            let got = s.query_types();
+            assert_eq!(got.len(), sanitized.len(), "{query_types:?}");
+            assert_eq!(set(got), owned(sanitized), "{query_types:?}");
+            assert_eq!(s.len(), sanitized.len());
+        }
+    }
+
+    // hat-event test_subscription.py::test_subscription_matches
+    #[test]
+    fn matches_reference_cases() {
+        let cases: &[(&[&[&str]], &[&[&str]], &[&[&str]])] = &[
+            (&[], &[], &[&["a"], &["a", "b"], &[]]),
+            (&[&[]], &[&[]], &[&["a"], &["a", "b"]]),
+            (&[&["*"]], &[&[], &["a"], &["a", "b"]], &[]),
+            (&[&["a"]], &[&["a"]], &[&[], &["a", "b"], &["b"]]),
+            (&[&["a", "?"], &["a"]], &[&["a"], &["a", "b"], &["a", ""]], &[&[], &["a", "b", "c"], &["b"], &[""]]),
+        ];
+        for (query_types, matching, not_matching) in cases {
+            let s = sub(query_types);
+            for e in *matching {
+                assert!(s.matches(e), "{query_types:?} should match {e:?}");
+            }
+            for e in *not_matching {
+                assert!(!s.matches(e), "{query_types:?} should not match {e:?}");
+            }
+        }
+    }
+
+    // hat-event test_subscription.py::test_subscription_union
+    #[test]
+    fn union_reference_cases() {
+        let cases: &[(&[&[&[&str]]], &[&[&str]])] = &[
+            (&[], &[]),
+            (&[&[]], &[]),
+            (&[&[&["a"]], &[&["b"]]], &[&["a"], &["b"]]),
+            (&[&[&["a"]], &[&["b"]], &[&["*"]]], &[&["*"]]),
+            (&[&[&["a", "b"]], &[&["a", "c"]]], &[&["a", "b"], &["a", "c"]]),
+            (&[&[&["a", ""]], &[&["", "a"]]], &[&["a", ""], &["", "a"]]),
+        ];
+        for (operands, expected) in cases {
+            let others: Vec<Subscription> = operands.iter().map(|q| sub(q)).collect();
+            let u = sub(&[]).union(&others);
+            assert_eq!(set(u.query_types()), owned(expected), "{operands:?}");
+        }
+    }
+
+    // hat-event test_subscription.py::test_subscription_isdisjoint
+    #[test]
+    fn isdisjoint_reference_cases() {
+        let cases: &[(&[&[&str]], &[&[&str]], bool)] = &[
+            (&[], &[], true),
+            (&[&["a"]], &[&["b"]], true),
+            (&[&["a"]], &[&["a"]], false),
+            (&[&["a"]], &[&["?"]], false),
+            (&[&["?"]], &[&["?"]], false),
+            (&[&["?", "a"]], &[&["?", "b"]], true),
+            (&[&["a", "b"]], &[&["*"]], false),
+            (&[&["a", "b", "*"]], &[&["a", "b"]], false),
+            (&[&["a", "", "?"]], &[&["a", "", "b"]], false),
+            // SPEC §6: hat's C implementation says False here.
+            (&[&[]], &[&["a"]], true),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(sub(a).isdisjoint(&sub(b)), *expected, "{a:?} {b:?}");
+            assert_eq!(sub(b).isdisjoint(&sub(a)), *expected, "{b:?} {a:?}");
+        }
+    }
+
+    // hat-event test_subscription.py::test_subscription_intersection, plus
+    // SPEC §6's cases where the reference is wrong.
+    #[test]
+    fn intersection_reference_cases_and_exact_fixes() {
+        let cases: &[(&[&[&str]], &[&[&str]], &[&[&str]])] = &[
+            (&[], &[], &[]),
+            (&[&["a"]], &[&["b"]], &[]),
+            (&[&["*"]], &[&["a"], &["b"], &["c"]], &[&["a"], &["b"], &["c"]]),
+            (&[&["a"], &["b"]], &[&["b"], &["c"]], &[&["b"]]),
+            (&[&["?", "b"]], &[&["a", "b"]], &[&["a", "b"]]),
+            (&[&[""], &["a"]], &[&[""], &["b"]], &[&[""]]),
+            (&[&["a"]], &[&["a", "*"]], &[&["a"]]),
+            (&[&[]], &[&["*"]], &[&[]]),
+            (&[&["?"]], &[&["a", "*"]], &[&["a"]]),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(set(sub(a).intersection([&sub(b)]).query_types()), owned(expected), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn star_before_the_end_is_refused_unless_already_absorbed() {
+        for bad in [&[&["*", "a"][..]][..], &[&["a", "*", "b"]], &[&["a", "*", "b"], &["a", "*"]]] {
+            let err = Subscription::new(bad.iter().copied()).unwrap_err();
+            assert_eq!(err, Error::InvalidArgument("invalid query event type".into()));
+        }
+        // As in the reference: an earlier '*' absorbs the position first.
+        assert_eq!(set(sub(&[&["*"], &["*", "a"]]).query_types()), owned(&[&["*"]]));
+        assert_eq!(set(sub(&[&["a", "*"], &["a", "*", "b"]]).query_types()), owned(&[&["a", "*"]]));
+    }
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn query_type(&mut self) -> Vec<&'static str> {
+            const SEGMENTS: [&str; 5] = ["a", "b", "", "?", "ž"];
+            let len = self.below(5);
+            let mut t: Vec<&str> = (0..len).map(|_| SEGMENTS[self.below(SEGMENTS.len())]).collect();
+            if self.below(3) == 0 {
+                t.push("*");
+            }
+            t
+        }
+
+        fn subscription(&mut self) -> (Vec<Vec<&'static str>>, Subscription) {
+            let n = self.below(5);
+            let qts: Vec<_> = (0..n).map(|_| self.query_type()).collect();
+            let s = Subscription::new(&qts).unwrap();
+            (qts, s)
+        }
+    }
+
+    /// Every event type of depth <= 5 over the generator's literals and one
+    /// unseen segment: enough to tell apart any two of its subscriptions.
+    fn universe() -> Vec<Vec<&'static str>> {
+        const SEGMENTS: [&str; 5] = ["a", "b", "", "ž", "x"];
+        let mut all = vec![vec![]];
+        let mut layer = vec![vec![]];
+        for _ in 0..5 {
+            layer = layer
+                .iter()
+                .flat_map(|t: &Vec<&str>| SEGMENTS.iter().map(move |s| [t.clone(), vec![*s]].concat()))
+                .collect();
+            all.extend(layer.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn random_subscriptions_obey_matching_and_set_laws() {
+        let universe = universe();
+        let mut rng = Rng(0x5eed_2026_1128);
+        for _ in 0..300 {
+            let (qa, a) = rng.subscription();
+            let (_, b) = rng.subscription();
+            let u = a.union([&b]);
+            let i = a.intersection([&b]);
+            let mut witness = false;
+            for e in &universe {
+                let (ma, mb) = (a.matches(e), b.matches(e));
+                assert_eq!(ma, qa.iter().any(|q| matches_query_type(e, q)), "{qa:?} {e:?}");
+                assert_eq!(u.matches(e), ma || mb, "union {a:?} {b:?} {e:?}");
+                assert_eq!(i.matches(e), ma && mb, "intersection {a:?} {b:?} {e:?}");
+                witness |= ma && mb;
+            }
+            assert_eq!(a.isdisjoint(&b), !witness, "{a:?} {b:?}");
+            // Sanitised query types describe the same subscription.
+            let again = Subscription::new(a.query_types()).unwrap();
+            assert_eq!(set(again.query_types()), set(a.query_types()));
+        }
+    }
+}
