@@ -17,12 +17,14 @@
 //! thread-local last error, panic catching and pointer checks.
 #![deny(unsafe_code)]
 
+pub mod collection;
 pub mod error;
 pub mod event;
 pub mod event_type;
 pub mod query;
 pub mod subscription;
 pub mod timestamp;
+mod trie;
 mod type_index;
 
 #[allow(unsafe_code)]

@@ -12,17 +12,18 @@
 
 use std::collections::BTreeMap;
 
-use hashbrown::HashTable;
-
 use crate::error::{Error, Result};
 use crate::event_type::EventType;
-use crate::type_index::{hash_bytes, TypeKey, TypeMap};
+use crate::trie::Trie;
+use crate::type_index::{TypeKey, TypeMap};
 
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
 pub struct Subscription {
     literal: TypeMap<()>,
-    wild: WildTrie,
+    /// Query types with `?` or a trailing `*`.
+    wild: Trie<bool>,
+    wild_count: usize,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -52,7 +53,8 @@ impl Subscription {
         tree.for_each_query_type(&mut prefix, &mut |query_type| {
             let is_wild = query_type.iter().any(|s| *s == "?") || query_type.last() == Some(&"*");
             if is_wild {
-                sub.wild.insert(query_type);
+                *sub.wild.slot_mut(query_type).1 = true;
+                sub.wild_count += 1;
             } else {
                 sub.literal.entry_or_insert_with(TypeKey::new(query_type), || ());
             }
@@ -72,19 +74,20 @@ impl Subscription {
     /// Does `event_type` match any query type? Allocation-free.
     #[inline]
     pub fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
-        (!self.literal.is_empty() && self.literal.get(event_type).is_some()) || self.wild.matches(event_type)
+        (!self.literal.is_empty() && self.literal.get(event_type).is_some())
+            || self.wild.find(event_type, &mut |_| true)
     }
 
     /// The sanitised query types (as a set; the order is unspecified).
     pub fn query_types(&self) -> Vec<EventType> {
         let mut out: Vec<EventType> = self.literal.iter().map(|(k, _)| k.to_event_type()).collect();
-        self.wild.query_types(&mut out);
+        self.wild.for_each(&mut |t, _| out.push(t));
         out
     }
 
     /// Number of sanitised query types.
     pub fn len(&self) -> usize {
-        self.literal.len() + self.wild.query_type_count
+        self.literal.len() + self.wild_count
     }
 
     pub fn is_empty(&self) -> bool {
@@ -230,137 +233,6 @@ impl Tree {
             }
         }
         Tree { leaf, star: false, children }
-    }
-}
-
-const NONE: u32 = u32::MAX;
-
-/// A trie of the query types that hold `?` or a trailing `*`. Nodes live in
-/// one vector; literal edges are a per-node hash table of (segment, child).
-#[derive(Clone, Default)]
-struct WildTrie {
-    nodes: Vec<WildNode>,
-    query_type_count: usize,
-}
-
-#[derive(Clone)]
-struct WildNode {
-    leaf: bool,
-    star: bool,
-    any: u32,
-    literal: HashTable<(Box<str>, u32)>,
-}
-
-impl WildNode {
-    fn new() -> WildNode {
-        WildNode { leaf: false, star: false, any: NONE, literal: HashTable::new() }
-    }
-}
-
-#[inline]
-fn segment_hash(s: &str) -> u64 {
-    let h = hash_bytes(0x9e37_79b9_7f4a_7c15, s.as_bytes());
-    h ^ (h >> 31)
-}
-
-impl WildTrie {
-    /// Adds a sanitised query type (the tree already removed what it absorbs).
-    fn insert(&mut self, query_type: &[&str]) {
-        if self.nodes.is_empty() {
-            self.nodes.push(WildNode::new());
-        }
-        self.query_type_count += 1;
-        let mut node = 0usize;
-        for (i, segment) in query_type.iter().enumerate() {
-            if *segment == "*" && i + 1 == query_type.len() {
-                self.nodes[node].star = true;
-                return;
-            }
-            let next = self.nodes.len() as u32;
-            let child = if *segment == "?" {
-                let n = &mut self.nodes[node];
-                if n.any == NONE {
-                    n.any = next;
-                }
-                n.any
-            } else {
-                let hash = segment_hash(segment);
-                let n = &mut self.nodes[node];
-                n.literal
-                    .entry(hash, |(s, _)| **s == **segment, |(s, _)| segment_hash(s))
-                    .or_insert_with(|| ((*segment).into(), next))
-                    .get()
-                    .1
-            };
-            if child == next {
-                self.nodes.push(WildNode::new());
-            }
-            node = child as usize;
-        }
-        self.nodes[node].leaf = true;
-    }
-
-    #[inline]
-    fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
-        !self.nodes.is_empty() && self.matches_from(0, event_type)
-    }
-
-    fn matches_from<S: AsRef<str>>(&self, node: usize, rest: &[S]) -> bool {
-        let n = &self.nodes[node];
-        if n.star {
-            return true;
-        }
-        let Some((head, tail)) = rest.split_first() else {
-            return n.leaf;
-        };
-        if !n.literal.is_empty() {
-            let head = head.as_ref();
-            if let Some((_, child)) = n.literal.find(segment_hash(head), |(s, _)| **s == *head) {
-                if self.matches_from(*child as usize, tail) {
-                    return true;
-                }
-            }
-        }
-        n.any != NONE && self.matches_from(n.any as usize, tail)
-    }
-
-    fn query_types(&self, out: &mut Vec<EventType>) {
-        if !self.nodes.is_empty() {
-            self.collect(0, &mut Vec::new(), out);
-        }
-    }
-
-    fn collect(&self, node: usize, prefix: &mut Vec<String>, out: &mut Vec<EventType>) {
-        let n = &self.nodes[node];
-        if n.star {
-            let mut t = prefix.clone();
-            t.push("*".into());
-            out.push(t);
-        } else if n.leaf {
-            out.push(prefix.clone());
-        }
-        for (segment, child) in n.literal.iter() {
-            prefix.push(segment.to_string());
-            self.collect(*child as usize, prefix, out);
-            prefix.pop();
-        }
-        if n.any != NONE {
-            prefix.push("?".into());
-            self.collect(n.any as usize, prefix, out);
-            prefix.pop();
-        }
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<WildNode>()
-            + self
-                .nodes
-                .iter()
-                .map(|n| {
-                    n.literal.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
-                        + n.literal.iter().map(|(s, _)| s.len()).sum::<usize>()
-                })
-                .sum::<usize>()
     }
 }
 

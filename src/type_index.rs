@@ -6,7 +6,7 @@ use hashbrown::HashTable;
 
 /// An event type packed into one allocation: for each segment, its length
 /// as a LEB128 varint, then its bytes.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct TypeKey(Box<[u8]>);
 
 impl TypeKey {

@@ -1,0 +1,276 @@
+//! Event-type collections: map subscriptions to caller values and find every
+//! value whose subscriptions match an event type (routing a registered event
+//! to its subscribers).
+//!
+//! Semantics (the reference's `ListEventTypeCollection`): adding a
+//! subscription for a value that is already present widens that value's
+//! subscription to the union; `get` yields each value whose subscription
+//! matches, once.
+//!
+//! Two flavours: [`TreeCollection`] (the fast one) keeps every value at each
+//! of its query types — literal query types in one hash table keyed by the
+//! whole type, the others in a [`Trie`] — so `get` is one probe plus a walk
+//! of the (often empty) wildcard trie. [`ListCollection`] is linear and
+//! serves as the reference in tests.
+
+use std::collections::HashMap;
+
+use crate::subscription::Subscription;
+use crate::trie::{Slot, Trie};
+use crate::type_index::{TypeKey, TypeMap};
+
+/// The interface both flavours share.
+pub trait Collection {
+    /// Adds `subscription` for `value` (union with what `value` had).
+    fn add(&mut self, subscription: &Subscription, value: u64);
+    /// Forgets `value`; absent values are ignored.
+    fn remove(&mut self, value: u64);
+    /// Clears `out`, then writes every value whose subscription matches
+    /// `event_type`, each once, in no particular order.
+    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>);
+}
+
+/// The linear reference flavour.
+#[derive(Default)]
+pub struct ListCollection {
+    entries: Vec<(u64, Subscription)>,
+}
+
+impl Collection for ListCollection {
+    fn add(&mut self, subscription: &Subscription, value: u64) {
+        match self.entries.iter_mut().find(|(v, _)| *v == value) {
+            Some((_, s)) => *s = s.union([subscription]),
+            None => self.entries.push((value, subscription.clone())),
+        }
+    }
+
+    fn remove(&mut self, value: u64) {
+        self.entries.retain(|(v, _)| *v != value);
+    }
+
+    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
+        out.clear();
+        out.extend(self.entries.iter().filter(|(_, s)| s.matches(event_type)).map(|(v, _)| *v));
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Location {
+    Literal(TypeKey),
+    Wild(Slot),
+}
+
+/// The fast flavour.
+#[derive(Default)]
+pub struct TreeCollection {
+    literal: TypeMap<Vec<u64>>,
+    wild: Trie<Vec<u64>>,
+    locations: HashMap<u64, Vec<Location>>,
+}
+
+fn push_unique(values: &mut Vec<u64>, value: u64) -> bool {
+    if values.contains(&value) {
+        false
+    } else {
+        values.push(value);
+        true
+    }
+}
+
+fn remove_value(values: &mut Vec<u64>, value: u64) {
+    if let Some(i) = values.iter().position(|v| *v == value) {
+        values.swap_remove(i);
+    }
+}
+
+impl TreeCollection {
+    /// Heap bytes held (for memory reports; the location index included).
+    pub fn heap_bytes(&self) -> usize {
+        self.literal.heap_bytes(|v| v.capacity() * 8)
+            + self.wild.heap_bytes()
+            + self.locations.capacity() * (std::mem::size_of::<(u64, Vec<Location>)>() + 1)
+            + self
+                .locations
+                .values()
+                .map(|l| l.capacity() * std::mem::size_of::<Location>())
+                .sum::<usize>()
+    }
+}
+
+impl Collection for TreeCollection {
+    fn add(&mut self, subscription: &Subscription, value: u64) {
+        for query_type in subscription.query_types() {
+            let is_wild = query_type.iter().any(|s| s == "?") || query_type.last().is_some_and(|s| s == "*");
+            let location = if is_wild {
+                let (slot, values) = self.wild.slot_mut(&query_type);
+                if !push_unique(values, value) {
+                    continue;
+                }
+                Location::Wild(slot)
+            } else {
+                let key = TypeKey::new(&query_type);
+                if !push_unique(self.literal.entry_or_insert_with(key.clone(), Vec::new), value) {
+                    continue;
+                }
+                Location::Literal(key)
+            };
+            self.locations.entry(value).or_default().push(location);
+        }
+    }
+
+    fn remove(&mut self, value: u64) {
+        for location in self.locations.remove(&value).unwrap_or_default() {
+            match location {
+                Location::Literal(key) => {
+                    if let Some(values) = self.literal.get_key_mut(&key) {
+                        remove_value(values, value);
+                        if values.is_empty() {
+                            self.literal.remove_key(&key);
+                        }
+                    }
+                }
+                Location::Wild(slot) => remove_value(self.wild.payload_mut(slot), value),
+            }
+        }
+    }
+
+    #[inline]
+    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
+        out.clear();
+        let mut sources = 0;
+        if let Some(values) = self.literal.get(event_type) {
+            out.extend_from_slice(values);
+            sources += 1;
+        }
+        self.wild.find(event_type, &mut |values| {
+            out.extend_from_slice(values);
+            sources += 1;
+            false
+        });
+        // A value reached through two query types is reported once.
+        if sources > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn sub(query_types: &[&[&str]]) -> Subscription {
+        Subscription::new(query_types.iter().copied()).unwrap()
+    }
+
+    fn got(c: &impl Collection, event_type: &[&str]) -> Vec<u64> {
+        let mut out = vec![99];
+        c.get(event_type, &mut out);
+        out.sort_unstable();
+        out
+    }
+
+    // hat-event test_collection.py::test_collection, for both flavours.
+    fn reference_case(c: &mut impl Collection) {
+        assert_eq!(got(c, &[]), [0u64; 0]);
+        assert_eq!(got(c, &["a", "b", "c"]), [0u64; 0]);
+        c.add(&sub(&[&["*"]]), 1);
+        c.add(&sub(&[]), 2);
+        c.add(&sub(&[&["?", "b", "c"]]), 3);
+        c.add(&sub(&[&["a", "b", "c"]]), 4);
+        assert_eq!(got(c, &[]), [1]);
+        assert_eq!(got(c, &["a", "b", "c"]), [1, 3, 4]);
+        assert_eq!(got(c, &["x", "b", "c"]), [1, 3]);
+        c.remove(3);
+        assert_eq!(got(c, &[]), [1]);
+        assert_eq!(got(c, &["a", "b", "c"]), [1, 4]);
+        assert_eq!(got(c, &["x", "b", "c"]), [1]);
+    }
+
+    #[test]
+    fn tree_passes_the_reference_case() {
+        reference_case(&mut TreeCollection::default());
+    }
+
+    #[test]
+    fn list_passes_the_reference_case() {
+        reference_case(&mut ListCollection::default());
+    }
+
+    #[test]
+    fn empty_segment_is_not_a_wildcard() {
+        // hat's C tree once treated '' as '?'.
+        let mut t = TreeCollection::default();
+        t.add(&sub(&[&["a", ""]]), 1);
+        t.add(&sub(&[&["", "b"]]), 2);
+        assert_eq!(got(&t, &["a", "x"]), [0u64; 0]);
+        assert_eq!(got(&t, &["a", ""]), [1]);
+        assert_eq!(got(&t, &["x", "b"]), [0u64; 0]);
+        assert_eq!(got(&t, &["", "b"]), [2]);
+    }
+
+    #[test]
+    fn a_value_added_twice_widens_and_is_reported_once() {
+        let mut t = TreeCollection::default();
+        t.add(&sub(&[&["a"]]), 7);
+        t.add(&sub(&[&["a", "*"], &["?"]]), 7);
+        t.add(&sub(&[&["a"]]), 7);
+        assert_eq!(got(&t, &["a"]), [7]);
+        assert_eq!(got(&t, &["a", "b"]), [7]);
+        t.remove(7);
+        assert_eq!(got(&t, &["a"]), [0u64; 0]);
+        t.remove(7);
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64) as usize
+        }
+
+        fn event_type(&mut self, wild: bool) -> Vec<&'static str> {
+            const SEGMENTS: [&str; 4] = ["a", "b", "", "ü"];
+            let len = self.below(4);
+            let mut t: Vec<&str> = (0..len)
+                .map(|_| if wild && self.below(4) == 0 { "?" } else { SEGMENTS[self.below(SEGMENTS.len())] })
+                .collect();
+            if wild && self.below(3) == 0 {
+                t.push("*");
+            }
+            t
+        }
+    }
+
+    #[test]
+    fn tree_and_list_agree_on_random_add_remove_sequences() {
+        let mut rng = Rng(0xc011_ec71_0e5e_ed01);
+        for _ in 0..200 {
+            let mut tree = TreeCollection::default();
+            let mut list = ListCollection::default();
+            for _ in 0..20 {
+                let value = rng.below(6) as u64;
+                if rng.below(4) == 0 {
+                    tree.remove(value);
+                    list.remove(value);
+                } else {
+                    let n = rng.below(3);
+                    let qts: Vec<_> = (0..n).map(|_| rng.event_type(true)).collect();
+                    let s = Subscription::new(&qts).unwrap();
+                    tree.add(&s, value);
+                    list.add(&s, value);
+                }
+                for _ in 0..10 {
+                    let e = rng.event_type(false);
+                    let (t, l) = (got(&tree, &e), got(&list, &e));
+                    assert_eq!(t, l, "{e:?}");
+                    assert_eq!(t.iter().collect::<BTreeSet<_>>().len(), t.len(), "duplicates for {e:?}");
+                }
+            }
+        }
+    }
+}
