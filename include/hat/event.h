@@ -54,11 +54,27 @@
 typedef struct hat_event_buffer_t hat_event_buffer_t;
 
 /**
+ * A map from subscriptions to caller values (`uint64_t`; store a pointer
+ * as `(uint64_t)(uintptr_t)ptr`). The collection never dereferences or
+ * frees values. Thread-safety: `hat_event_collection_get` may run on
+ * several threads at once (each with its own values buffer); `_add`,
+ * `_remove` and `_destroy` need exclusive access — use a read-write lock
+ * if other threads may be reading.
+ */
+typedef struct hat_event_collection_t hat_event_collection_t;
+
+/**
  * An event: id, type, timestamp, optional source timestamp, optional
  * payload. Owned when made by `_create` or `_clone`, borrowed when read
  * from a query result. Immutable: safe to read from several threads at once.
  */
 typedef struct hat_event_event_t hat_event_event_t;
+
+/**
+ * An owned list of event types (e.g. a subscription's query types).
+ * Release with `hat_event_event_type_list_destroy`.
+ */
+typedef struct hat_event_event_type_list_t hat_event_event_type_list_t;
 
 /**
  * An owned event type (a sequence of UTF-8 segments). Created with
@@ -99,6 +115,21 @@ typedef struct hat_event_query_result_t hat_event_query_result_t;
 typedef struct hat_event_register_event_t hat_event_register_event_t;
 
 /**
+ * An immutable set of query types. Thread-safe: share one handle between
+ * threads freely (every function only reads it). `_clone` is cheap (a
+ * reference count); each handle from `_create`, `_clone`, `_union` or
+ * `_intersection` is released with `hat_event_subscription_destroy`.
+ */
+typedef struct hat_event_subscription_t hat_event_subscription_t;
+
+/**
+ * A growable array of values owned by the library and reused across
+ * `hat_event_collection_get` calls, so that routing allocates nothing once
+ * it has grown. Release with `hat_event_values_destroy`. One thread at a time.
+ */
+typedef struct hat_event_values_t hat_event_values_t;
+
+/**
  * Status returned by every fallible function: `HAT_EVENT_OK` (0) or one of
  * the `HAT_EVENT_ERR_*` codes. A fixed-width integer, not an enum, so that
  * values coming back from C are never trusted as Rust enums. On failure,
@@ -116,6 +147,11 @@ typedef struct hat_event_str_t {
   const char *ptr;
   size_t len;
 } hat_event_str_t;
+
+/**
+ * Which collection implementation (`HAT_EVENT_COLLECTION_*`).
+ */
+typedef uint32_t hat_event_collection_kind_t;
 
 /**
  * Identifies an event: server, session and instance. A plain value.
@@ -250,6 +286,16 @@ typedef uint32_t hat_event_source_type_t;
 #define HAT_EVENT_ERR_INTERNAL 100
 
 /**
+ * Hash table of literal query types plus a wildcard trie: the fast one.
+ */
+#define HAT_EVENT_COLLECTION_TREE 0
+
+/**
+ * A linear list of (value, subscription): a simple reference.
+ */
+#define HAT_EVENT_COLLECTION_LIST 1
+
+/**
  * Standby: another server is active.
  */
 #define HAT_EVENT_SERVER_STATUS_STANDBY 0
@@ -381,6 +427,71 @@ size_t hat_event_buffer_len(const struct hat_event_buffer_t *buffer);
  * Releases `buffer`; NULL is ignored.
  */
 void hat_event_buffer_destroy(struct hat_event_buffer_t *buffer);
+
+/**
+ * Creates an empty collection of the given kind. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * for an unknown kind.
+ */
+hat_event_status_t hat_event_collection_create(hat_event_collection_kind_t kind,
+                                               struct hat_event_collection_t **out);
+
+/**
+ * Releases a collection; NULL is ignored. Values are not touched.
+ */
+void hat_event_collection_destroy(struct hat_event_collection_t *collection);
+
+/**
+ * Adds `subscription` for `value`; if `value` is already present, its
+ * subscription becomes the union of both. The subscription's query types
+ * are copied; the caller keeps its handle.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_collection_add(struct hat_event_collection_t *collection,
+                                            const struct hat_event_subscription_t *subscription,
+                                            uint64_t value);
+
+/**
+ * Removes `value` and its subscription; an absent value is ignored.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_collection_remove(struct hat_event_collection_t *collection,
+                                               uint64_t value);
+
+/**
+ * Replaces the content of `out_values` with every value whose subscription
+ * matches `event_type` (`len` segments), each once, in no particular order.
+ * Allocates nothing once `out_values` has grown (for up to 32 segments).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+ * (`out_values` is unchanged on error).
+ */
+hat_event_status_t hat_event_collection_get(const struct hat_event_collection_t *collection,
+                                            const struct hat_event_str_t *event_type,
+                                            size_t len,
+                                            struct hat_event_values_t *out_values);
+
+/**
+ * Creates an empty values buffer. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_values_create(struct hat_event_values_t **out);
+
+/**
+ * Releases a values buffer; NULL is ignored.
+ */
+void hat_event_values_destroy(struct hat_event_values_t *values);
+
+/**
+ * The number of values; 0 for NULL.
+ */
+size_t hat_event_values_len(const struct hat_event_values_t *values);
+
+/**
+ * The values as an array of `hat_event_values_len(values)` elements, valid
+ * until the buffer is next filled or destroyed; NULL for NULL (and possibly
+ * for an empty buffer).
+ */
+const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
 
 /**
  * Compares ids lexicographically by (server, session, instance): negative,
@@ -890,6 +1001,110 @@ bool hat_event_query_result_more_follows(const struct hat_event_query_result_t *
  */
 bool hat_event_query_result_equal(const struct hat_event_query_result_t *a,
                                   const struct hat_event_query_result_t *b);
+
+/**
+ * Creates a subscription from `count` query types (copied), sanitised as
+ * the reference does: a trailing `"*"` absorbs everything below it,
+ * duplicates vanish. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`;
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` ("invalid query event type") for a
+ * `"*"` that is not last (unless an earlier `"*"` query type already covers
+ * it, as in the reference).
+ */
+hat_event_status_t hat_event_subscription_create(const struct hat_event_event_type_view_t *query_types,
+                                                 size_t count,
+                                                 struct hat_event_subscription_t **out);
+
+/**
+ * A new handle to the same subscription (no copy is made).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_clone(const struct hat_event_subscription_t *subscription,
+                                                struct hat_event_subscription_t **out);
+
+/**
+ * Releases a subscription handle; NULL is ignored.
+ */
+void hat_event_subscription_destroy(struct hat_event_subscription_t *subscription);
+
+/**
+ * `*out_matches =` whether `event_type` (`len` segments) matches any of the
+ * subscription's query types. Does not allocate for up to 32 segments.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_subscription_matches(const struct hat_event_subscription_t *subscription,
+                                                  const struct hat_event_str_t *event_type,
+                                                  size_t len,
+                                                  bool *out_matches);
+
+/**
+ * As `hat_event_subscription_matches`, for an event type handle (already
+ * checked, so nothing is validated again: the fastest form for repeated use).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_matches_type(const struct hat_event_subscription_t *subscription,
+                                                       const struct hat_event_event_type_t *event_type,
+                                                       bool *out_matches);
+
+/**
+ * A new subscription matching exactly what `subscription` or any of the
+ * `count` subscriptions in `others` matches. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
+ */
+hat_event_status_t hat_event_subscription_union(const struct hat_event_subscription_t *subscription,
+                                                const struct hat_event_subscription_t *const *others,
+                                                size_t count,
+                                                struct hat_event_subscription_t **out);
+
+/**
+ * A new subscription matching exactly the event types that `subscription`
+ * and every one of the `count` subscriptions in `others` match. (This is
+ * exact; hat-event's own intersection misses event types where a trailing
+ * `"*"` must match nothing, e.g. `[('a',)] ∩ [('a','*')]`.) The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
+ */
+hat_event_status_t hat_event_subscription_intersection(const struct hat_event_subscription_t *subscription,
+                                                       const struct hat_event_subscription_t *const *others,
+                                                       size_t count,
+                                                       struct hat_event_subscription_t **out);
+
+/**
+ * `*out_disjoint =` true exactly when no event type matches both
+ * subscriptions. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_isdisjoint(const struct hat_event_subscription_t *subscription,
+                                                     const struct hat_event_subscription_t *other,
+                                                     bool *out_disjoint);
+
+/**
+ * The sanitised query types, in no particular order, as a new list the
+ * caller owns (release with `hat_event_event_type_list_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_query_types(const struct hat_event_subscription_t *subscription,
+                                                      struct hat_event_event_type_list_t **out);
+
+/**
+ * The number of sanitised query types; 0 for NULL.
+ */
+size_t hat_event_subscription_len(const struct hat_event_subscription_t *subscription);
+
+/**
+ * The number of event types in `list`; 0 for NULL.
+ */
+size_t hat_event_event_type_list_len(const struct hat_event_event_type_list_t *list);
+
+/**
+ * Event type `index` of `list`, borrowed: valid while the list lives; NULL
+ * if out of range or NULL.
+ */
+const struct hat_event_event_type_t *hat_event_event_type_list_get(const struct hat_event_event_type_list_t *list,
+                                                                   size_t index);
+
+/**
+ * Releases an event type list and the event types in it; NULL is ignored.
+ */
+void hat_event_event_type_list_destroy(struct hat_event_event_type_list_t *list);
 
 /**
  * The smallest timestamp, `{INT64_MIN, 0}`.

@@ -41,6 +41,34 @@ pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usi
         .collect()
 }
 
+/// Most event types are shallower than this; deeper ones take one allocation.
+const STACK_SEGMENTS: usize = 32;
+
+/// Runs `f` on the UTF-8-checked segments of a C event type without
+/// allocating (for up to 32 segments): the hot path of matching and routing.
+///
+/// # Safety
+/// As for [`segments_arg`].
+pub(crate) unsafe fn with_segments<R>(
+    segments: *const hat_event_str_t,
+    len: usize,
+    name: &str,
+    f: impl FnOnce(&[&str]) -> R,
+) -> FfiResult<R> {
+    if len > STACK_SEGMENTS {
+        // SAFETY: forwarded from the caller.
+        return Ok(f(&unsafe { segments_arg(segments, len, name) }?));
+    }
+    // SAFETY: forwarded from the caller.
+    let views = unsafe { slice_arg(segments, len, name) }?;
+    let mut buf = [""; STACK_SEGMENTS];
+    for (slot, view) in buf.iter_mut().zip(views) {
+        // SAFETY: each view describes readable bytes, forwarded from the caller.
+        *slot = unsafe { str_arg(*view, name) }?;
+    }
+    Ok(f(&buf[..len]))
+}
+
 /// An owned event type from C segment views.
 ///
 /// # Safety

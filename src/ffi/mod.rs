@@ -13,8 +13,10 @@
 
 pub mod boundary;
 pub mod buffer;
+pub mod collection;
 pub mod event;
 pub mod event_type;
 pub mod query;
+pub mod subscription;
 pub mod timestamp;
 pub mod version;

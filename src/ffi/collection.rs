@@ -1,0 +1,171 @@
+//! Event-type collections in C, and the reusable value buffer `get` fills.
+
+use super::boundary::{
+    free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, new_handle, out_arg, FfiError,
+    Opaque, hat_event_status_t, hat_event_str_t,
+};
+use super::event_type::with_segments;
+use super::subscription::hat_event_subscription_t;
+use crate::collection::{Collection, ListCollection, TreeCollection};
+
+/// Which collection implementation (`HAT_EVENT_COLLECTION_*`).
+pub type hat_event_collection_kind_t = u32;
+/// Hash table of literal query types plus a wildcard trie: the fast one.
+pub const HAT_EVENT_COLLECTION_TREE: hat_event_collection_kind_t = 0;
+/// A linear list of (value, subscription): a simple reference.
+pub const HAT_EVENT_COLLECTION_LIST: hat_event_collection_kind_t = 1;
+
+/// A map from subscriptions to caller values (`uint64_t`; store a pointer
+/// as `(uint64_t)(uintptr_t)ptr`). The collection never dereferences or
+/// frees values. Thread-safety: `hat_event_collection_get` may run on
+/// several threads at once (each with its own values buffer); `_add`,
+/// `_remove` and `_destroy` need exclusive access — use a read-write lock
+/// if other threads may be reading.
+pub struct hat_event_collection_t {
+    _private: [u8; 0],
+}
+
+pub(crate) enum AnyCollection {
+    Tree(TreeCollection),
+    List(ListCollection),
+}
+
+impl Opaque for hat_event_collection_t {
+    type Inner = AnyCollection;
+}
+
+/// A growable array of values owned by the library and reused across
+/// `hat_event_collection_get` calls, so that routing allocates nothing once
+/// it has grown. Release with `hat_event_values_destroy`. One thread at a time.
+pub struct hat_event_values_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_values_t {
+    type Inner = Vec<u64>;
+}
+
+/// Creates an empty collection of the given kind. The caller owns `*out`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+/// for an unknown kind.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_create(
+    kind: hat_event_collection_kind_t,
+    out: *mut *mut hat_event_collection_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        let collection = match kind {
+            HAT_EVENT_COLLECTION_TREE => AnyCollection::Tree(TreeCollection::default()),
+            HAT_EVENT_COLLECTION_LIST => AnyCollection::List(ListCollection::default()),
+            other => return Err(FfiError::invalid(format!("unknown collection kind {other}"))),
+        };
+        out.write(new_handle(collection));
+        Ok(())
+    })
+}
+
+/// Releases a collection; NULL is ignored. Values are not touched.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_destroy(collection: *mut hat_event_collection_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(collection) })
+}
+
+/// Adds `subscription` for `value`; if `value` is already present, its
+/// subscription becomes the union of both. The subscription's query types
+/// are copied; the caller keeps its handle.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_add(
+    collection: *mut hat_event_collection_t,
+    subscription: *const hat_event_subscription_t,
+    value: u64,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: live handles or NULL, as documented.
+        let (collection, subscription) =
+            unsafe { (handle_mut(collection, "collection")?, handle_arg(subscription, "subscription")?) };
+        match collection {
+            AnyCollection::Tree(c) => c.add(subscription, value),
+            AnyCollection::List(c) => c.add(subscription, value),
+        }
+        Ok(())
+    })
+}
+
+/// Removes `value` and its subscription; an absent value is ignored.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_remove(collection: *mut hat_event_collection_t, value: u64) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: a live handle or NULL, as documented.
+        match unsafe { handle_mut(collection, "collection") }? {
+            AnyCollection::Tree(c) => c.remove(value),
+            AnyCollection::List(c) => c.remove(value),
+        }
+        Ok(())
+    })
+}
+
+/// Replaces the content of `out_values` with every value whose subscription
+/// matches `event_type` (`len` segments), each once, in no particular order.
+/// Allocates nothing once `out_values` has grown (for up to 32 segments).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+/// (`out_values` is unchanged on error).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_get(
+    collection: *const hat_event_collection_t,
+    event_type: *const hat_event_str_t,
+    len: usize,
+    out_values: *mut hat_event_values_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: live handles or NULL, as documented; out_values is used by one thread.
+        let (collection, values) =
+            unsafe { (handle_arg(collection, "collection")?, handle_mut(out_values, "out_values")?) };
+        // SAFETY: event_type holds len readable views, as documented.
+        unsafe {
+            with_segments(event_type, len, "event_type", |et| match collection {
+                AnyCollection::Tree(c) => c.get(et, values),
+                AnyCollection::List(c) => c.get(et, values),
+            })
+        }
+    })
+}
+
+/// Creates an empty values buffer. The caller owns `*out`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_values_create(out: *mut *mut hat_event_values_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        out.write(new_handle(Vec::new()));
+        Ok(())
+    })
+}
+
+/// Releases a values buffer; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_values_destroy(values: *mut hat_event_values_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(values) })
+}
+
+/// The number of values; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_values_len(values: *const hat_event_values_t) -> usize {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(0, || unsafe { handle_opt(values) }.map_or(0, Vec::len))
+}
+
+/// The values as an array of `hat_event_values_len(values)` elements, valid
+/// until the buffer is next filled or destroyed; NULL for NULL (and possibly
+/// for an empty buffer).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_values_data(values: *const hat_event_values_t) -> *const u64 {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(std::ptr::null(), || unsafe { handle_opt(values) }.map_or(std::ptr::null(), |v| v.as_ptr()))
+}

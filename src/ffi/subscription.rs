@@ -1,0 +1,241 @@
+//! Subscriptions in C: immutable, reference-counted handles.
+
+use std::sync::Arc;
+
+use super::boundary::{
+    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg,
+    slice_arg, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
+};
+use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t, with_segments};
+use crate::event_type::EventType;
+use crate::subscription::Subscription;
+
+/// An immutable set of query types. Thread-safe: share one handle between
+/// threads freely (every function only reads it). `_clone` is cheap (a
+/// reference count); each handle from `_create`, `_clone`, `_union` or
+/// `_intersection` is released with `hat_event_subscription_destroy`.
+pub struct hat_event_subscription_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_subscription_t {
+    type Inner = Arc<Subscription>;
+}
+
+/// An owned list of event types (e.g. a subscription's query types).
+/// Release with `hat_event_event_type_list_destroy`.
+pub struct hat_event_event_type_list_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_event_type_list_t {
+    type Inner = Vec<EventType>;
+}
+
+/// Creates a subscription from `count` query types (copied), sanitised as
+/// the reference does: a trailing `"*"` absorbs everything below it,
+/// duplicates vanish. The caller owns `*out`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`;
+/// `HAT_EVENT_ERR_INVALID_ARGUMENT` ("invalid query event type") for a
+/// `"*"` that is not last (unless an earlier `"*"` query type already covers
+/// it, as in the reference).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_create(
+    query_types: *const hat_event_event_type_view_t,
+    count: usize,
+    out: *mut *mut hat_event_subscription_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: query_types holds count readable views, as documented.
+        let query_types = unsafe { event_types_arg(query_types, count, "query_types") }?;
+        out.write(new_handle(Arc::new(Subscription::new(&query_types)?)));
+        Ok(())
+    })
+}
+
+/// A new handle to the same subscription (no copy is made).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_clone(
+    subscription: *const hat_event_subscription_t,
+    out: *mut *mut hat_event_subscription_t,
+) -> hat_event_status_t {
+    // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
+    unsafe { super::event::clone_handle(subscription, out, "subscription") }
+}
+
+/// Releases a subscription handle; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_destroy(subscription: *mut hat_event_subscription_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(subscription) })
+}
+
+/// `*out_matches =` whether `event_type` (`len` segments) matches any of the
+/// subscription's query types. Does not allocate for up to 32 segments.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_matches(
+    subscription: *const hat_event_subscription_t,
+    event_type: *const hat_event_str_t,
+    len: usize,
+    out_matches: *mut bool,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out_matches is NULL or writable, as documented.
+        let out = unsafe { out_arg(out_matches, "out_matches") }?;
+        // SAFETY: a live handle or NULL, as documented.
+        let subscription = unsafe { handle_arg(subscription, "subscription") }?;
+        // SAFETY: event_type holds len readable views, as documented.
+        out.write(unsafe { with_segments(event_type, len, "event_type", |et| subscription.matches(et)) }?);
+        Ok(())
+    })
+}
+
+/// As `hat_event_subscription_matches`, for an event type handle (already
+/// checked, so nothing is validated again: the fastest form for repeated use).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_matches_type(
+    subscription: *const hat_event_subscription_t,
+    event_type: *const hat_event_event_type_t,
+    out_matches: *mut bool,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out_matches is NULL or writable, as documented.
+        let out = unsafe { out_arg(out_matches, "out_matches") }?;
+        // SAFETY: live handles or NULL, as documented.
+        let (subscription, event_type) =
+            unsafe { (handle_arg(subscription, "subscription")?, handle_arg(event_type, "event_type")?) };
+        out.write(subscription.matches(event_type));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `others` holds `count` live subscription handles (NULL only if `count` is 0).
+unsafe fn others_arg<'a>(others: *const *const hat_event_subscription_t, count: usize) -> FfiResult<Vec<&'a Subscription>> {
+    // SAFETY: forwarded from the caller.
+    let ptrs = unsafe { slice_arg(others, count, "others") }?;
+    ptrs.iter()
+        .enumerate()
+        // SAFETY: each is a live handle or NULL, forwarded from the caller.
+        .map(|(i, p)| unsafe { handle_arg(*p, &format!("others[{i}]")) }.map(|s| &**s))
+        .collect()
+}
+
+/// A new subscription matching exactly what `subscription` or any of the
+/// `count` subscriptions in `others` matches. The caller owns `*out`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_union(
+    subscription: *const hat_event_subscription_t,
+    others: *const *const hat_event_subscription_t,
+    count: usize,
+    out: *mut *mut hat_event_subscription_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: live handles or NULL, as documented.
+        let (subscription, others) = unsafe { (handle_arg(subscription, "subscription")?, others_arg(others, count)?) };
+        out.write(new_handle(Arc::new(subscription.union(others))));
+        Ok(())
+    })
+}
+
+/// A new subscription matching exactly the event types that `subscription`
+/// and every one of the `count` subscriptions in `others` match. (This is
+/// exact; hat-event's own intersection misses event types where a trailing
+/// `"*"` must match nothing, e.g. `[('a',)] ∩ [('a','*')]`.) The caller owns `*out`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_intersection(
+    subscription: *const hat_event_subscription_t,
+    others: *const *const hat_event_subscription_t,
+    count: usize,
+    out: *mut *mut hat_event_subscription_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: live handles or NULL, as documented.
+        let (subscription, others) = unsafe { (handle_arg(subscription, "subscription")?, others_arg(others, count)?) };
+        out.write(new_handle(Arc::new(subscription.intersection(others))));
+        Ok(())
+    })
+}
+
+/// `*out_disjoint =` true exactly when no event type matches both
+/// subscriptions. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_isdisjoint(
+    subscription: *const hat_event_subscription_t,
+    other: *const hat_event_subscription_t,
+    out_disjoint: *mut bool,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out_disjoint is NULL or writable, as documented.
+        let out = unsafe { out_arg(out_disjoint, "out_disjoint") }?;
+        // SAFETY: live handles or NULL, as documented.
+        let (a, b) = unsafe { (handle_arg(subscription, "subscription")?, handle_arg(other, "other")?) };
+        out.write(a.isdisjoint(b));
+        Ok(())
+    })
+}
+
+/// The sanitised query types, in no particular order, as a new list the
+/// caller owns (release with `hat_event_event_type_list_destroy`).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_query_types(
+    subscription: *const hat_event_subscription_t,
+    out: *mut *mut hat_event_event_type_list_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a live handle or NULL, as documented.
+        let subscription = unsafe { handle_arg(subscription, "subscription") }?;
+        out.write(new_handle(subscription.query_types()));
+        Ok(())
+    })
+}
+
+/// The number of sanitised query types; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_len(subscription: *const hat_event_subscription_t) -> usize {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(0, || unsafe { handle_opt(subscription) }.map_or(0, |s| s.len()))
+}
+
+/// The number of event types in `list`; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_list_len(list: *const hat_event_event_type_list_t) -> usize {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(0, || unsafe { handle_opt(list) }.map_or(0, Vec::len))
+}
+
+/// Event type `index` of `list`, borrowed: valid while the list lives; NULL
+/// if out of range or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_list_get(
+    list: *const hat_event_event_type_list_t,
+    index: usize,
+) -> *const hat_event_event_type_t {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(list) }
+            .and_then(|l| l.get(index))
+            .map_or(std::ptr::null(), borrowed_handle)
+    })
+}
+
+/// Releases an event type list and the event types in it; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_event_type_list_destroy(list: *mut hat_event_event_type_list_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(list) })
+}
