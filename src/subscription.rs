@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::event_type::EventType;
 use crate::trie::Trie;
-use crate::type_index::{TypeKey, TypeMap};
+use crate::type_index::{to_event_type, TypeKey, TypeMap};
 
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
@@ -80,7 +80,7 @@ impl Subscription {
 
     /// The sanitised query types (as a set; the order is unspecified).
     pub fn query_types(&self) -> Vec<EventType> {
-        let mut out: Vec<EventType> = self.literal.iter().map(|(k, _)| k.to_event_type()).collect();
+        let mut out: Vec<EventType> = self.literal.iter().map(|(k, _)| to_event_type(k)).collect();
         self.wild.for_each(&mut |t, _| out.push(t));
         out
     }

@@ -64,8 +64,7 @@ pub(crate) struct Slot {
 
 #[inline]
 fn segment_hash(s: &str) -> u64 {
-    let h = hash_bytes(0x9e37_79b9_7f4a_7c15, s.as_bytes());
-    h ^ (h >> 31)
+    hash_bytes(0x9e37_79b9_7f4a_7c15, s.as_bytes())
 }
 
 impl<P: Payload> Trie<P> {

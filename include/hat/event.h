@@ -461,7 +461,7 @@ hat_event_status_t hat_event_collection_remove(struct hat_event_collection_t *co
 /**
  * Replaces the content of `out_values` with every value whose subscription
  * matches `event_type` (`len` segments), each once, in no particular order.
- * Allocates nothing once `out_values` has grown (for up to 32 segments).
+ * Allocates nothing once `out_values` has grown (for up to 16 segments).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
  * (`out_values` is unchanged on error).
  */
@@ -1029,7 +1029,7 @@ void hat_event_subscription_destroy(struct hat_event_subscription_t *subscriptio
 
 /**
  * `*out_matches =` whether `event_type` (`len` segments) matches any of the
- * subscription's query types. Does not allocate for up to 32 segments.
+ * subscription's query types. Does not allocate for up to 16 segments.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
  */
 hat_event_status_t hat_event_subscription_matches(const struct hat_event_subscription_t *subscription,

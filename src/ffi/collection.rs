@@ -111,7 +111,7 @@ pub unsafe extern "C" fn hat_event_collection_remove(collection: *mut hat_event_
 
 /// Replaces the content of `out_values` with every value whose subscription
 /// matches `event_type` (`len` segments), each once, in no particular order.
-/// Allocates nothing once `out_values` has grown (for up to 32 segments).
+/// Allocates nothing once `out_values` has grown (for up to 16 segments).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
 /// (`out_values` is unchanged on error).
 #[no_mangle]

@@ -42,10 +42,10 @@ pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usi
 }
 
 /// Most event types are shallower than this; deeper ones take one allocation.
-const STACK_SEGMENTS: usize = 32;
+const STACK_SEGMENTS: usize = 16;
 
 /// Runs `f` on the UTF-8-checked segments of a C event type without
-/// allocating (for up to 32 segments): the hot path of matching and routing.
+/// allocating (for up to 16 segments): the hot path of matching and routing.
 ///
 /// # Safety
 /// As for [`segments_arg`].

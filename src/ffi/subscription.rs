@@ -74,7 +74,7 @@ pub unsafe extern "C" fn hat_event_subscription_destroy(subscription: *mut hat_e
 }
 
 /// `*out_matches =` whether `event_type` (`len` segments) matches any of the
-/// subscription's query types. Does not allocate for up to 32 segments.
+/// subscription's query types. Does not allocate for up to 16 segments.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_subscription_matches(
