@@ -39,17 +39,30 @@ pub const HAT_EVENT_ERR_BUFFER_TOO_SMALL: hat_event_status_t = 7;
 pub const HAT_EVENT_ERR_INTERNAL: hat_event_status_t = 100;
 
 /// A failure on its way to C: the status to return and the message to record.
+/// Boxed so that `FfiResult<&str>` stays two words on the hot path.
 #[derive(Debug)]
-pub(crate) struct FfiError {
+pub(crate) struct FfiError(Box<FfiErrorInner>);
+
+#[derive(Debug)]
+pub(crate) struct FfiErrorInner {
     pub(crate) status: hat_event_status_t,
     pub(crate) message: String,
+}
+
+impl std::ops::Deref for FfiError {
+    type Target = FfiErrorInner;
+
+    fn deref(&self) -> &FfiErrorInner {
+        &self.0
+    }
 }
 
 pub(crate) type FfiResult<T> = Result<T, FfiError>;
 
 impl FfiError {
+    #[cold]
     pub(crate) fn new(status: hat_event_status_t, message: impl Into<String>) -> FfiError {
-        FfiError { status, message: message.into() }
+        FfiError(Box::new(FfiErrorInner { status, message: message.into() }))
     }
 
     pub(crate) fn null(name: &str) -> FfiError {
@@ -237,6 +250,11 @@ pub(crate) unsafe fn bytes_arg<'a>(view: hat_event_bytes_t, name: &str) -> FfiRe
 pub(crate) unsafe fn str_arg<'a>(view: hat_event_str_t, name: &str) -> FfiResult<&'a str> {
     // SAFETY: forwarded from the caller.
     let bytes = unsafe { slice_arg(view.ptr.cast::<u8>(), view.len, name) }?;
+    // Event types are nearly always ASCII: check that inline, word at a time.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
     std::str::from_utf8(bytes).map_err(|e| {
         FfiError::new(
             HAT_EVENT_ERR_INVALID_UTF8,
