@@ -173,7 +173,7 @@ impl Tree {
     }
 
     fn is_empty(&self) -> bool {
-        !self.leaf && !self.star && self.children.is_empty()
+        !self.leaf && !self.star && self.children.values().all(Tree::is_empty)
     }
 
     fn union(a: &Tree, b: &Tree) -> Tree {
@@ -192,48 +192,84 @@ impl Tree {
         Tree { leaf: a.leaf || b.leaf, star: false, children }
     }
 
-    /// Exact intersection, pruned of branches that match nothing. Where the
-    /// reference is right this builds the same tree it does (children are
-    /// paired the same way: equal names, and `'?'` with any name).
+    /// Exact intersection. Built as the reference builds it (children paired
+    /// by equal names, and `'?'` with any name), whose only flaw is the leaf
+    /// rule: it requires both nodes to be leaves, although a `'*'` also
+    /// matches the empty remainder. Such lost leaves are added back, except
+    /// where another query type of the result already covers them, so that
+    /// wherever the reference is right the query types are the reference's.
     fn intersection(a: &Tree, b: &Tree) -> Tree {
-        let leaf = a.matches_empty() && b.matches_empty();
-        if a.star && b.star {
-            return Tree { leaf, star: true, children: BTreeMap::new() };
+        let mut lost = Vec::new();
+        let mut result = Tree::reference_intersection(a, b, &mut Vec::new(), &mut lost);
+        if !lost.is_empty() {
+            let mut covering: Vec<Vec<String>> = Vec::new();
+            result.for_each_query_type(&mut Vec::new(), &mut |q| covering.push(q.iter().map(|s| s.to_string()).collect()));
+            for path in lost {
+                if !covering.iter().any(|q| subsumes(q, &path)) {
+                    // Paths come from a valid tree: no '*' before the end.
+                    let _ = result.insert(&path);
+                }
+            }
+        }
+        result
+    }
+
+    /// The reference's `intersection`, recording in `lost` the paths where
+    /// its leaf rule drops an event type that both operands match.
+    fn reference_intersection(a: &Tree, b: &Tree, path: &mut Vec<String>, lost: &mut Vec<Vec<String>>) -> Tree {
+        let leaf = a.leaf && b.leaf;
+        if !leaf && a.matches_empty() && b.matches_empty() {
+            lost.push(path.clone());
         }
         if a.star || b.star {
             let other = if a.star { b } else { a };
-            return Tree { leaf, star: false, children: other.children.clone() };
+            // The reference keeps the other side's children (its '*' child too).
+            return Tree { leaf, star: other.star, children: other.children.clone() };
         }
         let mut children: BTreeMap<String, Tree> = BTreeMap::new();
-        let mut add = |name: &str, t: Tree| {
-            if t.is_empty() {
-                return;
+        // Every compatible pair of children, seen from a's side: equal
+        // names, a's '?' with any of b's, any of a's with b's '?'.
+        let mut pairs: Vec<(&str, &Tree, &Tree)> = Vec::new();
+        for (name, ca) in &a.children {
+            if name == "?" {
+                pairs.extend(b.children.iter().map(|(other, cb)| (other.as_str(), ca, cb)));
+            } else {
+                if let Some(cb) = b.children.get(name) {
+                    pairs.push((name, ca, cb));
+                }
+                if let Some(cb) = b.children.get("?") {
+                    pairs.push((name, ca, cb));
+                }
             }
+        }
+        for (name, ca, cb) in pairs {
+            path.push(name.to_owned());
+            let t = Tree::reference_intersection(ca, cb, path, lost);
+            path.pop();
             match children.get_mut(name) {
                 Some(prev) => *prev = Tree::union(prev, &t),
                 None => {
                     children.insert(name.to_owned(), t);
                 }
             }
-        };
-        // Every compatible pair of children, seen from a's side: equal
-        // names, a's '?' with any of b's, any of a's with b's '?'.
-        for (name, ca) in &a.children {
-            if name == "?" {
-                for (other, cb) in &b.children {
-                    add(other, Tree::intersection(ca, cb));
-                }
-            } else {
-                if let Some(cb) = b.children.get(name) {
-                    add(name, Tree::intersection(ca, cb));
-                }
-                if let Some(cb) = b.children.get("?") {
-                    add(name, Tree::intersection(ca, cb));
-                }
-            }
         }
         Tree { leaf, star: false, children }
     }
+}
+
+/// Does query type `general` match every event type `specific` matches?
+/// (With an unbounded alphabet, a query type covered by a set of query
+/// types is covered by one of them, so pairwise checks suffice.)
+fn subsumes(general: &[String], specific: &[String]) -> bool {
+    let split = |q: &[String]| -> (usize, bool) {
+        match q.last() {
+            Some(s) if s == "*" => (q.len() - 1, true),
+            _ => (q.len(), false),
+        }
+    };
+    let ((gn, gstar), (sn, sstar)) = (split(general), split(specific));
+    let lengths_ok = if gstar { sn >= gn } else { !sstar && sn == gn };
+    lengths_ok && general[..gn].iter().zip(specific).all(|(g, s)| g == "?" || (s != "?" && g == s))
 }
 
 #[cfg(test)]
@@ -351,6 +387,9 @@ mod tests {
             (&[&["a"]], &[&["a", "*"]], &[&["a"]]),
             (&[&[]], &[&["*"]], &[&[]]),
             (&[&["?"]], &[&["a", "*"]], &[&["a"]]),
+            // Where the reference is right, its query types, redundant or not:
+            (&[&["?", "*"], &[], &["b", "?", "x"], &["b"]], &[&["?", "*"]], &[&["?", "*"], &["b", "?", "x"]]),
+            (&[&["b"], &["?"]], &[&["*"]], &[&["b"], &["?"]]),
         ];
         for (a, b, expected) in cases {
             assert_eq!(set(sub(a).intersection([&sub(b)]).query_types()), owned(expected), "{a:?} {b:?}");
