@@ -1,0 +1,112 @@
+"""Event-type collections against hat-event: its test_collection.py for
+both of our flavours, then random add/remove/get sequences compared with
+hat's default (C tree) collection and its PyListEventTypeCollection."""
+
+import random
+
+import pytest
+
+from hat.event import common
+from hat.event.common.collection.pylist import PyListEventTypeCollection
+
+from test_subscription import Sub, random_query_types, instances, random_event_type
+
+
+class Coll:
+    """Our collection through the C ABI."""
+
+    def __init__(self, hat, kind):
+        self.hat = hat
+        out = hat.ffi.new('hat_event_collection_t **')
+        hat.check(hat.lib.hat_event_collection_create(kind, out))
+        self.handle = hat.ffi.gc(out[0], hat.lib.hat_event_collection_destroy)
+        vout = hat.ffi.new('hat_event_values_t **')
+        hat.check(hat.lib.hat_event_values_create(vout))
+        self.values = hat.ffi.gc(vout[0], hat.lib.hat_event_values_destroy)
+
+    def add(self, subscription, value):
+        self.hat.check(self.hat.lib.hat_event_collection_add(self.handle, subscription.handle, value))
+
+    def remove(self, value):
+        self.hat.check(self.hat.lib.hat_event_collection_remove(self.handle, value))
+
+    def get(self, event_type):
+        a = self.hat.str_array(event_type)
+        self.hat.check(self.hat.lib.hat_event_collection_get(self.handle, a.ptr, a.len, self.values))
+        n = self.hat.lib.hat_event_values_len(self.values)
+        data = self.hat.lib.hat_event_values_data(self.values)
+        return [data[i] for i in range(n)]
+
+
+KINDS = ['HAT_EVENT_COLLECTION_TREE', 'HAT_EVENT_COLLECTION_LIST']
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_collection(hat, kind):
+    # hat-event test_collection.py::test_collection
+    collection = Coll(hat, getattr(hat.lib, kind))
+    assert collection.get(()) == []
+    assert collection.get(('a', 'b', 'c')) == []
+    assert collection.get(('x', 'b', 'c')) == []
+    collection.add(Sub.create(hat, [('*',)]), 1)
+    collection.add(Sub.create(hat, []), 2)
+    collection.add(Sub.create(hat, [('?', 'b', 'c')]), 3)
+    collection.add(Sub.create(hat, [('a', 'b', 'c')]), 4)
+    assert sorted(collection.get(())) == [1]
+    assert sorted(collection.get(('a', 'b', 'c'))) == [1, 3, 4]
+    assert sorted(collection.get(('x', 'b', 'c'))) == [1, 3]
+    collection.remove(3)
+    assert sorted(collection.get(())) == [1]
+    assert sorted(collection.get(('a', 'b', 'c'))) == [1, 4]
+    assert sorted(collection.get(('x', 'b', 'c'))) == [1]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_empty_segment_is_not_a_wildcard(hat, kind):
+    # hat's C tree once treated '' as '?'
+    collection = Coll(hat, getattr(hat.lib, kind))
+    collection.add(Sub.create(hat, [('a', '')]), 1)
+    assert collection.get(('a', 'x')) == []
+    assert collection.get(('a', '')) == [1]
+
+
+def test_values_take_the_full_uint64_range(hat):
+    collection = Coll(hat, hat.lib.HAT_EVENT_COLLECTION_TREE)
+    collection.add(Sub.create(hat, [('a',)]), 2**64 - 1)
+    collection.add(Sub.create(hat, [('?',)]), 0)
+    assert sorted(collection.get(('a',))) == [0, 2**64 - 1]
+
+
+def test_random_sequences_agree_with_hat(hat, seed, cases, counter):
+    rng = random.Random(seed + 3)
+    rounds = max(1, cases // 50)
+    for _ in range(rounds):
+        tree = Coll(hat, hat.lib.HAT_EVENT_COLLECTION_TREE)
+        lst = Coll(hat, hat.lib.HAT_EVENT_COLLECTION_LIST)
+        theirs = common.create_event_type_collection()
+        theirs_list = PyListEventTypeCollection()
+        seen_types = []
+        for _ in range(10):
+            value = rng.randrange(6)
+            if rng.random() < 0.25:
+                for c in (tree, lst, theirs, theirs_list):
+                    c.remove(value)
+                counter.add('collection remove')
+            else:
+                qts = random_query_types(rng)
+                seen_types += qts
+                ours_sub = Sub.create(hat, qts)
+                their_sub = common.create_subscription(qts)
+                tree.add(ours_sub, value)
+                lst.add(ours_sub, value)
+                theirs.add(their_sub, value)
+                theirs_list.add(their_sub, value)
+                counter.add('collection add')
+            for et in instances(rng, seen_types[-4:], k=1) + [random_event_type(rng)]:
+                expected = sorted(set(theirs_list.get(et)))
+                got_tree = tree.get(et)
+                assert len(got_tree) == len(set(got_tree)), ('duplicates', et)
+                assert sorted(got_tree) == expected, et
+                assert sorted(lst.get(et)) == expected, et
+                assert sorted(set(theirs.get(et))) == expected, ('hat tree vs hat list', et)
+                counter.add('collection get')
