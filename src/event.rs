@@ -19,13 +19,27 @@ pub struct EventId {
     pub instance: InstanceId,
 }
 
-/// The payload of an event.
-#[derive(Clone, Debug, PartialEq)]
+/// The payload of an event. Equality follows the reference: JSON values
+/// compare as Python compares what `json.loads` returns (see
+/// [`crate::json::python_eq`]).
+#[derive(Clone, Debug)]
 pub enum EventPayload {
     /// Opaque bytes with an application-defined type name.
     Binary { type_: String, data: Vec<u8> },
     /// A JSON value, kept parsed (member order and big integers preserved).
     Json(serde_json::Value),
+}
+
+impl PartialEq for EventPayload {
+    fn eq(&self, other: &EventPayload) -> bool {
+        match (self, other) {
+            (EventPayload::Binary { type_: t1, data: d1 }, EventPayload::Binary { type_: t2, data: d2 }) => {
+                t1 == t2 && d1 == d2
+            }
+            (EventPayload::Json(a), EventPayload::Json(b)) => crate::json::python_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 impl EventPayload {

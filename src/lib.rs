@@ -11,6 +11,10 @@
 //! - [`event`]: event ids, payloads, events, register events, sources,
 //!   server status, and the event orders.
 //! - [`query`]: query parameters and results.
+//! - [`json`]: JSON text exactly as hat-event (Python's `json.dumps`) writes it.
+//! - [`subscription`]: sets of query types; matching and set operations.
+//! - [`collection`]: subscriptions mapped to caller values (event routing).
+//! - `type_index`, `trie`: the lookup structures those two share.
 //!
 //! The `extern "C"` layer, [`ffi`], mirrors those files one to one and adds
 //! `ffi/boundary.rs`, the single place that holds status codes, the
@@ -21,6 +25,7 @@ pub mod collection;
 pub mod error;
 pub mod event;
 pub mod event_type;
+pub mod json;
 pub mod query;
 pub mod subscription;
 pub mod timestamp;

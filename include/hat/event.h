@@ -510,8 +510,9 @@ hat_event_status_t hat_event_payload_create_binary(struct hat_event_str_t type_,
 
 /**
  * Creates a JSON payload by parsing `json_text` (exactly one JSON value;
- * member order and integers of any size are kept; NaN and Infinity are
- * refused; nesting deeper than 128 is refused).
+ * member order and integers of any size are kept). Refused, unlike
+ * Python's `json.loads`: NaN and Infinity, 128 or more nested levels, and
+ * `\uXXXX` escapes of lone surrogates (which UTF-8 cannot hold).
  * The caller owns `*out` (release with `hat_event_payload_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_INVALID_JSON` (the message gives line and column).
@@ -551,17 +552,21 @@ struct hat_event_bytes_t hat_event_payload_binary_data(const struct hat_event_pa
 
 /**
  * Serialises a JSON payload's value as JSON text into a new buffer the
- * caller owns (release with `hat_event_buffer_destroy`). The text is
- * compact (no spaces); members keep their order; integers keep every digit.
+ * caller owns (release with `hat_event_buffer_destroy`), byte for byte as
+ * hat-event writes it (Python's `json.dumps`: `", "` and `": "`
+ * separators, ASCII with `\uXXXX` escapes, Python float repr, members in
+ * order, integers with every digit).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * for a binary payload.
+ * for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for a number beyond
+ * a double (e.g. `1e400`, which Python cannot write either).
  */
 hat_event_status_t hat_event_payload_json_text(const struct hat_event_payload_t *payload,
                                                struct hat_event_buffer_t **out);
 
 /**
- * True if both are non-NULL and equal (same kind; same type and bytes, or
- * equal JSON values).
+ * True if both are non-NULL and equal: same kind; same type and bytes, or
+ * JSON values equal as Python compares them (`1 == 1.0`, `-0.0 == 0.0`,
+ * objects regardless of member order).
  */
 bool hat_event_payload_equal(const struct hat_event_payload_t *a,
                              const struct hat_event_payload_t *b);

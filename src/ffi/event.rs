@@ -174,8 +174,9 @@ pub unsafe extern "C" fn hat_event_payload_create_binary(
 }
 
 /// Creates a JSON payload by parsing `json_text` (exactly one JSON value;
-/// member order and integers of any size are kept; NaN and Infinity are
-/// refused; nesting deeper than 128 is refused).
+/// member order and integers of any size are kept). Refused, unlike
+/// Python's `json.loads`: NaN and Infinity, 128 or more nested levels, and
+/// `\uXXXX` escapes of lone surrogates (which UTF-8 cannot hold).
 /// The caller owns `*out` (release with `hat_event_payload_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_INVALID_JSON` (the message gives line and column).
@@ -253,10 +254,13 @@ pub unsafe extern "C" fn hat_event_payload_binary_data(payload: *const hat_event
 }
 
 /// Serialises a JSON payload's value as JSON text into a new buffer the
-/// caller owns (release with `hat_event_buffer_destroy`). The text is
-/// compact (no spaces); members keep their order; integers keep every digit.
+/// caller owns (release with `hat_event_buffer_destroy`), byte for byte as
+/// hat-event writes it (Python's `json.dumps`: `", "` and `": "`
+/// separators, ASCII with `\uXXXX` escapes, Python float repr, members in
+/// order, integers with every digit).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
-/// for a binary payload.
+/// for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for a number beyond
+/// a double (e.g. `1e400`, which Python cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_json_text(
     payload: *const hat_event_payload_t,
@@ -269,14 +273,15 @@ pub unsafe extern "C" fn hat_event_payload_json_text(
         let EventPayload::Json(value) = unsafe { handle_arg(payload, "payload") }? else {
             return Err(FfiError::invalid("payload is binary, not JSON"));
         };
-        let text = serde_json::to_vec(value).map_err(|e| FfiError::invalid(e.to_string()))?;
-        out.write(new_handle(Buffer::new(text)));
+        let text = crate::json::to_python_json(value)?;
+        out.write(new_handle(Buffer::new(text.into_bytes())));
         Ok(())
     })
 }
 
-/// True if both are non-NULL and equal (same kind; same type and bytes, or
-/// equal JSON values).
+/// True if both are non-NULL and equal: same kind; same type and bytes, or
+/// JSON values equal as Python compares them (`1 == 1.0`, `-0.0 == 0.0`,
+/// objects regardless of member order).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, b: *const hat_event_payload_t) -> bool {
     // SAFETY: live handles or NULL, as documented.
