@@ -126,6 +126,28 @@ unsafe fn others_arg<'a>(others: *const *const hat_event_subscription_t, count: 
         .collect()
 }
 
+/// Shared body of union and intersection.
+///
+/// # Safety
+/// `subscription` and the `count` pointers at `others` are live handles or
+/// NULL; `out` is NULL or writable.
+unsafe fn combine(
+    subscription: *const hat_event_subscription_t,
+    others: *const *const hat_event_subscription_t,
+    count: usize,
+    out: *mut *mut hat_event_subscription_t,
+    op: fn(&Subscription, Vec<&Subscription>) -> Subscription,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: forwarded from the caller.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: forwarded from the caller.
+        let (subscription, others) = unsafe { (handle_arg(subscription, "subscription")?, others_arg(others, count)?) };
+        out.write(new_handle(Arc::new(op(subscription, others))));
+        Ok(())
+    })
+}
+
 /// A new subscription matching exactly what `subscription` or any of the
 /// `count` subscriptions in `others` matches. The caller owns `*out`.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
@@ -136,14 +158,8 @@ pub unsafe extern "C" fn hat_event_subscription_union(
     count: usize,
     out: *mut *mut hat_event_subscription_t,
 ) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable, as documented.
-        let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: live handles or NULL, as documented.
-        let (subscription, others) = unsafe { (handle_arg(subscription, "subscription")?, others_arg(others, count)?) };
-        out.write(new_handle(Arc::new(subscription.union(others))));
-        Ok(())
-    })
+    // SAFETY: forwarded; the contract is documented above.
+    unsafe { combine(subscription, others, count, out, |s, o| s.union(o)) }
 }
 
 /// A new subscription matching exactly the event types that `subscription`
@@ -158,14 +174,8 @@ pub unsafe extern "C" fn hat_event_subscription_intersection(
     count: usize,
     out: *mut *mut hat_event_subscription_t,
 ) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable, as documented.
-        let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: live handles or NULL, as documented.
-        let (subscription, others) = unsafe { (handle_arg(subscription, "subscription")?, others_arg(others, count)?) };
-        out.write(new_handle(Arc::new(subscription.intersection(others))));
-        Ok(())
-    })
+    // SAFETY: forwarded; the contract is documented above.
+    unsafe { combine(subscription, others, count, out, |s, o| s.intersection(o)) }
 }
 
 /// `*out_disjoint =` true exactly when no event type matches both
