@@ -179,6 +179,30 @@ class Hat:
     status_name = staticmethod(_status_name)
 
 
+MAX_FAILURES = 20
+
+
+class Failures:
+    """Collects the first few distinct mismatches of a randomized test and
+    fails it with all of them at the end (a reproducer for each)."""
+
+    def __init__(self, area):
+        self.area = area
+        self.items = []
+        self.count = 0
+
+    def add(self, text):
+        self.count += 1
+        if len(self.items) < MAX_FAILURES and text not in self.items:
+            self.items.append(text)
+
+    def check(self):
+        if self.count:
+            pytest.fail(f'{self.area}: {self.count} mismatches; first '
+                        f'{len(self.items)}:\n' + '\n'.join(self.items),
+                        pytrace=False)
+
+
 class CaseCounter:
     """Per-area case counts and notes, printed in the terminal summary."""
 

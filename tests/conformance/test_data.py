@@ -12,28 +12,11 @@ import pytest
 
 from hat.event import common
 
+from conftest import Failures
+
 
 I64_MIN = -(1 << 63)
 I64_MAX = (1 << 63) - 1
-MAX_FAILURES = 20
-
-
-class Failures:
-    def __init__(self, area):
-        self.area = area
-        self.items = []
-        self.count = 0
-
-    def add(self, text):
-        self.count += 1
-        if len(self.items) < MAX_FAILURES and text not in self.items:
-            self.items.append(text)
-
-    def check(self):
-        if self.count:
-            pytest.fail(f'{self.area}: {self.count} mismatches; first '
-                        f'{len(self.items)}:\n' + '\n'.join(self.items),
-                        pytrace=False)
 
 
 # --- C-side builders and readers ---------------------------------------------

@@ -24,6 +24,8 @@ import pytest
 
 from hat.event import common
 
+from conftest import Failures
+
 
 I64_MIN = -(1 << 63)
 I64_MAX = (1 << 63) - 1
@@ -33,7 +35,6 @@ DT_S_MAX = 253_402_300_799      # 9999-12-31T23:59:59Z
 UTC = datetime.timezone.utc
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 
-MAX_FAILURES = 20
 
 
 # --- wrappers ----------------------------------------------------------------
@@ -102,26 +103,6 @@ def ok(hat, st):
 
 def float_bits(x):
     return struct.pack('<d', x)
-
-
-class Failures:
-    """Collects the first few mismatches of a randomized test."""
-
-    def __init__(self, area):
-        self.area = area
-        self.items = []
-        self.count = 0
-
-    def add(self, text):
-        self.count += 1
-        if len(self.items) < MAX_FAILURES:
-            self.items.append(text)
-
-    def check(self):
-        if self.count:
-            pytest.fail(f'{self.area}: {self.count} mismatches; first '
-                        f'{len(self.items)}:\n' + '\n'.join(self.items),
-                        pytrace=False)
 
 
 def oracle_normalised(t):
