@@ -115,6 +115,12 @@ fn measure(name: &str, filter: &Option<String>, mut round: impl FnMut() -> (f64,
     println!("BENCH {name} ns_per_op={:.1}", median(per_op));
 }
 
+/// Whether any case of a group (name prefix) passes the filter, so that
+/// filtered runs skip the group's setup (and profiles show only the case).
+fn wants(filter: &Option<String>, group: &str) -> bool {
+    filter.as_ref().is_none_or(|f| group.contains(f.as_str()) || f.contains(group))
+}
+
 fn time(f: impl FnOnce() -> usize) -> (f64, usize) {
     let start = Instant::now();
     let ops = f();
@@ -145,6 +151,9 @@ fn main() {
 
     for size in [1, 3, 5, 10] {
         for count in [10_000, 100_000] {
+            if !wants(&filter, "subscription_") {
+                continue;
+            }
             let types = hat_event_types(size, count);
             let views = Views::new(&types);
             let tv = views.type_views();
@@ -207,7 +216,7 @@ fn main() {
     }
 
     // Set operations on two 10,000-type subscriptions sharing half their types.
-    {
+    if wants(&filter, "subscription_") {
         let all = hat_event_types(3, 15_000);
         let (a, b) = (Views::new(&all[..10_000]), Views::new(&all[5_000..]));
         let (sa, sb) = (subscription(&a.type_views()), subscription(&b.type_views()));
@@ -245,6 +254,9 @@ fn main() {
 
     // Collections: one value per time series ('a', 'b', 'c', str(i)).
     for series in [100, 14_000] {
+        if !wants(&filter, "collection_") {
+            continue;
+        }
         let types: Vec<Vec<String>> =
             (0..series).map(|i| vec!["a".into(), "b".into(), "c".into(), i.to_string()]).collect();
         let views = Views::new(&types);
@@ -260,10 +272,21 @@ fn main() {
                 hat_event_subscription_destroy(sub);
             }
         }
+        measure(&format!("collection_get series={series} order=generated"), &filter, || {
+            time(|| {
+                for q in (0..views.len()).map(|i| views.get(i)) {
+                    // SAFETY: live handles and views.
+                    unsafe { hat_event_collection_get(coll, q.as_ptr(), q.len(), values) };
+                    // SAFETY: live handle.
+                    assert_eq!(unsafe { hat_event_values_len(values) }, 1);
+                }
+                views.len()
+            })
+        });
         let mut order_types = types.clone();
         rng.shuffle(&mut order_types);
         let order = Views::new(&order_types);
-        measure(&format!("collection_get series={series}"), &filter, || {
+        measure(&format!("collection_get series={series} order=shuffled"), &filter, || {
             time(|| {
                 for q in (0..order.len()).map(|i| order.get(i)) {
                     // SAFETY: live handles and views.
@@ -306,7 +329,7 @@ fn main() {
     }
 
     // Fan-out: ~2,000 subscribers reached through '*' and '?' paths.
-    {
+    if wants(&filter, "collection_fanout") {
         let mut coll = std::ptr::null_mut();
         let mut values = std::ptr::null_mut();
         let mut subs: Vec<Vec<String>> = Vec::new();
