@@ -12,6 +12,7 @@
 //!   server status, and the event orders.
 //! - [`query`]: query parameters and results.
 //! - [`json`]: JSON text exactly as hat-event (Python's `json.dumps`) writes it.
+//! - [`sbs`]: the SBS wire codec of the `HatEventer` protocol types and messages.
 //! - [`subscription`]: sets of query types; matching and set operations.
 //! - [`collection`]: subscriptions mapped to caller values (event routing).
 //! - `type_index`, `trie`: the lookup structures those two share.
@@ -27,6 +28,7 @@ pub mod event;
 pub mod event_type;
 pub mod json;
 pub mod query;
+pub mod sbs;
 pub mod subscription;
 pub mod timestamp;
 mod trie;
