@@ -280,6 +280,14 @@ typedef uint32_t hat_event_source_type_t;
 #define HAT_EVENT_ERR_BUFFER_TOO_SMALL 7
 
 /**
+ * Bytes are not a valid SBS encoding of the expected type (truncated,
+ * overlong or out-of-range integer, bad length or choice index, invalid
+ * UTF-8, trailing bytes, ...); the message names the problem and its byte
+ * offset.
+ */
+#define HAT_EVENT_ERR_DECODE 8
+
+/**
  * A bug inside the library was caught at the boundary (a Rust panic).
  * Out-parameters are untouched; the library stays usable.
  */
@@ -1006,6 +1014,209 @@ bool hat_event_query_result_more_follows(const struct hat_event_query_result_t *
  */
 bool hat_event_query_result_equal(const struct hat_event_query_result_t *a,
                                   const struct hat_event_query_result_t *b);
+
+/**
+ * Encodes `value` as SBS `HatEventer.Event` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_event_encode(const struct hat_event_event_t *value,
+                                          struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.Event` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_event_decode(struct hat_event_bytes_t data,
+                                          struct hat_event_event_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.Event` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_event_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_event_decode_prefix(struct hat_event_bytes_t data,
+                                                 struct hat_event_event_t **out,
+                                                 size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.RegisterEvent` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_register_event_encode(const struct hat_event_register_event_t *value,
+                                                   struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.RegisterEvent` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_register_event_decode(struct hat_event_bytes_t data,
+                                                   struct hat_event_register_event_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.RegisterEvent` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_register_event_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_register_event_decode_prefix(struct hat_event_bytes_t data,
+                                                          struct hat_event_register_event_t **out,
+                                                          size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.EventPayload` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_payload_encode(const struct hat_event_payload_t *value,
+                                            struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.EventPayload` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_payload_decode(struct hat_event_bytes_t data,
+                                            struct hat_event_payload_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.EventPayload` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_payload_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_payload_decode_prefix(struct hat_event_bytes_t data,
+                                                   struct hat_event_payload_t **out,
+                                                   size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_event_type_encode(const struct hat_event_event_type_t *value,
+                                               struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.EventType` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_event_type_decode(struct hat_event_bytes_t data,
+                                               struct hat_event_event_type_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.EventType` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_event_type_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_event_type_decode_prefix(struct hat_event_bytes_t data,
+                                                      struct hat_event_event_type_t **out,
+                                                      size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_query_params_encode(const struct hat_event_query_params_t *value,
+                                                 struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.QueryParams` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_query_params_decode(struct hat_event_bytes_t data,
+                                                 struct hat_event_query_params_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.QueryParams` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_query_params_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_query_params_decode_prefix(struct hat_event_bytes_t data,
+                                                        struct hat_event_query_params_t **out,
+                                                        size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.QueryResult` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_query_result_encode(const struct hat_event_query_result_t *value,
+                                                 struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.QueryResult` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_query_result_decode(struct hat_event_bytes_t data,
+                                                 struct hat_event_query_result_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.QueryResult` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_query_result_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_query_result_decode_prefix(struct hat_event_bytes_t data,
+                                                        struct hat_event_query_result_t **out,
+                                                        size_t *out_consumed);
+
+/**
+ * Encodes a timestamp as SBS `HatEventer.Timestamp` into a new buffer the
+ * caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
+ */
+hat_event_status_t hat_event_timestamp_encode(struct hat_event_timestamp_t t,
+                                              struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.Timestamp` bytes (exactly one value).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE` (including
+ * microseconds outside 0..999999).
+ */
+hat_event_status_t hat_event_timestamp_decode(struct hat_event_bytes_t data,
+                                              struct hat_event_timestamp_t *out);
+
+/**
+ * Encodes an event id as SBS `HatEventer.EventId` into a new buffer the
+ * caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_event_id_encode(struct hat_event_event_id_t id,
+                                             struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.EventId` bytes (exactly one value).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE`.
+ */
+hat_event_status_t hat_event_event_id_decode(struct hat_event_bytes_t data,
+                                             struct hat_event_event_id_t *out);
 
 /**
  * Creates a subscription from `count` query types (copied), sanitised as

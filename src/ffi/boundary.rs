@@ -34,6 +34,11 @@ pub const HAT_EVENT_ERR_INVALID_JSON: hat_event_status_t = 5;
 pub const HAT_EVENT_ERR_PARSE: hat_event_status_t = 6;
 /// A caller-supplied buffer is too small for the result.
 pub const HAT_EVENT_ERR_BUFFER_TOO_SMALL: hat_event_status_t = 7;
+/// Bytes are not a valid SBS encoding of the expected type (truncated,
+/// overlong or out-of-range integer, bad length or choice index, invalid
+/// UTF-8, trailing bytes, ...); the message names the problem and its byte
+/// offset.
+pub const HAT_EVENT_ERR_DECODE: hat_event_status_t = 8;
 /// A bug inside the library was caught at the boundary (a Rust panic).
 /// Out-parameters are untouched; the library stays usable.
 pub const HAT_EVENT_ERR_INTERNAL: hat_event_status_t = 100;
@@ -81,6 +86,17 @@ impl From<Error> for FfiError {
             Error::InvalidArgument(_) => HAT_EVENT_ERR_INVALID_ARGUMENT,
             Error::InvalidJson(_) => HAT_EVENT_ERR_INVALID_JSON,
             Error::Parse(_) => HAT_EVENT_ERR_PARSE,
+        };
+        FfiError::new(status, e.to_string())
+    }
+}
+
+impl From<crate::sbs::SbsError> for FfiError {
+    fn from(e: crate::sbs::SbsError) -> FfiError {
+        use crate::sbs::SbsError;
+        let status = match e {
+            SbsError::InvalidJson { .. } | SbsError::UnencodableJson(_) => HAT_EVENT_ERR_INVALID_JSON,
+            _ => HAT_EVENT_ERR_DECODE,
         };
         FfiError::new(status, e.to_string())
     }
@@ -147,6 +163,7 @@ pub extern "C" fn hat_event_status_str(status: hat_event_status_t) -> *const c_c
         HAT_EVENT_ERR_INVALID_JSON => b"HAT_EVENT_ERR_INVALID_JSON: invalid JSON text\0",
         HAT_EVENT_ERR_PARSE => b"HAT_EVENT_ERR_PARSE: text does not follow its grammar\0",
         HAT_EVENT_ERR_BUFFER_TOO_SMALL => b"HAT_EVENT_ERR_BUFFER_TOO_SMALL: the output buffer is too small\0",
+        HAT_EVENT_ERR_DECODE => b"HAT_EVENT_ERR_DECODE: malformed SBS input\0",
         HAT_EVENT_ERR_INTERNAL => b"HAT_EVENT_ERR_INTERNAL: internal error in hat_event\0",
         _ => b"unknown status\0",
     };
@@ -372,7 +389,7 @@ mod tests {
 
     #[test]
     fn every_status_has_a_name() {
-        for s in [0, 1, 2, 3, 4, 5, 6, 7, 100] {
+        for s in [0, 1, 2, 3, 4, 5, 6, 7, 8, 100] {
             // SAFETY: hat_event_status_str returns static NUL-terminated strings.
             let name = unsafe { CStr::from_ptr(hat_event_status_str(s)) }.to_str().unwrap();
             assert!(name.starts_with("HAT_EVENT_"), "{s}: {name}");

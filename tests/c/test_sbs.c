@@ -1,0 +1,219 @@
+/*
+ * test_sbs.c - SBS encoding from C: golden bytes from hat-event 0.9.44 both
+ * ways, prefix decoding, and every hostile-input class of SPEC 8 (each must
+ * give a clear error, leave the out-parameter untouched and leak nothing;
+ * the ASan build checks the last two).
+ */
+#include "check.h"
+#include "util.h"
+
+/* hat-event: sbs_repo.encode('HatEventer.Event', event_to_sbs(Event(
+ * EventId(1, 2, 3), ('a', 'b'), Timestamp(5, 6), None, None))) */
+static const uint8_t EVENT1[] = {0x81, 0x82, 0x83, 0x82, 0x81, 0x61, 0x81, 0x62, 0x85, 0x86, 0x80, 0x80};
+
+/* ... Event(EventId(-1, 2**63 - 1, -2**63), ('ž',), Timestamp(-1, 999999),
+ * Timestamp(7, 8), EventPayloadJson({'a': [1, 2.5, 'é']})) */
+static const uint8_t EVENT2[] = {
+    0xff, 0x00, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0xff, 0x7f, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x81, 0x82, 0xc5, 0xbe, 0xff, 0x3d, 0x04, 0xbf, 0x81,
+    0x87, 0x88, 0x81, 0x81, 0x99, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x20, 0x5b, 0x31, 0x2c, 0x20,
+    0x32, 0x2e, 0x35, 0x2c, 0x20, 0x22, 0x5c, 0x75, 0x30, 0x30, 0x65, 0x39, 0x22, 0x5d, 0x7d};
+
+static hat_event_bytes_t bytes(const uint8_t *data, size_t len) {
+    hat_event_bytes_t view;
+    view.ptr = data;
+    view.len = len;
+    return view;
+}
+
+static bool buffer_is(const hat_event_buffer_t *buffer, const uint8_t *data, size_t len) {
+    return hat_event_buffer_len(buffer) == len && memcmp(hat_event_buffer_data(buffer), data, len) == 0;
+}
+
+static void test_golden_event1(void) {
+    hat_event_event_t *event = NULL, *decoded = NULL;
+    hat_event_buffer_t *encoded = NULL;
+    hat_event_str_t type[2];
+    hat_event_event_id_t id = {1, 2, 3};
+    hat_event_timestamp_t ts = {5, 6};
+    type[0] = STR("a");
+    type[1] = STR("b");
+    REQUIRE_OK(hat_event_event_create(id, type, 2, ts, NULL, NULL, &event));
+    REQUIRE_OK(hat_event_event_encode(event, &encoded));
+    CHECK(buffer_is(encoded, EVENT1, sizeof EVENT1));
+    REQUIRE_OK(hat_event_event_decode(bytes(EVENT1, sizeof EVENT1), &decoded));
+    CHECK(hat_event_event_equal(event, decoded));
+    hat_event_buffer_destroy(encoded);
+    hat_event_event_destroy(decoded);
+    hat_event_event_destroy(event);
+}
+
+static void test_golden_event2(void) {
+    hat_event_event_t *event = NULL, *decoded = NULL;
+    hat_event_payload_t *payload = NULL;
+    hat_event_buffer_t *encoded = NULL;
+    hat_event_str_t type[1];
+    hat_event_event_id_t id = {-1, INT64_MAX, INT64_MIN};
+    hat_event_timestamp_t ts = {-1, 999999}, source = {7, 8}, got;
+    type[0] = STR("\xc5\xbe");
+    REQUIRE_OK(hat_event_payload_create_json(STR("{\"a\":[1,2.5,\"\\u00e9\"]}"), &payload));
+    REQUIRE_OK(hat_event_event_create(id, type, 1, ts, &source, payload, &event));
+    REQUIRE_OK(hat_event_event_encode(event, &encoded));
+    CHECK(buffer_is(encoded, EVENT2, sizeof EVENT2));
+    REQUIRE_OK(hat_event_event_decode(bytes(EVENT2, sizeof EVENT2), &decoded));
+    CHECK(hat_event_event_equal(event, decoded));
+    CHECK(hat_event_event_id(decoded).session == INT64_MAX && hat_event_event_id(decoded).instance == INT64_MIN);
+    CHECK(hat_event_event_source_timestamp(decoded, &got) && got.s == 7 && got.us == 8);
+    hat_event_buffer_destroy(encoded);
+    hat_event_event_destroy(decoded);
+    hat_event_event_destroy(event);
+    hat_event_payload_destroy(payload);
+}
+
+static void test_prefix_decode(void) {
+    uint8_t stream[sizeof EVENT1 + sizeof EVENT2];
+    hat_event_event_t *first = NULL, *second = NULL;
+    size_t consumed = 0, consumed2 = 0;
+    memcpy(stream, EVENT1, sizeof EVENT1);
+    memcpy(stream + sizeof EVENT1, EVENT2, sizeof EVENT2);
+    REQUIRE_OK(hat_event_event_decode_prefix(bytes(stream, sizeof stream), &first, &consumed));
+    CHECK(consumed == sizeof EVENT1);
+    REQUIRE_OK(hat_event_event_decode_prefix(bytes(stream + consumed, sizeof stream - consumed), &second, &consumed2));
+    CHECK(consumed2 == sizeof EVENT2);
+    CHECK(hat_event_event_id(first).server == 1 && hat_event_event_id(second).server == -1);
+    hat_event_event_destroy(first);
+    hat_event_event_destroy(second);
+}
+
+/* Decodes `data` as an event, expecting `status`, an untouched out and a
+ * message mentioning `needle`. */
+static void expect_refused(const uint8_t *data, size_t len, hat_event_status_t status, const char *needle) {
+    hat_event_event_t *out = SENTINEL_PTR;
+    if (!CHECK_STATUS(hat_event_event_decode(bytes(data, len), &out), status)) {
+        fprintf(stderr, "    (%u bytes)\n", (unsigned)len);
+    }
+    CHECK(out == SENTINEL_PTR);
+    if (!CHECK(strstr(hat_event_last_error_message(), needle) != NULL)) {
+        fprintf(stderr, "    message \"%s\" lacks \"%s\"\n", hat_event_last_error_message(), needle);
+    }
+}
+
+static void test_hostile_inputs(void) {
+    size_t n;
+    /* truncated: every proper prefix (reported as a truncation or as a
+     * length or count the remaining input cannot hold, with the offset) */
+    for (n = 0; n < sizeof EVENT1; n++) {
+        expect_refused(EVENT1, n, HAT_EVENT_ERR_DECODE, "at byte");
+    }
+    {
+        /* trailing bytes (hat-event ignores them; we report them) */
+        uint8_t d[sizeof EVENT1 + 1];
+        memcpy(d, EVENT1, sizeof EVENT1);
+        d[sizeof EVENT1] = 0;
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "trailing");
+    }
+    {
+        /* overlong integer: server 1 written as 0x00 0x81 */
+        static const uint8_t d[] = {0x00, 0x81, 0x82, 0x83, 0x82, 0x81, 0x61, 0x81, 0x62, 0x85, 0x86, 0x80, 0x80};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "overlong");
+    }
+    {
+        /* integer beyond i64: server 2^63 */
+        static const uint8_t d[] = {0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x82,
+                                    0x83, 0x82, 0x81, 0x61, 0x81, 0x62, 0x85, 0x86, 0x80, 0x80};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "64-bit");
+    }
+    {
+        /* a string length beyond the input */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0x82, 0x85, 0x61};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "length");
+    }
+    {
+        /* an array count far beyond the input (must not allocate for it) */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0x3f, 0x7f, 0x7f, 0x7f, 0x7f, 0xff, 0x81, 0x61};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "count");
+    }
+    {
+        /* a negative array count */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0xff, 0x85, 0x86, 0x80, 0x80};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "count");
+    }
+    {
+        /* an invalid choice index: sourceTimestamp alternative 2 */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0x82, 0x81, 0x61, 0x81, 0x62, 0x85, 0x86, 0x82, 0x80};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "choice");
+    }
+    {
+        /* invalid UTF-8 in a segment */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0x82, 0x81, 0xff, 0x81, 0x62, 0x85, 0x86, 0x80, 0x80};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "UTF-8");
+    }
+    {
+        /* invalid JSON payload text "{" */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0x82, 0x81, 0x61, 0x81, 0x62,
+                                    0x85, 0x86, 0x80, 0x81, 0x81, 0x81, 0x7b};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_INVALID_JSON, "JSON");
+    }
+    {
+        /* microseconds of a million */
+        static const uint8_t d[] = {0x81, 0x82, 0x83, 0x82, 0x81, 0x61, 0x81, 0x62,
+                                    0x85, 0x3d, 0x04, 0xc0, 0x80, 0x80};
+        expect_refused(d, sizeof d, HAT_EVENT_ERR_DECODE, "timestamp");
+    }
+}
+
+static void test_other_types_round_trip(void) {
+    hat_event_query_params_t *params = NULL, *params2 = NULL;
+    hat_event_query_result_t *result = NULL, *result2 = NULL;
+    hat_event_event_t *event = NULL;
+    hat_event_buffer_t *buffer = NULL;
+    hat_event_timestamp_t t = {-5, 7}, t2;
+    hat_event_event_id_t id = {1, -2, 3}, id2;
+    int64_t max = 10;
+
+    REQUIRE_OK(hat_event_query_params_create_timeseries(&params));
+    REQUIRE_OK(hat_event_query_params_set_t_from(params, &t));
+    REQUIRE_OK(hat_event_query_params_set_max_results(params, &max));
+    REQUIRE_OK(hat_event_query_params_encode(params, &buffer));
+    REQUIRE_OK(hat_event_query_params_decode(bytes(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)), &params2));
+    CHECK(hat_event_query_params_equal(params, params2));
+    hat_event_buffer_destroy(buffer);
+
+    REQUIRE_OK(hat_event_event_decode(bytes(EVENT2, sizeof EVENT2), &event));
+    REQUIRE_OK(hat_event_query_result_create(true, &result));
+    REQUIRE_OK(hat_event_query_result_append(result, event));
+    REQUIRE_OK(hat_event_query_result_encode(result, &buffer));
+    REQUIRE_OK(hat_event_query_result_decode(bytes(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)), &result2));
+    CHECK(hat_event_query_result_equal(result, result2));
+    hat_event_buffer_destroy(buffer);
+
+    REQUIRE_OK(hat_event_timestamp_encode(t, &buffer));
+    REQUIRE_OK(hat_event_timestamp_decode(bytes(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)), &t2));
+    CHECK(t2.s == -5 && t2.us == 7);
+    hat_event_buffer_destroy(buffer);
+    REQUIRE_OK(hat_event_event_id_encode(id, &buffer));
+    REQUIRE_OK(hat_event_event_id_decode(bytes(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)), &id2));
+    CHECK(id2.server == 1 && id2.session == -2 && id2.instance == 3);
+    hat_event_buffer_destroy(buffer);
+
+    /* NULL arguments */
+    CHECK_STATUS(hat_event_event_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_event_decode(bytes(NULL, 3), &event), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_event_decode_prefix(bytes(EVENT1, sizeof EVENT1), &event, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_timestamp_decode(bytes(EVENT1, 2), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+
+    hat_event_event_destroy(event);
+    hat_event_query_result_destroy(result);
+    hat_event_query_result_destroy(result2);
+    hat_event_query_params_destroy(params);
+    hat_event_query_params_destroy(params2);
+}
+
+int main(void) {
+    RUN(test_golden_event1);
+    RUN(test_golden_event2);
+    RUN(test_prefix_decode);
+    RUN(test_hostile_inputs);
+    RUN(test_other_types_round_trip);
+    return check_finish();
+}
