@@ -768,6 +768,41 @@ hat_event_status_t hat_event_matches_query_type(const struct hat_event_str_t *ev
                                                 bool *out_matches);
 
 /**
+ * Writes `event` as JSON text, byte for byte as hat-event's manager prints
+ * it (`{"id": {...}, "type": [...], "timestamp": {"s", "us"},
+ * "source_timestamp": ..., "payload": ...}`, binary data as hex), into a
+ * new buffer the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding a number beyond a double.
+ */
+hat_event_status_t hat_event_event_to_json(const struct hat_event_event_t *event,
+                                           struct hat_event_buffer_t **out);
+
+/**
+ * Reads an event from its JSON form into a new handle the caller owns.
+ * Every member must be present with the right type; unknown members are
+ * refused. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault).
+ */
+hat_event_status_t hat_event_event_from_json(struct hat_event_str_t json_text,
+                                             struct hat_event_event_t **out);
+
+/**
+ * Writes `result` as JSON text (`{"events": [...], "more_follows": ...}`),
+ * byte for byte as hat-event's manager prints it, into a new buffer the
+ * caller owns. Errors: as `hat_event_event_to_json`.
+ */
+hat_event_status_t hat_event_query_result_to_json(const struct hat_event_query_result_t *result,
+                                                  struct hat_event_buffer_t **out);
+
+/**
+ * Reads a query result from its JSON form into a new handle the caller
+ * owns. Errors: as `hat_event_event_from_json`.
+ */
+hat_event_status_t hat_event_query_result_from_json(struct hat_event_str_t json_text,
+                                                    struct hat_event_query_result_t **out);
+
+/**
  * Creates latest-query parameters with the reference's defaults (all event
  * types). The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */

@@ -16,6 +16,7 @@ pub mod buffer;
 pub mod collection;
 pub mod event;
 pub mod event_type;
+pub mod json_form;
 pub mod query;
 pub mod sbs;
 pub mod subscription;

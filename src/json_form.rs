@@ -1,0 +1,268 @@
+//! The JSON form of events and query results: what hat-event's manager
+//! (`hat.event.manager.common.event_to_json`, `query_result_to_json`)
+//! prints, and back.
+//!
+//! ```text
+//! {"id": {"server": 1, "session": 2, "instance": 3}, "type": ["a", "b"],
+//!  "timestamp": {"s": 5, "us": 6}, "source_timestamp": null | {"s", "us"},
+//!  "payload": null | {"data_type": "binary", "binary_type": "t", "data": "<hex>"}
+//!                  | {"data_type": "json", "data": <value>}}
+//! {"events": [<event>...], "more_follows": false}
+//! ```
+//! Text is written as hat-event writes it ([`crate::json::to_python_json`]).
+//! Reading is strict: every member must be present with the right type,
+//! and unknown members are refused, so that a typo cannot pass silently.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::event::{Event, EventId, EventPayload};
+use crate::json::to_python_json;
+use crate::query::QueryResult;
+use crate::timestamp::Timestamp;
+
+fn object(members: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+    Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
+}
+
+fn timestamp_value(t: Timestamp) -> Value {
+    object([("s", t.s().into()), ("us", t.us().into())])
+}
+
+/// The JSON value of an event, members in the manager's order.
+pub fn event_to_value(event: &Event) -> Value {
+    let payload = match &event.payload {
+        None => Value::Null,
+        Some(EventPayload::Binary { type_, data }) => object([
+            ("data_type", "binary".into()),
+            ("binary_type", type_.as_str().into()),
+            ("data", data.iter().map(|b| format!("{b:02x}")).collect::<String>().into()),
+        ]),
+        Some(EventPayload::Json(value)) => object([("data_type", "json".into()), ("data", value.clone())]),
+    };
+    object([
+        (
+            "id",
+            object([
+                ("server", event.id.server.into()),
+                ("session", event.id.session.into()),
+                ("instance", event.id.instance.into()),
+            ]),
+        ),
+        ("type", event.type_.iter().map(|s| Value::from(s.as_str())).collect()),
+        ("timestamp", timestamp_value(event.timestamp)),
+        ("source_timestamp", event.source_timestamp.map_or(Value::Null, timestamp_value)),
+        ("payload", payload),
+    ])
+}
+
+/// The JSON value of a query result.
+pub fn query_result_to_value(result: &QueryResult) -> Value {
+    object([
+        ("events", result.events.iter().map(event_to_value).collect()),
+        ("more_follows", result.more_follows.into()),
+    ])
+}
+
+/// An event's JSON text, byte for byte as hat-event's manager prints it.
+pub fn event_to_json(event: &Event) -> Result<String> {
+    to_python_json(&event_to_value(event))
+}
+
+/// A query result's JSON text, byte for byte as hat-event's manager prints it.
+pub fn query_result_to_json(result: &QueryResult) -> Result<String> {
+    to_python_json(&query_result_to_value(result))
+}
+
+fn parse(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::InvalidJson(e.to_string()))
+}
+
+/// Reads an event from its JSON text.
+pub fn event_from_json(text: &str) -> Result<Event> {
+    event_from_value(&parse(text)?, "event")
+}
+
+/// Reads a query result from its JSON text.
+pub fn query_result_from_json(text: &str) -> Result<QueryResult> {
+    let value = parse(text)?;
+    let m = members(&value, "query result", &["events", "more_follows"])?;
+    let events = array(&m["events"], "query result.events")?
+        .iter()
+        .enumerate()
+        .map(|(i, e)| event_from_value(e, &format!("query result.events[{i}]")))
+        .collect::<Result<_>>()?;
+    let more_follows = m["more_follows"]
+        .as_bool()
+        .ok_or_else(|| wrong("query result.more_follows", "a boolean"))?;
+    Ok(QueryResult { events, more_follows })
+}
+
+fn wrong(path: &str, expected: &str) -> Error {
+    Error::InvalidJson(format!("{path} must be {expected}"))
+}
+
+/// The members of an object that must have exactly the `names` members.
+fn members<'a>(value: &'a Value, path: &str, names: &[&str]) -> Result<&'a Map<String, Value>> {
+    let m = value.as_object().ok_or_else(|| wrong(path, "an object"))?;
+    if let Some(missing) = names.iter().find(|n| !m.contains_key(**n)) {
+        return Err(Error::InvalidJson(format!("{path} lacks member \"{missing}\"")));
+    }
+    if let Some(extra) = m.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(Error::InvalidJson(format!("{path} has unknown member \"{extra}\"")));
+    }
+    Ok(m)
+}
+
+fn array<'a>(value: &'a Value, path: &str) -> Result<&'a Vec<Value>> {
+    value.as_array().ok_or_else(|| wrong(path, "an array"))
+}
+
+fn int(value: &Value, path: &str) -> Result<i64> {
+    // Only integer texts: 1.0 is a float in Python, not an id.
+    match value {
+        Value::Number(n) if !n.as_str().contains(['.', 'e', 'E']) => {
+            n.as_i64().ok_or_else(|| wrong(path, "an integer in the 64-bit range"))
+        }
+        _ => Err(wrong(path, "an integer")),
+    }
+}
+
+fn string<'a>(value: &'a Value, path: &str) -> Result<&'a str> {
+    value.as_str().ok_or_else(|| wrong(path, "a string"))
+}
+
+fn timestamp(value: &Value, path: &str) -> Result<Timestamp> {
+    let m = members(value, path, &["s", "us"])?;
+    let us = int(&m["us"], &format!("{path}.us"))?;
+    let us = u32::try_from(us).map_err(|_| wrong(&format!("{path}.us"), "in 0..999999"))?;
+    Timestamp::new(int(&m["s"], &format!("{path}.s"))?, us)
+        .map_err(|e| Error::InvalidJson(format!("{path}: {e}")))
+}
+
+fn hex(text: &str, path: &str) -> Result<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    if text.len() % 2 != 0 {
+        return Err(wrong(path, "hexadecimal text of even length"));
+    }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| match (digit(pair[0]), digit(pair[1])) {
+            (Some(h), Some(l)) => Ok(h << 4 | l),
+            _ => Err(wrong(path, "hexadecimal text")),
+        })
+        .collect()
+}
+
+fn event_from_value(value: &Value, path: &str) -> Result<Event> {
+    let m = members(value, path, &["id", "type", "timestamp", "source_timestamp", "payload"])?;
+    let id_path = format!("{path}.id");
+    let id = members(&m["id"], &id_path, &["server", "session", "instance"])?;
+    let type_path = format!("{path}.type");
+    let type_ = array(&m["type"], &type_path)?
+        .iter()
+        .enumerate()
+        .map(|(i, s)| string(s, &format!("{type_path}[{i}]")).map(str::to_owned))
+        .collect::<Result<_>>()?;
+    let source_timestamp = match &m["source_timestamp"] {
+        Value::Null => None,
+        v => Some(timestamp(v, &format!("{path}.source_timestamp"))?),
+    };
+    let payload_path = format!("{path}.payload");
+    let payload = match &m["payload"] {
+        Value::Null => None,
+        v => {
+            let kind = v.get("data_type").and_then(Value::as_str);
+            Some(match kind {
+                Some("binary") => {
+                    let p = members(v, &payload_path, &["data_type", "binary_type", "data"])?;
+                    EventPayload::Binary {
+                        type_: string(&p["binary_type"], &format!("{payload_path}.binary_type"))?.to_owned(),
+                        data: hex(string(&p["data"], &format!("{payload_path}.data"))?, &format!("{payload_path}.data"))?,
+                    }
+                }
+                Some("json") => EventPayload::Json(members(v, &payload_path, &["data_type", "data"])?["data"].clone()),
+                _ => return Err(wrong(&format!("{payload_path}.data_type"), "\"binary\" or \"json\"")),
+            })
+        }
+    };
+    Ok(Event {
+        id: EventId {
+            server: int(&id["server"], &format!("{id_path}.server"))?,
+            session: int(&id["session"], &format!("{id_path}.session"))?,
+            instance: int(&id["instance"], &format!("{id_path}.instance"))?,
+        },
+        type_,
+        timestamp: timestamp(&m["timestamp"], &format!("{path}.timestamp"))?,
+        source_timestamp,
+        payload,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(payload: Option<EventPayload>, source: bool) -> Event {
+        Event {
+            id: EventId { server: 1, session: -2, instance: 3 },
+            type_: vec!["a".into(), "ž".into()],
+            timestamp: Timestamp::new(5, 6).unwrap(),
+            source_timestamp: source.then(|| Timestamp::new(-7, 8).unwrap()),
+            payload,
+        }
+    }
+
+    // Expected texts are hat.json.encode(manager.common.event_to_json(...)).
+    #[test]
+    fn events_print_as_the_manager_prints_them() {
+        let e = event(None, false);
+        assert_eq!(
+            event_to_json(&e).unwrap(),
+            r#"{"id": {"server": 1, "session": -2, "instance": 3}, "type": ["a", "\u017e"], "timestamp": {"s": 5, "us": 6}, "source_timestamp": null, "payload": null}"#
+        );
+        let e = event(Some(EventPayload::Binary { type_: "t".into(), data: vec![0, 171, 255] }), true);
+        assert!(event_to_json(&e).unwrap().ends_with(
+            r#""source_timestamp": {"s": -7, "us": 8}, "payload": {"data_type": "binary", "binary_type": "t", "data": "00abff"}}"#
+        ));
+        let e = event(Some(EventPayload::json_from_text(r#"{"v": [1.5, null]}"#).unwrap()), false);
+        assert!(event_to_json(&e).unwrap().ends_with(r#""payload": {"data_type": "json", "data": {"v": [1.5, null]}}}"#));
+    }
+
+    #[test]
+    fn events_and_results_round_trip() {
+        let events = vec![
+            event(None, false),
+            event(Some(EventPayload::Binary { type_: "".into(), data: (0..=255).collect() }), true),
+            event(Some(EventPayload::json_from_text("[1, \"x\", {\"a\": 1e300}]").unwrap()), true),
+        ];
+        for e in &events {
+            assert_eq!(&event_from_json(&event_to_json(e).unwrap()).unwrap(), e);
+        }
+        let r = QueryResult { events, more_follows: true };
+        assert_eq!(query_result_from_json(&query_result_to_json(&r).unwrap()).unwrap(), r);
+        assert_eq!(query_result_to_json(&QueryResult::default()).unwrap(), r#"{"events": [], "more_follows": false}"#);
+    }
+
+    #[test]
+    fn reading_is_strict_and_names_the_member() {
+        let good = event_to_json(&event(None, false)).unwrap();
+        let cases = [
+            (good.replace("\"instance\": 3", "\"instance\": 3.0"), "id.instance must be an integer"),
+            (good.replace("\"us\": 6", "\"us\": 1000000"), "event.timestamp"),
+            (good.replace("\"payload\": null", "\"payload\": null, \"extra\": 1"), "unknown member \"extra\""),
+            (good.replace(", \"payload\": null", ""), "lacks member \"payload\""),
+            (good.replace("\"a\"", "1"), "event.type[0] must be a string"),
+            (good.replace("\"payload\": null", r#""payload": {"data_type": "binary", "binary_type": "t", "data": "0g"}"#), "hexadecimal"),
+            (good.replace("\"payload\": null", r#""payload": {"data_type": "sbs"}"#), "data_type"),
+            (good.replace("\"server\": 1", "\"server\": 9223372036854775808"), "64-bit"),
+            ("[]".to_owned(), "event must be an object"),
+            ("{".to_owned(), "invalid JSON"),
+        ];
+        for (text, needle) in cases {
+            let err = event_from_json(&text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+        assert!(query_result_from_json(r#"{"events": [], "more_follows": 1}"#).is_err());
+    }
+}
