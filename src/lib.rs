@@ -13,6 +13,7 @@
 //! - [`query`]: query parameters and results.
 //! - [`json`]: JSON text exactly as hat-event (Python's `json.dumps`) writes it.
 //! - [`json_form`]: events and query results as hat-event's manager prints them, and back.
+//! - [`message`]: eventer protocol messages (`HatEventer.Msg*`) as one type.
 //! - [`sbs`]: the SBS wire codec of the `HatEventer` protocol types and messages.
 //! - [`subscription`]: sets of query types; matching and set operations.
 //! - [`collection`]: subscriptions mapped to caller values (event routing).
@@ -29,6 +30,7 @@ pub mod event;
 pub mod event_type;
 pub mod json;
 pub mod json_form;
+pub mod message;
 pub mod query;
 pub mod sbs;
 pub mod subscription;

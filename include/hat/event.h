@@ -84,6 +84,12 @@ typedef struct hat_event_event_type_list_t hat_event_event_type_list_t;
 typedef struct hat_event_event_type_t hat_event_event_type_t;
 
 /**
+ * One eventer message. Owned by the caller; release with
+ * `hat_event_msg_destroy`. Immutable: safe to read from several threads.
+ */
+typedef struct hat_event_msg_t hat_event_msg_t;
+
+/**
  * An event payload, binary or JSON. Owned when made by `_create_*` or
  * `_clone`; borrowed when read from an event. Immutable: safe to read from
  * several threads at once.
@@ -186,11 +192,6 @@ typedef struct hat_event_timestamp_t {
 } hat_event_timestamp_t;
 
 /**
- * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
- */
-typedef uint32_t hat_event_query_kind_t;
-
-/**
  * A borrowed event type: `len` segment views at `segments` (NULL only if
  * `len` is 0). Used to pass lists of event types in one call.
  */
@@ -198,6 +199,23 @@ typedef struct hat_event_event_type_view_t {
   const struct hat_event_str_t *segments;
   size_t len;
 } hat_event_event_type_view_t;
+
+/**
+ * The event server's status (`HAT_EVENT_SERVER_STATUS_*`). An integer so
+ * that any value read from C is safe; functions taking one refuse unknown
+ * values with `HAT_EVENT_ERR_INVALID_ARGUMENT`.
+ */
+typedef uint32_t hat_event_server_status_t;
+
+/**
+ * Which eventer message (`HAT_EVENT_MSG_*`, in `HatEventer` schema order).
+ */
+typedef uint32_t hat_event_msg_kind_t;
+
+/**
+ * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
+ */
+typedef uint32_t hat_event_query_kind_t;
 
 /**
  * Result order (`HAT_EVENT_ORDER_*`).
@@ -223,13 +241,6 @@ typedef struct hat_event_datetime_t {
   int32_t second;
   int32_t microsecond;
 } hat_event_datetime_t;
-
-/**
- * The event server's status (`HAT_EVENT_SERVER_STATUS_*`). An integer so
- * that any value read from C is safe; functions taking one refuse unknown
- * values with `HAT_EVENT_ERR_INVALID_ARGUMENT`.
- */
-typedef uint32_t hat_event_server_status_t;
 
 /**
  * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
@@ -352,6 +363,51 @@ typedef uint32_t hat_event_source_type_t;
  * JSON payload: one JSON value.
  */
 #define HAT_EVENT_PAYLOAD_JSON 1
+
+/**
+ * `HatEventer.MsgInitReq`: client name, token, subscriptions, server id, persisted.
+ */
+#define HAT_EVENT_MSG_INIT_REQ 0
+
+/**
+ * `HatEventer.MsgInitRes`: the server status, or an error text.
+ */
+#define HAT_EVENT_MSG_INIT_RES 1
+
+/**
+ * `HatEventer.MsgStatusNotify`: the server status.
+ */
+#define HAT_EVENT_MSG_STATUS_NOTIFY 2
+
+/**
+ * `HatEventer.MsgEventsNotify`: events matching the subscription.
+ */
+#define HAT_EVENT_MSG_EVENTS_NOTIFY 3
+
+/**
+ * `HatEventer.MsgEventsAck`: no content.
+ */
+#define HAT_EVENT_MSG_EVENTS_ACK 4
+
+/**
+ * `HatEventer.MsgRegisterReq`: register events.
+ */
+#define HAT_EVENT_MSG_REGISTER_REQ 5
+
+/**
+ * `HatEventer.MsgRegisterRes`: the registered events, or failure.
+ */
+#define HAT_EVENT_MSG_REGISTER_RES 6
+
+/**
+ * `HatEventer.MsgQueryReq`: query parameters.
+ */
+#define HAT_EVENT_MSG_QUERY_REQ 7
+
+/**
+ * `HatEventer.MsgQueryRes`: a query result.
+ */
+#define HAT_EVENT_MSG_QUERY_RES 8
 
 /**
  * Newest first (the default).
@@ -801,6 +857,221 @@ hat_event_status_t hat_event_query_result_to_json(const struct hat_event_query_r
  */
 hat_event_status_t hat_event_query_result_from_json(struct hat_event_str_t json_text,
                                                     struct hat_event_query_result_t **out);
+
+/**
+ * Creates a `MsgInitReq`. `client_token` and `server_id` may be NULL for
+ * none; `subscriptions` holds `count` query types (copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_msg_create_init_req(struct hat_event_str_t client_name,
+                                                 const struct hat_event_str_t *client_token,
+                                                 const struct hat_event_event_type_view_t *subscriptions,
+                                                 size_t count,
+                                                 const int64_t *server_id,
+                                                 bool persisted,
+                                                 struct hat_event_msg_t **out);
+
+/**
+ * Creates a successful `MsgInitRes` carrying the server `status`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (status).
+ */
+hat_event_status_t hat_event_msg_create_init_res_success(hat_event_server_status_t status,
+                                                         struct hat_event_msg_t **out);
+
+/**
+ * Creates a failed `MsgInitRes` with an error text (copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_msg_create_init_res_error(struct hat_event_str_t error,
+                                                       struct hat_event_msg_t **out);
+
+/**
+ * Creates a `MsgStatusNotify`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (status).
+ */
+hat_event_status_t hat_event_msg_create_status_notify(hat_event_server_status_t status,
+                                                      struct hat_event_msg_t **out);
+
+/**
+ * Creates a `MsgEventsNotify` from `count` events (copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
+ */
+hat_event_status_t hat_event_msg_create_events_notify(const struct hat_event_event_t *const *events,
+                                                      size_t count,
+                                                      struct hat_event_msg_t **out);
+
+/**
+ * Creates a `MsgEventsAck`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_msg_create_events_ack(struct hat_event_msg_t **out);
+
+/**
+ * Creates a `MsgRegisterReq` from `count` register events (copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
+ */
+hat_event_status_t hat_event_msg_create_register_req(const struct hat_event_register_event_t *const *events,
+                                                     size_t count,
+                                                     struct hat_event_msg_t **out);
+
+/**
+ * Creates a successful `MsgRegisterRes` from `count` events (copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
+ */
+hat_event_status_t hat_event_msg_create_register_res_events(const struct hat_event_event_t *const *events,
+                                                            size_t count,
+                                                            struct hat_event_msg_t **out);
+
+/**
+ * Creates a failed `MsgRegisterRes`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_msg_create_register_res_failure(struct hat_event_msg_t **out);
+
+/**
+ * Creates a `MsgQueryReq` (the parameters are copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_msg_create_query_req(const struct hat_event_query_params_t *params,
+                                                  struct hat_event_msg_t **out);
+
+/**
+ * Creates a `MsgQueryRes` (the result is copied).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_msg_create_query_res(const struct hat_event_query_result_t *result,
+                                                  struct hat_event_msg_t **out);
+
+/**
+ * Releases a message; NULL is ignored.
+ */
+void hat_event_msg_destroy(struct hat_event_msg_t *msg);
+
+/**
+ * The message's kind; `UINT32_MAX` for NULL.
+ */
+hat_event_msg_kind_t hat_event_msg_kind(const struct hat_event_msg_t *msg);
+
+/**
+ * The SBS type name of a kind (e.g. `"HatEventer.MsgInitReq"`, what the
+ * chatter layer puts in a frame's data type), static and NUL-terminated;
+ * NULL for an unknown kind.
+ */
+const char *hat_event_msg_kind_name(hat_event_msg_kind_t kind);
+
+/**
+ * Encodes the message as SBS (byte for byte as hat-event) into a new
+ * buffer the caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`;
+ * `HAT_EVENT_ERR_INVALID_JSON` for a JSON payload beyond a double.
+ */
+hat_event_status_t hat_event_msg_encode(const struct hat_event_msg_t *msg,
+                                        struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS bytes holding exactly one message of `kind` into a new
+ * handle the caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`,
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind), `HAT_EVENT_ERR_DECODE`,
+ * `HAT_EVENT_ERR_INVALID_JSON`.
+ */
+hat_event_status_t hat_event_msg_decode(hat_event_msg_kind_t kind,
+                                        struct hat_event_bytes_t data,
+                                        struct hat_event_msg_t **out);
+
+/**
+ * Decodes one message of `kind` at the start of `data` and writes the
+ * bytes it took to `*out_consumed`. Errors: as `hat_event_msg_decode`,
+ * without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_msg_decode_prefix(hat_event_msg_kind_t kind,
+                                               struct hat_event_bytes_t data,
+                                               struct hat_event_msg_t **out,
+                                               size_t *out_consumed);
+
+/**
+ * `MsgInitReq` client name, borrowed from the message; `{NULL, 0}` for
+ * other kinds and NULL.
+ */
+struct hat_event_str_t hat_event_msg_init_req_client_name(const struct hat_event_msg_t *msg);
+
+/**
+ * If a `MsgInitReq` carries a client token, writes it (borrowed) to
+ * `*out` (when not NULL) and returns true.
+ */
+bool hat_event_msg_init_req_client_token(const struct hat_event_msg_t *msg,
+                                         struct hat_event_str_t *out);
+
+/**
+ * The number of subscriptions (query types) of a `MsgInitReq`; 0 otherwise.
+ */
+size_t hat_event_msg_init_req_subscriptions_len(const struct hat_event_msg_t *msg);
+
+/**
+ * Query type `index` of a `MsgInitReq`'s subscriptions, borrowed; NULL if
+ * out of range, another kind or NULL.
+ */
+const struct hat_event_event_type_t *hat_event_msg_init_req_subscription(const struct hat_event_msg_t *msg,
+                                                                         size_t index);
+
+/**
+ * If a `MsgInitReq` names a server id, writes it to `*out` (when not NULL)
+ * and returns true.
+ */
+bool hat_event_msg_init_req_server_id(const struct hat_event_msg_t *msg, int64_t *out);
+
+/**
+ * `persisted` of a `MsgInitReq`; false otherwise.
+ */
+bool hat_event_msg_init_req_persisted(const struct hat_event_msg_t *msg);
+
+/**
+ * For a successful `MsgInitRes` or a `MsgStatusNotify`, writes the server
+ * status to `*out` (when not NULL) and returns true; false otherwise.
+ */
+bool hat_event_msg_server_status(const struct hat_event_msg_t *msg, hat_event_server_status_t *out);
+
+/**
+ * If a `MsgInitRes` is an error, writes its text (borrowed) to `*out`
+ * (when not NULL) and returns true; false otherwise.
+ */
+bool hat_event_msg_init_res_error(const struct hat_event_msg_t *msg, struct hat_event_str_t *out);
+
+/**
+ * The number of events of a `MsgEventsNotify` or successful
+ * `MsgRegisterRes`; 0 otherwise.
+ */
+size_t hat_event_msg_events_len(const struct hat_event_msg_t *msg);
+
+/**
+ * Event `index` of a `MsgEventsNotify` or successful `MsgRegisterRes`,
+ * borrowed; NULL if out of range, another kind or NULL.
+ */
+const struct hat_event_event_t *hat_event_msg_event(const struct hat_event_msg_t *msg,
+                                                    size_t index);
+
+/**
+ * True for a failed `MsgRegisterRes`.
+ */
+bool hat_event_msg_register_res_failed(const struct hat_event_msg_t *msg);
+
+/**
+ * The number of register events of a `MsgRegisterReq`; 0 otherwise.
+ */
+size_t hat_event_msg_register_events_len(const struct hat_event_msg_t *msg);
+
+/**
+ * Register event `index` of a `MsgRegisterReq`, borrowed; NULL if out of
+ * range, another kind or NULL.
+ */
+const struct hat_event_register_event_t *hat_event_msg_register_event(const struct hat_event_msg_t *msg,
+                                                                      size_t index);
+
+/**
+ * The parameters of a `MsgQueryReq`, borrowed; NULL otherwise.
+ */
+const struct hat_event_query_params_t *hat_event_msg_query_params(const struct hat_event_msg_t *msg);
+
+/**
+ * The result of a `MsgQueryRes`, borrowed; NULL otherwise.
+ */
+const struct hat_event_query_result_t *hat_event_msg_query_result(const struct hat_event_msg_t *msg);
 
 /**
  * Creates latest-query parameters with the reference's defaults (all event

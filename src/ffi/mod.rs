@@ -17,6 +17,7 @@ pub mod collection;
 pub mod event;
 pub mod event_type;
 pub mod json_form;
+pub mod message;
 pub mod query;
 pub mod sbs;
 pub mod subscription;

@@ -209,11 +209,88 @@ static void test_other_types_round_trip(void) {
     hat_event_query_params_destroy(params2);
 }
 
+static void test_messages(void) {
+    hat_event_msg_t *msg = NULL, *back = NULL, *out = SENTINEL_PTR;
+    hat_event_buffer_t *buffer = NULL;
+    hat_event_str_t query_type[2], got;
+    hat_event_event_type_view_t subscriptions[1];
+    hat_event_str_t token = STR("secret");
+    hat_event_server_status_t status = 99;
+    int64_t server_id = 7, got_id = 0;
+    const hat_event_event_type_t *sub;
+    hat_event_event_t *event = NULL;
+    size_t consumed = 0;
+
+    query_type[0] = STR("a");
+    query_type[1] = STR("*");
+    subscriptions[0].segments = query_type;
+    subscriptions[0].len = 2;
+    REQUIRE_OK(hat_event_msg_create_init_req(STR("client"), &token, subscriptions, 1, &server_id, true, &msg));
+    REQUIRE_OK(hat_event_msg_encode(msg, &buffer));
+    REQUIRE_OK(hat_event_msg_decode(HAT_EVENT_MSG_INIT_REQ,
+                                    bytes(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)), &back));
+    CHECK(hat_event_msg_kind(back) == HAT_EVENT_MSG_INIT_REQ);
+    CHECK(strcmp(hat_event_msg_kind_name(HAT_EVENT_MSG_INIT_REQ), "HatEventer.MsgInitReq") == 0);
+    CHECK(hat_event_msg_kind_name(9) == NULL);
+    got = hat_event_msg_init_req_client_name(back);
+    CHECK(view_eq(got, "client", 6));
+    CHECK(hat_event_msg_init_req_client_token(back, &got) && view_eq(got, "secret", 6));
+    CHECK(hat_event_msg_init_req_subscriptions_len(back) == 1);
+    sub = hat_event_msg_init_req_subscription(back, 0);
+    CHECK(hat_event_event_type_len(sub) == 2 && view_eq(hat_event_event_type_segment(sub, 1), "*", 1));
+    CHECK(hat_event_msg_init_req_server_id(back, &got_id) && got_id == 7);
+    CHECK(hat_event_msg_init_req_persisted(back));
+    CHECK(!hat_event_msg_server_status(back, &status) && status == 99);
+    hat_event_buffer_destroy(buffer);
+    hat_event_msg_destroy(back);
+    hat_event_msg_destroy(msg);
+
+    /* a status notification, and an events notification decoded as a prefix */
+    REQUIRE_OK(hat_event_msg_create_status_notify(HAT_EVENT_SERVER_STATUS_OPERATIONAL, &msg));
+    CHECK(hat_event_msg_server_status(msg, &status) && status == HAT_EVENT_SERVER_STATUS_OPERATIONAL);
+    hat_event_msg_destroy(msg);
+    REQUIRE_OK(hat_event_event_decode(bytes(EVENT1, sizeof EVENT1), &event));
+    {
+        const hat_event_event_t *events[2];
+        uint8_t stream[256];
+        events[0] = event;
+        events[1] = event;
+        REQUIRE_OK(hat_event_msg_create_events_notify(events, 2, &msg));
+        REQUIRE_OK(hat_event_msg_encode(msg, &buffer));
+        CHECK(hat_event_buffer_len(buffer) + 3 <= sizeof stream);
+        memcpy(stream, hat_event_buffer_data(buffer), hat_event_buffer_len(buffer));
+        memset(stream + hat_event_buffer_len(buffer), 0x80, 3);
+        REQUIRE_OK(hat_event_msg_decode_prefix(HAT_EVENT_MSG_EVENTS_NOTIFY,
+                                               bytes(stream, hat_event_buffer_len(buffer) + 3), &back, &consumed));
+        CHECK(consumed == hat_event_buffer_len(buffer));
+        CHECK(hat_event_msg_events_len(back) == 2 && hat_event_event_equal(hat_event_msg_event(back, 1), event));
+        CHECK(hat_event_msg_event(back, 2) == NULL);
+        hat_event_buffer_destroy(buffer);
+        hat_event_msg_destroy(back);
+        hat_event_msg_destroy(msg);
+    }
+    hat_event_event_destroy(event);
+
+    /* error paths */
+    CHECK_STATUS(hat_event_msg_decode(9, bytes(EVENT1, 1), &out), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_msg_decode(HAT_EVENT_MSG_INIT_RES, bytes((const uint8_t *)"\x85", 1), &out),
+                 HAT_EVENT_ERR_DECODE);
+    CHECK_STATUS(hat_event_msg_create_status_notify(4, &out), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_msg_create_init_req(STR("\xff"), NULL, NULL, 0, NULL, false, &out),
+                 HAT_EVENT_ERR_INVALID_UTF8);
+    CHECK_STATUS(hat_event_msg_create_events_ack(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_msg_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK(out == SENTINEL_PTR);
+    hat_event_msg_destroy(NULL);
+    CHECK(hat_event_msg_kind(NULL) == UINT32_MAX);
+}
+
 int main(void) {
     RUN(test_golden_event1);
     RUN(test_golden_event2);
     RUN(test_prefix_decode);
     RUN(test_hostile_inputs);
     RUN(test_other_types_round_trip);
+    RUN(test_messages);
     return check_finish();
 }
