@@ -1525,6 +1525,13 @@ hat_event_status_t hat_event_event_id_decode(struct hat_event_bytes_t data,
                                              struct hat_event_event_id_t *out);
 
 /**
+ * The SBS schema of module `HatEventer` (every type and message this
+ * library encodes), NUL-terminated UTF-8 in hat-sbs syntax; static, never
+ * NULL, never freed. Equal, type for type, to hat-event's `sbs_repo`.
+ */
+const char *hat_event_sbs_schema(void);
+
+/**
  * Creates a subscription from `count` query types (copied), sanitised as
  * the reference does: a trailing `"*"` absorbs everything below it,
  * duplicates vanish. The caller owns `*out`.

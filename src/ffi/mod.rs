@@ -20,6 +20,7 @@ pub mod json_form;
 pub mod message;
 pub mod query;
 pub mod sbs;
+pub mod schema;
 pub mod subscription;
 pub mod timestamp;
 pub mod version;
