@@ -129,19 +129,31 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
         out.push_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digit count; printing
-    // that many digits again in exact mode rounds ties to even, as Python's
-    // repr does (shortest mode may pick the other neighbour of a tie).
-    let shortest = format!("{f:e}");
-    let digit_count = shortest.split('e').next().unwrap_or("").chars().filter(char::is_ascii_digit).count();
-    let sci = format!("{:.*e}", digit_count.saturating_sub(1), f);
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    // Rust's `{:e}` gives the shortest round-trip digits. Two candidates of
+    // the same length can only tie from 16 digits on; there, printing that
+    // many digits again in exact mode rounds the tie to even, as Python's
+    // repr does (shortest mode may pick the other neighbour).
+    let mut sci = StackText::default();
+    let _ = write!(sci, "{f:e}");
+    let digit_count = sci.as_str().split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+    if digit_count >= 16 {
+        sci = StackText::default();
+        let _ = write!(sci, "{:.*e}", digit_count - 1, f);
+    }
+    let (mantissa, exp) = sci.as_str().split_once('e').expect("{:e} has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => ("-", m),
         None => ("", mantissa),
     };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digit_buf = [0u8; 24];
+    let mut n = 0;
+    for d in mantissa.bytes().filter(u8::is_ascii_digit) {
+        digit_buf[n] = d;
+        n += 1;
+    }
+    // ASCII digits only.
+    let digits = std::str::from_utf8(&digit_buf[..n]).unwrap_or("0");
     out.push_str(sign);
     if (-4..16).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
@@ -168,8 +180,37 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
     }
 }
 
+/// Formatting space on the stack: a float's `{:e}` text is at most 24 bytes.
+#[derive(Default)]
+struct StackText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only `write_str` fills it, with whole UTF-8 strings.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    // Printable ASCII without quotes or backslashes goes out as it is.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

@@ -161,7 +161,8 @@ pub trait Sbs: Sized {
 
 /// The encoding of `value`.
 pub fn encode_to_vec<T: Sbs>(value: &T) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+    // Room for a typical event without regrowing.
+    let mut out = Vec::with_capacity(256);
     value.encode(&mut out)?;
     Ok(out)
 }
@@ -234,7 +235,11 @@ impl<'a> Decoder<'a> {
     pub fn read_integer(&mut self) -> Result<i64> {
         let start = self.pos;
         let first = self.byte(start)?;
-        if first & 0x80 == 0 {
+        if first & 0x80 != 0 {
+            // One group (-64..=63): most counts, lengths, indexes and flags.
+            return Ok(i64::from(((first << 1) as i8) >> 1));
+        }
+        {
             // Not the last group: the next group must not make this one redundant.
             let next = *self.data.get(self.pos).ok_or(SbsError::Truncated { offset: start })?;
             if (first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0) {
