@@ -15,8 +15,10 @@
 //! vary per event), as in hat_sbs.py. Before timing, our bytes are checked
 //! against the reference's (see `HAT_EVENT_HEX`).
 
+mod harness;
+use harness::{measure, time};
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use hat_event::ffi::boundary::{hat_event_bytes_t, hat_event_str_t, HAT_EVENT_OK};
 use hat_event::ffi::buffer::*;
@@ -25,7 +27,6 @@ use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
 use hat_event::ffi::timestamp::hat_event_timestamp_t;
 
-const ROUNDS: usize = 7;
 
 /// The typical event as hat-event 0.9.44 encodes it:
 /// `sbs_repo.encode('HatEventer.Event', common.event_to_sbs(event))`.
@@ -42,31 +43,6 @@ const HAT_QUERY_RESULT_LEN: usize = 126_076;
 const HAT_QUERY_RESULT_FNV1A64: u64 = 0xa2f0_1923_8dce_1609;
 
 const RESULT_EVENTS: usize = 1000;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
-/// Runs `round` ROUNDS times; each returns (nanoseconds, operations).
-fn measure(name: &str, filter: &Option<String>, mut round: impl FnMut() -> (f64, usize)) {
-    if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
-        return;
-    }
-    let per_op: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let (ns, ops) = round();
-            ns / ops as f64
-        })
-        .collect();
-    println!("BENCH {name} ns_per_op={:.1}", median(per_op));
-}
-
-fn time(f: impl FnOnce() -> usize) -> (f64, usize) {
-    let start = Instant::now();
-    let ops = f();
-    (start.elapsed().as_nanos() as f64, ops)
-}
 
 fn fnv1a64(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
@@ -146,7 +122,7 @@ fn encode_result(r: *const hat_event_query_result_t) -> Vec<u8> {
 }
 
 fn main() {
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let filter = harness::filter();
 
     let ev = event(None);
     let event_bytes = encode_event(ev);

@@ -8,15 +8,16 @@
 //! Event types follow hat-event's test_subscription_perf.py generator and
 //! test_collection_perf.py time series.
 
+mod harness;
+use harness::{measure, time};
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use hat_event::ffi::boundary::{hat_event_str_t, HAT_EVENT_OK};
 use hat_event::ffi::collection::*;
 use hat_event::ffi::event_type::hat_event_event_type_view_t;
 use hat_event::ffi::subscription::*;
 
-const ROUNDS: usize = 7;
 
 /// hat-event's `get_event_types(event_type_size, count)`.
 fn hat_event_types(size: usize, count: usize) -> Vec<Vec<String>> {
@@ -96,35 +97,10 @@ impl Rng {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
-/// Runs `round` ROUNDS times; each returns (nanoseconds, operations).
-fn measure(name: &str, filter: &Option<String>, mut round: impl FnMut() -> (f64, usize)) {
-    if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
-        return;
-    }
-    let per_op: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let (ns, ops) = round();
-            ns / ops as f64
-        })
-        .collect();
-    println!("BENCH {name} ns_per_op={:.1}", median(per_op));
-}
-
 /// Whether any case of a group (name prefix) passes the filter, so that
 /// filtered runs skip the group's setup (and profiles show only the case).
 fn wants(filter: &Option<String>, group: &str) -> bool {
     filter.as_ref().is_none_or(|f| group.contains(f.as_str()) || f.contains(group))
-}
-
-fn time(f: impl FnOnce() -> usize) -> (f64, usize) {
-    let start = Instant::now();
-    let ops = f();
-    (start.elapsed().as_nanos() as f64, ops)
 }
 
 fn subscription(types: &[hat_event_event_type_view_t]) -> *mut hat_event_subscription_t {
@@ -146,7 +122,7 @@ fn matches_all(sub: *const hat_event_subscription_t, queries: &Views) -> usize {
 }
 
 fn main() {
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let filter = harness::filter();
     let mut rng = Rng(0x00be_4c4e_2026);
 
     for size in [1, 3, 5, 10] {
