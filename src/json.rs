@@ -129,16 +129,22 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
         out.push_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits. Two candidates of
-    // the same length can only tie from 16 digits on; there, printing that
-    // many digits again in exact mode rounds the tie to even, as Python's
-    // repr does (shortest mode may pick the other neighbour).
+    // Rust's `{:e}` gives the shortest round-trip digits, but from 16 digits
+    // on it may pick a candidate other than the closest one (or, on an exact
+    // tie, the odd one), where Python's repr takes the closest (ties to an
+    // even digit): printing that many digits in exact mode gives that one.
     let mut sci = StackText::default();
     let _ = write!(sci, "{f:e}");
     let digit_count = sci.as_str().split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
     if digit_count >= 16 {
-        sci = StackText::default();
-        let _ = write!(sci, "{:.*e}", digit_count - 1, f);
+        // Python picks the closest round-tripping candidate; near a power of
+        // two the closest one may round to the neighbouring double, and then
+        // the shortest-mode digits are the only candidate.
+        let mut exact = StackText::default();
+        let _ = write!(exact, "{:.*e}", digit_count - 1, f);
+        if exact.as_str().parse::<f64>() == Ok(f) {
+            sci = exact;
+        }
     }
     let (mantissa, exp) = sci.as_str().split_once('e').expect("{:e} has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
@@ -267,6 +273,9 @@ mod tests {
             ("100.0", "100.0"),
             // A tie at 17 digits: Python rounds half to even.
             ("26755133183000.8125", "26755133183000.812"),
+            // Found by fuzzing: the closest 16 digits would not round-trip.
+            ("5.444517870735016e+39", "5.444517870735016e+39"),
+            ("5.960464477539063e-08", "5.960464477539063e-08"),
         ] {
             assert_eq!(dumps(text), python, "{text}");
         }

@@ -70,3 +70,20 @@ def test_invalid_json_is_refused(hat, text):
     with pytest.raises(hat.Error) as e:
         json_text(hat, text)
     assert e.value.status == hat.lib.HAT_EVENT_ERR_INVALID_JSON
+
+
+def test_floats_where_the_closest_digits_do_not_round_trip(hat, seed, counter):
+    # Near powers of two the closest 16- or 17-digit decimal can belong to
+    # the neighbouring double; Python's repr then takes the other candidate.
+    rng = random.Random(seed + 5)
+    n = 0
+    for _ in range(20000):
+        x = rng.randrange(1, 2**rng.randint(1, 53)) * 2.0**rng.randint(-80, 80)
+        text = repr(x)
+        assert json_text(hat, text) == json.dumps(x), text
+        n += 1
+    for e in range(-1074, 1024, 7):
+        x = 2.0**e
+        assert json_text(hat, repr(x)) == json.dumps(x), x
+        n += 1
+    counter.add('json float repr (binary fractions, powers of two)', n)
