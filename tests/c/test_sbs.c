@@ -279,10 +279,115 @@ static void test_messages(void) {
     CHECK_STATUS(hat_event_msg_create_init_req(STR("\xff"), NULL, NULL, 0, NULL, false, &out),
                  HAT_EVENT_ERR_INVALID_UTF8);
     CHECK_STATUS(hat_event_msg_create_events_ack(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    {
+        const hat_event_event_t *null_event[1] = {NULL};
+        const hat_event_register_event_t *null_register[1] = {NULL};
+        CHECK_STATUS(hat_event_msg_create_events_notify(null_event, 1, &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_events_notify(NULL, 2, &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_register_res_events(null_event, 1, &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_register_req(null_register, 1, &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_register_res_failure(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_init_res_success(7, &out), HAT_EVENT_ERR_INVALID_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_init_res_error(STR("\xc3\x28"), &out), HAT_EVENT_ERR_INVALID_UTF8);
+        CHECK_STATUS(hat_event_msg_create_query_req(NULL, &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_create_query_res(NULL, &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        consumed = 77;
+        CHECK_STATUS(hat_event_msg_decode_prefix(HAT_EVENT_MSG_EVENTS_ACK, bytes(EVENT1, 1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_msg_decode_prefix(HAT_EVENT_MSG_QUERY_RES, bytes(EVENT1, 1), &out, &consumed),
+                     HAT_EVENT_ERR_DECODE);
+        CHECK(consumed == 77);
+    }
     CHECK_STATUS(hat_event_msg_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK(out == SENTINEL_PTR);
     hat_event_msg_destroy(NULL);
     CHECK(hat_event_msg_kind(NULL) == UINT32_MAX);
+}
+
+/* Every encode and decode function refuses NULL, leaves its out-parameter
+ * alone and records a message. */
+static void test_null_arguments(void) {
+    hat_event_buffer_t *buffer = SENTINEL_PTR;
+    size_t consumed = 12345;
+
+    {
+        hat_event_event_t *out = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_event_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_decode(bytes(EVENT1, sizeof EVENT1), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_decode(bytes(NULL, 1), &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_decode_prefix(bytes(NULL, 1), &out, &consumed), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_decode_prefix(bytes(EVENT1, sizeof EVENT1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(out == SENTINEL_PTR);
+    }
+
+    {
+        hat_event_register_event_t *out = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_register_event_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_register_event_decode(bytes(EVENT1, sizeof EVENT1), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_register_event_decode(bytes(NULL, 1), &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_register_event_decode_prefix(bytes(NULL, 1), &out, &consumed), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_register_event_decode_prefix(bytes(EVENT1, sizeof EVENT1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(out == SENTINEL_PTR);
+    }
+
+    {
+        hat_event_payload_t *out = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_payload_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_payload_decode(bytes(EVENT1, sizeof EVENT1), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_payload_decode(bytes(NULL, 1), &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_payload_decode_prefix(bytes(NULL, 1), &out, &consumed), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_payload_decode_prefix(bytes(EVENT1, sizeof EVENT1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(out == SENTINEL_PTR);
+    }
+
+    {
+        hat_event_event_type_t *out = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_event_type_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_type_decode(bytes(EVENT1, sizeof EVENT1), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_type_decode(bytes(NULL, 1), &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_type_decode_prefix(bytes(NULL, 1), &out, &consumed), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_type_decode_prefix(bytes(EVENT1, sizeof EVENT1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(out == SENTINEL_PTR);
+    }
+
+    {
+        hat_event_query_params_t *out = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_query_params_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_params_decode(bytes(EVENT1, sizeof EVENT1), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_params_decode(bytes(NULL, 1), &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_params_decode_prefix(bytes(NULL, 1), &out, &consumed), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_params_decode_prefix(bytes(EVENT1, sizeof EVENT1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(out == SENTINEL_PTR);
+    }
+
+    {
+        hat_event_query_result_t *out = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_query_result_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_result_decode(bytes(EVENT1, sizeof EVENT1), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_result_decode(bytes(NULL, 1), &out), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_result_decode_prefix(bytes(NULL, 1), &out, &consumed), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_query_result_decode_prefix(bytes(EVENT1, sizeof EVENT1), &out, NULL),
+                     HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(out == SENTINEL_PTR);
+    }
+
+    {
+        hat_event_timestamp_t t = {0, 0};
+        hat_event_event_id_t id = {0, 0, 0};
+        CHECK_STATUS(hat_event_timestamp_encode(t, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        t.us = 1000000;
+        CHECK_STATUS(hat_event_timestamp_encode(t, &buffer), HAT_EVENT_ERR_OUT_OF_RANGE);
+        CHECK_STATUS(hat_event_event_id_encode(id, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_id_decode(bytes(EVENT1, 3), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_event_id_decode(bytes(EVENT1, 2), &id), HAT_EVENT_ERR_DECODE);
+    }
+    CHECK(buffer == SENTINEL_PTR && consumed == 12345);
+    CHECK(hat_event_sbs_schema() != NULL && strstr(hat_event_sbs_schema(), "module HatEventer") != NULL);
 }
 
 int main(void) {
@@ -292,5 +397,6 @@ int main(void) {
     RUN(test_hostile_inputs);
     RUN(test_other_types_round_trip);
     RUN(test_messages);
+    RUN(test_null_arguments);
     return check_finish();
 }
