@@ -40,8 +40,27 @@ impl Subscription {
     /// already absorbed that position, in which case the reference never
     /// looks at it and neither do we.
     pub fn new<Q: AsRef<[S]>, S: AsRef<str>>(query_types: impl IntoIterator<Item = Q>) -> Result<Subscription> {
+        let query_types: Vec<Q> = query_types.into_iter().collect();
+        let has_star = query_types.iter().any(|q| q.as_ref().iter().any(|s| s.as_ref() == "*"));
+        if !has_star {
+            // Without '*' nothing absorbs anything: sanitising only drops
+            // duplicates, which the two structures do themselves. This skips
+            // building the tree for the common all-literal subscription.
+            let mut sub = Subscription::default();
+            for query_type in &query_types {
+                let query_type = query_type.as_ref();
+                if query_type.iter().any(|s| s.as_ref() == "?") {
+                    let (_, present) = sub.wild.slot_mut(query_type);
+                    sub.wild_count += usize::from(!*present);
+                    *present = true;
+                } else {
+                    sub.literal.entry_or_insert_with(TypeKey::new(query_type), || ());
+                }
+            }
+            return Ok(sub);
+        }
         let mut tree = Tree::default();
-        for query_type in query_types {
+        for query_type in &query_types {
             tree.insert(query_type.as_ref())?;
         }
         Ok(Subscription::compile(&tree))

@@ -77,6 +77,15 @@ impl FfiError {
     pub(crate) fn invalid(message: impl Into<String>) -> FfiError {
         FfiError::new(HAT_EVENT_ERR_INVALID_ARGUMENT, message)
     }
+
+    /// Names element `index` of array argument `name` in the message
+    /// ("argument x" becomes "argument x[3]"). Applied on the error path
+    /// only, so that checking arrays formats nothing when all is well.
+    #[cold]
+    pub(crate) fn at_index(self, name: &str, index: usize) -> FfiError {
+        let message = self.message.replacen(&format!("argument {name}"), &format!("argument {name}[{index}]"), 1);
+        FfiError::new(self.status, message)
+    }
 }
 
 impl From<Error> for FfiError {

@@ -37,7 +37,7 @@ pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usi
         .iter()
         .enumerate()
         // SAFETY: each view describes readable bytes, forwarded from the caller.
-        .map(|(i, v)| unsafe { str_arg(*v, &format!("{name}[{i}]")) })
+        .map(|(i, v)| unsafe { str_arg(*v, name).map_err(|e| e.at_index(name, i)) })
         .collect()
 }
 
@@ -62,9 +62,9 @@ pub(crate) unsafe fn with_segments<R>(
     // SAFETY: forwarded from the caller.
     let views = unsafe { slice_arg(segments, len, name) }?;
     let mut buf = [""; STACK_SEGMENTS];
-    for (slot, view) in buf.iter_mut().zip(views) {
+    for (i, (slot, view)) in buf.iter_mut().zip(views).enumerate() {
         // SAFETY: each view describes readable bytes, forwarded from the caller.
-        *slot = unsafe { str_arg(*view, name) }?;
+        *slot = unsafe { str_arg(*view, name) }.map_err(|e| e.at_index(name, i))?;
     }
     Ok(f(&buf[..len]))
 }
@@ -93,7 +93,7 @@ pub(crate) unsafe fn event_types_arg(
         .iter()
         .enumerate()
         // SAFETY: forwarded from the caller.
-        .map(|(i, v)| unsafe { event_type_arg(v.segments, v.len, &format!("{name}[{i}]")) })
+        .map(|(i, v)| unsafe { event_type_arg(v.segments, v.len, name).map_err(|e| e.at_index(name, i)) })
         .collect()
 }
 

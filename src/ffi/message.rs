@@ -93,7 +93,7 @@ where
     ptrs.iter()
         .enumerate()
         // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, &format!("{name}[{i}]")) }.cloned())
+        .map(|(i, p)| unsafe { handle_arg(*p, name) }.map_err(|e| e.at_index(name, i)).cloned())
         .collect()
 }
 

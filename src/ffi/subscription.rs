@@ -6,7 +6,7 @@ use super::boundary::{
     borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg,
     slice_arg, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
 };
-use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t, with_segments};
+use super::event_type::{hat_event_event_type_t, hat_event_event_type_view_t, segments_arg, with_segments};
 use crate::event_type::EventType;
 use crate::subscription::Subscription;
 
@@ -49,7 +49,14 @@ pub unsafe extern "C" fn hat_event_subscription_create(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: query_types holds count readable views, as documented.
-        let query_types = unsafe { event_types_arg(query_types, count, "query_types") }?;
+        let views = unsafe { slice_arg(query_types, count, "query_types") }?;
+        // Borrowed segments: the subscription copies only what it keeps.
+        let query_types = views
+            .iter()
+            .enumerate()
+            // SAFETY: each view describes readable segment views, as documented.
+            .map(|(i, v)| unsafe { segments_arg(v.segments, v.len, "query_types").map_err(|e| e.at_index("query_types", i)) })
+            .collect::<FfiResult<Vec<_>>>()?;
         out.write(new_handle(Arc::new(Subscription::new(&query_types)?)));
         Ok(())
     })
@@ -122,7 +129,7 @@ unsafe fn others_arg<'a>(others: *const *const hat_event_subscription_t, count: 
     ptrs.iter()
         .enumerate()
         // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, &format!("others[{i}]")) }.map(|s| &**s))
+        .map(|(i, p)| unsafe { handle_arg(*p, "others") }.map_err(|e| e.at_index("others", i)).map(|s| &**s))
         .collect()
 }
 
