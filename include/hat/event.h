@@ -1567,6 +1567,19 @@ hat_event_status_t hat_event_subscription_matches(const struct hat_event_subscri
                                                   bool *out_matches);
 
 /**
+ * Matches `count` event types in one call (`out_matches[i]` for
+ * `event_types[i]`): the per-call costs of the boundary are paid once,
+ * which matters most to callers behind an FFI such as Python's cffi.
+ * `out_matches` is written only if every event type is valid.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+ * (the message names the event type and segment).
+ */
+hat_event_status_t hat_event_subscription_matches_many(const struct hat_event_subscription_t *subscription,
+                                                       const struct hat_event_event_type_view_t *event_types,
+                                                       size_t count,
+                                                       bool *out_matches);
+
+/**
  * As `hat_event_subscription_matches`, for an event type handle (already
  * checked, so nothing is validated again: the fastest form for repeated use).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.

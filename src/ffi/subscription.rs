@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::boundary::{
     borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg,
-    slice_arg, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
+    slice_arg, FfiError, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
 };
 use super::event_type::{hat_event_event_type_t, hat_event_event_type_view_t, segments_arg, with_segments};
 use crate::event_type::EventType;
@@ -97,6 +97,43 @@ pub unsafe extern "C" fn hat_event_subscription_matches(
         let subscription = unsafe { handle_arg(subscription, "subscription") }?;
         // SAFETY: event_type holds len readable views, as documented.
         out.write(unsafe { with_segments(event_type, len, "event_type", |et| subscription.matches(et)) }?);
+        Ok(())
+    })
+}
+
+/// Matches `count` event types in one call (`out_matches[i]` for
+/// `event_types[i]`): the per-call costs of the boundary are paid once,
+/// which matters most to callers behind an FFI such as Python's cffi.
+/// `out_matches` is written only if every event type is valid.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+/// (the message names the event type and segment).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_subscription_matches_many(
+    subscription: *const hat_event_subscription_t,
+    event_types: *const hat_event_event_type_view_t,
+    count: usize,
+    out_matches: *mut bool,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: a live handle or NULL, as documented.
+        let subscription = unsafe { handle_arg(subscription, "subscription") }?;
+        // SAFETY: event_types holds count readable views, as documented.
+        let views = unsafe { slice_arg(event_types, count, "event_types") }?;
+        if count > 0 && out_matches.is_null() {
+            return Err(FfiError::null("out_matches"));
+        }
+        // Validate everything before writing anything.
+        let mut results = Vec::with_capacity(count);
+        for (i, v) in views.iter().enumerate() {
+            // SAFETY: each view describes readable segment views, as documented.
+            let m = unsafe { with_segments(v.segments, v.len, "event_types", |et| subscription.matches(et)) }
+                .map_err(|e| e.at_index("event_types", i))?;
+            results.push(m);
+        }
+        if count > 0 {
+            // SAFETY: out_matches is non-NULL with room for count bools, as documented.
+            unsafe { std::ptr::copy_nonoverlapping(results.as_ptr(), out_matches, count) };
+        }
         Ok(())
     })
 }

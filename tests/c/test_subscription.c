@@ -507,7 +507,39 @@ static void test_collection_kinds(void) {
     CHECK(c == SENTINEL_PTR);
 }
 
+/* The batch form answers as the one-at-a-time form, and writes nothing
+ * when any event type is bad. */
+static void test_matches_many(void) {
+    static const types4 query = {2, {{2, {"a", "*"}}, {2, {"?", "b"}}}};
+    static const types4 events = {4, {{1, {"a"}}, {2, {"x", "b"}}, {2, {"x", "c"}}, {0, {NULL}}}};
+    hat_event_subscription_t *s = subscription(&query);
+    hat_event_event_type_view_t views[4];
+    hat_event_str_t segs[4][3];
+    bool out[4] = {false, true, true, true};
+    bool one;
+    size_t i;
+    views_of(&events, views, segs);
+    CHECK_OK(hat_event_subscription_matches_many(s, views, 4, out));
+    for (i = 0; i < 4; i++) {
+        CHECK_OK(hat_event_subscription_matches(s, views[i].segments, views[i].len, &one));
+        CHECK(out[i] == one);
+    }
+    CHECK(out[0] && out[1] && !out[2] && !out[3]);
+    CHECK_OK(hat_event_subscription_matches_many(s, NULL, 0, NULL));
+    /* a bad segment in the third event type: nothing is written */
+    segs[2][1] = (hat_event_str_t)SEG("\xff");
+    out[0] = false;
+    CHECK_STATUS(hat_event_subscription_matches_many(s, views, 4, out), HAT_EVENT_ERR_INVALID_UTF8);
+    CHECK(strstr(hat_event_last_error_message(), "event_types[2][1]") != NULL);
+    CHECK(!out[0]);
+    CHECK_STATUS(hat_event_subscription_matches_many(s, views, 4, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_subscription_matches_many(NULL, views, 4, out), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_subscription_matches_many(s, NULL, 4, out), HAT_EVENT_ERR_NULL_ARGUMENT);
+    hat_event_subscription_destroy(s);
+}
+
 int main(void) {
+    RUN(test_matches_many);
     RUN(test_reference_query_types);
     RUN(test_reference_matches);
     RUN(test_reference_union);

@@ -272,3 +272,21 @@ def test_random_intersection(hat, seed, cases, counter):
             oracle_inexact += 1
         counter.add('subscription intersection')
     counter.note(f'hat intersection was inexact in {oracle_inexact} of {cases} random cases (SPEC 6)')
+
+
+def test_matches_many_agrees_with_the_oracle(hat, seed, cases, counter):
+    rng = random.Random(seed + 9)
+    ffi, lib = hat.ffi, hat.lib
+    for _ in range(max(1, cases // 20)):
+        qts = random_query_types(rng)
+        ours = Sub.create(hat, qts)
+        theirs = common.create_subscription(qts)
+        ets = instances(rng, qts) + [random_event_type(rng) for _ in range(5)]
+        arrays = [hat.str_array(e) for e in ets]
+        views = ffi.new('hat_event_event_type_view_t[]', max(1, len(arrays)))
+        for i, a in enumerate(arrays):
+            views[i].segments, views[i].len = a.ptr, a.len
+        out = ffi.new('bool[]', max(1, len(ets)))
+        hat.check(lib.hat_event_subscription_matches_many(ours.handle, views, len(ets), out))
+        assert [bool(out[i]) for i in range(len(ets))] == [theirs.matches(e) for e in ets], qts
+        counter.add('subscription matches_many', len(ets))
