@@ -63,9 +63,55 @@ enum Location {
 /// The fast flavour.
 #[derive(Default)]
 pub struct TreeCollection {
-    literal: TypeMap<Vec<u64>>,
+    literal: TypeMap<Values>,
     wild: Trie<Vec<u64>>,
     locations: HashMap<u64, Vec<Location>>,
+}
+
+/// The values at one literal query type. Most time series have one
+/// subscriber, kept inline so that a lookup need not follow a pointer.
+#[derive(Clone, Debug)]
+enum Values {
+    One(u64),
+    Many(Vec<u64>),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(v) => v,
+        }
+    }
+
+    fn push_unique(&mut self, value: u64) -> bool {
+        match self {
+            Values::One(v) if *v == value => false,
+            Values::One(v) => {
+                *self = Values::Many(vec![*v, value]);
+                true
+            }
+            Values::Many(v) => push_unique(v, value),
+        }
+    }
+
+    /// Removes `value`; returns whether none are left.
+    fn remove(&mut self, value: u64) -> bool {
+        match self {
+            Values::One(v) => *v == value,
+            Values::Many(v) => {
+                remove_value(v, value);
+                v.is_empty()
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Values::One(_) => 0,
+            Values::Many(v) => v.capacity() * 8,
+        }
+    }
 }
 
 fn push_unique(values: &mut Vec<u64>, value: u64) -> bool {
@@ -86,7 +132,7 @@ fn remove_value(values: &mut Vec<u64>, value: u64) {
 impl TreeCollection {
     /// Heap bytes held (for memory reports; the location index included).
     pub fn heap_bytes(&self) -> usize {
-        self.literal.heap_bytes(|v| v.capacity() * 8)
+        self.literal.heap_bytes(Values::heap_bytes)
             + self.wild.heap_bytes()
             + self.locations.capacity() * (std::mem::size_of::<(u64, Vec<Location>)>() + 1)
             + self
@@ -109,7 +155,12 @@ impl Collection for TreeCollection {
                 Location::Wild(slot)
             } else {
                 let key = TypeKey::new(&query_type);
-                if !push_unique(self.literal.entry_or_insert_with(key.clone(), Vec::new), value) {
+                let mut inserted = false;
+                let values = self.literal.entry_or_insert_with(key.clone(), || {
+                    inserted = true;
+                    Values::One(value)
+                });
+                if !inserted && !values.push_unique(value) {
                     continue;
                 }
                 Location::Literal(key)
@@ -123,8 +174,7 @@ impl Collection for TreeCollection {
             match location {
                 Location::Literal(key) => {
                     if let Some(values) = self.literal.get_key_mut(&key) {
-                        remove_value(values, value);
-                        if values.is_empty() {
+                        if values.remove(value) {
                             self.literal.remove_key(&key);
                         }
                     }
@@ -139,7 +189,7 @@ impl Collection for TreeCollection {
         out.clear();
         let mut sources = 0;
         if let Some(values) = self.literal.get(event_type) {
-            out.extend_from_slice(values);
+            out.extend_from_slice(values.as_slice());
             sources += 1;
         }
         self.wild.find(event_type, &mut |values| {
