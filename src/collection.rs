@@ -273,27 +273,18 @@ mod tests {
         t.remove(7);
     }
 
-    struct Rng(u64);
+    use crate::test_rng::Rng;
 
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64) as usize
+    fn random_event_type(rng: &mut Rng, wild: bool) -> Vec<&'static str> {
+        const SEGMENTS: [&str; 4] = ["a", "b", "", "ü"];
+        let len = rng.below(4);
+        let mut t: Vec<&str> = (0..len)
+            .map(|_| if wild && rng.below(4) == 0 { "?" } else { SEGMENTS[rng.below(SEGMENTS.len())] })
+            .collect();
+        if wild && rng.below(3) == 0 {
+            t.push("*");
         }
-
-        fn event_type(&mut self, wild: bool) -> Vec<&'static str> {
-            const SEGMENTS: [&str; 4] = ["a", "b", "", "ü"];
-            let len = self.below(4);
-            let mut t: Vec<&str> = (0..len)
-                .map(|_| if wild && self.below(4) == 0 { "?" } else { SEGMENTS[self.below(SEGMENTS.len())] })
-                .collect();
-            if wild && self.below(3) == 0 {
-                t.push("*");
-            }
-            t
-        }
+        t
     }
 
     #[test]
@@ -309,13 +300,13 @@ mod tests {
                     list.remove(value);
                 } else {
                     let n = rng.below(3);
-                    let qts: Vec<_> = (0..n).map(|_| rng.event_type(true)).collect();
+                    let qts: Vec<_> = (0..n).map(|_| random_event_type(&mut rng, true)).collect();
                     let s = Subscription::new(&qts).unwrap();
                     tree.add(&s, value);
                     list.add(&s, value);
                 }
                 for _ in 0..10 {
-                    let e = rng.event_type(false);
+                    let e = random_event_type(&mut rng, false);
                     let (t, l) = (got(&tree, &e), got(&list, &e));
                     assert_eq!(t, l, "{e:?}");
                     assert_eq!(t.iter().collect::<BTreeSet<_>>().len(), t.len(), "duplicates for {e:?}");

@@ -35,6 +35,8 @@ pub mod query;
 pub mod sbs;
 pub mod subscription;
 pub mod timestamp;
+#[cfg(test)]
+mod test_rng;
 mod trie;
 mod type_index;
 

@@ -426,37 +426,23 @@ mod tests {
         assert_eq!(set(sub(&[&["a", "*"], &["a", "*", "b"]]).query_types()), owned(&[&["a", "*"]]));
     }
 
-    /// A small deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
+    use crate::test_rng::Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    fn random_query_type(rng: &mut Rng) -> Vec<&'static str> {
+        const SEGMENTS: [&str; 5] = ["a", "b", "", "?", "ž"];
+        let len = rng.below(5);
+        let mut t: Vec<&str> = (0..len).map(|_| SEGMENTS[rng.below(SEGMENTS.len())]).collect();
+        if rng.below(3) == 0 {
+            t.push("*");
         }
+        t
+    }
 
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn query_type(&mut self) -> Vec<&'static str> {
-            const SEGMENTS: [&str; 5] = ["a", "b", "", "?", "ž"];
-            let len = self.below(5);
-            let mut t: Vec<&str> = (0..len).map(|_| SEGMENTS[self.below(SEGMENTS.len())]).collect();
-            if self.below(3) == 0 {
-                t.push("*");
-            }
-            t
-        }
-
-        fn subscription(&mut self) -> (Vec<Vec<&'static str>>, Subscription) {
-            let n = self.below(5);
-            let qts: Vec<_> = (0..n).map(|_| self.query_type()).collect();
-            let s = Subscription::new(&qts).unwrap();
-            (qts, s)
-        }
+    fn random_subscription(rng: &mut Rng) -> (Vec<Vec<&'static str>>, Subscription) {
+        let n = rng.below(5);
+        let qts: Vec<_> = (0..n).map(|_| random_query_type(rng)).collect();
+        let s = Subscription::new(&qts).unwrap();
+        (qts, s)
     }
 
     /// Every event type of depth <= 5 over the generator's literals and one
@@ -480,8 +466,8 @@ mod tests {
         let universe = universe();
         let mut rng = Rng(0x5eed_2026_1128);
         for _ in 0..300 {
-            let (qa, a) = rng.subscription();
-            let (_, b) = rng.subscription();
+            let (qa, a) = random_subscription(&mut rng);
+            let (_, b) = random_subscription(&mut rng);
             let u = a.union([&b]);
             let i = a.intersection([&b]);
             let mut witness = false;
