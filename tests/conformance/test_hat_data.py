@@ -28,6 +28,16 @@ def our_event(hat, event):
     return Event(hat, event._replace(payload=as_text_payload(event.payload))).ptr
 
 
+def assert_both_ways(hat, name, ours, theirs):
+    """Our handle `ours` of C type hat_event_<name>_t encodes to the oracle's
+    bytes `theirs`, and decoding them gives a value equal to `ours`."""
+    lib = hat.lib
+    assert encode(hat, getattr(lib, f'hat_event_{name}_encode'), ours) == theirs
+    st, back = decode(hat, getattr(lib, f'hat_event_{name}_decode'), f'hat_event_{name}_t',
+                      getattr(lib, f'hat_event_{name}_destroy'), theirs)
+    assert st == lib.HAT_EVENT_OK and getattr(lib, f'hat_event_{name}_equal')(back, ours)
+
+
 EVENTS = [
     common.Event(id=common.EventId(0, 0, 0), type=('a',), timestamp=NOW, source_timestamp=None, payload=None),
     common.Event(id=common.EventId(0, 0, 0), type=('a',), timestamp=NOW, source_timestamp=NOW,
@@ -78,29 +88,21 @@ def test_status_sbs(hat, status):
 def test_event_sbs(hat, event):
     theirs = common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(event))
     ours = our_event(hat, event)
-    assert encode(hat, hat.lib.hat_event_event_encode, ours) == theirs
-    st, back = decode(hat, hat.lib.hat_event_event_decode, 'hat_event_event_t', hat.lib.hat_event_event_destroy, theirs)
-    assert st == hat.lib.HAT_EVENT_OK and hat.lib.hat_event_event_equal(back, ours)
+    assert_both_ways(hat, 'event', ours, theirs)
 
 
 @pytest.mark.parametrize("register_event", REGISTER_EVENTS)
 def test_register_event_sbs(hat, register_event):
     theirs = common.sbs_repo.encode('HatEventer.RegisterEvent', common.register_event_to_sbs(register_event))
     ours = make_register_event(hat, register_event._replace(payload=as_text_payload(register_event.payload)))
-    assert encode(hat, hat.lib.hat_event_register_event_encode, ours) == theirs
-    st, back = decode(hat, hat.lib.hat_event_register_event_decode, 'hat_event_register_event_t',
-                      hat.lib.hat_event_register_event_destroy, theirs)
-    assert st == hat.lib.HAT_EVENT_OK and hat.lib.hat_event_register_event_equal(back, ours)
+    assert_both_ways(hat, 'register_event', ours, theirs)
 
 
 @pytest.mark.parametrize("params", PARAMS)
 def test_query_params_sbs(hat, params):
     theirs = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(params))
     ours = make_params(hat, params)
-    assert encode(hat, hat.lib.hat_event_query_params_encode, ours) == theirs
-    st, back = decode(hat, hat.lib.hat_event_query_params_decode, 'hat_event_query_params_t',
-                      hat.lib.hat_event_query_params_destroy, theirs)
-    assert st == hat.lib.HAT_EVENT_OK and hat.lib.hat_event_query_params_equal(back, ours)
+    assert_both_ways(hat, 'query_params', ours, theirs)
 
 
 @pytest.mark.parametrize("result", RESULTS)
@@ -111,7 +113,4 @@ def test_query_result_sbs(hat, result):
     ours = hat.ffi.gc(out[0], hat.lib.hat_event_query_result_destroy)
     for e in result.events:
         hat.check(hat.lib.hat_event_query_result_append(ours, our_event(hat, e)))
-    assert encode(hat, hat.lib.hat_event_query_result_encode, ours) == theirs
-    st, back = decode(hat, hat.lib.hat_event_query_result_decode, 'hat_event_query_result_t',
-                      hat.lib.hat_event_query_result_destroy, theirs)
-    assert st == hat.lib.HAT_EVENT_OK and hat.lib.hat_event_query_result_equal(back, ours)
+    assert_both_ways(hat, 'query_result', ours, theirs)
