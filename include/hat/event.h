@@ -1532,6 +1532,16 @@ hat_event_status_t hat_event_event_id_decode(struct hat_event_bytes_t data,
 const char *hat_event_sbs_schema(void);
 
 /**
+ * The JSON Schema repository of hat-event's configuration and data formats,
+ * as hat-event's `json_schema_repo` holds it: one JSON object mapping each
+ * schema id (`"hat-event://server.yaml"`, `"hat-json://logging.yaml"`, ...)
+ * to its schema (draft 2020-12). NUL-terminated UTF-8 JSON text; static,
+ * never NULL, never freed. Equal, as JSON data, to the oracle's repository
+ * (hat-json's own schemas merged with hat-event's).
+ */
+const char *hat_event_json_schema_repo(void);
+
+/**
  * Creates a subscription from `count` query types (copied), sanitised as
  * the reference does: a trailing `"*"` absorbs everything below it,
  * duplicates vanish. The caller owns `*out`.

@@ -388,6 +388,12 @@ static void test_null_arguments(void) {
     }
     CHECK(buffer == SENTINEL_PTR && consumed == 12345);
     CHECK(hat_event_sbs_schema() != NULL && strstr(hat_event_sbs_schema(), "module HatEventer") != NULL);
+    {
+        const char *repo = hat_event_json_schema_repo();
+        CHECK(repo != NULL && repo[0] == '{');
+        CHECK(strstr(repo, "\"hat-event://server.yaml\": {") != NULL);
+        CHECK(repo[strlen(repo) - 1] == '\n' || repo[strlen(repo) - 1] == '}');
+    }
 }
 
 int main(void) {
