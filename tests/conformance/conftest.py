@@ -14,6 +14,8 @@ count; timestamp_from_float runs ten times as many). Case counts per area
 are printed in the terminal summary.
 """
 
+import enum
+import math
 import os
 import pathlib
 import re
@@ -180,27 +182,161 @@ class Hat:
 
 
 MAX_FAILURES = 20
+MAX_SHRUNK = 3          # failures per test that get shrunk (shrinking costs calls)
+SHRINK_BUDGET = 4000    # candidate checks per shrink
+
+_RUN_OPTIONS = {}       # --seed/--cases of this run, for the rerun hint
 
 
 class Failures:
     """Collects the first few distinct mismatches of a randomized test and
-    fails it with all of them at the end (a reproducer for each)."""
+    fails it with all of them at the end.
+
+    A randomized test builds each case as plain data (tuples, lists, str,
+    bytes, ints, hat-event NamedTuples), then calls `run(case, check)`, where
+    `check(case)` returns None when ours and the oracle agree and a
+    description of the mismatch otherwise. The first MAX_SHRUNK failures are
+    shrunk (see `shrink`) and reported with their minimal reproducer."""
 
     def __init__(self, area):
         self.area = area
         self.items = []
         self.count = 0
+        self.shrunk = 0
 
     def add(self, text):
         self.count += 1
         if len(self.items) < MAX_FAILURES and text not in self.items:
             self.items.append(text)
 
+    def run(self, case, check):
+        """check(case); on a mismatch, record it (shrunk). True if it agreed."""
+        msg = check(case)
+        if msg is None:
+            return True
+        self.found(case, msg, check)
+        return False
+
+    def found(self, case, msg, check):
+        """Records the mismatch `msg` of `case`, shrinking it with `check`."""
+        if self.shrunk < MAX_SHRUNK:
+            self.shrunk += 1
+            small, small_msg, steps = shrink(case, check)
+            if small != case:
+                msg = (f'{msg}\n    minimal reproducer ({steps} shrink checks): '
+                       f'{small!r:.600}\n    -> {small_msg}')
+            else:
+                msg = f'{msg}\n    (already minimal: {case!r:.600})'
+        self.add(msg)
+
     def check(self):
         if self.count:
-            pytest.fail(f'{self.area}: {self.count} mismatches; first '
-                        f'{len(self.items)}:\n' + '\n'.join(self.items),
+            rerun = ' '.join(f'--{k}={v}' for k, v in _RUN_OPTIONS.items())
+            pytest.fail(f'{self.area}: {self.count} mismatches (rerun with {rerun}); '
+                        f'first {len(self.items)}:\n' + '\n'.join(self.items),
                         pytrace=False)
+
+
+# --- shrinking ---------------------------------------------------------------
+
+def shrink(case, check, budget=SHRINK_BUDGET):
+    """Greedy structural shrinking: repeatedly replaces `case` by the first
+    smaller candidate (see `_candidates`) on which `check` still reports a
+    mismatch, until none does or `budget` checks were spent. A candidate on
+    which `check` raises (e.g. the oracle refuses to build it) is skipped.
+    Returns (smallest case, its mismatch, checks spent)."""
+    msg = _mismatch(check, case)
+    if msg is None:
+        return case, 'no longer fails (flaky check?)', 1
+    spent = 1
+    improved = True
+    while improved and spent < budget:
+        improved = False
+        for cand in _candidates(case):
+            if spent >= budget:
+                break
+            spent += 1
+            m = _mismatch(check, cand)
+            if m is not None:
+                case, msg, improved = cand, m, True
+                break
+    return case, msg, spent
+
+
+def _mismatch(check, case):
+    try:
+        return check(case)
+    except Exception:
+        return None
+
+
+def _candidates(x):
+    """Values 'smaller' than x, simplest first: shorter containers and
+    strings, numbers nearer zero, fields of NamedTuples shrunk in place."""
+    if x is None or isinstance(x, enum.Enum):
+        return
+    if isinstance(x, bool):
+        if x:
+            yield False
+        return
+    if isinstance(x, int):
+        if x != 0:
+            yield 0
+            half = -((-x) // 2) if x < 0 else x // 2
+            if half not in (0, x):
+                yield half
+            if x < 0:
+                yield -x
+            if abs(x) <= 1000:
+                yield x - 1 if x > 0 else x + 1
+        return
+    if isinstance(x, float):
+        for c in (0.0, float(int(x)) if math.isfinite(x) else 0.0, x / 2):
+            if c != x:
+                yield c
+        return
+    if isinstance(x, (str, bytes)):
+        yield from _sequence_candidates(x, type(x))
+        if isinstance(x, str):
+            for i, ch in enumerate(x):
+                if ord(ch) > 127:
+                    yield x[:i] + 'a' + x[i + 1:]
+        return
+    if isinstance(x, tuple) and hasattr(x, '_fields'):       # NamedTuple
+        for name in x._fields:
+            if getattr(x, name) is not None:    # an optional field left out
+                yield x._replace(**{name: None})
+        for name in x._fields:
+            for c in _candidates(getattr(x, name)):
+                yield x._replace(**{name: c})
+        return
+    if isinstance(x, (tuple, list)):
+        yield from _sequence_candidates(x, type(x))
+        for i, item in enumerate(x):
+            for c in _candidates(item):
+                y = list(x)
+                y[i] = c
+                yield type(x)(y)
+        return
+    if isinstance(x, dict):
+        for k in list(x):
+            yield {kk: v for kk, v in x.items() if kk != k}
+        for k, v in x.items():
+            for c in _candidates(v):
+                yield {**x, k: c}
+
+
+def _sequence_candidates(x, kind):
+    n = len(x)
+    if n == 0:
+        return
+    yield x[:0]
+    if n >= 2:
+        yield x[:n // 2]
+        yield x[n // 2:]
+    if n <= 64:
+        for i in range(n):
+            yield x[:i] + x[i + 1:]
 
 
 class CaseCounter:
@@ -230,6 +366,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config._hat_case_counter = CaseCounter()
+    _RUN_OPTIONS.update(seed=config.getoption('--seed'),
+                        cases=config.getoption('--cases'))
 
 
 @pytest.fixture(scope='session')

@@ -253,63 +253,68 @@ def same_readback(a, b):
 
 # --- tests -------------------------------------------------------------------
 
+def check_event_readback(hat, ev):
+    lib = hat.lib
+    h = Event(hat, ev)
+    exp = expected_readback(ev)
+    got = read_event(hat, h.ptr)
+    if not same_readback(got, exp):
+        return f'event {ev!r:.400}: read back {got!r:.400}'
+    out = hat.ffi.new('hat_event_event_t **')
+    hat.check(lib.hat_event_event_clone(h.ptr, out))
+    clone = hat.ffi.gc(out[0], lib.hat_event_event_destroy)
+    again = Event(hat, ev)
+    if not (lib.hat_event_event_equal(h.ptr, clone) and
+            lib.hat_event_event_equal(h.ptr, again.ptr) and
+            lib.hat_event_event_compare(h.ptr, again.ptr) == 0 and
+            same_readback(read_event(hat, clone), exp)):
+        return f'event {ev!r:.400}: clone / re-creation not equal'
+    # a changed field makes it unequal
+    other = ev._replace(id=ev.id._replace(instance=ev.id.instance ^ 1))
+    if lib.hat_event_event_equal(h.ptr, Event(hat, other).ptr):
+        return f'event {ev!r:.400}: equal to one with another id'
+    return None
+
+
 def test_event_readback_random(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/event_readback')
-    lib = hat.lib
     fails = Failures('event readback')
-    n = max(1, cases // 2)
-    for _ in range(n):
-        ev = rand_event(rng)
-        h = Event(hat, ev)
-        exp = expected_readback(ev)
-        got = read_event(hat, h.ptr)
-        if not same_readback(got, exp):
-            fails.add(f'event {ev!r:.400}: read back {got!r:.400}')
-            continue
-        out = hat.ffi.new('hat_event_event_t **')
-        hat.check(lib.hat_event_event_clone(h.ptr, out))
-        clone = hat.ffi.gc(out[0], lib.hat_event_event_destroy)
-        again = Event(hat, ev)
-        if not (lib.hat_event_event_equal(h.ptr, clone) and
-                lib.hat_event_event_equal(h.ptr, again.ptr) and
-                lib.hat_event_event_compare(h.ptr, again.ptr) == 0 and
-                same_readback(read_event(hat, clone), exp)):
-            fails.add(f'event {ev!r:.400}: clone / re-creation not equal')
-        # a changed field makes it unequal
-        other = ev._replace(id=ev.id._replace(instance=ev.id.instance ^ 1))
-        if lib.hat_event_event_equal(h.ptr, Event(hat, other).ptr):
-            fails.add(f'event {ev!r:.400}: equal to one with another id')
-    counter.add('event create/read back', n)
+    for _ in range(cases):
+        fails.run(rand_event(rng), lambda case: check_event_readback(hat, case))
+    counter.add('event create/read back', cases)
     fails.check()
+
+
+def check_register_event_readback(hat, ev):
+    lib, ffi = hat.lib, hat.ffi
+    seg = hat.str_array(ev.type)
+    src = (ffi.new('hat_event_timestamp_t *', tuple(ev.source_timestamp))
+           if ev.source_timestamp is not None else ffi.NULL)
+    payload = make_payload(hat, ev.payload)
+    out = ffi.new('hat_event_register_event_t **')
+    hat.check(lib.hat_event_register_event_create(
+        seg.ptr, seg.len, src,
+        payload.ptr if payload is not None else ffi.NULL, out))
+    h = ffi.gc(out[0], lib.hat_event_register_event_destroy)
+    st = ffi.new('hat_event_timestamp_t *')
+    has_src = lib.hat_event_register_event_source_timestamp(h, st)
+    got = ((0, 0, 0),
+           hat.event_type_segments(lib.hat_event_register_event_type(h)),
+           tuple(ev.timestamp),
+           (st.s, st.us) if has_src else None,
+           read_payload(hat, lib.hat_event_register_event_payload(h)))
+    exp = expected_readback(ev._replace(id=common.EventId(0, 0, 0)))
+    if not same_readback(got, exp):
+        return f'register event {ev!r:.400}: read back {got!r:.400}'
+    return None
 
 
 def test_register_event_readback_random(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/register_event_readback')
-    lib, ffi = hat.lib, hat.ffi
     fails = Failures('register event readback')
-    n = max(1, cases // 10)
-    for _ in range(n):
-        ev = rand_event(rng)
-        seg = hat.str_array(ev.type)
-        src = (ffi.new('hat_event_timestamp_t *', tuple(ev.source_timestamp))
-               if ev.source_timestamp is not None else ffi.NULL)
-        payload = make_payload(hat, ev.payload)
-        out = ffi.new('hat_event_register_event_t **')
-        hat.check(lib.hat_event_register_event_create(
-            seg.ptr, seg.len, src,
-            payload.ptr if payload is not None else ffi.NULL, out))
-        h = ffi.gc(out[0], lib.hat_event_register_event_destroy)
-        st = ffi.new('hat_event_timestamp_t *')
-        has_src = lib.hat_event_register_event_source_timestamp(h, st)
-        got = ((0, 0, 0),
-               hat.event_type_segments(lib.hat_event_register_event_type(h)),
-               tuple(ev.timestamp),
-               (st.s, st.us) if has_src else None,
-               read_payload(hat, lib.hat_event_register_event_payload(h)))
-        exp = expected_readback(ev._replace(id=common.EventId(0, 0, 0)))
-        if not same_readback(got, exp):
-            fails.add(f'register event {ev!r:.400}: read back {got!r:.400}')
-    counter.add('register event create/read back', n)
+    for _ in range(cases):
+        fails.run(rand_event(rng), lambda case: check_register_event_readback(hat, case))
+    counter.add('register event create/read back', cases)
     fails.check()
 
 
@@ -345,6 +350,27 @@ def _small_event(rng):
         payload=None)
 
 
+def check_natural_order(hat, case, handles=None):
+    a, b = case
+    lib = hat.lib
+    ha, hb = handles or (Event(hat, a), Event(hat, b))
+    o_lt, o_gt, o_eq = a < b, a > b, a == b
+    lt = lib.hat_event_event_natural_lt(ha.ptr, hb.ptr)
+    gt = lib.hat_event_event_natural_gt(ha.ptr, hb.ptr)
+    eq = lib.hat_event_event_equal(ha.ptr, hb.ptr)
+    cmp = lib.hat_event_event_compare(ha.ptr, hb.ptr)
+    ka = (tuple(a.timestamp), tuple(a.id))
+    kb = (tuple(b.timestamp), tuple(b.id))
+    o_cmp = (ka > kb) - (ka < kb)
+    if (lt, gt, eq) != (o_lt, o_gt, o_eq):
+        return (f'{tuple(a)[:3]} vs {tuple(b)[:3]}: oracle lt/gt/eq '
+                f'{o_lt}/{o_gt}/{o_eq}, ours {lt}/{gt}/{eq}')
+    if (cmp > 0) - (cmp < 0) != o_cmp:
+        return (f'compare {tuple(a)[:3]} vs {tuple(b)[:3]}: expected '
+                f'{o_cmp} (timestamp, server, session, instance), ours {cmp}')
+    return None
+
+
 def test_natural_order_random(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/natural_order')
     lib = hat.lib
@@ -356,22 +382,10 @@ def test_natural_order_random(hat, seed, cases, counter):
         i = rng.randrange(len(pool))
         j = i if rng.random() < 0.05 else rng.randrange(len(pool))
         a, b = pool[i], pool[j]
-        ha, hb = handles[i], handles[j]
-        o_lt, o_gt, o_eq = a < b, a > b, a == b
-        lt = lib.hat_event_event_natural_lt(ha.ptr, hb.ptr)
-        gt = lib.hat_event_event_natural_gt(ha.ptr, hb.ptr)
-        eq = lib.hat_event_event_equal(ha.ptr, hb.ptr)
-        cmp = lib.hat_event_event_compare(ha.ptr, hb.ptr)
-        ka = (tuple(a.timestamp), tuple(a.id))
-        kb = (tuple(b.timestamp), tuple(b.id))
-        o_cmp = (ka > kb) - (ka < kb)
-        outcomes[(o_lt, o_gt)] = outcomes.get((o_lt, o_gt), 0) + 1
-        if (lt, gt, eq) != (o_lt, o_gt, o_eq):
-            fails.add(f'{tuple(a)[:3]} vs {tuple(b)[:3]}: oracle lt/gt/eq '
-                      f'{o_lt}/{o_gt}/{o_eq}, ours {lt}/{gt}/{eq}')
-        if (cmp > 0) - (cmp < 0) != o_cmp:
-            fails.add(f'compare {tuple(a)[:3]} vs {tuple(b)[:3]}: expected '
-                      f'{o_cmp} (timestamp, server, session, instance), ours {cmp}')
+        outcomes[(a < b, a > b)] = outcomes.get((a < b, a > b), 0) + 1
+        msg = check_natural_order(hat, (a, b), (handles[i], handles[j]))
+        if msg is not None:
+            fails.found((a, b), msg, lambda case: check_natural_order(hat, case))
     counter.add('event natural order (lt/gt/equal/compare)', cases)
     counter.note('event natural order: oracle (lt, gt) outcomes '
                  + ', '.join(f'{k}: {v}' for k, v in sorted(outcomes.items())))
@@ -404,10 +418,40 @@ def _dump_with_raw_numbers(rng, value):
     return text
 
 
+def check_json_roundtrip(hat, text):
+    lib = hat.lib
+    expect = json.loads(text)
+    st, p = make_json_payload(hat, text)
+    if st != lib.HAT_EVENT_OK:
+        return f'create_json({text!r:.300}): {hat.status_name(st)}'
+    try:
+        python_text = json.dumps(expect, allow_nan=False)
+    except ValueError:
+        # e.g. 1e400: json.loads gives inf, which hat-event cannot write
+        # either; we refuse to write it too.
+        try:
+            json_text(hat, p.ptr)
+        except hat.Error as e:
+            if e.status != lib.HAT_EVENT_ERR_INVALID_JSON:
+                return f'create_json({text!r:.300}): text of inf: {e}'
+            return None
+        return f'create_json({text!r:.300}): wrote a text hat-event cannot (inf)'
+    out = json_text(hat, p.ptr)
+    # byte for byte what hat-event (json.dumps) writes
+    if out != python_text:
+        return (f'create_json({text!r:.300}) -> {out!r:.300}, '
+                f'json.dumps gives {python_text!r:.300}')
+    # the text parses back to an equal payload
+    st2, p2 = make_json_payload(hat, out)
+    if st2 != lib.HAT_EVENT_OK or not lib.hat_event_payload_equal(p.ptr, p2.ptr):
+        return (f'create_json({out!r:.300}) (our own text): {hat.status_name(st2)}, equal '
+                f'{bool(st2 == 0 and lib.hat_event_payload_equal(p.ptr, p2.ptr))}')
+    return None
+
+
 def test_json_payload_roundtrip_random(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/json_roundtrip')
     fails = Failures('JSON payload text round-trip')
-    lib = hat.lib
     for i in range(cases):
         if i < len(NUMBER_TEXTS):
             text = NUMBER_TEXTS[i]
@@ -415,32 +459,7 @@ def test_json_payload_roundtrip_random(hat, seed, cases, counter):
             text = _dump_with_raw_numbers(rng, rand_json(rng))
         if rng.random() < 0.1:
             text = rng.choice((' ', '\n', '\t', '\r\n')) + text + rng.choice((' ', '\n', ''))
-        expect = json.loads(text)
-        st, p = make_json_payload(hat, text)
-        if st != lib.HAT_EVENT_OK:
-            fails.add(f'create_json({text!r:.300}): {hat.status_name(st)}')
-            continue
-        try:
-            python_text = json.dumps(expect, allow_nan=False)
-        except ValueError:
-            # e.g. 1e400: json.loads gives inf, which hat-event cannot write
-            # either; we refuse to write it too.
-            with pytest.raises(hat.Error) as e:
-                json_text(hat, p.ptr)
-            if e.value.status != lib.HAT_EVENT_ERR_INVALID_JSON:
-                fails.add(f'create_json({text!r:.300}): text of inf: {e.value}')
-            continue
-        out = json_text(hat, p.ptr)
-        # byte for byte what hat-event (json.dumps) writes
-        if out != python_text:
-            fails.add(f'create_json({text!r:.300}) -> {out!r:.300}, '
-                      f'json.dumps gives {python_text!r:.300}')
-        # the text parses back to an equal payload
-        st2, p2 = make_json_payload(hat, out)
-        if st2 != lib.HAT_EVENT_OK or not lib.hat_event_payload_equal(p.ptr, p2.ptr):
-            fails.add(f'create_json({out!r:.300}) (our own text): '
-                      f'{hat.status_name(st2)}, equal '
-                      f'{bool(st2 == 0 and lib.hat_event_payload_equal(p.ptr, p2.ptr))}')
+        fails.run(text, lambda case: check_json_roundtrip(hat, case))
     counter.add('JSON payload text round-trip', cases)
     fails.check()
 
@@ -491,30 +510,29 @@ def test_json_payload_lone_surrogate_escape_is_refused(hat):
         assert st == lib.HAT_EVENT_ERR_INVALID_JSON, text
 
 
+def check_payload_equal(hat, case):
+    ta, tb = case
+    lib = hat.lib
+    o = (common.EventPayloadJson(json.loads(ta)) ==
+         common.EventPayloadJson(json.loads(tb)))
+    _, pa = make_json_payload(hat, ta)
+    _, pb = make_json_payload(hat, tb)
+    ours = lib.hat_event_payload_equal(pa.ptr, pb.ptr)
+    if ours != o:
+        return f'payload_equal({ta}, {tb}): oracle {o}, ours {ours}'
+    return None
+
+
 def test_json_payload_equal_random(hat, seed, cases, counter):
     # hat_event_payload_equal vs the reference's EventPayloadJson equality
     # (Python == of the json.loads values) on texts that spell numbers
     # differently.
     rng = random.Random(f'{seed}/json_equal')
-    lib = hat.lib
     fails = Failures('JSON payload equality')
-    n = max(1, cases // 10)
-    for _ in range(n):
+    for _ in range(cases):
         a = rng.choice(NUMBER_TEXTS)
         b = rng.choice(NUMBER_TEXTS) if rng.random() < 0.5 else a
         wrap = rng.choice(('{}', '[{}]', '{{"k":{}}}'))
-        ta, tb = wrap.format(a), wrap.format(b)
-        o = (common.EventPayloadJson(json.loads(ta)) ==
-             common.EventPayloadJson(json.loads(tb)))
-        _, pa = make_json_payload(hat, ta)
-        _, pb = make_json_payload(hat, tb)
-        ours = lib.hat_event_payload_equal(pa.ptr, pb.ptr)
-        if ours != o:
-            va, vb = json.loads(a), json.loads(b)
-            kind = ('same Python value and type' if json_same(va, vb) else
-                    'same type, equal value' if type(va) is type(vb) else
-                    f'{type(va).__name__} == {type(vb).__name__}')
-            fails.add(f'payload_equal({ta}, {tb}): oracle {o}, ours {ours} '
-                      f'[{kind}]')
-    counter.add('JSON payload equality', n)
+        fails.run((wrap.format(a), wrap.format(b)), lambda case: check_payload_equal(hat, case))
+    counter.add('JSON payload equality', cases)
     fails.check()

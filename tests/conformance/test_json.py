@@ -7,6 +7,8 @@ import random
 
 import pytest
 
+from conftest import Failures
+
 
 def random_value(rng, depth=0):
     k = rng.randrange(9 if depth < 4 else 5)
@@ -56,13 +58,26 @@ def test_known_texts(hat, text, expected):
     assert json_text(hat, text) == expected
 
 
+def check_value(hat, case):
+    value, ensure_ascii = case
+    text = json.dumps(value, separators=(',', ':'), ensure_ascii=ensure_ascii)
+    expected = json.dumps(json.loads(text), allow_nan=False)
+    try:
+        ours = json_text(hat, text)
+    except hat.Error as e:
+        return f'{text!r:.300}: refused ({e})'
+    if ours != expected:
+        return f'{text!r:.300}: ours {ours!r:.300}, json.dumps {expected!r:.300}'
+    return None
+
+
 def test_random_values_match_json_dumps(hat, seed, cases, counter):
     rng = random.Random(seed + 4)
+    fails = Failures('json payload text')
     for _ in range(cases):
-        value = random_value(rng)
-        text = json.dumps(value, separators=(',', ':'), ensure_ascii=rng.random() < 0.5)
-        assert json_text(hat, text) == json.dumps(json.loads(text), allow_nan=False), text
+        fails.run((random_value(rng), rng.random() < 0.5), lambda case: check_value(hat, case))
         counter.add('json payload text')
+    fails.check()
 
 
 @pytest.mark.parametrize("text", ['NaN', 'Infinity', '[1,]', '{"a" 1}', '', '1 2', '"\\ud800"'])

@@ -7,8 +7,8 @@ import pytest
 
 from hat.event import common
 
+from conftest import Failures
 
-MAX_FAILURES = 20
 
 
 def c_matches(hat, event_type, query_type):
@@ -170,9 +170,18 @@ def test_matches_random(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/matches')
     lib = hat.lib
     hits = 0
-    failures = []
-    n_fail = 0
+    fails = Failures('matches_query_type')
     wildcard_positions = set()
+
+    def check(case):
+        et, qt = case
+        o = common.matches_query_type(et, qt)
+        st, m = c_matches(hat, et, qt)
+        if st != lib.HAT_EVENT_OK or m is not o:
+            return (f'matches_query_type({et!r:.300}, {qt!r:.300}): '
+                    f'oracle {o}, ours {hat.status_name(st)} {m}')
+        return None
+
     for _ in range(cases):
         et = _event_type(rng)
         r = rng.random()
@@ -190,20 +199,12 @@ def test_matches_random(hat, seed, cases, counter):
         for i, s in enumerate(qt):
             if s in ('?', '*'):
                 wildcard_positions.add((s, i == len(qt) - 1, min(i, 5)))
-        o = common.matches_query_type(et, qt)
-        st, m = c_matches(hat, et, qt)
-        hits += o
-        if st != lib.HAT_EVENT_OK or m is not o:
-            n_fail += 1
-            if len(failures) < MAX_FAILURES:
-                failures.append(f'matches_query_type({et!r:.300}, {qt!r:.300}): '
-                                f'oracle {o}, ours {hat.status_name(st)} {m}')
+        fails.run((et, qt), check)
+        hits += common.matches_query_type(et, qt)
     counter.add('matches_query_type (random)', cases)
     counter.note(f'matches_query_type: hit ratio {hits / cases:.3f} '
                  f'({hits} of {cases} match)')
-    if n_fail:
-        pytest.fail(f'matches_query_type: {n_fail} mismatches; first '
-                    f'{len(failures)}:\n' + '\n'.join(failures), pytrace=False)
+    fails.check()
     # the generator reached wildcards in every kind of position
     assert {('?', True, 0), ('?', False, 0), ('*', True, 0), ('*', False, 0),
             ('?', False, 3), ('*', False, 3), ('*', True, 5)} <= wildcard_positions

@@ -19,8 +19,7 @@ def status_code(hat, status):
     return getattr(hat.lib, f'HAT_EVENT_SERVER_STATUS_{status.name}')
 
 
-def rand_register_event(rng):
-    e = rand_event(rng)
+def as_register_event(e):
     return e, common.RegisterEvent(type=e.type, source_timestamp=e.source_timestamp,
                                    payload=oracle_event(e).payload)
 
@@ -37,17 +36,41 @@ def make_register_event(hat, e):
     return hat.ffi.gc(out[0], hat.lib.hat_event_register_event_destroy)
 
 
-def build(hat, rng):
-    """(kind name, oracle sbs data, our message handle)."""
+def rand_spec(rng, k):
+    """A random message of kind number `k` (0-8) as plain data: (kind name,
+    fields...)."""
+    if k == 0:
+        return ('MsgInitReq', rand_str(rng), rand_str(rng) if rng.random() < 0.5 else None,
+                [rand_type(rng) for _ in range(rng.randrange(3))],
+                rng.randint(-2**63, 2**63 - 1) if rng.random() < 0.5 else None, rng.random() < 0.5)
+    if k == 1:
+        if rng.random() < 0.5:
+            return ('MsgInitRes', 'success', rng.choice(STATUSES))
+        return ('MsgInitRes', 'error', rand_str(rng))
+    if k == 2:
+        return ('MsgStatusNotify', rng.choice(STATUSES))
+    if k == 3:
+        return ('MsgEventsNotify', [rand_event(rng) for _ in range(rng.randrange(4))])
+    if k == 4:
+        return ('MsgEventsAck',)
+    if k == 5:
+        return ('MsgRegisterReq', [rand_event(rng) for _ in range(rng.randrange(4))])
+    if k == 6:
+        events = [rand_event(rng) for _ in range(rng.randrange(4))]
+        return ('MsgRegisterRes', events if rng.random() < 0.8 else None)
+    if k == 7:
+        return ('MsgQueryReq', rand_params(rng))
+    return ('MsgQueryRes', [rand_event(rng) for _ in range(rng.randrange(3))], rng.random() < 0.5)
+
+
+def build(hat, spec):
+    """(kind name, oracle sbs data, our message handle) of a rand_spec."""
     lib, ffi = hat.lib, hat.ffi
     out = ffi.new('hat_event_msg_t **')
-    k = rng.randrange(9)
+    kind = spec[0]
     keep = []
-    if k == 0:
-        name, token = rand_str(rng), (rand_str(rng) if rng.random() < 0.5 else None)
-        subs = [rand_type(rng) for _ in range(rng.randrange(3))]
-        server_id = rng.randint(-2**63, 2**63 - 1) if rng.random() < 0.5 else None
-        persisted = rng.random() < 0.5
+    if kind == 'MsgInitReq':
+        _, name, token, subs, server_id, persisted = spec
         data = {'clientName': name, 'clientToken': ('value', token) if token is not None else ('none', None),
                 'subscriptions': [list(s) for s in subs],
                 'serverId': ('value', server_id) if server_id is not None else ('none', None),
@@ -65,56 +88,49 @@ def build(hat, rng):
         sid = ffi.new('int64_t *', server_id) if server_id is not None else ffi.NULL
         keep += [k1, arrays]
         hat.check(lib.hat_event_msg_create_init_req(name_view, token_ptr, views, len(arrays), sid, persisted, out))
-        kind = 'MsgInitReq'
-    elif k == 1:
-        if rng.random() < 0.5:
-            s = rng.choice(STATUSES)
+    elif kind == 'MsgInitRes':
+        if spec[1] == 'success':
+            s = spec[2]
             data = ('success', common.status_to_sbs(s))
             hat.check(lib.hat_event_msg_create_init_res_success(status_code(hat, s), out))
         else:
-            text = rand_str(rng)
-            data = ('error', text)
-            view, k1 = hat.str_view(text)
+            data = ('error', spec[2])
+            view, k1 = hat.str_view(spec[2])
             keep.append(k1)
             hat.check(lib.hat_event_msg_create_init_res_error(view, out))
-        kind = 'MsgInitRes'
-    elif k == 2:
-        s = rng.choice(STATUSES)
-        data = common.status_to_sbs(s)
-        hat.check(lib.hat_event_msg_create_status_notify(status_code(hat, s), out))
-        kind = 'MsgStatusNotify'
-    elif k in (3, 6):
-        events = [rand_event(rng) for _ in range(rng.randrange(4))]
+    elif kind == 'MsgStatusNotify':
+        data = common.status_to_sbs(spec[1])
+        hat.check(lib.hat_event_msg_create_status_notify(status_code(hat, spec[1]), out))
+    elif kind in ('MsgEventsNotify', 'MsgRegisterRes') and spec[1] is not None:
+        events = spec[1]
         handles = [Event(hat, e) for e in events]
         ptrs = ffi.new('hat_event_event_t *[]', [h.ptr for h in handles] or [ffi.NULL])
         sbs_events = [common.event_to_sbs(oracle_event(e)) for e in events]
-        if k == 3:
-            data, kind = sbs_events, 'MsgEventsNotify'
+        if kind == 'MsgEventsNotify':
+            data = sbs_events
             hat.check(lib.hat_event_msg_create_events_notify(ptrs, len(handles), out))
-        elif rng.random() < 0.8:
-            data, kind = ('events', sbs_events), 'MsgRegisterRes'
-            hat.check(lib.hat_event_msg_create_register_res_events(ptrs, len(handles), out))
         else:
-            data, kind = ('failure', None), 'MsgRegisterRes'
-            hat.check(lib.hat_event_msg_create_register_res_failure(out))
+            data = ('events', sbs_events)
+            hat.check(lib.hat_event_msg_create_register_res_events(ptrs, len(handles), out))
         keep.append(handles)
-    elif k == 4:
-        data, kind = None, 'MsgEventsAck'
+    elif kind == 'MsgRegisterRes':
+        data = ('failure', None)
+        hat.check(lib.hat_event_msg_create_register_res_failure(out))
+    elif kind == 'MsgEventsAck':
+        data = None
         hat.check(lib.hat_event_msg_create_events_ack(out))
-    elif k == 5:
-        pairs = [rand_register_event(rng) for _ in range(rng.randrange(4))]
+    elif kind == 'MsgRegisterReq':
+        pairs = [as_register_event(e) for e in spec[1]]
         handles = [make_register_event(hat, e) for e, _ in pairs]
         ptrs = ffi.new('hat_event_register_event_t *[]', handles or [ffi.NULL])
-        data, kind = [common.register_event_to_sbs(r) for _, r in pairs], 'MsgRegisterReq'
+        data = [common.register_event_to_sbs(r) for _, r in pairs]
         hat.check(lib.hat_event_msg_create_register_req(ptrs, len(handles), out))
         keep.append(handles)
-    elif k == 7:
-        p = rand_params(rng)
-        data, kind = common.query_params_to_sbs(p), 'MsgQueryReq'
-        hat.check(lib.hat_event_msg_create_query_req(make_params(hat, p), out))
-    else:
-        events = [rand_event(rng) for _ in range(rng.randrange(3))]
-        more = rng.random() < 0.5
+    elif kind == 'MsgQueryReq':
+        data = common.query_params_to_sbs(spec[1])
+        hat.check(lib.hat_event_msg_create_query_req(make_params(hat, spec[1]), out))
+    elif kind == 'MsgQueryRes':
+        _, events, more = spec
         data = common.query_result_to_sbs(common.QueryResult([oracle_event(e) for e in events], more))
         r = ffi.new('hat_event_query_result_t **')
         hat.check(lib.hat_event_query_result_create(more, r))
@@ -122,7 +138,8 @@ def build(hat, rng):
         for e in events:
             hat.check(lib.hat_event_query_result_append(r, Event(hat, e).ptr))
         hat.check(lib.hat_event_msg_create_query_res(r, out))
-        kind = 'MsgQueryRes'
+    else:
+        raise ValueError(f'unknown message kind {kind!r}')
     return kind, data, ffi.gc(out[0], lib.hat_event_msg_destroy)
 
 
@@ -133,35 +150,42 @@ def encode(hat, msg):
     return bytes(hat.ffi.buffer(hat.lib.hat_event_buffer_data(buf), hat.lib.hat_event_buffer_len(buf)))
 
 
+MSG_CODES = {'MsgInitReq': 'INIT_REQ', 'MsgInitRes': 'INIT_RES', 'MsgStatusNotify': 'STATUS_NOTIFY',
+             'MsgEventsNotify': 'EVENTS_NOTIFY', 'MsgEventsAck': 'EVENTS_ACK', 'MsgRegisterReq': 'REGISTER_REQ',
+             'MsgRegisterRes': 'REGISTER_RES', 'MsgQueryReq': 'QUERY_REQ', 'MsgQueryRes': 'QUERY_RES'}
+
+
+def check_message(hat, spec):
+    lib, ffi = hat.lib, hat.ffi
+    kind, data, msg = build(hat, spec)
+    code = getattr(lib, 'HAT_EVENT_MSG_' + MSG_CODES[kind])
+    if lib.hat_event_msg_kind(msg) != code:
+        return f'{kind}: kind code {lib.hat_event_msg_kind(msg)}, expected {code}'
+    if ffi.string(lib.hat_event_msg_kind_name(code)).decode() != f'HatEventer.{kind}':
+        return f'{kind}: kind name {ffi.string(lib.hat_event_msg_kind_name(code))!r}'
+    theirs = common.sbs_repo.encode(f'HatEventer.{kind}', data)
+    ours = encode(hat, msg)
+    if ours != theirs:
+        return f'{kind}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}'
+    view, keep = bytes_view(hat, theirs)
+    out = ffi.new('hat_event_msg_t **')
+    st = lib.hat_event_msg_decode(code, view, out)
+    if st != lib.HAT_EVENT_OK:
+        return f'{kind}: decode {theirs.hex()[:160]}: {hat.status_name(st)}'
+    back = ffi.gc(out[0], lib.hat_event_msg_destroy)
+    if encode(hat, back) != theirs:
+        return f'{kind}: decode then encode changed the bytes'
+    return None
+
+
 def test_messages_match_the_oracle_both_ways(hat, seed, cases, counter):
+    # each of the 9 kinds gets `cases` cases
     rng = random.Random(f'{seed}/messages')
     fails = Failures('eventer messages')
-    lib, ffi = hat.lib, hat.ffi
-    for _ in range(cases):
-        kind, data, msg = build(hat, rng)
-        code = getattr(lib, 'HAT_EVENT_MSG_' + {'MsgInitReq': 'INIT_REQ', 'MsgInitRes': 'INIT_RES',
-                                                 'MsgStatusNotify': 'STATUS_NOTIFY',
-                                                 'MsgEventsNotify': 'EVENTS_NOTIFY',
-                                                 'MsgEventsAck': 'EVENTS_ACK', 'MsgRegisterReq': 'REGISTER_REQ',
-                                                 'MsgRegisterRes': 'REGISTER_RES', 'MsgQueryReq': 'QUERY_REQ',
-                                                 'MsgQueryRes': 'QUERY_RES'}[kind])
-        assert lib.hat_event_msg_kind(msg) == code
-        assert ffi.string(lib.hat_event_msg_kind_name(code)).decode() == f'HatEventer.{kind}'
-        theirs = common.sbs_repo.encode(f'HatEventer.{kind}', data)
-        ours = encode(hat, msg)
-        if ours != theirs:
-            fails.add(f'{kind}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}')
-            continue
-        view, keep = bytes_view(hat, theirs)
-        out = ffi.new('hat_event_msg_t **')
-        st = lib.hat_event_msg_decode(code, view, out)
-        if st != lib.HAT_EVENT_OK:
-            fails.add(f'{kind}: decode {theirs.hex()[:160]}: {hat.status_name(st)}')
-            continue
-        back = ffi.gc(out[0], lib.hat_event_msg_destroy)
-        if encode(hat, back) != theirs:
-            fails.add(f'{kind}: decode then encode changed the bytes')
-        counter.add(f'message {kind}')
+    for i in range(9 * cases):
+        spec = rand_spec(rng, i % 9)
+        if fails.run(spec, lambda case: check_message(hat, case)):
+            counter.add(f'message {spec[0]}')
     fails.check()
 
 

@@ -53,19 +53,22 @@ def decode_event(hat, data):
     return decode(hat, hat.lib.hat_event_event_decode, 'hat_event_event_t', hat.lib.hat_event_event_destroy, data)
 
 
+def check_event(hat, ev):
+    theirs = common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(oracle_event(ev)))
+    ours = encode(hat, hat.lib.hat_event_event_encode, Event(hat, ev).ptr)
+    if ours != theirs:
+        return f'encode {ev!r:.300}: ours {ours.hex()[:200]}, oracle {theirs.hex()[:200]}'
+    st, h = decode_event(hat, theirs)
+    if st != hat.lib.HAT_EVENT_OK or not same_readback(read_event(hat, h), expected_readback(ev)):
+        return f'decode {theirs.hex()[:200]}: {hat.status_name(st)}'
+    return None
+
+
 def test_event_bytes_match_the_oracle(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/sbs_event')
     fails = Failures('SBS Event')
     for _ in range(cases):
-        ev = rand_event(rng)
-        theirs = common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(oracle_event(ev)))
-        ours = encode(hat, hat.lib.hat_event_event_encode, Event(hat, ev).ptr)
-        if ours != theirs:
-            fails.add(f'encode {ev!r:.300}: ours {ours.hex()[:200]}, oracle {theirs.hex()[:200]}')
-            continue
-        st, h = decode_event(hat, theirs)
-        if st != hat.lib.HAT_EVENT_OK or not same_readback(read_event(hat, h), expected_readback(ev)):
-            fails.add(f'decode {theirs.hex()[:200]}: {hat.status_name(st)}')
+        fails.run(rand_event(rng), lambda case: check_event(hat, case))
         counter.add('SBS Event encode+decode')
     fails.check()
 
@@ -141,56 +144,86 @@ def make_params(hat, p):
     return h
 
 
+def check_params(hat, p):
+    lib = hat.lib
+    theirs = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(p))
+    h = make_params(hat, p)
+    ours = encode(hat, lib.hat_event_query_params_encode, h)
+    if ours != theirs:
+        return f'encode {p!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}'
+    st, back = decode(hat, lib.hat_event_query_params_decode, 'hat_event_query_params_t',
+                      lib.hat_event_query_params_destroy, theirs)
+    if st != lib.HAT_EVENT_OK or not lib.hat_event_query_params_equal(back, h):
+        return f'decode {p!r:.300}: {hat.status_name(st)}'
+    return None
+
+
 def test_query_params_bytes_match_the_oracle(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/sbs_params')
     fails = Failures('SBS QueryParams')
-    lib = hat.lib
     for _ in range(cases):
-        p = rand_params(rng)
-        theirs = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(p))
-        h = make_params(hat, p)
-        ours = encode(hat, lib.hat_event_query_params_encode, h)
-        if ours != theirs:
-            fails.add(f'encode {p!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}')
-            continue
-        st, back = decode(hat, lib.hat_event_query_params_decode, 'hat_event_query_params_t',
-                          lib.hat_event_query_params_destroy, theirs)
-        if st != lib.HAT_EVENT_OK or not lib.hat_event_query_params_equal(back, h):
-            fails.add(f'decode {p!r:.300}: {hat.status_name(st)}')
+        fails.run(rand_params(rng), lambda case: check_params(hat, case))
         counter.add('SBS QueryParams encode+decode')
     fails.check()
+
+
+def check_result(hat, case):
+    events, more = case
+    lib, ffi = hat.lib, hat.ffi
+    theirs = common.sbs_repo.encode('HatEventer.QueryResult', common.query_result_to_sbs(
+        common.QueryResult(events=[oracle_event(e) for e in events], more_follows=more)))
+    out = ffi.new('hat_event_query_result_t **')
+    hat.check(lib.hat_event_query_result_create(more, out))
+    r = ffi.gc(out[0], lib.hat_event_query_result_destroy)
+    for e in events:
+        hat.check(lib.hat_event_query_result_append(r, Event(hat, e).ptr))
+    ours = encode(hat, lib.hat_event_query_result_encode, r)
+    if ours != theirs:
+        return f'encode {events!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}'
+    st, back = decode(hat, lib.hat_event_query_result_decode, 'hat_event_query_result_t',
+                      lib.hat_event_query_result_destroy, theirs)
+    if st != lib.HAT_EVENT_OK or not lib.hat_event_query_result_equal(back, r):
+        return f'decode {events!r:.300}: {hat.status_name(st)}'
+    return None
 
 
 def test_query_result_bytes_match_the_oracle(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/sbs_result')
     fails = Failures('SBS QueryResult')
-    lib, ffi = hat.lib, hat.ffi
-    for _ in range(max(1, cases // 10)):
-        events = [rand_event(rng) for _ in range(rng.randrange(5))]
-        more = rng.random() < 0.5
-        theirs = common.sbs_repo.encode('HatEventer.QueryResult', common.query_result_to_sbs(
-            common.QueryResult(events=[oracle_event(e) for e in events], more_follows=more)))
-        out = ffi.new('hat_event_query_result_t **')
-        hat.check(lib.hat_event_query_result_create(more, out))
-        r = ffi.gc(out[0], lib.hat_event_query_result_destroy)
-        for e in events:
-            hat.check(lib.hat_event_query_result_append(r, Event(hat, e).ptr))
-        ours = encode(hat, lib.hat_event_query_result_encode, r)
-        if ours != theirs:
-            fails.add(f'encode {events!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}')
-            continue
-        st, back = decode(hat, lib.hat_event_query_result_decode, 'hat_event_query_result_t',
-                          lib.hat_event_query_result_destroy, theirs)
-        if st != lib.HAT_EVENT_OK or not lib.hat_event_query_result_equal(back, r):
-            fails.add(f'decode {events!r:.300}: {hat.status_name(st)}')
+    for _ in range(cases):
+        case = ([rand_event(rng) for _ in range(rng.randrange(5))], rng.random() < 0.5)
+        fails.run(case, lambda c: check_result(hat, c))
         counter.add('SBS QueryResult encode+decode')
     fails.check()
+
+
+def check_mutant(hat, data, stats=None):
+    """Whenever ours decodes the bytes, the oracle decodes them to the same
+    value; when ours refuses, the status is DECODE or INVALID_JSON with a
+    message."""
+    st, h = decode_event(hat, data)
+    if st != hat.lib.HAT_EVENT_OK:
+        if st not in (hat.lib.HAT_EVENT_ERR_DECODE, hat.lib.HAT_EVENT_ERR_INVALID_JSON):
+            return f'{data.hex()[:200]}: refused with {hat.status_name(st)}'
+        if not hat.ffi.string(hat.lib.hat_event_last_error_message()):
+            return f'{data.hex()[:200]}: refused without a message'
+        return None
+    if stats is not None:
+        stats['accepted'] += 1
+    try:
+        theirs = common.event_from_sbs(common.sbs_repo.decode('HatEventer.Event', data))
+    except Exception as e:
+        return f'{data.hex()[:200]}: ours accepted, oracle raised {e!r:.100}'
+    ours = encode(hat, hat.lib.hat_event_event_encode, h)
+    if ours != common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(theirs)):
+        return f'{data.hex()[:200]}: ours and the oracle read different values'
+    return None
 
 
 def test_mutated_bytes_decode_only_as_the_oracle_reads_them(hat, seed, cases, counter):
     rng = random.Random(f'{seed}/sbs_mutate')
     fails = Failures('SBS mutated Event')
-    accepted = 0
+    stats = {'accepted': 0}
     for _ in range(cases):
         ev = oracle_event(rand_event(rng))
         data = bytearray(common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(ev)))
@@ -203,20 +236,10 @@ def test_mutated_bytes_decode_only_as_the_oracle_reads_them(hat, seed, cases, co
             else:
                 data.insert(rng.randrange(len(data) + 1), rng.randrange(256))
         data = bytes(data)
-        st, h = decode_event(hat, data)
-        if st == hat.lib.HAT_EVENT_OK:
-            accepted += 1
-            try:
-                theirs = common.event_from_sbs(common.sbs_repo.decode('HatEventer.Event', data))
-            except Exception as e:
-                fails.add(f'{data.hex()[:200]}: ours accepted, oracle raised {e!r:.100}')
-                continue
-            ours = encode(hat, hat.lib.hat_event_event_encode, h)
-            if ours != common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(theirs)):
-                fails.add(f'{data.hex()[:200]}: ours and the oracle read different values')
-        else:
-            assert st in (hat.lib.HAT_EVENT_ERR_DECODE, hat.lib.HAT_EVENT_ERR_INVALID_JSON), hat.status_name(st)
-            assert hat.ffi.string(hat.lib.hat_event_last_error_message())
+        msg = check_mutant(hat, data, stats)
+        if msg is not None:
+            fails.found(data, msg, lambda d: check_mutant(hat, d))
         counter.add('SBS mutated Event decode')
-    counter.note(f'SBS mutated Event: {accepted} of {cases} mutants decoded (and agreed with the oracle)')
+    counter.note(f'SBS mutated Event: {stats["accepted"]} of {cases} mutants decoded '
+                 f'(and agreed with the oracle)')
     fails.check()

@@ -16,6 +16,8 @@ import pytest
 from hat.event import common
 from hat.event.common.subscription.pysubscription import PySubscription
 
+from conftest import Failures
+
 
 class Sub:
     """Our subscription through the C ABI."""
@@ -214,79 +216,137 @@ def random_event_type(rng):
     return tuple(rng.choice(SEGMENTS + ['x', '?', '*']) for _ in range(rng.choice([0, 1, 2, 3, 4])))
 
 
+def check_create_and_matches(hat, case):
+    qts, ets = case
+    try:
+        theirs = common.create_subscription(qts)
+    except ValueError as e:
+        try:
+            Sub.create(hat, qts)
+        except hat.Error as err:
+            if err.status != hat.lib.HAT_EVENT_ERR_INVALID_ARGUMENT:
+                return f'create({qts!r}): oracle refused ({e}), ours {err}'
+            return None
+        return f'create({qts!r}): oracle refused ({e}), ours accepted'
+    ours = Sub.create(hat, qts)
+    if set(ours.query_types()) != set(theirs.get_query_types()):
+        return (f'get_query_types of {qts!r}: ours {sorted(ours.query_types())}, '
+                f'oracle {sorted(theirs.get_query_types())}')
+    for et in ets:
+        if ours.matches(et) != theirs.matches(et):
+            return f'{qts!r}.matches({et!r}): ours {ours.matches(et)}, oracle {theirs.matches(et)}'
+    return None
+
+
 def test_random_create_and_matches(hat, seed, cases, counter):
     rng = random.Random(seed)
+    fails = Failures('subscription create/matches')
     for _ in range(cases):
         qts = random_query_types(rng, star_anywhere=True)
+        ets = instances(rng, qts) + [random_event_type(rng) for _ in range(3)]
+        fails.run((qts, ets), lambda case: check_create_and_matches(hat, case))
         try:
-            theirs = common.create_subscription(qts)
+            common.create_subscription(qts)
         except ValueError:
-            with pytest.raises(hat.Error) as e:
-                Sub.create(hat, qts)
-            assert e.value.status == hat.lib.HAT_EVENT_ERR_INVALID_ARGUMENT, qts
             counter.add('subscription create (refused)')
             continue
-        ours = Sub.create(hat, qts)
-        assert set(ours.query_types()) == set(theirs.get_query_types()), qts
-        for et in instances(rng, qts) + [random_event_type(rng) for _ in range(3)]:
-            assert ours.matches(et) == theirs.matches(et), (qts, et)
-            counter.add('subscription matches')
+        counter.add('subscription matches', len(ets))
         counter.add('subscription create/get_query_types')
+    fails.check()
+
+
+def check_union_and_isdisjoint(hat, case):
+    qa, qb = case
+    a, b = Sub.create(hat, qa), Sub.create(hat, qb)
+    ta, tb = common.create_subscription(qa), common.create_subscription(qb)
+    if set(a.union(b).query_types()) != set(ta.union(tb).get_query_types()):
+        return (f'union({qa!r}, {qb!r}): ours {sorted(a.union(b).query_types())}, '
+                f'oracle {sorted(ta.union(tb).get_query_types())}')
+    exact = PySubscription(qa).isdisjoint(PySubscription(qb))
+    if a.isdisjoint(b) != exact:
+        return f'isdisjoint({qa!r}, {qb!r}): ours {a.isdisjoint(b)}, PySubscription {exact}'
+    return None
 
 
 def test_random_union_and_isdisjoint(hat, seed, cases, counter):
     rng = random.Random(seed + 1)
+    fails = Failures('subscription union/isdisjoint')
     default_wrong = 0
     for _ in range(cases):
         qa, qb = random_query_types(rng), random_query_types(rng)
-        a, b = Sub.create(hat, qa), Sub.create(hat, qb)
+        fails.run((qa, qb), lambda case: check_union_and_isdisjoint(hat, case))
         ta, tb = common.create_subscription(qa), common.create_subscription(qb)
-        assert set(a.union(b).query_types()) == set(ta.union(tb).get_query_types()), (qa, qb)
-        exact = PySubscription(qa).isdisjoint(PySubscription(qb))
-        assert a.isdisjoint(b) == exact, (qa, qb)
-        default_wrong += ta.isdisjoint(tb) != exact
+        default_wrong += ta.isdisjoint(tb) != PySubscription(qa).isdisjoint(PySubscription(qb))
         counter.add('subscription union')
         counter.add('subscription isdisjoint')
     counter.note(f'hat default isdisjoint disagreed with PySubscription.isdisjoint '
                  f'in {default_wrong} of {cases} random cases (SPEC 6)')
+    fails.check()
+
+
+def check_intersection(hat, case, stats=None):
+    """Ours matches exactly what both operands match, on the probes; where
+    the oracle's intersection is exact on them too, the query types agree."""
+    qa, qb, probes = case
+    a, b = Sub.create(hat, qa), Sub.create(hat, qb)
+    ta, tb = common.create_subscription(qa), common.create_subscription(qb)
+    ours = a.intersection(b)
+    theirs = ta.intersection(tb)
+    oracle_exact = True
+    for et in probes:
+        truth = ta.matches(et) and tb.matches(et)
+        if ours.matches(et) != truth:
+            return f'intersection({qa!r}, {qb!r}).matches({et!r}): ours {ours.matches(et)}, truth {truth}'
+        oracle_exact &= theirs.matches(et) == truth
+    if oracle_exact and set(ours.query_types()) != set(theirs.get_query_types()):
+        return (f'intersection({qa!r}, {qb!r}) query types: ours {sorted(ours.query_types())}, '
+                f'oracle (exact here) {sorted(theirs.get_query_types())}')
+    if stats is not None:
+        stats['oracle_inexact'] += not oracle_exact
+    return None
 
 
 def test_random_intersection(hat, seed, cases, counter):
     rng = random.Random(seed + 2)
-    oracle_inexact = 0
+    fails = Failures('subscription intersection')
+    stats = {'oracle_inexact': 0}
     for _ in range(cases):
         qa, qb = random_query_types(rng), random_query_types(rng)
-        a, b = Sub.create(hat, qa), Sub.create(hat, qb)
-        ta, tb = common.create_subscription(qa), common.create_subscription(qb)
-        ours = a.intersection(b)
-        theirs = ta.intersection(tb)
+        ours = Sub.create(hat, qa).intersection(Sub.create(hat, qb))
         probes = instances(rng, qa + qb) + instances(rng, ours.query_types())
-        oracle_exact = True
-        for et in probes:
-            truth = ta.matches(et) and tb.matches(et)
-            assert ours.matches(et) == truth, (qa, qb, et)
-            oracle_exact &= theirs.matches(et) == truth
-        if oracle_exact:
-            assert set(ours.query_types()) == set(theirs.get_query_types()), (qa, qb)
-        else:
-            oracle_inexact += 1
+        msg = check_intersection(hat, (qa, qb, probes), stats)
+        if msg is not None:
+            fails.found((qa, qb, probes), msg, lambda case: check_intersection(hat, case))
         counter.add('subscription intersection')
-    counter.note(f'hat intersection was inexact in {oracle_inexact} of {cases} random cases (SPEC 6)')
+    counter.note(f'hat intersection was inexact in {stats["oracle_inexact"]} of {cases} '
+                 f'random cases (SPEC 6)')
+    fails.check()
+
+
+def check_matches_many(hat, case):
+    qts, ets = case
+    ffi, lib = hat.ffi, hat.lib
+    ours = Sub.create(hat, qts)
+    theirs = common.create_subscription(qts)
+    arrays = [hat.str_array(e) for e in ets]
+    views = ffi.new('hat_event_event_type_view_t[]', max(1, len(arrays)))
+    for i, a in enumerate(arrays):
+        views[i].segments, views[i].len = a.ptr, a.len
+    out = ffi.new('bool[]', max(1, len(ets)))
+    hat.check(lib.hat_event_subscription_matches_many(ours.handle, views, len(ets), out))
+    got = [bool(out[i]) for i in range(len(ets))]
+    expected = [theirs.matches(e) for e in ets]
+    if got != expected:
+        return f'{qts!r}.matches_many({ets!r}): ours {got}, oracle {expected}'
+    return None
 
 
 def test_matches_many_agrees_with_the_oracle(hat, seed, cases, counter):
     rng = random.Random(seed + 9)
-    ffi, lib = hat.ffi, hat.lib
-    for _ in range(max(1, cases // 20)):
+    fails = Failures('subscription matches_many')
+    for _ in range(max(1, cases // 5)):
         qts = random_query_types(rng)
-        ours = Sub.create(hat, qts)
-        theirs = common.create_subscription(qts)
         ets = instances(rng, qts) + [random_event_type(rng) for _ in range(5)]
-        arrays = [hat.str_array(e) for e in ets]
-        views = ffi.new('hat_event_event_type_view_t[]', max(1, len(arrays)))
-        for i, a in enumerate(arrays):
-            views[i].segments, views[i].len = a.ptr, a.len
-        out = ffi.new('bool[]', max(1, len(ets)))
-        hat.check(lib.hat_event_subscription_matches_many(ours.handle, views, len(ets), out))
-        assert [bool(out[i]) for i in range(len(ets))] == [theirs.matches(e) for e in ets], qts
+        fails.run((qts, ets), lambda case: check_matches_many(hat, case))
         counter.add('subscription matches_many', len(ets))
+    fails.check()
