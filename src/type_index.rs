@@ -1,6 +1,8 @@
 //! Whole event types as compact hash keys: one allocation per stored type,
 //! looked up from borrowed segments (`&[&str]` or `&[String]`) without
-//! building a key, with one hash over all segments (one probe for any depth).
+//! building or copying a key: the hash is computed segment by segment and
+//! the stored key is compared against the segments in place (one probe for
+//! any depth).
 
 use hashbrown::HashTable;
 
@@ -65,10 +67,68 @@ pub(crate) fn with_encoded<S: AsRef<str>, R>(segments: &[S], f: impl FnOnce(&[u8
     }
 }
 
-/// The hash of key bytes.
+/// The hash of key bytes: the hash of the segments they encode.
 #[inline]
 pub(crate) fn hash_key(key: &[u8]) -> u64 {
-    finish(hash_bytes(0x9e37_79b9_7f4a_7c15, key))
+    hash_segments(Segments(key))
+}
+
+/// The hash of an event type given as its segments; equal to [`hash_key`]
+/// of its encoding. Each segment's length is mixed in with its bytes, so
+/// `("ab", "c")` and `("a", "bc")` differ.
+#[inline]
+pub(crate) fn hash_segments<'a>(segments: impl Iterator<Item = &'a [u8]>) -> u64 {
+    let mut h = 0x9e37_79b9_7f4a_7c15;
+    for s in segments {
+        h = hash_bytes(h, s);
+    }
+    finish(h)
+}
+
+/// Whether key bytes encode exactly `segments`. The usual case, every
+/// segment shorter than 128 bytes (a one-byte length), is a straight walk;
+/// longer segments take [`key_eq_varint`].
+#[inline]
+fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
+    let mut rest = key;
+    for s in segments {
+        let s = s.as_ref().as_bytes();
+        let Some((&len, tail)) = rest.split_first() else {
+            return false;
+        };
+        if len >= 0x80 || s.len() >= 0x80 {
+            return key_eq_varint(key, segments);
+        }
+        let n = usize::from(len);
+        if n != s.len() || tail.len() < n || !same_len_eq(&tail[..n], s) {
+            return false;
+        }
+        rest = &tail[n..];
+    }
+    rest.is_empty()
+}
+
+/// [`key_eq`] for keys with multi-byte segment lengths.
+#[cold]
+#[inline(never)]
+fn key_eq_varint<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
+    let mut stored = Segments(key);
+    segments.iter().all(|s| stored.next() == Some(s.as_ref().as_bytes())) && stored.next().is_none()
+}
+
+/// Equality of two byte strings of the same length, inline for short ones
+/// (two overlapping loads each) instead of a call to `memcmp`.
+#[inline]
+fn same_len_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    if (8..=16).contains(&n) {
+        read8(a) == read8(b) && read8(&a[n - 8..]) == read8(&b[n - 8..])
+    } else if (4..8).contains(&n) {
+        read4(a) == read4(b) && read4(&a[n - 4..]) == read4(&b[n - 4..])
+    } else {
+        a == b
+    }
 }
 
 /// Iterator over the segments of a [`TypeKey`].
@@ -77,9 +137,14 @@ pub(crate) struct Segments<'a>(&'a [u8]);
 impl<'a> Iterator for Segments<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.0.is_empty() {
-            return None;
+        let (&first, rest) = self.0.split_first()?;
+        if first < 0x80 {
+            // a segment shorter than 128 bytes: a one-byte length
+            let (segment, rest) = rest.split_at(usize::from(first));
+            self.0 = rest;
+            return Some(segment);
         }
         let mut len = 0usize;
         let mut shift = 0;
@@ -110,13 +175,28 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 }
 
 #[inline]
-fn read8(b: &[u8]) -> u64 {
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+pub(crate) fn read8(b: &[u8]) -> u64 {
+    // one bounds check and one load (indexing byte by byte checks eight times)
+    u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
 }
 
 #[inline]
-fn read4(b: &[u8]) -> u64 {
-    u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+pub(crate) fn read4(b: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(b[..4].try_into().expect("4 bytes")))
+}
+
+/// ASCII check for the short strings event types are made of: two
+/// overlapping loads instead of a loop.
+#[inline]
+pub(crate) fn is_ascii_short(b: &[u8]) -> bool {
+    let n = b.len();
+    if (8..=16).contains(&n) {
+        (read8(b) | read8(&b[n - 8..])) & 0x8080_8080_8080_8080 == 0
+    } else if (4..8).contains(&n) {
+        (read4(b) | read4(&b[n - 4..])) & 0x8080_8080 == 0
+    } else {
+        b.is_ascii()
+    }
 }
 
 /// A fast, non-cryptographic hash of a byte string, chained from `h`.
@@ -196,11 +276,15 @@ impl<V> TypeMap<V> {
 
     #[inline]
     pub(crate) fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&V> {
-        with_encoded(segments, |key| {
-            let arena = &self.arena;
-            let offset = self.table.find(hash_key(key), |off| stored(arena, *off).0 == key)?;
-            self.values[stored(arena, *offset).1].as_ref()
-        })
+        let arena = &self.arena;
+        let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
+        let mut index = 0;
+        self.table.find(hash, |off| {
+            let (key, i) = stored(arena, *off);
+            index = i;
+            key_eq(key, segments)
+        })?;
+        self.values[index].as_ref()
     }
 
     fn find_key(&self, key: &TypeKey) -> Option<usize> {
@@ -330,6 +414,31 @@ mod tests {
         *m.entry_or_insert_with(TypeKey::new(&[long.as_str(), "z"]), || 0) = 7;
         assert_eq!(m.get(&[long.as_str(), "z"]), Some(&7));
         assert_eq!(m.get(&[long.as_str()]), None);
+    }
+
+    #[test]
+    fn lookups_compare_every_byte_at_every_length() {
+        // Lengths around the inline comparisons (4, 8, 16) and the one-byte
+        // length limit (128); a type differing in any one byte is not found.
+        let lengths = (0..=20).chain(126..=130).chain([300]);
+        for n in lengths {
+            let seg: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut m = TypeMap::default();
+            *m.entry_or_insert_with(TypeKey::new(&["x", seg.as_str(), "y"]), || 0) = n;
+            *m.entry_or_insert_with(TypeKey::new(&[seg.as_str()]), || 0) = n + 1000;
+            assert_eq!(m.get(&["x", seg.as_str(), "y"]), Some(&n), "length {n}");
+            assert_eq!(m.get(&[seg.as_str()]), Some(&(n + 1000)), "length {n}");
+            assert_eq!(m.get(&["x", seg.as_str()]), None, "length {n}");
+            for i in 0..n {
+                let mut other = seg.clone().into_bytes();
+                other[i] = b'Z';
+                let other = String::from_utf8(other).unwrap();
+                assert_eq!(m.get(&["x", other.as_str(), "y"]), None, "length {n}, byte {i}");
+                assert_eq!(m.get(&[other.as_str()]), None, "length {n}, byte {i}");
+            }
+            let longer = format!("{seg}a");
+            assert_eq!(m.get(&["x", longer.as_str(), "y"]), None, "length {n}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::boundary::{
     FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
 };
 use crate::event_type::{matches_query_type, EventType};
+use crate::type_index::is_ascii_short;
 
 /// An owned event type (a sequence of UTF-8 segments). Created with
 /// `hat_event_event_type_create`, or borrowed from an event or query.
@@ -41,11 +42,26 @@ pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usi
         .collect()
 }
 
-/// Most event types are shallower than this; deeper ones take one allocation.
-const STACK_SEGMENTS: usize = 16;
+/// A segment view already checked by [`with_segments`] (non-NULL unless
+/// empty, valid UTF-8), readable as `&str` without checking again.
+/// Transparent over the C view so that a checked array of views is used in
+/// place, without copying. Never constructed elsewhere; not `Clone`.
+#[repr(transparent)]
+pub(crate) struct CheckedSegment(hat_event_str_t);
 
-/// Runs `f` on the UTF-8-checked segments of a C event type without
-/// allocating (for up to 16 segments): the hot path of matching and routing.
+impl AsRef<str> for CheckedSegment {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        if self.0.len == 0 {
+            return "";
+        }
+        // SAFETY: with_segments checked that the view points to `len` readable bytes of UTF-8, which the caller keeps alive for the call that borrows this.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.0.ptr.cast::<u8>(), self.0.len)) }
+    }
+}
+
+/// Runs `f` on the segments of a C event type, NULL- and UTF-8-checked in
+/// place (no copy, no allocation): the hot path of matching and routing.
 ///
 /// # Safety
 /// As for [`segments_arg`].
@@ -53,20 +69,28 @@ pub(crate) unsafe fn with_segments<R>(
     segments: *const hat_event_str_t,
     len: usize,
     name: &str,
-    f: impl FnOnce(&[&str]) -> R,
+    f: impl FnOnce(&[CheckedSegment]) -> R,
 ) -> FfiResult<R> {
-    if len > STACK_SEGMENTS {
-        // SAFETY: forwarded from the caller.
-        return Ok(f(&unsafe { segments_arg(segments, len, name) }?));
-    }
     // SAFETY: forwarded from the caller.
     let views = unsafe { slice_arg(segments, len, name) }?;
-    let mut buf = [""; STACK_SEGMENTS];
-    for (i, (slot, view)) in buf.iter_mut().zip(views).enumerate() {
-        // SAFETY: each view describes readable bytes, forwarded from the caller.
-        *slot = unsafe { str_arg(*view, name) }.map_err(|e| e.at_index(name, i))?;
+    for (i, view) in views.iter().enumerate() {
+        if view.len == 0 {
+            continue;
+        }
+        if !view.ptr.is_null() {
+            // SAFETY: a non-NULL view of `len` readable bytes, as the caller promises.
+            let bytes = unsafe { std::slice::from_raw_parts(view.ptr.cast::<u8>(), view.len) };
+            if is_ascii_short(bytes) {
+                continue;
+            }
+        }
+        // The slow path names the problem: NULL, or where the UTF-8 breaks.
+        // SAFETY: forwarded from the caller.
+        unsafe { str_arg(*view, name) }.map_err(|e| e.at_index(name, i))?;
     }
-    Ok(f(&buf[..len]))
+    // SAFETY: CheckedSegment is a transparent wrapper of hat_event_str_t, and every view was just checked.
+    let checked = unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) };
+    Ok(f(checked))
 }
 
 /// An owned event type from C segment views.
