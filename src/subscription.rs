@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::event_type::EventType;
 use crate::trie::Trie;
-use crate::type_index::{to_event_type, TypeKey, TypeMap};
+use crate::type_index::{to_event_type, TypeMap};
 
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
@@ -47,6 +47,7 @@ impl Subscription {
             // duplicates, which the two structures do themselves. This skips
             // building the tree for the common all-literal subscription.
             let mut sub = Subscription::default();
+            sub.literal.reserve(query_types.len());
             for query_type in &query_types {
                 let query_type = query_type.as_ref();
                 if query_type.iter().any(|s| s.as_ref() == "?") {
@@ -54,7 +55,7 @@ impl Subscription {
                     sub.wild_count += usize::from(!*present);
                     *present = true;
                 } else {
-                    sub.literal.entry_or_insert_with(TypeKey::new(query_type), || ());
+                    sub.literal.insert_with(query_type, || ());
                 }
             }
             return Ok(sub);
@@ -75,7 +76,7 @@ impl Subscription {
                 *sub.wild.slot_mut(query_type).1 = true;
                 sub.wild_count += 1;
             } else {
-                sub.literal.entry_or_insert_with(TypeKey::new(query_type), || ());
+                sub.literal.insert_with(query_type, || ());
             }
         });
         sub

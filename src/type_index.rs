@@ -318,6 +318,42 @@ impl<V> TypeMap<V> {
         self.values[index].get_or_insert_with(|| unreachable!())
     }
 
+    /// Room for `additional` more entries without rehashing.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let arena = &self.arena;
+        self.table.reserve(additional, |off| hash_key(stored(arena, *off).0));
+        self.values.reserve(additional);
+    }
+
+    /// The value for the event type `segments`, inserted with `make` if
+    /// absent: the key is encoded straight into the arena (no `TypeKey`
+    /// allocation), and only when it is new.
+    pub(crate) fn insert_with<S: AsRef<str>>(&mut self, segments: &[S], make: impl FnOnce() -> V) -> &mut V {
+        let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
+        let arena = &self.arena;
+        let found = self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments)).map(|off| stored(arena, *off).1);
+        let index = match found {
+            Some(index) => index,
+            None => {
+                let index = self.values.len();
+                let offset = u32::try_from(self.arena.len()).expect("more than 4 GiB of event types");
+                let start = self.arena.len();
+                let bound: usize = segments.iter().map(|s| encoded_len(s.as_ref().len())).sum();
+                self.arena.resize(start + 4 + bound, 0);
+                let len = encode(segments, &mut self.arena[start + 4..]);
+                self.arena.truncate(start + 4 + len);
+                self.arena[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
+                self.arena.extend_from_slice(&(index as u32).to_le_bytes());
+                self.values.push(Some(make()));
+                let arena = &self.arena;
+                self.table.insert_unique(hash, offset, |off| hash_key(stored(arena, *off).0));
+                index
+            }
+        };
+        // Live entries always hold a value.
+        self.values[index].get_or_insert_with(|| unreachable!())
+    }
+
     pub(crate) fn remove_key(&mut self, key: &TypeKey) -> Option<V> {
         let arena = &self.arena;
         let found = self.table.find_entry(key.hash(), |off| stored(arena, *off).0 == &*key.0);

@@ -60,17 +60,16 @@ impl AsRef<str> for CheckedSegment {
     }
 }
 
-/// Runs `f` on the segments of a C event type, NULL- and UTF-8-checked in
-/// place (no copy, no allocation): the hot path of matching and routing.
+/// The segments of a C event type, NULL- and UTF-8-checked in place (no
+/// copy, no allocation): the hot path of matching and routing.
 ///
 /// # Safety
-/// As for [`segments_arg`].
-pub(crate) unsafe fn with_segments<R>(
+/// As for [`segments_arg`]; the views and their bytes outlive `'a`.
+pub(crate) unsafe fn checked_segments<'a>(
     segments: *const hat_event_str_t,
     len: usize,
     name: &str,
-    f: impl FnOnce(&[CheckedSegment]) -> R,
-) -> FfiResult<R> {
+) -> FfiResult<&'a [CheckedSegment]> {
     // SAFETY: forwarded from the caller.
     let views = unsafe { slice_arg(segments, len, name) }?;
     for (i, view) in views.iter().enumerate() {
@@ -89,8 +88,44 @@ pub(crate) unsafe fn with_segments<R>(
         unsafe { str_arg(*view, name) }.map_err(|e| e.at_index(name, i))?;
     }
     // SAFETY: CheckedSegment is a transparent wrapper of hat_event_str_t, and every view was just checked.
-    let checked = unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) };
-    Ok(f(checked))
+    Ok(unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) })
+}
+
+/// Runs `f` on the checked segments of a C event type ([`checked_segments`]).
+///
+/// # Safety
+/// As for [`segments_arg`].
+#[inline]
+pub(crate) unsafe fn with_segments<R>(
+    segments: *const hat_event_str_t,
+    len: usize,
+    name: &str,
+    f: impl FnOnce(&[CheckedSegment]) -> R,
+) -> FfiResult<R> {
+    // SAFETY: forwarded from the caller.
+    Ok(f(unsafe { checked_segments(segments, len, name) }?))
+}
+
+/// Checked event types from C event type views (one allocation for the
+/// list, none per type); the message of a failure names the type and the
+/// segment.
+///
+/// # Safety
+/// Unless NULL, `types` points to `len` views, each valid as for
+/// [`segments_arg`], outliving `'a`.
+pub(crate) unsafe fn checked_types<'a>(
+    types: *const hat_event_event_type_view_t,
+    len: usize,
+    name: &str,
+) -> FfiResult<Vec<&'a [CheckedSegment]>> {
+    // SAFETY: forwarded from the caller.
+    let views = unsafe { slice_arg(types, len, name) }?;
+    views
+        .iter()
+        .enumerate()
+        // SAFETY: each view describes readable segment views, forwarded from the caller.
+        .map(|(i, v)| unsafe { checked_segments(v.segments, v.len, name) }.map_err(|e| e.at_index(name, i)))
+        .collect()
 }
 
 /// An owned event type from C segment views.

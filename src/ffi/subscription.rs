@@ -6,7 +6,7 @@ use super::boundary::{
     borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg,
     slice_arg, FfiError, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
 };
-use super::event_type::{hat_event_event_type_t, hat_event_event_type_view_t, segments_arg, with_segments};
+use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_segments};
 use crate::event_type::EventType;
 use crate::subscription::Subscription;
 
@@ -48,15 +48,9 @@ pub unsafe extern "C" fn hat_event_subscription_create(
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
+        // Borrowed, checked in place: the subscription copies only what it keeps.
         // SAFETY: query_types holds count readable views, as documented.
-        let views = unsafe { slice_arg(query_types, count, "query_types") }?;
-        // Borrowed segments: the subscription copies only what it keeps.
-        let query_types = views
-            .iter()
-            .enumerate()
-            // SAFETY: each view describes readable segment views, as documented.
-            .map(|(i, v)| unsafe { segments_arg(v.segments, v.len, "query_types").map_err(|e| e.at_index("query_types", i)) })
-            .collect::<FfiResult<Vec<_>>>()?;
+        let query_types = unsafe { checked_types(query_types, count, "query_types") }?;
         out.write(new_handle(Arc::new(Subscription::new(&query_types)?)));
         Ok(())
     })
