@@ -94,7 +94,7 @@ impl Subscription {
     /// Does `event_type` match any query type? Allocation-free.
     #[inline]
     pub fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
-        (!self.literal.is_empty() && self.literal.get(event_type).is_some())
+        (!self.literal.is_empty() && self.literal.contains(event_type))
             || self.wild.find(event_type, &mut |_| true)
     }
 

@@ -88,7 +88,7 @@ pub(crate) fn hash_segments<'a>(segments: impl Iterator<Item = &'a [u8]>) -> u64
 /// Whether key bytes encode exactly `segments`. The usual case, every
 /// segment shorter than 128 bytes (a one-byte length), is a straight walk;
 /// longer segments take [`key_eq_varint`].
-#[inline]
+#[inline(always)]
 fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
     let mut rest = key;
     for s in segments {
@@ -118,7 +118,7 @@ fn key_eq_varint<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
 
 /// Equality of two byte strings of the same length, inline for short ones
 /// (two overlapping loads each) instead of a call to `memcmp`.
-#[inline]
+#[inline(always)]
 fn same_len_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     debug_assert_eq!(n, b.len());
@@ -168,26 +168,26 @@ const K1: u64 = 0x243f_6a88_85a3_08d3;
 const K2: u64 = 0x1319_8a2e_0370_7344;
 
 /// 64x64 -> 128-bit multiply folded back to 64 bits: a fast, strong mixer.
-#[inline]
+#[inline(always)]
 fn fold_mul(a: u64, b: u64) -> u64 {
     let r = u128::from(a) * u128::from(b);
     (r as u64) ^ ((r >> 64) as u64)
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn read8(b: &[u8]) -> u64 {
     // one bounds check and one load (indexing byte by byte checks eight times)
     u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn read4(b: &[u8]) -> u64 {
     u64::from(u32::from_le_bytes(b[..4].try_into().expect("4 bytes")))
 }
 
 /// ASCII check for the short strings event types are made of: two
 /// overlapping loads instead of a loop.
-#[inline]
+#[inline(always)]
 pub(crate) fn is_ascii_short(b: &[u8]) -> bool {
     let n = b.len();
     if (8..=16).contains(&n) {
@@ -202,7 +202,7 @@ pub(crate) fn is_ascii_short(b: &[u8]) -> bool {
 /// A fast, non-cryptographic hash of a byte string, chained from `h`.
 /// Short strings are read with two (possibly overlapping) loads rather than
 /// copied to a buffer, which would stall store-to-load forwarding.
-#[inline]
+#[inline(always)]
 pub(crate) fn hash_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     let n = bytes.len();
     let (a, b) = if n <= 16 {
@@ -275,6 +275,15 @@ impl<V> TypeMap<V> {
     }
 
     #[inline]
+    /// Whether the event type `segments` is a key (the table alone: a
+    /// removed entry leaves the table, so the values are not touched).
+    #[inline]
+    pub(crate) fn contains<S: AsRef<str>>(&self, segments: &[S]) -> bool {
+        let arena = &self.arena;
+        let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
+        self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments)).is_some()
+    }
+
     pub(crate) fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&V> {
         let arena = &self.arena;
         let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
