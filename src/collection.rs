@@ -66,6 +66,11 @@ pub struct TreeCollection {
     literal: TypeMap<Values>,
     wild: Trie<Vec<u64>>,
     locations: HashMap<u64, Vec<Location>>,
+    /// Wildcard query types holding values.
+    wild_live: usize,
+    /// Wildcard query types whose values were all removed since the trie
+    /// was last compacted (their nodes stay until then).
+    wild_emptied: usize,
 }
 
 /// The values at one literal query type. Most time series have one
@@ -143,15 +148,33 @@ impl TreeCollection {
     }
 }
 
+impl TreeCollection {
+    fn compact_wild(&mut self) {
+        let (wild, moved) = self.wild.compacted();
+        for locations in self.locations.values_mut() {
+            for location in locations {
+                if let Location::Wild(slot) = location {
+                    // Every location of a live value has a non-empty payload.
+                    *slot = moved[slot];
+                }
+            }
+        }
+        self.wild = wild;
+        self.wild_emptied = 0;
+    }
+}
+
 impl Collection for TreeCollection {
     fn add(&mut self, subscription: &Subscription, value: u64) {
         for query_type in subscription.query_types() {
             let is_wild = query_type.iter().any(|s| s == "?") || query_type.last().is_some_and(|s| s == "*");
             let location = if is_wild {
                 let (slot, values) = self.wild.slot_mut(&query_type);
+                let was_empty = values.is_empty();
                 if !push_unique(values, value) {
                     continue;
                 }
+                self.wild_live += usize::from(was_empty);
                 Location::Wild(slot)
             } else {
                 let key = TypeKey::new(&query_type);
@@ -179,8 +202,21 @@ impl Collection for TreeCollection {
                         }
                     }
                 }
-                Location::Wild(slot) => remove_value(self.wild.payload_mut(slot), value),
+                Location::Wild(slot) => {
+                    let values = self.wild.payload_mut(slot);
+                    remove_value(values, value);
+                    if values.is_empty() {
+                        self.wild_live = self.wild_live.saturating_sub(1);
+                        self.wild_emptied += 1;
+                    }
+                }
             }
+        }
+        // Under churn (subscribers with ever new wildcard types coming and
+        // going) the trie would keep every node it ever had: rebuild it from
+        // the live query types once the emptied ones dominate.
+        if self.wild_emptied > 64 && self.wild_emptied > self.wild_live {
+            self.compact_wild();
         }
     }
 
@@ -271,6 +307,44 @@ mod tests {
         t.remove(7);
         assert_eq!(got(&t, &["a"]), [0u64; 0]);
         t.remove(7);
+    }
+
+    #[test]
+    fn wildcard_churn_keeps_the_trie_small_and_the_answers_right() {
+        // Subscribers come and go with ever new wildcard types; a few stay.
+        let mut tree = TreeCollection::default();
+        let mut list = ListCollection::default();
+        let stay = sub(&[&["?", "stable", "*"], &["a", "?"]]);
+        tree.add(&stay, 1_000_000);
+        list.add(&stay, 1_000_000);
+        let mut max_nodes = 0;
+        for i in 0..20_000u64 {
+            let name = format!("s{i}");
+            let s = sub(&[&["?", name.as_str(), "*"], &[name.as_str(), "?", "x"]]);
+            tree.add(&s, i);
+            list.add(&s, i);
+            if i >= 10 {
+                tree.remove(i - 10);
+                list.remove(i - 10);
+            }
+            max_nodes = max_nodes.max(tree.wild.node_count());
+            if i % 97 == 0 {
+                let recent = format!("s{}", i.saturating_sub(3));
+                for e in [
+                    vec!["q", recent.as_str()],
+                    vec!["q", recent.as_str(), "z"],
+                    vec![recent.as_str(), "q", "x"],
+                    vec!["q", "stable"],
+                    vec!["a", "b"],
+                    vec!["q", "s0", "z"],
+                ] {
+                    assert_eq!(got(&tree, &e), got(&list, &e), "round {i}, {e:?}");
+                }
+            }
+        }
+        // 11 live subscribers of about 7 nodes each, plus what may be
+        // emptied before the next compaction.
+        assert!(max_nodes < 400, "trie grew to {max_nodes} nodes");
     }
 
     use crate::test_rng::Rng;

@@ -2,6 +2,8 @@
 //! subscriptions (payload: a flag) and collections (payload: values).
 //! Nodes live in one vector; literal edges are a per-node hash table.
 
+use std::collections::HashMap;
+
 use hashbrown::HashTable;
 
 use crate::event_type::EventType;
@@ -56,7 +58,7 @@ impl<P: Payload> Node<P> {
 }
 
 /// Where a query type ends in the trie.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Slot {
     node: u32,
     star: bool,
@@ -166,6 +168,53 @@ impl<P: Payload> Trie<P> {
             self.for_each_from(n.any as usize, prefix, f);
             prefix.pop();
         }
+    }
+
+    /// A copy holding only the query types with a non-empty payload (what
+    /// removals leave behind is dropped), with the new slot of each old one.
+    pub(crate) fn compacted(&self) -> (Trie<P>, HashMap<Slot, Slot>)
+    where
+        P: Clone,
+    {
+        let mut trie = Trie::default();
+        let mut moved = HashMap::new();
+        if !self.nodes.is_empty() {
+            self.compact_from(0, &mut Vec::new(), &mut trie, &mut moved);
+        }
+        (trie, moved)
+    }
+
+    fn compact_from(&self, node: usize, prefix: &mut Vec<String>, into: &mut Trie<P>, moved: &mut HashMap<Slot, Slot>)
+    where
+        P: Clone,
+    {
+        let n = &self.nodes[node];
+        if !n.leaf.is_empty() {
+            let (slot, payload) = into.slot_mut(prefix);
+            *payload = n.leaf.clone();
+            moved.insert(Slot { node: node as u32, star: false }, slot);
+        }
+        if !n.star.is_empty() {
+            prefix.push("*".into());
+            let (slot, payload) = into.slot_mut(prefix);
+            prefix.pop();
+            *payload = n.star.clone();
+            moved.insert(Slot { node: node as u32, star: true }, slot);
+        }
+        for (segment, child) in n.literal.iter() {
+            prefix.push(segment.to_string());
+            self.compact_from(*child as usize, prefix, into, moved);
+            prefix.pop();
+        }
+        if n.any != NONE {
+            prefix.push("?".into());
+            self.compact_from(n.any as usize, prefix, into, moved);
+            prefix.pop();
+        }
+    }
+
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {

@@ -274,7 +274,6 @@ impl<V> TypeMap<V> {
         self.table.is_empty()
     }
 
-    #[inline]
     /// Whether the event type `segments` is a key (the table alone: a
     /// removed entry leaves the table, so the values are not touched).
     #[inline]
@@ -284,6 +283,7 @@ impl<V> TypeMap<V> {
         self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments)).is_some()
     }
 
+    #[inline]
     pub(crate) fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&V> {
         let arena = &self.arena;
         let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
