@@ -213,6 +213,7 @@ impl<P: Payload> Trie<P> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
         self.nodes.len()
     }
