@@ -25,9 +25,30 @@ pub trait Collection {
     fn add(&mut self, subscription: &Subscription, value: u64);
     /// Forgets `value`; absent values are ignored.
     fn remove(&mut self, value: u64);
+    /// Appends every value whose subscription matches `event_type`, each
+    /// once (among those appended), in no particular order.
+    fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>);
+
     /// Clears `out`, then writes every value whose subscription matches
     /// `event_type`, each once, in no particular order.
-    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>);
+    #[inline]
+    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
+        out.clear();
+        self.get_into(event_type, out);
+    }
+}
+
+/// Sorts `out[start..]` and drops its duplicates.
+fn dedup_tail(out: &mut Vec<u64>, start: usize) {
+    out[start..].sort_unstable();
+    let mut kept = start;
+    for i in start..out.len() {
+        if kept == start || out[i] != out[kept - 1] {
+            out[kept] = out[i];
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
 }
 
 /// The linear reference flavour.
@@ -48,8 +69,7 @@ impl Collection for ListCollection {
         self.entries.retain(|(v, _)| *v != value);
     }
 
-    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
-        out.clear();
+    fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
         out.extend(self.entries.iter().filter(|(_, s)| s.matches(event_type)).map(|(v, _)| *v));
     }
 }
@@ -221,8 +241,8 @@ impl Collection for TreeCollection {
     }
 
     #[inline]
-    fn get<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
-        out.clear();
+    fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
+        let start = out.len();
         let mut sources = 0;
         if let Some(values) = self.literal.get(event_type) {
             out.extend_from_slice(values.as_slice());
@@ -235,8 +255,7 @@ impl Collection for TreeCollection {
         });
         // A value reached through two query types is reported once.
         if sources > 1 {
-            out.sort_unstable();
-            out.dedup();
+            dedup_tail(out, start);
         }
     }
 }

@@ -160,6 +160,15 @@ typedef struct hat_event_str_t {
 typedef uint32_t hat_event_collection_kind_t;
 
 /**
+ * A borrowed event type: `len` segment views at `segments` (NULL only if
+ * `len` is 0). Used to pass lists of event types in one call.
+ */
+typedef struct hat_event_event_type_view_t {
+  const struct hat_event_str_t *segments;
+  size_t len;
+} hat_event_event_type_view_t;
+
+/**
  * Identifies an event: server, session and instance. A plain value.
  */
 typedef struct hat_event_event_id_t {
@@ -190,15 +199,6 @@ typedef struct hat_event_timestamp_t {
   int64_t s;
   uint32_t us;
 } hat_event_timestamp_t;
-
-/**
- * A borrowed event type: `len` segment views at `segments` (NULL only if
- * `len` is 0). Used to pass lists of event types in one call.
- */
-typedef struct hat_event_event_type_view_t {
-  const struct hat_event_str_t *segments;
-  size_t len;
-} hat_event_event_type_view_t;
 
 /**
  * The event server's status (`HAT_EVENT_SERVER_STATUS_*`). An integer so
@@ -533,6 +533,24 @@ hat_event_status_t hat_event_collection_get(const struct hat_event_collection_t 
                                             const struct hat_event_str_t *event_type,
                                             size_t len,
                                             struct hat_event_values_t *out_values);
+
+/**
+ * Looks up `count` event types in one call: fills `out_values` with the
+ * values of each in turn and `out_offsets` (`count + 1` entries, caller
+ * owned) with where each one's values start, so that the values of
+ * `event_types[i]` are `data[out_offsets[i] .. out_offsets[i + 1]]` of
+ * `hat_event_values_data(out_values)` (each once, in no particular order).
+ * Pays the boundary's per-call costs once, for callers behind an FFI.
+ * Every event type is checked before anything is written.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+ * (the message names the event type and segment; the outputs are
+ * unchanged on error).
+ */
+hat_event_status_t hat_event_collection_get_many(const struct hat_event_collection_t *collection,
+                                                 const struct hat_event_event_type_view_t *event_types,
+                                                 size_t count,
+                                                 struct hat_event_values_t *out_values,
+                                                 size_t *out_offsets);
 
 /**
  * Creates an empty values buffer. The caller owns `*out`.

@@ -4,7 +4,7 @@ use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, new_handle, out_arg, FfiError,
     Opaque, hat_event_status_t, hat_event_str_t,
 };
-use super::event_type::with_segments;
+use super::event_type::{checked_types, hat_event_event_type_view_t, with_segments};
 use super::subscription::hat_event_subscription_t;
 use crate::collection::{Collection, ListCollection, TreeCollection};
 
@@ -132,6 +132,48 @@ pub unsafe extern "C" fn hat_event_collection_get(
                 AnyCollection::List(c) => c.get(et, values),
             })
         }
+    })
+}
+
+/// Looks up `count` event types in one call: fills `out_values` with the
+/// values of each in turn and `out_offsets` (`count + 1` entries, caller
+/// owned) with where each one's values start, so that the values of
+/// `event_types[i]` are `data[out_offsets[i] .. out_offsets[i + 1]]` of
+/// `hat_event_values_data(out_values)` (each once, in no particular order).
+/// Pays the boundary's per-call costs once, for callers behind an FFI.
+/// Every event type is checked before anything is written.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+/// (the message names the event type and segment; the outputs are
+/// unchanged on error).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_get_many(
+    collection: *const hat_event_collection_t,
+    event_types: *const hat_event_event_type_view_t,
+    count: usize,
+    out_values: *mut hat_event_values_t,
+    out_offsets: *mut usize,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: live handles or NULL, as documented; out_values is used by one thread.
+        let (collection, values) =
+            unsafe { (handle_arg(collection, "collection")?, handle_mut(out_values, "out_values")?) };
+        if out_offsets.is_null() {
+            return Err(FfiError::null("out_offsets"));
+        }
+        // SAFETY: event_types holds count readable views, as documented.
+        let types = unsafe { checked_types(event_types, count, "event_types") }?;
+        // SAFETY: non-NULL, and the caller provides count + 1 writable entries, as documented.
+        let offsets = unsafe { std::slice::from_raw_parts_mut(out_offsets, count + 1) };
+        values.clear();
+        for (offset, et) in offsets.iter_mut().zip(&types) {
+            *offset = values.len();
+            match collection {
+                AnyCollection::Tree(c) => c.get_into(et, values),
+                AnyCollection::List(c) => c.get_into(et, values),
+            }
+        }
+        offsets[count] = values.len();
+        Ok(())
     })
 }
 

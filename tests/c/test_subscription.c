@@ -500,6 +500,82 @@ static void test_collection_edges_list(void) {
     test_collection_edges(HAT_EVENT_COLLECTION_LIST);
 }
 
+/* The batch get answers as one get per event type, in one values buffer
+ * sliced by offsets; a bad event type changes neither output. */
+static void test_collection_get_many(hat_event_collection_kind_t kind) {
+    static const types4 subs = {3, {{1, {"a"}}, {2, {"?", "*"}}, {2, {"a", "b"}}}};
+    static const types4 events = {4, {{1, {"a"}}, {2, {"a", "b"}}, {0, {NULL}}, {2, {"x", "y"}}}};
+    hat_event_collection_t *c = NULL;
+    hat_event_values_t *values = NULL, *one = NULL;
+    hat_event_subscription_t *s[3];
+    hat_event_event_type_view_t views[4];
+    hat_event_str_t segs[4][3];
+    size_t offsets[5], i, j;
+    REQUIRE_OK(hat_event_collection_create(kind, &c));
+    REQUIRE_OK(hat_event_values_create(&values));
+    REQUIRE_OK(hat_event_values_create(&one));
+    for (i = 0; i < 3; i++) {
+        types4 single;
+        single.count = 1;
+        single.types[0] = subs.types[i];
+        s[i] = subscription(&single);
+        CHECK_OK(hat_event_collection_add(c, s[i], 10 + i));
+    }
+    CHECK_OK(hat_event_collection_add(c, s[2], 10)); /* 10 matches ('a','b') two ways: reported once */
+    views_of(&events, views, segs);
+    CHECK_OK(hat_event_collection_get_many(c, views, 4, values, offsets));
+    CHECK(offsets[0] == 0 && offsets[4] == hat_event_values_len(values));
+    for (i = 0; i < 4; i++) {
+        uint64_t a[8], b[8];
+        size_t n = offsets[i + 1] - offsets[i];
+        CHECK_OK(hat_event_collection_get(c, views[i].segments, views[i].len, one));
+        if (!CHECK(n == hat_event_values_len(one) && n <= 8)) {
+            continue;
+        }
+        if (n > 0) {
+            memcpy(a, hat_event_values_data(values) + offsets[i], n * sizeof a[0]);
+            memcpy(b, hat_event_values_data(one), n * sizeof b[0]);
+        }
+        qsort(a, n, sizeof a[0], u64_cmp);
+        qsort(b, n, sizeof b[0], u64_cmp);
+        for (j = 0; j < n; j++) {
+            CHECK(a[j] == b[j]);
+        }
+    }
+    /* ('a',): 10, 11 ('?' takes 'a', '*' the empty rest); ('a','b'): 10, 11, 12;
+     * (): none ('?' needs a segment); ('x','y'): 11 */
+    CHECK(offsets[1] - offsets[0] == 2 && offsets[2] - offsets[1] == 3 && offsets[3] == offsets[2] &&
+          offsets[4] - offsets[3] == 1);
+    CHECK_OK(hat_event_collection_get_many(c, NULL, 0, values, offsets));
+    CHECK(offsets[0] == 0 && hat_event_values_len(values) == 0);
+    /* errors leave both outputs alone */
+    CHECK_OK(hat_event_collection_get_many(c, views, 4, values, offsets));
+    segs[3][1] = (hat_event_str_t)SEG("\xff");
+    offsets[0] = 99;
+    CHECK_STATUS(hat_event_collection_get_many(c, views, 4, values, offsets), HAT_EVENT_ERR_INVALID_UTF8);
+    CHECK(strstr(hat_event_last_error_message(), "event_types[3][1]") != NULL);
+    CHECK(offsets[0] == 99 && hat_event_values_len(values) == 6);
+    CHECK_STATUS(hat_event_collection_get_many(c, views, 3, values, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_collection_get_many(NULL, views, 3, values, offsets), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_collection_get_many(c, views, 3, NULL, offsets), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_collection_get_many(c, NULL, 3, values, offsets), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK(offsets[0] == 99);
+    for (i = 0; i < 3; i++) {
+        hat_event_subscription_destroy(s[i]);
+    }
+    hat_event_values_destroy(values);
+    hat_event_values_destroy(one);
+    hat_event_collection_destroy(c);
+}
+
+static void test_collection_get_many_tree(void) {
+    test_collection_get_many(HAT_EVENT_COLLECTION_TREE);
+}
+
+static void test_collection_get_many_list(void) {
+    test_collection_get_many(HAT_EVENT_COLLECTION_LIST);
+}
+
 static void test_collection_kinds(void) {
     hat_event_collection_t *c = SENTINEL_PTR;
     CHECK_STATUS(hat_event_collection_create(2, &c), HAT_EVENT_ERR_INVALID_ARGUMENT);
@@ -554,5 +630,7 @@ int main(void) {
     RUN(test_collection_edges_tree);
     RUN(test_collection_edges_list);
     RUN(test_collection_kinds);
+    RUN(test_collection_get_many_tree);
+    RUN(test_collection_get_many_list);
     return check_finish();
 }

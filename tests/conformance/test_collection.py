@@ -39,6 +39,19 @@ class Coll:
         return [data[i] for i in range(n)]
 
 
+    def get_many(self, event_types):
+        """One hat_event_collection_get_many call: a list of value lists."""
+        ffi, lib = self.hat.ffi, self.hat.lib
+        arrays = [self.hat.str_array(e) for e in event_types]
+        views = ffi.new('hat_event_event_type_view_t[]', max(1, len(arrays)))
+        for i, a in enumerate(arrays):
+            views[i].segments, views[i].len = a.ptr, a.len
+        offsets = ffi.new('size_t[]', len(arrays) + 1)
+        self.hat.check(lib.hat_event_collection_get_many(self.handle, views, len(arrays), self.values, offsets))
+        data = lib.hat_event_values_data(self.values)
+        return [[data[j] for j in range(offsets[i], offsets[i + 1])] for i in range(len(arrays))]
+
+
 KINDS = ['HAT_EVENT_COLLECTION_TREE', 'HAT_EVENT_COLLECTION_LIST']
 
 
@@ -111,6 +124,13 @@ def check_sequence(hat, ops):
                 return f'{where}: list {sorted(lst.get(et))}, hat list {expected}'
             if sorted(set(theirs.get(et))) != expected:
                 return f'{where}: hat tree {sorted(set(theirs.get(et)))} vs hat list {expected} (oracle bug?)'
+    # the batch form, over every event type asked above, in one call
+    asked = [op[1] for op in ops if op[0] == 'get']
+    for c, name in ((tree, 'tree'), (lst, 'list')):
+        for et, got in zip(asked, c.get_many(asked)):
+            expected = sorted(set(theirs_list.get(et)))
+            if sorted(got) != expected or len(got) != len(set(got)):
+                return f'{name} get_many at the end, {et!r}: {sorted(got)}, hat list {expected}'
     return None
 
 
