@@ -3,8 +3,9 @@
 
 use std::cmp::Ordering;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event_type::EventType;
+use crate::json::JsonPayload;
 use crate::timestamp::Timestamp;
 
 pub type ServerId = i64;
@@ -26,8 +27,8 @@ pub struct EventId {
 pub enum EventPayload {
     /// Opaque bytes with an application-defined type name.
     Binary { type_: String, data: Vec<u8> },
-    /// A JSON value, kept parsed (member order and big integers preserved).
-    Json(serde_json::Value),
+    /// A JSON value, kept as the text hat-event writes for it.
+    Json(JsonPayload),
 }
 
 impl PartialEq for EventPayload {
@@ -36,7 +37,7 @@ impl PartialEq for EventPayload {
             (EventPayload::Binary { type_: t1, data: d1 }, EventPayload::Binary { type_: t2, data: d2 }) => {
                 t1 == t2 && d1 == d2
             }
-            (EventPayload::Json(a), EventPayload::Json(b)) => crate::json::python_eq(a, b),
+            (EventPayload::Json(a), EventPayload::Json(b)) => a == b,
             _ => false,
         }
     }
@@ -45,9 +46,7 @@ impl PartialEq for EventPayload {
 impl EventPayload {
     /// A JSON payload from JSON text; the text must hold exactly one value.
     pub fn json_from_text(text: &str) -> Result<EventPayload> {
-        serde_json::from_str(text)
-            .map(EventPayload::Json)
-            .map_err(|e| Error::InvalidJson(e.to_string()))
+        JsonPayload::from_text(text).map(EventPayload::Json)
     }
 }
 
@@ -189,11 +188,13 @@ mod tests {
         let EventPayload::Json(v) = EventPayload::json_from_text(r#"{"b": 1, "a": 123456789012345678901234567890}"#).unwrap() else {
             panic!("not json")
         };
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":1,"a":123456789012345678901234567890}"#);
+        assert_eq!(serde_json::to_string(&v.value()).unwrap(), r#"{"b":1,"a":123456789012345678901234567890}"#);
+        assert_eq!(v.text().unwrap(), r#"{"b": 1, "a": 123456789012345678901234567890}"#);
     }
 
     #[test]
     fn json_payload_refuses_nan_and_trailing_text() {
+        use crate::error::Error;
         assert!(matches!(EventPayload::json_from_text("NaN"), Err(Error::InvalidJson(_))));
         assert!(matches!(EventPayload::json_from_text("1 2"), Err(Error::InvalidJson(_))));
         assert!(matches!(EventPayload::json_from_text(""), Err(Error::InvalidJson(_))));

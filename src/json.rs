@@ -10,6 +10,72 @@ use serde_json::{Number, Value};
 
 use crate::error::{Error, Result};
 
+/// A JSON payload's value, kept as the text hat-event writes for it
+/// (`json.dumps`, see [`to_python_json`]): what the SBS wire carries and C
+/// reads, so encoding is a copy and decoding what hat-event wrote is one
+/// validating pass ([`is_canonical`]) without building a tree. The value
+/// is parsed only when asked for ([`JsonPayload::value`], equality).
+#[derive(Clone, Debug)]
+pub struct JsonPayload(JsonRepr);
+
+#[derive(Clone, Debug)]
+enum JsonRepr {
+    Text(Box<str>),
+    /// A value Python holds but cannot write (a number beyond a double,
+    /// which it reads as infinity): kept parsed, and writing it fails as it
+    /// fails in hat-event.
+    Unwritable(Box<Value>),
+}
+
+impl JsonPayload {
+    /// From JSON text holding exactly one value (any formatting).
+    pub fn from_text(text: &str) -> Result<JsonPayload> {
+        if is_canonical(text) {
+            return Ok(JsonPayload(JsonRepr::Text(text.into())));
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson(e.to_string()))?;
+        Ok(JsonPayload::from_value(value))
+    }
+
+    pub fn from_value(value: Value) -> JsonPayload {
+        match to_python_json(&value) {
+            Ok(text) => JsonPayload(JsonRepr::Text(text.into())),
+            Err(_) => JsonPayload(JsonRepr::Unwritable(Box::new(value))),
+        }
+    }
+
+    /// The text `json.dumps` writes; an error for a value it cannot write.
+    pub fn text(&self) -> Result<&str> {
+        match &self.0 {
+            JsonRepr::Text(text) => Ok(text),
+            JsonRepr::Unwritable(value) => Err(to_python_json(value).err().unwrap_or_else(|| {
+                Error::InvalidJson("the value cannot be written as JSON".into())
+            })),
+        }
+    }
+
+    /// The parsed value (member order and big integers preserved).
+    pub fn value(&self) -> Value {
+        match &self.0 {
+            // Canonical text is valid JSON, so this cannot fail.
+            JsonRepr::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            JsonRepr::Unwritable(value) => (**value).clone(),
+        }
+    }
+}
+
+/// Python's `==` on the values (see [`python_eq`]); equal texts need no parse.
+impl PartialEq for JsonPayload {
+    fn eq(&self, other: &JsonPayload) -> bool {
+        if let (JsonRepr::Text(a), JsonRepr::Text(b)) = (&self.0, &other.0) {
+            if a == b {
+                return true;
+            }
+        }
+        python_eq(&self.value(), &other.value())
+    }
+}
+
 /// `json.dumps(value, allow_nan=False)`. Numbers too large for a double
 /// (Python reads `1e400` as infinity) are refused, as Python refuses them.
 pub fn to_python_json(value: &Value) -> Result<String> {
@@ -209,6 +275,203 @@ impl Write for StackText {
     }
 }
 
+/// Nesting beyond which [`is_canonical`] leaves the decision to the full
+/// parser (which refuses 128 levels and more).
+const CANONICAL_MAX_DEPTH: usize = 100;
+
+/// Whether `text` is already exactly what [`to_python_json`] writes for the
+/// value it holds: valid JSON, `", "` and `": "` separators and no other
+/// whitespace, escapes and `\uXXXX` (lowercase) only where `json.dumps`
+/// puts them, integers without `-0`, floats in Python repr, no duplicate
+/// member names. Conservative: `false` means "parse and rewrite it", never
+/// "invalid". One pass, no tree: what hat-event (and this library) write
+/// is accepted without building a value.
+pub(crate) fn is_canonical(text: &str) -> bool {
+    let mut at = 0;
+    canonical_value(text.as_bytes(), &mut at, 0) && at == text.len()
+}
+
+fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
+    match b.get(*at) {
+        Some(b'n') => canonical_literal(b, at, b"null"),
+        Some(b't') => canonical_literal(b, at, b"true"),
+        Some(b'f') => canonical_literal(b, at, b"false"),
+        Some(b'"') => canonical_string(b, at),
+        Some(b'-' | b'0'..=b'9') => canonical_number(b, at),
+        Some(b'[') if depth < CANONICAL_MAX_DEPTH => {
+            *at += 1;
+            if b.get(*at) == Some(&b']') {
+                *at += 1;
+                return true;
+            }
+            loop {
+                if !canonical_value(b, at, depth + 1) {
+                    return false;
+                }
+                if b.get(*at) == Some(&b']') {
+                    *at += 1;
+                    return true;
+                }
+                if b.get(*at..*at + 2) != Some(b", ") {
+                    return false;
+                }
+                *at += 2;
+            }
+        }
+        Some(b'{') if depth < CANONICAL_MAX_DEPTH => {
+            *at += 1;
+            if b.get(*at) == Some(&b'}') {
+                *at += 1;
+                return true;
+            }
+            // Member names seen, to refuse duplicates (Python keeps the
+            // last value, so the text would change): canonical names are
+            // equal exactly when their texts are.
+            let mut names: Vec<&[u8]> = Vec::new();
+            loop {
+                let start = *at;
+                if b.get(*at) != Some(&b'"') || !canonical_string(b, at) {
+                    return false;
+                }
+                let name = &b[start..*at];
+                if names.contains(&name) {
+                    return false;
+                }
+                if names.len() == 32 {
+                    return false; // large objects: leave them to the parser
+                }
+                names.push(name);
+                if b.get(*at..*at + 2) != Some(b": ") {
+                    return false;
+                }
+                *at += 2;
+                if !canonical_value(b, at, depth + 1) {
+                    return false;
+                }
+                if b.get(*at) == Some(&b'}') {
+                    *at += 1;
+                    return true;
+                }
+                if b.get(*at..*at + 2) != Some(b", ") {
+                    return false;
+                }
+                *at += 2;
+            }
+        }
+        _ => false,
+    }
+}
+
+fn canonical_literal(b: &[u8], at: &mut usize, word: &[u8]) -> bool {
+    let ok = b.get(*at..*at + word.len()) == Some(word);
+    *at += word.len();
+    ok
+}
+
+/// Four lowercase hex digits at `at`.
+fn lower_hex4(b: &[u8], at: usize) -> Option<u32> {
+    let digits = b.get(at..at + 4)?;
+    digits.iter().try_fold(0u32, |acc, &d| {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            _ => return None,
+        };
+        Some(acc * 16 + u32::from(v))
+    })
+}
+
+fn canonical_string(b: &[u8], at: &mut usize) -> bool {
+    *at += 1; // the opening quote
+    loop {
+        match b.get(*at) {
+            Some(b'"') => {
+                *at += 1;
+                return true;
+            }
+            Some(b'\\') => match b.get(*at + 1) {
+                Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => *at += 2,
+                Some(b'u') => {
+                    let Some(unit) = lower_hex4(b, *at + 2) else {
+                        return false;
+                    };
+                    *at += 6;
+                    match unit {
+                        // printable ASCII is written as itself; these five have short escapes
+                        0x20..=0x7e | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => return false,
+                        0xd800..=0xdbff => {
+                            // a high surrogate, then its low one
+                            if b.get(*at..*at + 2) != Some(b"\\u") {
+                                return false;
+                            }
+                            match lower_hex4(b, *at + 2) {
+                                Some(0xdc00..=0xdfff) => *at += 6,
+                                _ => return false,
+                            }
+                        }
+                        0xdc00..=0xdfff => return false,
+                        _ => {}
+                    }
+                }
+                _ => return false,
+            },
+            // raw control characters, DEL and non-ASCII are escaped by json.dumps
+            Some(0x20..=0x7e) => *at += 1,
+            _ => return false,
+        }
+    }
+}
+
+fn canonical_number(b: &[u8], at: &mut usize) -> bool {
+    let start = *at;
+    let digits = |at: &mut usize| {
+        let from = *at;
+        while b.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
+        }
+        *at > from
+    };
+    if b.get(*at) == Some(&b'-') {
+        *at += 1;
+    }
+    let int_start = *at;
+    if !digits(at) || (b[int_start] == b'0' && *at - int_start > 1) {
+        return false;
+    }
+    let mut is_float = false;
+    if b.get(*at) == Some(&b'.') {
+        *at += 1;
+        if !digits(at) {
+            return false;
+        }
+        is_float = true;
+    }
+    if matches!(b.get(*at), Some(b'e' | b'E')) {
+        *at += 1;
+        if matches!(b.get(*at), Some(b'+' | b'-')) {
+            *at += 1;
+        }
+        if !digits(at) {
+            return false;
+        }
+        is_float = true;
+    }
+    let token = &b[start..*at];
+    if !is_float {
+        return token != b"-0"; // Python writes the int -0 as 0
+    }
+    // ASCII by construction.
+    let Ok(f) = std::str::from_utf8(token).unwrap_or("").parse::<f64>() else {
+        return false;
+    };
+    if !f.is_finite() {
+        return false;
+    }
+    let mut repr = String::with_capacity(24);
+    write_float(&mut repr, f);
+    repr.as_bytes() == token
+}
+
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
     // Printable ASCII without quotes or backslashes goes out as it is.
@@ -323,6 +586,83 @@ mod tests {
         ] {
             assert!(!eq(a, b), "{a} != {b}");
         }
+    }
+
+    #[test]
+    fn canonical_texts_are_recognised_by_hand() {
+        for text in [
+            "null", "true", "0", "-1", "123456789012345678901234567890", "1.0", "-0.0", "1e+16", "1e-05", "0.1",
+            r#""""#, r#""a/b""#, r#""\u00e9""#, r#""\ud83d\ude00""#, r#""\u007f""#, r#""\u001f""#, r#""\n\t\"\\""#,
+            "[]", "{}", "[1, [2, {}]]", r#"{"a": 1, "b": {"a": null}}"#,
+        ] {
+            assert!(is_canonical(text), "{text}");
+            assert_eq!(dumps(text), text);
+        }
+        for text in [
+            "", " 1", "1 ", "-0", "01", "1.", "1e16", "1E+16", "1.50", "100000.0e0", "[1,2]", "[1,  2]", "{\"a\":1}",
+            r#"{"a": 1, "a": 2}"#, r#""é""#, r#""\u0041""#, r#""\u000a""#, r#""\u00E9""#, r#""\ud83d""#,
+            r#""\ude00""#, r#""\/""#, "\"\u{7f}\"", "nul", "[", "{\"a\": }", "NaN", "1e400",
+        ] {
+            assert!(!is_canonical(text), "{text}");
+        }
+    }
+
+    /// Random values written as json.dumps writes them are canonical; random
+    /// respellings are accepted only when they are exactly that text.
+    #[test]
+    fn canonical_check_agrees_with_writing_the_parsed_value() {
+        use crate::test_rng::Rng;
+        const PIECES: [&str; 24] = [
+            "0", "-0", "7", "-12", "1.5", "1e+16", "1e16", "0.1", "2.50", "1E-5", "123456789012345678901",
+            r#""a""#, r#""\u00e9""#, r#""é""#, r#""\u0041""#, r#""\ud83d\ude00""#, r#""\n""#, "true", "null",
+            "[]", "{}", r#""\u001f""#, r#""x\/y""#, "false",
+        ];
+        fn build(rng: &mut Rng, depth: usize, out: &mut String) {
+            let spaced = rng.below(8) != 0;
+            let (comma, colon) = if spaced { (", ", ": ") } else { (",", ":") };
+            match if depth > 3 { 0 } else { rng.below(4) } {
+                0 | 1 => out.push_str(PIECES[rng.below(PIECES.len())]),
+                2 => {
+                    out.push('[');
+                    for i in 0..rng.below(4) {
+                        if i > 0 {
+                            out.push_str(comma);
+                        }
+                        build(rng, depth + 1, out);
+                    }
+                    out.push(']');
+                }
+                _ => {
+                    out.push('{');
+                    for i in 0..rng.below(4) {
+                        if i > 0 {
+                            out.push_str(comma);
+                        }
+                        out.push_str(["\"k\"", "\"l\"", "\"\\u00e9\""][rng.below(3)]);
+                        out.push_str(colon);
+                        build(rng, depth + 1, out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        let mut rng = Rng(0x15ca_0011_ca15_0001);
+        let (mut canonical, mut other) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            build(&mut rng, 0, &mut text);
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let written = to_python_json(&value).unwrap();
+            assert!(is_canonical(&written), "{written}");
+            if is_canonical(&text) {
+                assert_eq!(written, text);
+                canonical += 1;
+            } else {
+                assert_ne!(written, text, "canonical but refused: {text}");
+                other += 1;
+            }
+        }
+        assert!(canonical > 2_000 && other > 2_000, "{canonical} {other}");
     }
 
     #[test]

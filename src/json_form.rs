@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventId, EventPayload};
-use crate::json::to_python_json;
+use crate::json::{to_python_json, JsonPayload};
 use crate::query::QueryResult;
 use crate::timestamp::Timestamp;
 
@@ -38,7 +38,7 @@ pub fn event_to_value(event: &Event) -> Value {
             ("binary_type", type_.as_str().into()),
             ("data", data.iter().map(|b| format!("{b:02x}")).collect::<String>().into()),
         ]),
-        Some(EventPayload::Json(value)) => object([("data_type", "json".into()), ("data", value.clone())]),
+        Some(EventPayload::Json(payload)) => object([("data_type", "json".into()), ("data", payload.value())]),
     };
     object([
         (
@@ -181,7 +181,9 @@ fn event_from_value(value: &Value, path: &str) -> Result<Event> {
                         data: hex(string(&p["data"], &format!("{payload_path}.data"))?, &format!("{payload_path}.data"))?,
                     }
                 }
-                Some("json") => EventPayload::Json(members(v, &payload_path, &["data_type", "data"])?["data"].clone()),
+                Some("json") => EventPayload::Json(JsonPayload::from_value(
+                    members(v, &payload_path, &["data_type", "data"])?["data"].clone(),
+                )),
                 _ => return Err(wrong(&format!("{payload_path}.data_type"), "\"binary\" or \"json\"")),
             })
         }

@@ -605,10 +605,10 @@ impl Sbs for EventPayload {
                 write_string(out, type_);
                 write_bytes(out, data);
             }
-            EventPayload::Json(value) => {
-                let text = crate::json::to_python_json(value).map_err(|e| SbsError::UnencodableJson(e.to_string()))?;
+            EventPayload::Json(payload) => {
+                let text = payload.text().map_err(|e| SbsError::UnencodableJson(e.to_string()))?;
                 write_choice(out, 1);
-                write_string(out, &text);
+                write_string(out, text);
             }
         }
         Ok(())
@@ -623,9 +623,13 @@ impl Sbs for EventPayload {
             _ => {
                 let text = d.read_str()?;
                 let offset = d.position() - text.len();
-                serde_json::from_str(text)
-                    .map(EventPayload::Json)
-                    .map_err(|e| SbsError::InvalidJson { offset, message: e.to_string() })
+                crate::json::JsonPayload::from_text(text).map(EventPayload::Json).map_err(|e| SbsError::InvalidJson {
+                    offset,
+                    message: match e {
+                        crate::error::Error::InvalidJson(message) => message,
+                        other => other.to_string(),
+                    },
+                })
             }
         }
     }

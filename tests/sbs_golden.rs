@@ -106,7 +106,7 @@ fn event_type(v: &Value) -> Vec<String> {
 fn payload(v: &Value) -> EventPayload {
     match choice(v) {
         ("binary", b) => EventPayload::Binary { type_: string(&b["type"]), data: unhex(b["data"].as_str().unwrap()) },
-        ("json", data) => EventPayload::Json(data.clone()),
+        ("json", data) => EventPayload::Json(hat_event::json::JsonPayload::from_value(data.clone())),
         ("json_text", text) => EventPayload::json_from_text(text.as_str().unwrap()).unwrap(),
         (k, _) => panic!("payload kind {k}"),
     }

@@ -270,11 +270,11 @@ pub unsafe extern "C" fn hat_event_payload_json_text(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a live handle or NULL, as documented.
-        let EventPayload::Json(value) = unsafe { handle_arg(payload, "payload") }? else {
+        let EventPayload::Json(json) = unsafe { handle_arg(payload, "payload") }? else {
             return Err(FfiError::invalid("payload is binary, not JSON"));
         };
-        let text = crate::json::to_python_json(value)?;
-        out.write(new_handle(Buffer::new(text.into_bytes())));
+        let text = json.text()?;
+        out.write(new_handle(Buffer::new(text.as_bytes().to_vec())));
         Ok(())
     })
 }
