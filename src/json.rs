@@ -226,27 +226,29 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
     }
     // ASCII digits only.
     let digits = std::str::from_utf8(&digit_buf[..n]).unwrap_or("0");
-    out.push_str(sign);
+    write_repr_layout(out, sign, digits, exp);
+}
+
+/// Python's float repr layout of `sign` `0.`-less significant `digits`
+/// (first one non-zero, no trailing zeros) times 10^`exp` (of the first
+/// digit): fixed notation for exponents -4..=15, scientific otherwise.
+fn write_repr_layout(out: &mut impl Write, sign: &str, digits: &str, exp: i32) {
+    const ZEROS: &str = "0000000000000000";
+    let _ = out.write_str(sign);
     if (-4..16).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
-        if point <= 0 {
-            out.push_str("0.");
-            out.push_str(&"0".repeat((-point) as usize));
-            out.push_str(&digits);
+        let _ = if point <= 0 {
+            out.write_str("0.").and(out.write_str(&ZEROS[..(-point) as usize])).and(out.write_str(digits))
         } else if point as usize >= digits.len() {
-            out.push_str(&digits);
-            out.push_str(&"0".repeat(point as usize - digits.len()));
-            out.push_str(".0");
+            out.write_str(digits).and(out.write_str(&ZEROS[..point as usize - digits.len()])).and(out.write_str(".0"))
         } else {
-            out.push_str(&digits[..point as usize]);
-            out.push('.');
-            out.push_str(&digits[point as usize..]);
-        }
+            let (int, frac) = digits.split_at(point as usize);
+            out.write_str(int).and(out.write_str(".")).and(out.write_str(frac))
+        };
     } else {
-        out.push_str(&digits[..1]);
+        let _ = out.write_str(&digits[..1]);
         if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
+            let _ = out.write_str(".").and(out.write_str(&digits[1..]));
         }
         let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     }
@@ -327,20 +329,19 @@ fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
             // Member names seen, to refuse duplicates (Python keeps the
             // last value, so the text would change): canonical names are
             // equal exactly when their texts are.
-            let mut names: Vec<&[u8]> = Vec::new();
+            let mut names: [&[u8]; 32] = [&[]; 32];
+            let mut count = 0;
             loop {
                 let start = *at;
                 if b.get(*at) != Some(&b'"') || !canonical_string(b, at) {
                     return false;
                 }
                 let name = &b[start..*at];
-                if names.contains(&name) {
-                    return false;
+                if count == names.len() || names[..count].contains(&name) {
+                    return false; // a duplicate; or a large object, left to the parser
                 }
-                if names.len() == 32 {
-                    return false; // large objects: leave them to the parser
-                }
-                names.push(name);
+                names[count] = name;
+                count += 1;
                 if b.get(*at..*at + 2) != Some(b": ") {
                     return false;
                 }
@@ -460,6 +461,9 @@ fn canonical_number(b: &[u8], at: &mut usize) -> bool {
     if !is_float {
         return token != b"-0"; // Python writes the int -0 as 0
     }
+    if let Some(canonical) = float_token_is_repr(token) {
+        return canonical;
+    }
     // ASCII by construction.
     let Ok(f) = std::str::from_utf8(token).unwrap_or("").parse::<f64>() else {
         return false;
@@ -470,6 +474,67 @@ fn canonical_number(b: &[u8], at: &mut usize) -> bool {
     let mut repr = String::with_capacity(24);
     write_float(&mut repr, f);
     repr.as_bytes() == token
+}
+
+/// Whether a JSON float token is Python's repr of its value, decided
+/// without converting it when it has at most 15 significant digits and a
+/// normal exponent: such a decimal is the only one of its length (or
+/// shorter) that reads as its double (15 digits always round-trip), so it
+/// is the repr's digits, and only the layout remains to compare. `None`:
+/// decide by converting.
+fn float_token_is_repr(token: &[u8]) -> Option<bool> {
+    let body = token.strip_prefix(b"-").unwrap_or(token);
+    let (mantissa, exponent) = match body.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(i) => (&body[..i], Some(&body[i..])),
+        None => (body, None),
+    };
+    let (int_part, frac_part) = match mantissa.iter().position(|&c| c == b'.') {
+        Some(i) => (&mantissa[..i], Some(&mantissa[i + 1..])),
+        None => (mantissa, None),
+    };
+    let frac = frac_part.unwrap_or(b"");
+    let e: i32 = match exponent {
+        None => 0,
+        Some(text) if text.len() <= 6 => std::str::from_utf8(&text[1..]).ok()?.parse().ok()?,
+        Some(_) => return None,
+    };
+    let digit = |i: usize| if i < int_part.len() { int_part[i] } else { frac[i - int_part.len()] };
+    let total = int_part.len() + frac.len();
+    let Some(first) = (0..total).find(|&i| digit(i) != b'0') else {
+        // zero: Python writes 0.0 and -0.0
+        return Some(body == b"0.0");
+    };
+    let last = (0..total).rev().find(|&i| digit(i) != b'0')?;
+    let exp = int_part.len() as i32 - 1 - first as i32 + e;
+    if last - first + 1 > 15 || !(-307..=308).contains(&exp) {
+        return None;
+    }
+    // The digits are the repr's; compare the layout.
+    Some(if (-4..16).contains(&exp) {
+        // fixed: no exponent; a fraction without trailing zeros, or ".0"
+        // when every digit is in the integer part
+        exponent.is_none()
+            && match frac_part {
+                Some(b"0") => last < int_part.len(),
+                Some(f) => f.last().is_some_and(|&c| c != b'0'),
+                None => false,
+            }
+    } else {
+        // scientific: one non-zero digit, the rest after a point without
+        // trailing zeros, then e, a sign and at least two exponent digits
+        let exponent = exponent.unwrap_or(b"");
+        let exp_digits = exponent.get(2..).unwrap_or(b"");
+        int_part.len() == 1
+            && first == 0
+            && match frac_part {
+                None => last == 0,
+                Some(f) => f.last().is_some_and(|&c| c != b'0'),
+            }
+            && exponent.len() >= 4
+            && exponent[0] == b'e'
+            && (exponent[1] == b'+' || exponent[1] == b'-')
+            && (exp_digits.len() == 2 || exp_digits[0] != b'0')
+    })
 }
 
 fn write_string(out: &mut String, s: &str) {
@@ -663,6 +728,59 @@ mod tests {
             }
         }
         assert!(canonical > 2_000 && other > 2_000, "{canonical} {other}");
+    }
+
+    /// The shortcut for floats decides as converting would, wherever it
+    /// decides: on Python reprs of random doubles and respellings of them.
+    #[test]
+    fn float_shortcut_agrees_with_converting() {
+        use crate::test_rng::Rng;
+        let slow = |token: &str| {
+            let f: f64 = token.parse().unwrap();
+            let mut repr = String::new();
+            write_float(&mut repr, f);
+            f.is_finite() && repr == token
+        };
+        let mut rng = Rng(0xf10a_7000_0000_0001);
+        let (mut decided, mut total) = (0, 0);
+        for i in 0..50_000 {
+            let f = match i % 3 {
+                0 => f64::from_bits(rng.next()),
+                1 => (rng.below(2_000_000) as f64 - 1e6) / 10f64.powi(rng.below(12) as i32),
+                _ => (rng.next() >> 11) as f64 * 10f64.powi(rng.below(40) as i32 - 20),
+            };
+            if !f.is_finite() {
+                continue;
+            }
+            let mut repr = String::new();
+            write_float(&mut repr, f);
+            let mantissa_exp = format!("{f:e}");
+            let variants = [
+                repr.clone(),
+                format!("{repr}0"),
+                repr.replace("e+", "e"),
+                repr.replace('e', "E"),
+                format!("{f}"),
+                mantissa_exp.clone(),
+                mantissa_exp.replace('e', ".0e"),
+                format!("{f:.3}"),
+            ];
+            for token in variants {
+                // only JSON number tokens with a fraction or exponent
+                if !token.contains(['.', 'e', 'E']) || token.ends_with('.') || token.contains(".e") || token.starts_with('.') {
+                    continue;
+                }
+                if !token.parse::<f64>().is_ok_and(f64::is_finite) || token.matches('.').count() > 1 {
+                    continue;
+                }
+                total += 1;
+                if let Some(fast) = float_token_is_repr(token.as_bytes()) {
+                    decided += 1;
+                    assert_eq!(fast, slow(&token), "{token} (from {f:e})");
+                }
+            }
+        }
+        assert!(decided * 3 > total, "the shortcut decided {decided} of {total}");
     }
 
     #[test]

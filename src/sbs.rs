@@ -251,22 +251,29 @@ impl<'a> Decoder<'a> {
                 return Err(SbsError::OverlongInteger { offset: start });
             }
         }
-        let mut value: i128 = if first & 0x40 != 0 { -1 } else { 0 };
+        // Up to 9 groups (63 bits) fit an i64 as they come; a 10th group is
+        // checked in 128 bits.
+        let mut value: i64 = if first & 0x40 != 0 { -1 } else { 0 };
         let mut b = first;
         let mut groups = 1;
         loop {
-            value = (value << 7) | i128::from(b & 0x7f);
+            value = (value << 7) | i64::from(b & 0x7f);
             if b & 0x80 != 0 {
-                break;
+                return Ok(value);
             }
-            if groups == MAX_INTEGER_LEN {
-                // A minimal encoding of more than 10 groups needs more than 64 bits.
-                return Err(SbsError::IntegerOutOfRange { offset: start });
+            if groups == MAX_INTEGER_LEN - 1 {
+                break;
             }
             b = self.byte(start)?;
             groups += 1;
         }
-        i64::try_from(value).map_err(|_| SbsError::IntegerOutOfRange { offset: start })
+        b = self.byte(start)?;
+        if b & 0x80 == 0 {
+            // A minimal encoding of more than 10 groups needs more than 64 bits.
+            return Err(SbsError::IntegerOutOfRange { offset: start });
+        }
+        let wide = (i128::from(value) << 7) | i128::from(b & 0x7f);
+        i64::try_from(wide).map_err(|_| SbsError::IntegerOutOfRange { offset: start })
     }
 
     /// A Float.
