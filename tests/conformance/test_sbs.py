@@ -214,8 +214,20 @@ def check_mutant(hat, data, stats=None):
         theirs = common.event_from_sbs(common.sbs_repo.decode('HatEventer.Event', data))
     except Exception as e:
         return f'{data.hex()[:200]}: ours accepted, oracle raised {e!r:.100}'
+    try:
+        theirs_again = common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(theirs))
+    except ValueError as e:
+        # e.g. a mutated number beyond a double: Python reads it as inf and
+        # cannot write it back; we must refuse to write it too.
+        try:
+            encode(hat, hat.lib.hat_event_event_encode, h)
+        except hat.Error as ours_e:
+            if ours_e.status == hat.lib.HAT_EVENT_ERR_INVALID_JSON:
+                return None
+            return f'{data.hex()[:200]}: oracle cannot re-encode ({e}), ours fails with {ours_e}'
+        return f'{data.hex()[:200]}: oracle cannot re-encode ({e}), ours can'
     ours = encode(hat, hat.lib.hat_event_event_encode, h)
-    if ours != common.sbs_repo.encode('HatEventer.Event', common.event_to_sbs(theirs)):
+    if ours != theirs_again:
         return f'{data.hex()[:200]}: ours and the oracle read different values'
     return None
 
