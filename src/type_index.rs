@@ -423,6 +423,29 @@ impl<V> TypeMap<V> {
 }
 
 /// Owned segments of an iterator over a stored key.
+/// Runs `f` on the segments of a stored key as `&str`s, on the stack for
+/// up to 16 segments.
+pub(crate) fn with_key_segments<R>(segments: Segments<'_>, f: impl FnOnce(&[&str]) -> R) -> R {
+    const STACK: usize = 16;
+    let mut buf = [""; STACK];
+    let mut n = 0;
+    let mut rest = segments;
+    for s in rest.by_ref() {
+        // Keys are only built from &str, so every segment is UTF-8.
+        buf[n] = std::str::from_utf8(s).unwrap_or("");
+        n += 1;
+        if n == STACK {
+            break;
+        }
+    }
+    if n < STACK || rest.0.is_empty() {
+        return f(&buf[..n]);
+    }
+    let mut all: Vec<&str> = buf.to_vec();
+    all.extend(rest.map(|s| std::str::from_utf8(s).unwrap_or("")));
+    f(&all)
+}
+
 pub(crate) fn to_event_type(segments: Segments<'_>) -> Vec<String> {
     // Keys are only built from &str, so every segment is UTF-8.
     segments.map(|s| String::from_utf8_lossy(s).into_owned()).collect()
