@@ -30,7 +30,8 @@ Per case it prints
 
     BENCH <case> ours_ns=<x> hat_ns=<y> speedup=<y/x> py_ns=<z> [py_<form>_ns=...]
 
-and at the end a markdown table (also written to target/bench-compare.md;
+and at the end a markdown table (also written to bench-compare.md next to
+the data directory, by default target/bench-compare.md;
 with --update-readme, into README.md between the bench markers).
 """
 
@@ -487,8 +488,7 @@ def main():
         table(results, mem_rows)])
     print()
     print(block)
-    out = ROOT / 'target' / 'bench-compare.md'
-    out.parent.mkdir(exist_ok=True)
+    out = data.dir.parent / 'bench-compare.md'
     out.write_text(block + '\n', encoding='utf-8')
     if args.update_readme:
         update_readme(block)
