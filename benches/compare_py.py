@@ -10,9 +10,10 @@ reply is one JSON line: `{"check": ...}` after the untimed warm-up pass,
 `{"ns_per_op": ...}` after a timed round.
 
 Forms of the py side: `one` converts each tuple of str and makes one call
-per item, as a thin Python wrapper would; `handle` reuses event type
-handles made once; `batch` packs all event types into one buffer per pass
-and makes one call; `views` makes that call on a buffer packed once.
+per item, as a thin Python wrapper would; `prebuilt` makes one call per
+item on views made once; `handle` reuses event type handles made once;
+`batch` packs all event types into one buffer per pass and makes one call;
+`views` makes that call on a buffer packed once.
 """
 
 import argparse
@@ -442,6 +443,22 @@ class PySide:
                 get(coll, arr, len(q), values)
                 return ffi.unpack(vdata(values), vlen(values))
 
+            if kind == 'coll_get' and form == 'prebuilt':
+                # Views made once and reused: the crossing without the conversion.
+                prebuilt = [(views_one(q), len(q)) for q in queries]
+
+                def get_prebuilt(item):
+                    (arr, keep), n = item
+                    get(coll, arr, n, values)
+                    return ffi.unpack(vdata(values), vlen(values))
+
+                def run():
+                    for _ in range(repeat):
+                        for item in prebuilt:
+                            for _ in get_prebuilt(item):
+                                pass
+                check = repeat * sum(len(get_prebuilt(item)) for item in prebuilt)
+                return run, repeat * len(queries), check
             if kind == 'coll_get':
                 def run():
                     for _ in range(repeat):
