@@ -4,6 +4,9 @@
     compare_py.py py <data dir> --lib <.so>   our library through cffi (ABI mode)
     compare_py.py hat|py <data dir> --memory <dataset>
                                               bytes per query type (RSS growth)
+    compare_py.py hat <data dir> --memory backend-<n>
+                                              bytes per event stored in hat's
+                                              memory backend (RSS growth)
 
 Requests arrive one JSON object per line on stdin (see compare.py); each
 reply is one JSON line: `{"check": ...}` after the untimed warm-up pass,
@@ -592,6 +595,7 @@ def backend_memory(side, count=100_000, batch=1000):
     malloc_trim()
     after = rss_bytes()
     print(json.dumps({'bytes_per_event': (after - before) / count}), flush=True)
+    side.release()
 
 
 def malloc_trim():
