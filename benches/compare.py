@@ -357,6 +357,8 @@ def table(results, mem_rows):
         if r.get('note'):
             row[0] += f' ({r["note"]})'
         lines.append('| ' + ' | '.join(row) + ' |')
+    if not mem_rows:
+        return '\n'.join(lines)
     lines.append('')
     lines.append('| memory | ours bytes | hat bytes | hat/ours |')
     lines.append('|---|---:|---:|---:|')
