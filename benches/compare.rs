@@ -1,0 +1,448 @@
+//! Our side of benches/compare.py (the side-by-side comparison with
+//! hat-event): a worker that times each case through the C ABI, the same
+//! `extern "C"` functions a C program links against. Not meant to be run by
+//! hand: `benches/run` builds it (`cargo bench --bench compare --no-run`)
+//! and compare.py drives it.
+//!
+//!     compare <data dir>                       serve requests from stdin
+//!     compare <data dir> --memory <dataset>    bytes per query type (RSS growth)
+//!
+//! Requests are JSON lines (see compare.py); inputs are the files compare.py
+//! wrote (event types one per line, segments tab-separated; SBS bytes and
+//! JSON text made by hat-event), read by every side alike. Replies are JSON
+//! lines: `{"check": ...}` after the untimed warm-up pass, `{"ns_per_op": ...}`
+//! after a timed round.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use hat_event::ffi::boundary::{hat_event_bytes_t, hat_event_str_t, HAT_EVENT_OK};
+use hat_event::ffi::buffer::*;
+use hat_event::ffi::collection::*;
+use hat_event::ffi::event::*;
+use hat_event::ffi::event_type::hat_event_event_type_view_t;
+use hat_event::ffi::json_form::hat_event_query_result_to_json;
+use hat_event::ffi::query::*;
+use hat_event::ffi::sbs::*;
+use hat_event::ffi::subscription::*;
+
+type Types = Rc<Vec<Vec<String>>>;
+
+/// C views of event types, packed as a decoded message buffer would be: all
+/// segment bytes in one block, all views in one array (as in subscription.rs).
+struct Views {
+    _bytes: String,
+    views: Vec<hat_event_str_t>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Views {
+    fn new(types: &[Vec<String>]) -> Views {
+        let bytes: String = types.iter().flatten().map(String::as_str).collect();
+        let mut views = Vec::new();
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for t in types {
+            spans.push((views.len(), t.len()));
+            for s in t {
+                // SAFETY: `at..at + len` lies within `bytes`, which the views never outlive.
+                views.push(hat_event_str_t { ptr: unsafe { bytes.as_ptr().add(at) }.cast(), len: s.len() });
+                at += s.len();
+            }
+        }
+        Views { _bytes: bytes, views, spans }
+    }
+
+    fn get(&self, i: usize) -> &[hat_event_str_t] {
+        let (start, len) = self.spans[i];
+        &self.views[start..start + len]
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn type_views(&self) -> Vec<hat_event_event_type_view_t> {
+        (0..self.len()).map(|i| hat_event_event_type_view_t { segments: self.get(i).as_ptr(), len: self.get(i).len() }).collect()
+    }
+}
+
+fn ok(status: u32) {
+    assert_eq!(status, HAT_EVENT_OK, "hat_event call failed");
+}
+
+/// Owned handles, released when the case that made them is done.
+struct Sub(*mut hat_event_subscription_t);
+impl Sub {
+    fn new(types: &[hat_event_event_type_view_t]) -> Sub {
+        let mut out = std::ptr::null_mut();
+        // SAFETY: views point into live strings; out is a local.
+        ok(unsafe { hat_event_subscription_create(types.as_ptr(), types.len(), &mut out) });
+        Sub(out)
+    }
+}
+impl Sub {
+    fn ptr(&self) -> *mut hat_event_subscription_t {
+        self.0
+    }
+}
+impl Drop for Sub {
+    fn drop(&mut self) {
+        // SAFETY: an owned handle, released once.
+        unsafe { hat_event_subscription_destroy(self.0) }
+    }
+}
+
+struct Coll(*mut hat_event_collection_t, *mut hat_event_values_t);
+impl Coll {
+    fn coll(&self) -> *mut hat_event_collection_t {
+        self.0
+    }
+    fn values(&self) -> *mut hat_event_values_t {
+        self.1
+    }
+}
+impl Drop for Coll {
+    fn drop(&mut self) {
+        // SAFETY: owned handles, released once.
+        unsafe {
+            hat_event_values_destroy(self.1);
+            hat_event_collection_destroy(self.0);
+        }
+    }
+}
+
+struct Ev(*mut hat_event_event_t);
+impl Ev {
+    fn ptr(&self) -> *mut hat_event_event_t {
+        self.0
+    }
+}
+impl Drop for Ev {
+    fn drop(&mut self) {
+        // SAFETY: an owned handle, released once.
+        unsafe { hat_event_event_destroy(self.0) }
+    }
+}
+
+struct Res(*mut hat_event_query_result_t);
+impl Res {
+    fn ptr(&self) -> *mut hat_event_query_result_t {
+        self.0
+    }
+}
+impl Drop for Res {
+    fn drop(&mut self) {
+        // SAFETY: an owned handle, released once.
+        unsafe { hat_event_query_result_destroy(self.0) }
+    }
+}
+
+/// Copies a buffer's bytes out and releases it.
+fn take(buffer: *mut hat_event_buffer_t) -> Vec<u8> {
+    // SAFETY: a live buffer from an encode call, released once here.
+    unsafe {
+        let bytes = std::slice::from_raw_parts(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)).to_vec();
+        hat_event_buffer_destroy(buffer);
+        bytes
+    }
+}
+
+fn bytes_view(b: &[u8]) -> hat_event_bytes_t {
+    hat_event_bytes_t { ptr: b.as_ptr(), len: b.len() }
+}
+
+struct Data {
+    dir: PathBuf,
+    cache: HashMap<String, Types>,
+}
+
+impl Data {
+    fn types(&mut self, name: &str) -> Types {
+        let dir = &self.dir;
+        self.cache
+            .entry(name.to_owned())
+            .or_insert_with(|| Rc::new(read_types(dir, name)))
+            .clone()
+    }
+
+    fn raw(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+fn read_types(dir: &Path, name: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join(format!("{name}.types"))).unwrap_or_else(|e| panic!("{name}: {e}"));
+    text.lines().map(|l| l.split('\t').map(str::to_owned).collect()).collect()
+}
+
+type Pass = Box<dyn FnMut()>;
+
+/// (timed pass, operations per pass, check value).
+fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
+    let kind = req["kind"].as_str().unwrap();
+    let name = |key: &str| req[key].as_str().unwrap_or_else(|| panic!("{kind}: no {key}")).to_owned();
+    match kind {
+        "sub_create" => {
+            let views = Views::new(&data.types(&name("types")));
+            let tv = views.type_views();
+            // SAFETY: a live handle.
+            let check = unsafe { hat_event_subscription_len(Sub::new(&tv).0) };
+            let ops = tv.len();
+            // The views point into `views`: the pass keeps both.
+            let run = move || {
+                black_box(views.len());
+                drop(black_box(Sub::new(&tv)));
+            };
+            (Box::new(run), ops, json!(check))
+        }
+        "sub_matches" => {
+            let sub = Sub::new(&Views::new(&data.types(&name("sub"))).type_views());
+            let queries = Views::new(&data.types(&name("queries")));
+            let hits = move || {
+                let mut hits = 0;
+                for i in 0..queries.len() {
+                    let q = queries.get(i);
+                    let mut m = false;
+                    // SAFETY: a live handle and views.
+                    unsafe { hat_event_subscription_matches(sub.ptr(), q.as_ptr(), q.len(), &mut m) };
+                    hits += usize::from(black_box(m));
+                }
+                hits
+            };
+            let check = hits();
+            let ops = data.types(&name("queries")).len();
+            (Box::new(move || { black_box(hits()); }), ops, json!(check))
+        }
+        "sub_union" | "sub_intersection" | "sub_isdisjoint" => {
+            let a = Sub::new(&Views::new(&data.types(&name("a"))).type_views());
+            let b = Sub::new(&Views::new(&data.types(&name("b"))).type_views());
+            if kind == "sub_isdisjoint" {
+                let run = move || {
+                    let mut d = false;
+                    // SAFETY: live handles.
+                    ok(unsafe { hat_event_subscription_isdisjoint(a.ptr(), b.ptr(), &mut d) });
+                    black_box(d)
+                };
+                let check = run();
+                return (Box::new(move || { black_box(run()); }), 1, json!(check));
+            }
+            let op = if kind == "sub_union" { hat_event_subscription_union } else { hat_event_subscription_intersection };
+            let run = move || {
+                let mut out = std::ptr::null_mut();
+                let others = [b.ptr() as *const _];
+                // SAFETY: live handles; the result is released right away.
+                unsafe {
+                    ok(op(a.ptr(), others.as_ptr(), 1, &mut out));
+                    let n = hat_event_subscription_len(out);
+                    hat_event_subscription_destroy(out);
+                    n
+                }
+            };
+            let check = run();
+            (Box::new(move || { black_box(run()); }), 1, json!(check))
+        }
+        "coll_get" | "coll_churn" => {
+            let mut c = Coll(std::ptr::null_mut(), std::ptr::null_mut());
+            // SAFETY: locals as out-parameters.
+            unsafe {
+                ok(hat_event_collection_create(HAT_EVENT_COLLECTION_TREE, &mut c.0));
+                ok(hat_event_values_create(&mut c.1));
+            }
+            let subs = Views::new(&data.types(&name("subs")));
+            for (i, tv) in subs.type_views().iter().enumerate() {
+                let sub = Sub::new(std::slice::from_ref(tv));
+                // SAFETY: live handles.
+                ok(unsafe { hat_event_collection_add(c.coll(), sub.ptr(), i as u64) });
+            }
+            let queries = Views::new(&data.types(&name("queries")));
+            let repeat = req["repeat"].as_u64().unwrap_or(1) as usize;
+            let extra = (kind == "coll_churn").then(|| Sub::new(&Views::new(&data.types(&name("extra"))).type_views()));
+            let ops = repeat * queries.len();
+            let run = move || {
+                let mut found = 0;
+                for _ in 0..repeat {
+                    for i in 0..queries.len() {
+                        if let Some(extra) = extra.as_ref().filter(|_| i % 100 == 0) {
+                            // SAFETY: live handles.
+                            unsafe {
+                                hat_event_collection_add(c.coll(), extra.ptr(), 1 << 40);
+                                hat_event_collection_remove(c.coll(), 1 << 40);
+                            }
+                        }
+                        let q = queries.get(i);
+                        // SAFETY: live handles and views.
+                        unsafe {
+                            hat_event_collection_get(c.coll(), q.as_ptr(), q.len(), c.values());
+                            found += hat_event_values_len(c.values());
+                        }
+                    }
+                }
+                black_box(found)
+            };
+            let check = run();
+            (Box::new(move || { black_box(run()); }), ops, json!(check))
+        }
+        "sbs_event_encode" | "sbs_event_decode" => {
+            let raw = data.raw("event.sbs");
+            let mut e = Ev(std::ptr::null_mut());
+            // SAFETY: readable bytes; out is a local.
+            ok(unsafe { hat_event_event_decode(bytes_view(&raw), &mut e.0) });
+            if kind == "sbs_event_encode" {
+                let run = move || {
+                    let mut buf = std::ptr::null_mut();
+                    // SAFETY: a live handle; out is a local.
+                    ok(unsafe { hat_event_event_encode(black_box(e.ptr()), &mut buf) });
+                    buf
+                };
+                let ours = take(run());
+                assert_eq!(ours, raw, "our encoding of the typical event differs from hat-event's");
+                // SAFETY: the buffer of this pass, released once.
+                return (Box::new(move || unsafe { hat_event_buffer_destroy(black_box(run())) }), 1, json!(ours.len()));
+            }
+            let run = move || {
+                let mut out = std::ptr::null_mut();
+                // SAFETY: readable bytes; out is a local; the event is released.
+                unsafe {
+                    ok(hat_event_event_decode(black_box(bytes_view(&raw)), &mut out));
+                    hat_event_event_destroy(black_box(out));
+                }
+            };
+            (Box::new(run), 1, json!(1))
+        }
+        "sbs_result_encode" | "sbs_result_decode" | "json_result_encode" => {
+            let raw = data.raw("result.sbs");
+            let mut r = Res(std::ptr::null_mut());
+            // SAFETY: readable bytes; out is a local.
+            ok(unsafe { hat_event_query_result_decode(bytes_view(&raw), &mut r.0) });
+            match kind {
+                "sbs_result_encode" | "json_result_encode" => {
+                    type Encode = unsafe extern "C" fn(*const hat_event_query_result_t, *mut *mut hat_event_buffer_t) -> u32;
+                    let (f, expected): (Encode, _) = if kind == "sbs_result_encode" {
+                        (hat_event_query_result_encode, raw)
+                    } else {
+                        (hat_event_query_result_to_json, data.raw("result.json"))
+                    };
+                    let run = move || {
+                        let mut buf = std::ptr::null_mut();
+                        // SAFETY: a live handle; out is a local.
+                        ok(unsafe { f(black_box(r.ptr()), &mut buf) });
+                        buf
+                    };
+                    let ours = take(run());
+                    assert!(ours == expected, "{kind}: our bytes differ from hat-event's");
+                    // SAFETY: the buffer of this pass, released once.
+                    (Box::new(move || unsafe { hat_event_buffer_destroy(black_box(run())) }), 1, json!(ours.len()))
+                }
+                _ => {
+                    drop(r);
+                    let run = move || {
+                        let mut out = std::ptr::null_mut();
+                        // SAFETY: readable bytes; out is a local; the result is released.
+                        unsafe {
+                            ok(hat_event_query_result_decode(black_box(bytes_view(&raw)), &mut out));
+                            let n = hat_event_query_result_len(out);
+                            hat_event_query_result_destroy(black_box(out));
+                            n
+                        }
+                    };
+                    let check = run();
+                    (Box::new(move || { black_box(run()); }), 1, json!(check))
+                }
+            }
+        }
+        // ENGINE: "engine_register" (one module, the memory backend, 1,000
+        // register events per call; see compare_py.py's HatSide.engine)
+        // belongs here once the engine branch lands; compare.py marks the
+        // case pending for us until then.
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+fn rss_bytes() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: f64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096.0
+}
+
+extern "C" {
+    /// glibc: returns free heap memory to the system.
+    fn malloc_trim(pad: usize) -> i32;
+}
+
+/// RSS growth from creating one subscription of the dataset's types, after
+/// they are loaded: right after creation (transient peaks included) and
+/// after `malloc_trim` (what stays). The same measurement as compare_py.py's.
+fn memory(data: &mut Data, dataset: &str) {
+    let types = data.types(dataset);
+    let views = Views::new(&types);
+    let tv = views.type_views();
+    // SAFETY: a plain glibc call.
+    unsafe { malloc_trim(0) };
+    let before = rss_bytes();
+    let sub = Sub::new(&tv);
+    let after = rss_bytes();
+    // SAFETY: a plain glibc call.
+    unsafe { malloc_trim(0) };
+    let trimmed = rss_bytes();
+    let n = types.len() as f64;
+    println!("{}", json!({"bytes_per_type": (after - before) / n, "trimmed_bytes_per_type": (trimmed - before) / n}));
+    drop(sub);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes --bench; the data directory is the first other argument.
+    let mut rest = args[1..].iter().filter(|a| *a != "--bench");
+    let dir = PathBuf::from(rest.next().expect("usage: compare <data dir> [--memory <dataset>]"));
+    let mut data = Data { dir, cache: HashMap::new() };
+    if rest.next().is_some_and(|a| a == "--memory") {
+        memory(&mut data, rest.next().expect("--memory <dataset>"));
+        return;
+    }
+
+    let mut states: HashMap<String, (Pass, usize, usize)> = HashMap::new();
+    let stdout = std::io::stdout();
+    for line in std::io::stdin().lock().lines() {
+        let req: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match req["op"].as_str() {
+            Some("done") => {
+                states.clear();
+                data.cache.clear();
+                json!({})
+            }
+            _ => {
+                let case = req["case"].as_str().unwrap().to_owned();
+                if req["warmup"].as_bool() == Some(true) {
+                    let (mut run, ops, check) = setup(&mut data, &req);
+                    let start = Instant::now();
+                    run();
+                    let once = start.elapsed().as_nanos().max(1) as f64;
+                    let reps = (req["target_ms"].as_f64().unwrap() * 1e6 / once).ceil().max(1.0) as usize;
+                    states.insert(case, (run, ops, reps));
+                    json!({"check": check})
+                } else {
+                    let (run, ops, reps) = states.get_mut(&case).expect("no warm-up for this case");
+                    let start = Instant::now();
+                    for _ in 0..*reps {
+                        run();
+                    }
+                    json!({"ns_per_op": start.elapsed().as_nanos() as f64 / (*reps * *ops) as f64})
+                }
+            }
+        }))
+        .unwrap_or_else(|e| {
+            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+            json!({"error": msg.unwrap_or_else(|| "panic".into())})
+        });
+        let mut out = stdout.lock();
+        writeln!(out, "{reply}").unwrap();
+        out.flush().unwrap();
+    }
+}
