@@ -537,7 +537,8 @@ fn float_token_is_repr(token: &[u8]) -> Option<bool> {
     })
 }
 
-fn write_string(out: &mut String, s: &str) {
+/// A JSON string as `json.dumps` writes it (ASCII, Python's escapes).
+pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
     // Printable ASCII without quotes or backslashes goes out as it is.
     if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {

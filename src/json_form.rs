@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventId, EventPayload};
-use crate::json::{to_python_json, JsonPayload};
+use crate::json::{write_string, JsonPayload};
 use crate::query::QueryResult;
 use crate::timestamp::Timestamp;
 
@@ -66,12 +66,74 @@ pub fn query_result_to_value(result: &QueryResult) -> Value {
 
 /// An event's JSON text, byte for byte as hat-event's manager prints it.
 pub fn event_to_json(event: &Event) -> Result<String> {
-    to_python_json(&event_to_value(event))
+    let mut out = String::with_capacity(256);
+    write_event(&mut out, event)?;
+    Ok(out)
 }
 
 /// A query result's JSON text, byte for byte as hat-event's manager prints it.
 pub fn query_result_to_json(result: &QueryResult) -> Result<String> {
-    to_python_json(&query_result_to_value(result))
+    let mut out = String::with_capacity(64 + 256 * result.events.len());
+    out.push_str("{\"events\": [");
+    for (i, event) in result.events.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_event(&mut out, event)?;
+    }
+    out.push_str("], \"more_follows\": ");
+    out.push_str(if result.more_follows { "true" } else { "false" });
+    out.push('}');
+    Ok(out)
+}
+
+/// Writes the text of [`event_to_value`] straight out (the same bytes as
+/// `to_python_json(&event_to_value(event))`, checked by a test), with a
+/// JSON payload's text copied rather than parsed and rewritten.
+fn write_event(out: &mut String, event: &Event) -> Result<()> {
+    use std::fmt::Write;
+    let id = event.id;
+    let _ = write!(
+        out,
+        "{{\"id\": {{\"server\": {}, \"session\": {}, \"instance\": {}}}, \"type\": [",
+        id.server, id.session, id.instance
+    );
+    for (i, segment) in event.type_.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_string(out, segment);
+    }
+    let write_timestamp = |out: &mut String, t: Timestamp| {
+        let _ = write!(out, "{{\"s\": {}, \"us\": {}}}", t.s(), t.us());
+    };
+    out.push_str("], \"timestamp\": ");
+    write_timestamp(out, event.timestamp);
+    out.push_str(", \"source_timestamp\": ");
+    match event.source_timestamp {
+        Some(t) => write_timestamp(out, t),
+        None => out.push_str("null"),
+    }
+    out.push_str(", \"payload\": ");
+    match &event.payload {
+        None => out.push_str("null"),
+        Some(EventPayload::Binary { type_, data }) => {
+            out.push_str("{\"data_type\": \"binary\", \"binary_type\": ");
+            write_string(out, type_);
+            out.push_str(", \"data\": \"");
+            for b in data {
+                let _ = write!(out, "{b:02x}");
+            }
+            out.push_str("\"}");
+        }
+        Some(EventPayload::Json(payload)) => {
+            out.push_str("{\"data_type\": \"json\", \"data\": ");
+            out.push_str(payload.text()?);
+            out.push('}');
+        }
+    }
+    out.push('}');
+    Ok(())
 }
 
 fn parse(text: &str) -> Result<Value> {
@@ -229,6 +291,22 @@ mod tests {
         ));
         let e = event(Some(EventPayload::json_from_text(r#"{"v": [1.5, null]}"#).unwrap()), false);
         assert!(event_to_json(&e).unwrap().ends_with(r#""payload": {"data_type": "json", "data": {"v": [1.5, null]}}}"#));
+    }
+
+    /// The direct writer gives the bytes of writing the value tree.
+    #[test]
+    fn direct_text_equals_the_value_tree_written() {
+        let events = vec![
+            event(None, false),
+            event(Some(EventPayload::Binary { type_: "t\"ž\n".into(), data: (0..=255).collect() }), true),
+            event(Some(EventPayload::json_from_text(r#"[1, "x\u00e9", {"a": 1e300, "b": -0}]"#).unwrap()), true),
+            event(Some(EventPayload::json_from_text(r#"{"k":1.50,"k":"\ud83d\ude00"}"#).unwrap()), false),
+        ];
+        for e in &events {
+            assert_eq!(event_to_json(e).unwrap(), crate::json::to_python_json(&event_to_value(e)).unwrap());
+        }
+        let r = QueryResult { events, more_follows: true };
+        assert_eq!(query_result_to_json(&r).unwrap(), crate::json::to_python_json(&query_result_to_value(&r)).unwrap());
     }
 
     #[test]
