@@ -55,7 +55,7 @@ SEED = 0xbe4c4e2026
 # Python forms of our library measured per case kind (see compare_py.py).
 PY_FORMS = {
     'sub_matches': ['one', 'handle', 'batch', 'views'],
-    'coll_get': ['one', 'prebuilt'],
+    'coll_get': ['one', 'prebuilt', 'batch', 'views'],
 }
 FORM_LABEL = {'one': 'py', 'prebuilt': 'py_prebuilt', 'handle': 'py_handle',
               'batch': 'py_batch', 'views': 'py_views'}

@@ -462,6 +462,26 @@ class PySide:
                                 pass
                 check = repeat * sum(len(get_prebuilt(item)) for item in prebuilt)
                 return run, repeat * len(queries), check
+            if kind == 'coll_get' and form in ('batch', 'views'):
+                # hat_event_collection_get_many: one call for every event
+                # type, packed each pass ('batch') or once ('views').
+                many = lib.hat_event_collection_get_many
+                offsets = ffi.new('size_t[]', len(queries) + 1)
+                packed = self.pack(queries) if form == 'views' else None
+
+                def get_all():
+                    views = packed or self.pack(queries)   # (views, what they point into): keep both
+                    self.ok(many(coll, views[0], len(queries), values, offsets))
+                    data_ = ffi.unpack(vdata(values), vlen(values))
+                    return [data_[offsets[i]:offsets[i + 1]] for i in range(len(queries))]
+
+                def run():
+                    for _ in range(repeat):
+                        for per_type in get_all():
+                            for _ in per_type:
+                                pass
+                check = repeat * sum(len(v) for v in get_all())
+                return run, repeat * len(queries), check
             if kind == 'coll_get':
                 def run():
                     for _ in range(repeat):
