@@ -58,6 +58,23 @@ use hat_event::timestamp::Timestamp;
 /// byte).
 pub trait Checked: Sbs + PartialEq + Debug {
     fn has_json(&self) -> bool;
+
+    /// Panics unless every JSON payload holds exactly the text hat-event
+    /// would write for its value (the decoder keeps text it judges already
+    /// canonical as it is: this checks that judgement against a full parse
+    /// and rewrite).
+    fn check_json_texts(&self) {}
+}
+
+/// The JSON payload check of [`Checked::check_json_texts`].
+fn check_json_text(payload: &EventPayload) {
+    if let EventPayload::Json(json) = payload {
+        if let Ok(text) = json.text() {
+            let value: serde_json::Value = serde_json::from_str(text).expect("a payload's text parses");
+            let rewritten = hat_event::json::to_python_json(&value).expect("a payload's text is writable");
+            assert_eq!(text, rewritten, "payload text kept as canonical is not what json.dumps writes");
+        }
+    }
 }
 
 macro_rules! no_json {
@@ -77,11 +94,19 @@ impl<T: Checked> Checked for Vec<T> {
     fn has_json(&self) -> bool {
         self.iter().any(Checked::has_json)
     }
+
+    fn check_json_texts(&self) {
+        self.iter().for_each(Checked::check_json_texts);
+    }
 }
 
 impl<T: Checked> Checked for Option<T> {
     fn has_json(&self) -> bool {
         self.as_ref().is_some_and(Checked::has_json)
+    }
+
+    fn check_json_texts(&self) {
+        self.iter().for_each(Checked::check_json_texts);
     }
 }
 
@@ -89,11 +114,19 @@ impl Checked for EventPayload {
     fn has_json(&self) -> bool {
         matches!(self, EventPayload::Json(_))
     }
+
+    fn check_json_texts(&self) {
+        check_json_text(self);
+    }
 }
 
 impl Checked for Event {
     fn has_json(&self) -> bool {
         self.payload.has_json()
+    }
+
+    fn check_json_texts(&self) {
+        self.payload.check_json_texts();
     }
 }
 
@@ -101,11 +134,19 @@ impl Checked for RegisterEvent {
     fn has_json(&self) -> bool {
         self.payload.has_json()
     }
+
+    fn check_json_texts(&self) {
+        self.payload.check_json_texts();
+    }
 }
 
 impl Checked for QueryResult {
     fn has_json(&self) -> bool {
         self.events.has_json()
+    }
+
+    fn check_json_texts(&self) {
+        self.events.check_json_texts();
     }
 }
 
@@ -114,6 +155,12 @@ impl Checked for MsgRegisterRes {
         match self {
             MsgRegisterRes::Events(events) => events.has_json(),
             MsgRegisterRes::Failure => false,
+        }
+    }
+
+    fn check_json_texts(&self) {
+        if let MsgRegisterRes::Events(events) = self {
+            events.check_json_texts();
         }
     }
 }
@@ -269,6 +316,7 @@ pub fn check<T: Checked>(data: &[u8]) -> bool {
 /// Properties 4-6 for a decoded `value` that was decoded from `source`.
 pub fn check_roundtrip<T: Checked>(value: &T, source: &[u8]) {
     let type_name = std::any::type_name::<T>();
+    value.check_json_texts();
     // 4. Encode, decode, compare, encode again.
     let encoded = match encode_to_vec(value) {
         Ok(bytes) => bytes,
