@@ -70,9 +70,13 @@ pub trait Checked: Sbs + PartialEq + Debug {
 fn check_json_text(payload: &EventPayload) {
     if let EventPayload::Json(json) = payload {
         if let Ok(text) = json.text() {
-            let value: serde_json::Value = serde_json::from_str(text).expect("a payload's text parses");
-            let rewritten = hat_event::json::to_python_json(&value).expect("a payload's text is writable");
-            assert_eq!(text, rewritten, "payload text kept as canonical is not what json.dumps writes");
+            // value() parses the text; from_value writes it as json.dumps does.
+            let rewritten = hat_event::json::JsonPayload::from_value(json.value());
+            assert_eq!(
+                Ok(text),
+                rewritten.text().map_err(|e| e.to_string()),
+                "payload text kept as canonical is not what json.dumps writes"
+            );
         }
     }
 }
