@@ -127,6 +127,8 @@ struct State {
     closed: Option<ClientError>,
     /// `close` was called: end without calling the handler again.
     closed_by_user: bool,
+    /// The reader thread has finished: no handler method runs any more.
+    reader_done: bool,
     server_status: ServerStatus,
 }
 
@@ -424,6 +426,7 @@ impl Client {
                 pending: HashMap::new(),
                 closed: None,
                 closed_by_user: false,
+                reader_done: false,
                 server_status: status,
             }),
             changed: Condvar::new(),
@@ -460,12 +463,14 @@ impl Client {
         lock(&self.shared.state).closed.clone()
     }
 
-    /// Waits until the connection has ended (or `timeout` passes); returns
-    /// whether it has.
+    /// Waits until the connection has ended and, unless called from a
+    /// handler method, the reader thread has finished with the handler
+    /// (`on_closed` included), or `timeout` passes; returns whether it has.
     pub fn wait_closed(&self, timeout: Option<Duration>) -> bool {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let on_reader = self.shared.on_reader_thread();
         let mut st = lock(&self.shared.state);
-        while st.closed.is_none() {
+        while !(st.reader_done || (on_reader && st.closed.is_some())) {
             st = match deadline {
                 None => self.shared.changed.wait(st).unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
@@ -572,8 +577,11 @@ fn run_reader(
     if ended_here && !by_user {
         handler.on_closed(&reason);
     }
-    // The handler (and the C user data it holds) is dropped here, on the
-    // reader thread, before `close` returns from joining it.
+    // Done with the handler (and the C user data it holds) before anyone
+    // waiting for the end hears of it.
+    drop(handler);
+    lock(&shared.state).reader_done = true;
+    shared.changed.notify_all();
 }
 
 fn read_loop(

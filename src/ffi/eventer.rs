@@ -386,9 +386,11 @@ pub unsafe extern "C" fn hat_event_client_is_open(client: *const hat_event_clien
 }
 
 /// Waits at most `timeout` seconds (`INFINITY`: no limit) for the
-/// connection to end. Returns `HAT_EVENT_OK` once it has ended (whatever
-/// the reason; the next `_register` or `_query` reports it as
-/// `HAT_EVENT_ERR_CLOSED`), `HAT_EVENT_ERR_TIMEOUT` if it is still open.
+/// connection to end and the reader thread to finish (`closed_cb` has
+/// returned; from a callback: for the connection to end). Returns
+/// `HAT_EVENT_OK` once it has (whatever the reason; the next `_register` or
+/// `_query` reports it as `HAT_EVENT_ERR_CLOSED`), `HAT_EVENT_ERR_TIMEOUT`
+/// if not.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
 /// (a negative or NaN timeout), `HAT_EVENT_ERR_TIMEOUT`.
 #[no_mangle]

@@ -305,14 +305,21 @@ def test_a_request_pending_when_the_server_breaks_the_protocol_fails_closed(hat)
 
 
 def test_an_unanswered_query_times_out_and_the_connection_stays(hat):
+    checked = threading.Event()
+
     def script(conn):
         accept_init(conn)
         req = read_msg(conn)
-        read_msg(conn)  # the second query, answered
-        result = eventer_data('HatEventer.MsgQueryRes',
-                              common.query_result_to_sbs(common.QueryResult([], True)))
-        conn.sendall(chatter_msg(2, req['id'], False, True, 'HatEventer.MsgQueryRes', result))
-        conn.sendall(chatter_msg(3, req['id'] + 1, False, True, 'HatEventer.MsgQueryRes', result))
+        second = read_msg(conn)
+        late = common.QueryResult([common.Event(
+            id=common.EventId(1, 1, 1), type=('late',), timestamp=common.Timestamp(0, 0),
+            source_timestamp=None, payload=None)], False)
+        for id, first, result in ((2, req['id'], late),
+                                  (3, second['id'], common.QueryResult([], True))):
+            conn.sendall(chatter_msg(id, first, False, True, 'HatEventer.MsgQueryRes',
+                                     eventer_data('HatEventer.MsgQueryRes',
+                                                  common.query_result_to_sbs(result))))
+        checked.wait(10)
         return req
 
     fake = FakeServer(script)
@@ -322,9 +329,11 @@ def test_an_unanswered_query_times_out_and_the_connection_stays(hat):
             c.query_latest(timeout=0.2)
         assert e.value.status == hat.lib.HAT_EVENT_ERR_TIMEOUT
         assert 0.2 <= time.monotonic() - t < 5
-        assert c.query_latest(timeout=10.0) == []  # the late answer to the first is dropped
-        assert fake.join()['data']['type'] == 'HatEventer.MsgQueryReq'
+        # the late answer to the first (one event) is dropped, the second's is ours
+        assert c.query_latest(timeout=10.0) == []
         assert c.is_open()
+        checked.set()
+        assert fake.join()['data']['type'] == 'HatEventer.MsgQueryReq'
 
 
 def test_init_failures(hat):
