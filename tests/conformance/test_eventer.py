@@ -3,7 +3,10 @@
 fake servers built from hat's encoders for the failure cases."""
 
 import asyncio
+import json
+import os
 import queue
+import subprocess
 import threading
 import time
 
@@ -26,7 +29,6 @@ def server(tmp_path_factory):
 
 
 def loads(texts):
-    import json
     return [json.loads(t) for t in texts]
 
 
@@ -392,3 +394,24 @@ def test_bad_options_are_refused(hat):
         CClient(hat, 1, 'c-opts', host='')
     assert e.value.status == hat.lib.HAT_EVENT_ERR_INVALID_ARGUMENT
 
+
+
+def test_the_c_example_registers_queries_and_is_notified(hat, server):
+    """examples-c/eventer_client against the real server (tests/run builds it
+    and names it in HAT_EVENT_EXAMPLE_EVENTER)."""
+    example = os.environ.get('HAT_EVENT_EXAMPLE_EVENTER')
+    if not example:
+        pytest.skip('HAT_EVENT_EXAMPLE_EVENTER not set (tests/run sets it)')
+    out = subprocess.run([example, '127.0.0.1', str(server.port), '0.5'],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    lines = [line.split(' ', 1) for line in out.splitlines()]
+    assert lines[0] == ['connected,', 'server status 2']
+    registered = [json.loads(text) for word, text in lines if word == 'registered']
+    latest = {tuple(e['type']): e for e in (json.loads(t) for w, t in lines if w == 'latest')}
+    notified = [json.loads(text) for word, text in lines if word == 'notified']
+    assert [e['type'] for e in registered] == [['example', 'counter']]
+    assert registered[0]['payload'] == {'data_type': 'json', 'data': {'value': 1}}
+    assert latest[('example', 'counter')] == registered[0]
+    assert ('example', 'note') in latest
+    assert registered[0] in notified
+    assert latest[('example', 'note')] in notified
