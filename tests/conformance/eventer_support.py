@@ -126,7 +126,7 @@ class CClient:
     the closing reason in `closed` as (status, message)."""
 
     def __init__(self, hat, port, name='c', subscriptions=(), token=None, host='127.0.0.1',
-                 server_id=None, **options):
+                 server_id=None, on_events_hook=None, **options):
         ffi, lib = hat.ffi, hat.lib
         self.hat = hat
         self.events = queue.Queue()
@@ -169,6 +169,8 @@ class CClient:
         def on_events(_, events, count):
             self.callback_threads.add(threading.get_ident())
             self.events.put([our_json(hat, events[i]) for i in range(count)])
+            if on_events_hook is not None:
+                on_events_hook(self)
 
         def on_closed(_, status, message):
             self.callback_threads.add(threading.get_ident())

@@ -415,3 +415,53 @@ def test_the_c_example_registers_queries_and_is_notified(hat, server):
     assert ('example', 'note') in latest
     assert registered[0] in notified
     assert latest[('example', 'note')] in notified
+
+
+def test_a_callback_may_register_and_close_but_not_wait(hat, server):
+    results = queue.Queue()
+
+    def hook(c):
+        ffi, lib = hat.ffi, hat.lib
+        echo = register_event(hat, ('cb', 'echo'))  # kept alive: the array does not own it
+        events = ffi.new('hat_event_register_event_t *[1]', [echo])
+        out = ffi.new('hat_event_msg_t **')
+        results.put(('wait', lib.hat_event_client_register_wait(c.ptr, events, 1, 1.0, out)))
+        results.put(('register', lib.hat_event_client_register(c.ptr, events, 1)))
+        t = time.monotonic()
+        lib.hat_event_client_close(c.ptr)  # from the reader thread: returns at once
+        results.put(('close', time.monotonic() - t))
+        results.put(('wait_closed', lib.hat_event_client_wait_closed(c.ptr, 1.0)))
+
+    c = CClient(hat, server.port, 'c-cb', [('cb', 'go')], on_events_hook=hook)
+    with closing_client(c):
+        c.register([register_event(hat, ('cb', 'go'))])
+        got = dict(results.get(timeout=10) for _ in range(4))
+        assert got['wait'] == hat.lib.HAT_EVENT_ERR_INVALID_ARGUMENT
+        assert got['register'] == hat.lib.HAT_EVENT_OK
+        assert got['close'] < 1
+        assert got['wait_closed'] == hat.lib.HAT_EVENT_OK
+        assert c.wait_closed(10.0) == hat.lib.HAT_EVENT_OK
+        assert c.closed.empty()  # closed by the client: no closed callback
+    # the event registered from the callback reached the server
+    with closing_client(CClient(hat, server.port, 'c-cb-check')) as check:
+        assert [json.loads(e)['type'] for e in check.query_latest([('cb', 'echo')])] == [['cb', 'echo']]
+
+
+def test_a_callback_may_destroy_its_client(hat, server):
+    done = threading.Event()
+
+    def hook(c):
+        hat.lib.hat_event_client_destroy(c.ptr)
+        c.ptr = None
+        done.set()
+
+    c = CClient(hat, server.port, 'c-destroy', [('destroy', '*')], on_events_hook=hook)
+    # The reader thread is still returning through the cffi callback when
+    # done is set: keep the callback objects alive for good.
+    _KEPT_ALIVE.append(c)
+    c.register([register_event(hat, ('destroy', 'x'))])
+    assert done.wait(10)
+    assert c.ptr is None
+
+
+_KEPT_ALIVE = []
