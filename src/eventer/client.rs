@@ -684,3 +684,154 @@ fn dispatch(shared: &Shared, handler: &mut dyn Handler, msg: ChatterMsg) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventId;
+    use crate::timestamp::Timestamp;
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    /// The server side of a test: frames in and out over one connection.
+    struct Peer {
+        reader: FrameReader,
+        stream: TcpStream,
+        next_id: i64,
+    }
+
+    impl Peer {
+        fn recv(&mut self) -> ChatterMsg {
+            loop {
+                if let ReadStep::Msg(m) = self.reader.next(Some(Duration::from_secs(10))).unwrap() {
+                    return m;
+                }
+            }
+        }
+
+        fn send(&mut self, first: Option<i64>, owner: bool, last: bool, msg: &Message) -> i64 {
+            let id = self.next_id;
+            self.next_id += 1;
+            let chatter = ChatterMsg {
+                id,
+                first: first.unwrap_or(id),
+                owner,
+                token: true,
+                last,
+                data_type: msg.kind().name().into(),
+                data: msg.encode().unwrap(),
+            };
+            let mut frame = Vec::new();
+            write_frame(&mut frame, &chatter);
+            self.stream.write_all(&frame).unwrap();
+            id
+        }
+    }
+
+    fn serve(script: impl FnOnce(Peer) + Send + 'static) -> (u16, JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let join = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let reader = FrameReader::new(stream.try_clone().unwrap(), 1 << 20);
+            script(Peer { reader, stream, next_id: 1 });
+        });
+        (port, join)
+    }
+
+    #[derive(Debug)]
+    enum Seen {
+        Status(ServerStatus),
+        Events(Vec<Event>),
+        Closed(ClientError),
+    }
+
+    struct Recorder(mpsc::Sender<Seen>);
+
+    impl Handler for Recorder {
+        fn on_status(&mut self, status: ServerStatus) {
+            let _ = self.0.send(Seen::Status(status));
+        }
+        fn on_events(&mut self, events: &[Event]) {
+            let _ = self.0.send(Seen::Events(events.to_vec()));
+        }
+        fn on_closed(&mut self, reason: &ClientError) {
+            let _ = self.0.send(Seen::Closed(reason.clone()));
+        }
+    }
+
+    fn event(instance: i64) -> Event {
+        Event {
+            id: EventId { server: 1, session: 1, instance },
+            type_: vec!["a".into()],
+            timestamp: Timestamp::new(1, 2).unwrap(),
+            source_timestamp: None,
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn a_session_inits_registers_acknowledges_and_reports_the_servers_end() {
+        let (port, server) = serve(|mut peer| {
+            let init = peer.recv();
+            assert_eq!((init.id, init.first, init.owner, init.last), (1, 1, true, false));
+            let Message::InitReq(req) = decode_data(&init).unwrap() else { panic!("not an init request") };
+            assert_eq!(req.client_name, "rust");
+            assert_eq!(req.subscriptions, vec![vec!["a".to_string(), "*".to_string()]]);
+            peer.send(Some(init.id), false, true, &Message::InitRes(MsgInitRes::Success(ServerStatus::Standby)));
+
+            peer.send(None, true, true, &Message::StatusNotify(ServerStatus::Operational));
+            let notify = peer.send(None, true, false, &Message::EventsNotify(vec![event(1)]));
+            // The ack follows the handler's return, which races with the
+            // register the test sends once the handler has run.
+            let (mut ack, mut req) = (peer.recv(), peer.recv());
+            if ack.data_type != "HatEventer.MsgEventsAck" {
+                std::mem::swap(&mut ack, &mut req);
+            }
+            assert_eq!(ack.data_type, "HatEventer.MsgEventsAck");
+            assert_eq!((ack.first, ack.owner, ack.last), (notify, false, true));
+            assert_eq!((req.data_type.as_str(), req.owner, req.last), ("HatEventer.MsgRegisterReq", true, false));
+            let res = MsgRegisterRes::Events(vec![event(2)]);
+            peer.send(Some(req.first), false, true, &Message::RegisterRes(res));
+            let fire_and_forget = peer.recv();
+            assert!(fire_and_forget.last);
+            // the server goes away
+        });
+        let (tx, rx) = mpsc::channel();
+        let mut options = ClientOptions::new("127.0.0.1", port, "rust");
+        options.subscriptions = vec![vec!["a".into(), "*".into()]];
+        let client = Client::connect(&options, Box::new(Recorder(tx))).unwrap();
+        let wait = Duration::from_secs(10);
+        let seen = rx.recv_timeout(wait).unwrap();
+        assert!(matches!(seen, Seen::Status(ServerStatus::Operational)), "{seen:?}");
+        assert!(matches!(rx.recv_timeout(wait).unwrap(), Seen::Events(e) if e == vec![event(1)]));
+        let register = RegisterEvent { type_: vec!["a".into()], source_timestamp: None, payload: None };
+        assert_eq!(client.register_with_response([&register], Some(wait)).unwrap(), Some(vec![event(2)]));
+        client.register([&register]).unwrap();
+        server.join().unwrap();
+        assert!(client.wait_closed(Some(wait)));
+        assert!(matches!(rx.recv_timeout(wait).unwrap(), Seen::Closed(ClientError::Closed(_))));
+        assert!(matches!(client.register([&register]), Err(ClientError::Closed(_))));
+        assert_eq!(client.server_status(), ServerStatus::Operational);
+    }
+
+    #[test]
+    fn close_joins_the_reader_and_silences_the_handler() {
+        let (port, server) = serve(|mut peer| {
+            let init = peer.recv();
+            peer.send(Some(init.id), false, true, &Message::InitRes(MsgInitRes::Success(ServerStatus::Operational)));
+            // reads until the client hangs up
+            while peer.reader.next(Some(Duration::from_secs(10))).is_ok() {}
+        });
+        let (tx, rx) = mpsc::channel();
+        let client = Client::connect(&ClientOptions::new("127.0.0.1", port, "rust"), Box::new(Recorder(tx))).unwrap();
+        assert!(client.is_open());
+        assert!(!client.wait_closed(Some(Duration::from_millis(20))));
+        client.close();
+        assert!(!client.is_open());
+        assert!(client.wait_closed(Some(Duration::ZERO)));
+        // the handler was dropped with the reader, without a call
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(1)), Err(mpsc::RecvTimeoutError::Disconnected)));
+        server.join().unwrap();
+    }
+}

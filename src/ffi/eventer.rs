@@ -170,7 +170,7 @@ fn timeout_arg(value: f64) -> FfiResult<Option<Duration>> {
     if value == f64::INFINITY {
         return Ok(None);
     }
-    if !(value >= 0.0) || !value.is_finite() {
+    if !value.is_finite() || value < 0.0 {
         return Err(FfiError::invalid(format!("timeout must be >= 0 seconds or INFINITY, got {value}")));
     }
     // A limit beyond Duration's range is no limit.

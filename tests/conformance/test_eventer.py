@@ -97,7 +97,7 @@ def test_server_id_filter_and_empty_subscription(hat, server):
 def test_server_stopped_mid_session_is_reported_as_closed(hat, tmp_path):
     srv = EventServer(tmp_path)
     try:
-        c = CClient(hat, srv.port, 'c-stop', ping_delay=0.5, ping_timeout=0.5)
+        c = CClient(hat, srv.port, 'c-stop')
         with closing_client(c):
             assert c.register_wait([register_event(hat, ('stop', 'a'))]) is not None
             srv.stop()
