@@ -571,7 +571,11 @@ fn run_reader(
     mut handler: Box<dyn Handler>,
     ping: Option<(Duration, Duration)>,
 ) {
-    let reason = read_loop(&shared, &mut reader, handler.as_mut(), ping);
+    // A bug must still end the connection, or callers would wait for ever.
+    let reason = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_loop(&shared, &mut reader, handler.as_mut(), ping)
+    }))
+    .unwrap_or_else(|_| ClientError::Io("internal error in the reader thread (please report)".into()));
     let ended_here = shared.end(reason.clone(), false);
     let by_user = lock(&shared.state).closed_by_user;
     if ended_here && !by_user {
