@@ -33,6 +33,22 @@ static const uint8_t INIT_ERROR[] = {0x01, 0x26, 0x81, 0x81, 0x00, 0x01, 0x01, 0
                                      0x73, 0x67, 0x49, 0x6e, 0x69, 0x74, 0x52, 0x65, 0x73, 0x8a,
                                      0x81, 0x88, 0x6e, 0x6f, 0x20, 0x65, 0x6e, 0x74, 0x72, 0x79};
 
+/* chatter_msg(2, 2, owner=True, last=False, 'HatEventer.MsgEventsNotify',
+ * [event_to_sbs(Event(EventId(1, 2, 3), ('a', 'b'), Timestamp(5, 6), None,
+ * EventPayloadJson({'v': 1})))]): last=False asks for an ack. */
+static const uint8_t EVENTS_NOTIFY[] = {
+    0x01, 0x38, 0x82, 0x82, 0x01, 0x01, 0x00, 0x9a, 0x48, 0x61, 0x74, 0x45, 0x76, 0x65, 0x6e,
+    0x74, 0x65, 0x72, 0x2e, 0x4d, 0x73, 0x67, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x73, 0x4e, 0x6f,
+    0x74, 0x69, 0x66, 0x79, 0x97, 0x81, 0x81, 0x82, 0x83, 0x82, 0x81, 0x61, 0x81, 0x62, 0x85,
+    0x86, 0x80, 0x81, 0x81, 0x88, 0x7b, 0x22, 0x76, 0x22, 0x3a, 0x20, 0x31, 0x7d};
+
+/* The ack hat's client sends (the body of the frame): HatChatter.Msg {id 2
+ * (the client's second message), first 2, owner False, token True, last
+ * True, 'HatEventer.MsgEventsAck', b''}. */
+static const uint8_t ACK_BODY[] = {0x82, 0x82, 0x00, 0x01, 0x01, 0x97, 0x48, 0x61, 0x74, 0x45,
+                                   0x76, 0x65, 0x6e, 0x74, 0x65, 0x72, 0x2e, 0x4d, 0x73, 0x67,
+                                   0x45, 0x76, 0x65, 0x6e, 0x74, 0x73, 0x41, 0x63, 0x6b, 0x80};
+
 /* A frame whose length of length is 0. */
 static const uint8_t MALFORMED[] = {0x00};
 
@@ -46,8 +62,38 @@ struct fake {
     size_t first_len;
     const uint8_t *second;
     size_t second_len;
+    uint8_t reply[512]; /* the body of the first frame after the init request */
+    long reply_len;     /* -1: none came */
     pthread_t thread;
 };
+
+static int read_all(int fd, uint8_t *buf, size_t len) {
+    while (len > 0) {
+        ssize_t n = read(fd, buf, len);
+        if (n <= 0) {
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads one frame's body (up to `cap` bytes) into buf; its length or -1. */
+static long read_frame(int fd, uint8_t *buf, size_t cap) {
+    uint8_t len_len, len_bytes[8];
+    size_t len = 0, i;
+    if (read_all(fd, &len_len, 1) != 0 || len_len == 0 || len_len > 8 || read_all(fd, len_bytes, len_len) != 0) {
+        return -1;
+    }
+    for (i = 0; i < len_len; i++) {
+        len = (len << 8) | len_bytes[i];
+    }
+    if (len > cap || read_all(fd, buf, len) != 0) {
+        return -1;
+    }
+    return (long)len;
+}
 
 static int listen_loopback(uint16_t *port) {
     struct sockaddr_in addr;
@@ -65,21 +111,25 @@ static int listen_loopback(uint16_t *port) {
     return fd;
 }
 
-/* Accepts one client, reads a little (its init request), sends `first`,
- * then `second` (if any), then reads until the client closes. */
+/* Accepts one client, reads its init request, sends `first`, then
+ * `second` (if any), keeps the next frame's body and hangs up (if no frame
+ * comes, reads until the client closes). */
 static void *fake_run(void *arg) {
     struct fake *f = arg;
-    uint8_t buf[256];
+    uint8_t buf[512];
     int conn = accept(f->listener, NULL, NULL);
+    f->reply_len = -1;
     if (conn < 0) {
         return NULL;
     }
-    if (read(conn, buf, sizeof buf) > 0) {
+    if (read_frame(conn, buf, sizeof buf) > 0) {
         if (write(conn, f->first, f->first_len) < 0 ||
             (f->second != NULL && write(conn, f->second, f->second_len) < 0)) {
             perror("fake server write");
         }
-        while (read(conn, buf, sizeof buf) > 0) {
+        /* a reply ends the script: the client then sees the server go */
+        f->reply_len = read_frame(conn, f->reply, sizeof f->reply);
+        while (f->reply_len < 0 && read(conn, buf, sizeof buf) > 0) {
         }
     }
     close(conn);
@@ -274,6 +324,56 @@ static void test_oversized_frame_and_wait_timeout(void) {
     fake_join(&fake);
 }
 
+struct notified {
+    int calls;
+    size_t count;
+    bool type_ok;
+    bool payload_ok;
+    hat_event_event_t *kept;
+};
+
+static void on_events(void *user_data, const hat_event_event_t *const *events, size_t count) {
+    struct notified *n = user_data;
+    const hat_event_event_type_t *type = hat_event_event_type(events[0]);
+    const hat_event_payload_t *payload = hat_event_event_payload(events[0]);
+    hat_event_buffer_t *text = NULL;
+    n->calls++;
+    n->count = count;
+    n->type_ok = hat_event_event_type_len(type) == 2 && hat_event_event_type_segment(type, 1).len == 1 &&
+                 hat_event_event_type_segment(type, 1).ptr[0] == 'b';
+    n->payload_ok = hat_event_payload_json_text(payload, &text) == HAT_EVENT_OK &&
+                    hat_event_buffer_len(text) == 8 && memcmp(hat_event_buffer_data(text), "{\"v\": 1}", 8) == 0;
+    hat_event_buffer_destroy(text);
+    /* borrowed for the call: clone what is kept */
+    (void)hat_event_event_clone(events[0], &n->kept);
+}
+
+static void test_events_notify_is_acknowledged(void) {
+    hat_event_client_options_t options;
+    hat_event_client_t *client = NULL;
+    struct notified notified = {0};
+    hat_event_event_id_t id;
+    struct fake fake;
+    fake_start(&fake, INIT_OK, sizeof INIT_OK, EVENTS_NOTIFY, sizeof EVENTS_NOTIFY);
+    REQUIRE_OK(hat_event_client_options_init(&options));
+    options.host = STR("localhost");
+    options.port = fake.port;
+    options.client_name = STR("c-notify");
+    options.events_cb = on_events;
+    options.user_data = &notified;
+    REQUIRE_OK(hat_event_client_connect(&options, &client));
+    /* the fake hangs up once it has the ack; the reader has then finished */
+    CHECK_OK(hat_event_client_wait_closed(client, 10));
+    hat_event_client_destroy(client);
+    fake_join(&fake);
+    CHECK(fake.reply_len == (long)sizeof ACK_BODY && memcmp(fake.reply, ACK_BODY, sizeof ACK_BODY) == 0);
+    CHECK(notified.calls == 1 && notified.count == 1 && notified.type_ok && notified.payload_ok);
+    CHECK(notified.kept != NULL);
+    id = hat_event_event_id(notified.kept);
+    CHECK(id.server == 1 && id.session == 2 && id.instance == 3);
+    hat_event_event_destroy(notified.kept);
+}
+
 int main(void) {
     RUN(test_options_init);
     RUN(test_refused_connection);
@@ -281,5 +381,6 @@ int main(void) {
     RUN(test_init_error);
     RUN(test_malformed_frame_after_init);
     RUN(test_oversized_frame_and_wait_timeout);
+    RUN(test_events_notify_is_acknowledged);
     return check_finish();
 }
