@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import queue
+import signal
 import subprocess
 import threading
 import time
@@ -465,3 +466,38 @@ def test_a_callback_may_destroy_its_client(hat, server):
 
 
 _KEPT_ALIVE = []
+
+
+def test_a_frozen_server_is_detected_by_pings(hat, server):
+    with closing_client(CClient(hat, server.port, 'c-frozen', ping_delay=0.2, ping_timeout=0.3)) as c:
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            t = time.monotonic()
+            assert c.wait_closed(10.0) == hat.lib.HAT_EVENT_OK
+            waited = time.monotonic() - t
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        status, message = c.closed.get(timeout=5)
+        assert status == hat.lib.HAT_EVENT_ERR_TIMEOUT, message
+        assert 0.3 <= waited < 3, waited
+
+
+def test_persisted_subscribers_are_notified_too(hat, server):
+    # the memory backend reports events flushed as soon as registered
+    with closing_client(CClient(hat, server.port, 'c-persisted', [('persisted', '*')],
+                                persisted=True)) as c:
+        registered = c.register_wait([register_event(hat, ('persisted', 'a'))])
+        assert c.events.get(timeout=10) == registered
+        time.sleep(0.2)
+        assert c.events.empty()
+
+
+def test_a_query_result_over_the_frame_limit_closes_the_client(hat, server):
+    with closing_client(CClient(hat, server.port, 'c-limit', max_frame_size=300)) as c:
+        c.register([register_event(hat, ('limit', str(i)), '"%s"' % ('x' * 50)) for i in range(10)])
+        with pytest.raises(hat.Error) as e:
+            c.query_latest([('limit', '*')])
+        assert e.value.status == hat.lib.HAT_EVENT_ERR_CLOSED
+        assert 'oversized frame' in e.value.message and 'limit is 300' in e.value.message
+        status, message = c.closed.get(timeout=5)
+        assert status == hat.lib.HAT_EVENT_ERR_PROTOCOL
