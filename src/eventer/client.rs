@@ -576,9 +576,14 @@ fn run_reader(
         read_loop(&shared, &mut reader, handler.as_mut(), ping)
     }))
     .unwrap_or_else(|_| ClientError::Io("internal error in the reader thread (please report)".into()));
-    let ended_here = shared.end(reason.clone(), false);
-    let by_user = lock(&shared.state).closed_by_user;
-    if ended_here && !by_user {
+    shared.end(reason.clone(), false);
+    // The first reason stands, whichever thread ended the connection (a
+    // caller whose send failed, say); only `close` silences the handler.
+    let (reason, by_user) = {
+        let st = lock(&shared.state);
+        (st.closed.clone().unwrap_or(reason), st.closed_by_user)
+    };
+    if !by_user {
         handler.on_closed(&reason);
     }
     // Done with the handler (and the C user data it holds) before anyone

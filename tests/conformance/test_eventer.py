@@ -501,3 +501,27 @@ def test_a_query_result_over_the_frame_limit_closes_the_client(hat, server):
         assert 'oversized frame' in e.value.message and 'limit is 300' in e.value.message
         status, message = c.closed.get(timeout=5)
         assert status == hat.lib.HAT_EVENT_ERR_PROTOCOL
+
+
+def test_a_response_of_the_wrong_kind_fails_the_call_and_closes(hat):
+    def script(conn):
+        accept_init(conn)
+        req = read_msg(conn)
+        conn.sendall(chatter_msg(2, req['id'], False, True, 'HatEventer.MsgRegisterRes',
+                                 eventer_data('HatEventer.MsgRegisterRes', ('failure', None))))
+        try:
+            while conn.recv(100):
+                pass
+        except OSError:
+            pass
+
+    fake = FakeServer(script)
+    with closing_client(CClient(hat, fake.port, 'c-kind')) as c:
+        with pytest.raises(hat.Error) as e:
+            c.query_latest()
+        assert e.value.status == hat.lib.HAT_EVENT_ERR_PROTOCOL
+        assert 'answered with MsgRegisterRes' in e.value.message
+        # ended by the calling thread, still reported once by the reader
+        status, message = c.closed.get(timeout=5)
+        assert status == hat.lib.HAT_EVENT_ERR_PROTOCOL and 'MsgRegisterRes' in message
+        fake.join()
