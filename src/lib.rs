@@ -17,6 +17,8 @@
 //! - [`sbs`]: the SBS wire codec of the `HatEventer` protocol types and messages.
 //! - [`subscription`]: sets of query types; matching and set operations.
 //! - [`collection`]: subscriptions mapped to caller values (event routing).
+//! - [`eventer`]: a client of a running Hat event server (chatter framing,
+//!   the eventer protocol, a reader thread).
 //! - `type_index`, `trie`: the lookup structures those two share.
 //!
 //! The `extern "C"` layer, [`ffi`], mirrors those files one to one and adds
@@ -28,6 +30,7 @@ pub mod collection;
 pub mod error;
 pub mod event;
 pub mod event_type;
+pub mod eventer;
 pub mod json;
 pub mod json_form;
 pub mod message;

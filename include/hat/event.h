@@ -54,6 +54,27 @@
 typedef struct hat_event_buffer_t hat_event_buffer_t;
 
 /**
+ * A connection to a Hat event server's eventer interface. Owned by the
+ * caller (release with `hat_event_client_destroy`). Internally
+ * synchronised: `_register`, `_register_wait`, `_query`, the getters and
+ * `_close` may be called from several threads at once; `_destroy` must not
+ * race with any other call on the same client.
+ *
+ * One background thread (the reader) per client reads from the server,
+ * answers and sends pings, acknowledges events notifications when the
+ * server asks for it (after `events_cb` returns) and runs every callback,
+ * one at a time. Callbacks may call `_register`, the getters and `_close`
+ * on their client (and anything on other handles); they must not wait for
+ * a response from their own client (`_register_wait` and `_query` return
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` there) and should return promptly:
+ * nothing is read while one runs. No callback runs after `_close` or
+ * `_destroy` returns, except when called from a callback: then the
+ * connection is closed at once and the reader ends as soon as the
+ * callback returns, calling nothing more.
+ */
+typedef struct hat_event_client_t hat_event_client_t;
+
+/**
  * A map from subscriptions to caller values (`uint64_t`; store a pointer
  * as `(uint64_t)(uintptr_t)ptr`). The collection never dereferences or
  * frees values. Thread-safety: `hat_event_collection_get` may run on
@@ -208,6 +229,106 @@ typedef struct hat_event_timestamp_t {
 typedef uint32_t hat_event_server_status_t;
 
 /**
+ * Called on the reader thread when the server reports a new status.
+ */
+typedef void (*hat_event_client_status_cb_t)(void *user_data, hat_event_server_status_t status);
+
+/**
+ * Called on the reader thread with `count` events of the subscription,
+ * borrowed for the duration of the call (clone what you keep).
+ */
+typedef void (*hat_event_client_events_cb_t)(void *user_data,
+                                             const struct hat_event_event_t *const *events,
+                                             size_t count);
+
+/**
+ * Called on the reader thread, once and last, when the connection ends
+ * for a reason other than `hat_event_client_close`/`_destroy`: `reason`
+ * is the status later calls return (`HAT_EVENT_ERR_CLOSED`,
+ * `_TIMEOUT`, `_PROTOCOL`, `_IO`), `message` says why (borrowed for the call).
+ */
+typedef void (*hat_event_client_closed_cb_t)(void *user_data,
+                                             hat_event_status_t reason,
+                                             struct hat_event_str_t message);
+
+/**
+ * How `hat_event_client_connect` connects. Fill it with
+ * `hat_event_client_options_init` first (hat's defaults), then set the
+ * fields you need. Everything is copied by `hat_event_client_connect`.
+ */
+typedef struct hat_event_client_options_t {
+  /**
+   * Server host name or address (required).
+   */
+  struct hat_event_str_t host;
+  /**
+   * Server port (hat-event-server's default is 23012).
+   */
+  uint16_t port;
+  /**
+   * The client's name, as the server reports it (required).
+   */
+  struct hat_event_str_t client_name;
+  /**
+   * The client token the server checks against its `server_token`; NULL for none.
+   */
+  const struct hat_event_str_t *client_token;
+  /**
+   * Query types of the events to be notified of (`subscriptions_len` of
+   * them; NULL only when 0). None: no notifications.
+   */
+  const struct hat_event_event_type_view_t *subscriptions;
+  /**
+   * The number of `subscriptions`.
+   */
+  size_t subscriptions_len;
+  /**
+   * Only events of this server id are notified; NULL for all.
+   */
+  const int64_t *server_id;
+  /**
+   * Notify events once persisted (flushed) rather than once registered.
+   */
+  bool persisted;
+  /**
+   * Seconds allowed for connecting and the init exchange (default 5; > 0, finite).
+   */
+  double connect_timeout;
+  /**
+   * Seconds of silence from the server after which a ping is sent
+   * (default 20, hat's); 0 sends no pings.
+   */
+  double ping_delay;
+  /**
+   * Seconds after a ping within which the server must send something,
+   * else the connection ends with `HAT_EVENT_ERR_TIMEOUT` (default 20).
+   * A dead server is thus detected within `ping_delay + ping_timeout`.
+   */
+  double ping_timeout;
+  /**
+   * Largest frame accepted from the server, in bytes (default 64 MiB);
+   * a larger one ends the connection with `HAT_EVENT_ERR_PROTOCOL`.
+   */
+  size_t max_frame_size;
+  /**
+   * Server status changes (NULL: none). Runs on the reader thread.
+   */
+  hat_event_client_status_cb_t status_cb;
+  /**
+   * Events of the subscription (NULL: none). Runs on the reader thread.
+   */
+  hat_event_client_events_cb_t events_cb;
+  /**
+   * The connection ended by itself (NULL: none). Runs on the reader thread.
+   */
+  hat_event_client_closed_cb_t closed_cb;
+  /**
+   * Passed to every callback; the library never reads it.
+   */
+  void *user_data;
+} hat_event_client_options_t;
+
+/**
  * Which eventer message (`HAT_EVENT_MSG_*`, in `HatEventer` schema order).
  */
 typedef uint32_t hat_event_msg_kind_t;
@@ -297,6 +418,36 @@ typedef uint32_t hat_event_source_type_t;
  * offset.
  */
 #define HAT_EVENT_ERR_DECODE 8
+
+/**
+ * Eventer client: connecting, reading or writing failed at the socket
+ * level (refused connection, reset, unresolvable host).
+ */
+#define HAT_EVENT_ERR_IO 20
+
+/**
+ * Eventer client: nothing arrived in time (connect, init, a response, a
+ * ping).
+ */
+#define HAT_EVENT_ERR_TIMEOUT 21
+
+/**
+ * Eventer client: the connection is closed (by the server, after an
+ * error, or by `hat_event_client_close`); the message says why.
+ */
+#define HAT_EVENT_ERR_CLOSED 22
+
+/**
+ * Eventer client: the server broke the protocol (a malformed or oversized
+ * frame, an unexpected message).
+ */
+#define HAT_EVENT_ERR_PROTOCOL 23
+
+/**
+ * Eventer client: the server refused the client's init request (e.g. an
+ * invalid client token); the message carries the server's text.
+ */
+#define HAT_EVENT_ERR_REFUSED 24
 
 /**
  * A bug inside the library was caught at the boundary (a Rust panic).
@@ -840,6 +991,111 @@ hat_event_status_t hat_event_matches_query_type(const struct hat_event_str_t *ev
                                                 const struct hat_event_str_t *query_type,
                                                 size_t query_type_len,
                                                 bool *out_matches);
+
+/**
+ * Fills `*options` with the defaults: no host, port 23012, no name, token,
+ * subscriptions or server id, not persisted, `connect_timeout` 5,
+ * `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
+ * callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_client_options_init(struct hat_event_client_options_t *options);
+
+/**
+ * Connects to the server at `options->host`:`options->port`, sends the
+ * init request and waits for its answer (within `connect_timeout`), then
+ * starts the reader thread and writes a new client the caller owns to
+ * `*out`. `user_data` and the callbacks are used from the reader thread
+ * until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has run).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty host, a bad timeout or
+ * frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
+ * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
+ * `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
+ * error, e.g. an invalid client token). Nothing is left behind on error.
+ */
+hat_event_status_t hat_event_client_connect(const struct hat_event_client_options_t *options,
+                                            struct hat_event_client_t **out);
+
+/**
+ * Registers `count` events without waiting for the server's response
+ * (sent once this returns; the events are copied). Any thread, callbacks
+ * included. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL
+ * element), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON` (a
+ * payload number beyond a double).
+ */
+hat_event_status_t hat_event_client_register(const struct hat_event_client_t *client,
+                                             const struct hat_event_register_event_t *const *events,
+                                             size_t count);
+
+/**
+ * Registers `count` events and waits at most `timeout` seconds
+ * (`INFINITY`: no limit) for the server's response, written to `*out` as a
+ * new `HAT_EVENT_MSG_REGISTER_RES` message the caller owns: read it with
+ * `hat_event_msg_register_res_failed` (true when the server reports
+ * failure, e.g. while not operational), `hat_event_msg_events_len` and
+ * `hat_event_msg_event`. Not from a callback of the same client.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a negative or NaN timeout; called from a callback), `HAT_EVENT_ERR_TIMEOUT`
+ * (the connection stays open; a late response is dropped),
+ * `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON`.
+ */
+hat_event_status_t hat_event_client_register_wait(const struct hat_event_client_t *client,
+                                                  const struct hat_event_register_event_t *const *events,
+                                                  size_t count,
+                                                  double timeout,
+                                                  struct hat_event_msg_t **out);
+
+/**
+ * Queries the server and waits at most `timeout` seconds (`INFINITY`: no
+ * limit) for the result, written to `*out` as a new result the caller
+ * owns. Not from a callback of the same client.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a negative or NaN timeout; called from a callback),
+ * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED`.
+ */
+hat_event_status_t hat_event_client_query(const struct hat_event_client_t *client,
+                                          const struct hat_event_query_params_t *params,
+                                          double timeout,
+                                          struct hat_event_query_result_t **out);
+
+/**
+ * The server's status as last reported (`HAT_EVENT_SERVER_STATUS_*`);
+ * `UINT32_MAX` for NULL. Any thread.
+ */
+hat_event_server_status_t hat_event_client_server_status(const struct hat_event_client_t *client);
+
+/**
+ * Whether the connection is open; false for NULL. Any thread.
+ */
+bool hat_event_client_is_open(const struct hat_event_client_t *client);
+
+/**
+ * Waits at most `timeout` seconds (`INFINITY`: no limit) for the
+ * connection to end and the reader thread to finish (`closed_cb` has
+ * returned; from a callback: for the connection to end). Returns
+ * `HAT_EVENT_OK` once it has (whatever the reason; the next `_register` or
+ * `_query` reports it as `HAT_EVENT_ERR_CLOSED`), `HAT_EVENT_ERR_TIMEOUT`
+ * if not.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a negative or NaN timeout), `HAT_EVENT_ERR_TIMEOUT`.
+ */
+hat_event_status_t hat_event_client_wait_closed(const struct hat_event_client_t *client,
+                                                double timeout);
+
+/**
+ * Closes the connection (idempotent; NULL is ignored) and, unless called
+ * from a callback, waits for the reader thread to end: no callback runs
+ * after this returns and `closed_cb` is not called. Later calls return
+ * `HAT_EVENT_ERR_CLOSED`; the handle stays valid until `_destroy`.
+ */
+void hat_event_client_close(const struct hat_event_client_t *client);
+
+/**
+ * Closes the client as `hat_event_client_close` does and releases it;
+ * NULL is ignored. Called from one of its own callbacks, the reader
+ * thread finishes on its own once the callback returns.
+ */
+void hat_event_client_destroy(struct hat_event_client_t *client);
 
 /**
  * Writes `event` as JSON text, byte for byte as hat-event's manager prints

@@ -39,6 +39,21 @@ pub const HAT_EVENT_ERR_BUFFER_TOO_SMALL: hat_event_status_t = 7;
 /// UTF-8, trailing bytes, ...); the message names the problem and its byte
 /// offset.
 pub const HAT_EVENT_ERR_DECODE: hat_event_status_t = 8;
+/// Eventer client: connecting, reading or writing failed at the socket
+/// level (refused connection, reset, unresolvable host).
+pub const HAT_EVENT_ERR_IO: hat_event_status_t = 20;
+/// Eventer client: nothing arrived in time (connect, init, a response, a
+/// ping).
+pub const HAT_EVENT_ERR_TIMEOUT: hat_event_status_t = 21;
+/// Eventer client: the connection is closed (by the server, after an
+/// error, or by `hat_event_client_close`); the message says why.
+pub const HAT_EVENT_ERR_CLOSED: hat_event_status_t = 22;
+/// Eventer client: the server broke the protocol (a malformed or oversized
+/// frame, an unexpected message).
+pub const HAT_EVENT_ERR_PROTOCOL: hat_event_status_t = 23;
+/// Eventer client: the server refused the client's init request (e.g. an
+/// invalid client token); the message carries the server's text.
+pub const HAT_EVENT_ERR_REFUSED: hat_event_status_t = 24;
 /// A bug inside the library was caught at the boundary (a Rust panic).
 /// Out-parameters are untouched; the library stays usable.
 pub const HAT_EVENT_ERR_INTERNAL: hat_event_status_t = 100;
@@ -173,6 +188,11 @@ pub extern "C" fn hat_event_status_str(status: hat_event_status_t) -> *const c_c
         HAT_EVENT_ERR_PARSE => b"HAT_EVENT_ERR_PARSE: text does not follow its grammar\0",
         HAT_EVENT_ERR_BUFFER_TOO_SMALL => b"HAT_EVENT_ERR_BUFFER_TOO_SMALL: the output buffer is too small\0",
         HAT_EVENT_ERR_DECODE => b"HAT_EVENT_ERR_DECODE: malformed SBS input\0",
+        HAT_EVENT_ERR_IO => b"HAT_EVENT_ERR_IO: a socket operation failed\0",
+        HAT_EVENT_ERR_TIMEOUT => b"HAT_EVENT_ERR_TIMEOUT: the operation timed out\0",
+        HAT_EVENT_ERR_CLOSED => b"HAT_EVENT_ERR_CLOSED: the connection is closed\0",
+        HAT_EVENT_ERR_PROTOCOL => b"HAT_EVENT_ERR_PROTOCOL: the peer broke the eventer protocol\0",
+        HAT_EVENT_ERR_REFUSED => b"HAT_EVENT_ERR_REFUSED: the server refused the client\0",
         HAT_EVENT_ERR_INTERNAL => b"HAT_EVENT_ERR_INTERNAL: internal error in hat_event\0",
         _ => b"unknown status\0",
     };
@@ -398,7 +418,7 @@ mod tests {
 
     #[test]
     fn every_status_has_a_name() {
-        for s in [0, 1, 2, 3, 4, 5, 6, 7, 8, 100] {
+        for s in [0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 22, 23, 24, 100] {
             // SAFETY: hat_event_status_str returns static NUL-terminated strings.
             let name = unsafe { CStr::from_ptr(hat_event_status_str(s)) }.to_str().unwrap();
             assert!(name.starts_with("HAT_EVENT_"), "{s}: {name}");

@@ -20,6 +20,7 @@ pub mod buffer;
 pub mod collection;
 pub mod event;
 pub mod event_type;
+pub mod eventer;
 pub mod json_form;
 pub mod message;
 pub mod query;

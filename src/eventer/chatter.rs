@@ -1,0 +1,169 @@
+//! The chatter layer of the eventer protocol (hat-drivers'
+//! `hat.drivers.chatter`): `HatChatter.Msg` records and their framing.
+//!
+//! A frame is one byte giving the length of the length, the length as a
+//! big-endian unsigned integer, then the SBS encoding of
+//! `HatChatter.Msg` = Record {id: Integer, first: Integer, owner: Boolean,
+//! token: Boolean, last: Boolean, data: Data}, where `Data` = Record {type:
+//! String, data: Bytes} names the payload's SBS type and carries its bytes.
+
+use crate::sbs::{self, Decoder, Sbs, SbsError};
+
+/// The data type of a ping request (no payload).
+pub const PING: &str = "HatChatter.Ping";
+/// The data type of a ping response (no payload).
+pub const PONG: &str = "HatChatter.Pong";
+
+/// One `HatChatter.Msg`.
+///
+/// A conversation is named by the id of its first message and by which
+/// side opened it: `owner` is true on the messages the opening side sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatterMsg {
+    pub id: i64,
+    pub first: i64,
+    pub owner: bool,
+    pub token: bool,
+    pub last: bool,
+    pub data_type: String,
+    pub data: Vec<u8>,
+}
+
+impl Sbs for ChatterMsg {
+    const MIN_LEN: usize = 7;
+    fn encode(&self, out: &mut Vec<u8>) -> sbs::Result<()> {
+        sbs::write_integer(out, self.id);
+        sbs::write_integer(out, self.first);
+        sbs::write_boolean(out, self.owner);
+        sbs::write_boolean(out, self.token);
+        sbs::write_boolean(out, self.last);
+        sbs::write_string(out, &self.data_type);
+        sbs::write_bytes(out, &self.data);
+        Ok(())
+    }
+    fn decode(d: &mut Decoder<'_>) -> sbs::Result<ChatterMsg> {
+        Ok(ChatterMsg {
+            id: d.read_integer()?,
+            first: d.read_integer()?,
+            owner: d.read_boolean()?,
+            token: d.read_boolean()?,
+            last: d.read_boolean()?,
+            data_type: d.read_string()?,
+            data: d.read_bytes()?.to_vec(),
+        })
+    }
+}
+
+/// Why bytes are not a frame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("malformed frame: length of length is 0")]
+    ZeroLengthOfLength,
+    #[error("oversized frame: {len} bytes announced, the limit is {limit}")]
+    Oversized { len: u128, limit: usize },
+    #[error("malformed frame: empty message")]
+    Empty,
+    #[error("malformed frame: {0}")]
+    Message(#[from] SbsError),
+}
+
+/// Appends the frame of `msg` to `out`.
+pub fn write_frame(out: &mut Vec<u8>, msg: &ChatterMsg) {
+    let mut body = Vec::with_capacity(32 + msg.data_type.len() + msg.data.len());
+    // Encoding a ChatterMsg cannot fail: it has no JSON in it.
+    let _ = msg.encode(&mut body);
+    let len = body.len() as u64;
+    // At least one length byte, as hat's `_uint_to_bebytes` writes for 0.
+    let len_len = (8 - (len.leading_zeros() / 8) as usize).max(1);
+    out.push(len_len as u8);
+    out.extend_from_slice(&len.to_be_bytes()[8 - len_len..]);
+    out.extend_from_slice(&body);
+}
+
+/// Parses the frame at the start of `buf`: `Ok(None)` if more bytes are
+/// needed, else the message and the bytes it took. A frame announcing more
+/// than `limit` bytes is refused as soon as its header is complete, before
+/// its body arrives.
+pub fn parse_frame(buf: &[u8], limit: usize) -> Result<Option<(ChatterMsg, usize)>, FrameError> {
+    let Some(&len_len) = buf.first() else { return Ok(None) };
+    let len_len = len_len as usize;
+    if len_len == 0 {
+        return Err(FrameError::ZeroLengthOfLength);
+    }
+    let Some(len_bytes) = buf.get(1..1 + len_len) else { return Ok(None) };
+    // Leading zero bytes are allowed (hat reads any big-endian width).
+    let mut len: u128 = 0;
+    for &b in len_bytes {
+        len = (len << 8) | b as u128;
+        if len > limit as u128 {
+            // Report the full announced length where it fits.
+            let shown = if len_len <= 16 { len_bytes.iter().fold(0u128, |a, &b| (a << 8) | b as u128) } else { len };
+            return Err(FrameError::Oversized { len: shown, limit });
+        }
+    }
+    let len = len as usize;
+    if len == 0 {
+        return Err(FrameError::Empty);
+    }
+    let start = 1 + len_len;
+    let Some(body) = buf.get(start..start + len) else { return Ok(None) };
+    let msg = sbs::decode_exact::<ChatterMsg>(body)?;
+    Ok(Some((msg, start + len)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(data: Vec<u8>) -> ChatterMsg {
+        ChatterMsg { id: 1, first: 1, owner: true, token: true, last: false, data_type: PING.into(), data }
+    }
+
+    #[test]
+    fn frame_bytes_match_hat_chatter() {
+        // hat.drivers.chatter: _sbs_repo.encode('HatChatter.Msg', {'id': 1,
+        // 'first': 1, 'owner': True, 'token': True, 'last': False, 'data':
+        // {'type': 'HatChatter.Ping', 'data': b''}}), framed by Connection._write.
+        let mut expected = vec![0x01, 0x16, 0x81, 0x81, 0x01, 0x01, 0x00, 0x8f];
+        expected.extend_from_slice(b"HatChatter.Ping");
+        expected.push(0x80);
+        let mut out = Vec::new();
+        write_frame(&mut out, &msg(vec![]));
+        assert_eq!(out, expected);
+        assert_eq!(parse_frame(&out, 1 << 20).unwrap(), Some((msg(vec![]), out.len())));
+    }
+
+    #[test]
+    fn long_bodies_take_more_length_bytes_and_partial_frames_wait() {
+        let m = msg(vec![7; 300]);
+        let mut out = Vec::new();
+        write_frame(&mut out, &m);
+        assert_eq!(out[0], 2);
+        let len = u16::from_be_bytes([out[1], out[2]]) as usize;
+        assert_eq!(out.len(), 3 + len);
+        for cut in 0..out.len() {
+            assert_eq!(parse_frame(&out[..cut], 1 << 20).unwrap(), None, "cut {cut}");
+        }
+        assert_eq!(parse_frame(&out, 1 << 20).unwrap(), Some((m, out.len())));
+    }
+
+    #[test]
+    fn leading_zero_length_bytes_are_accepted() {
+        let mut out = Vec::new();
+        write_frame(&mut out, &msg(vec![]));
+        let mut padded = vec![3, 0, 0];
+        padded.extend_from_slice(&out[1..]);
+        assert_eq!(parse_frame(&padded, 1 << 20).unwrap().unwrap().1, padded.len());
+    }
+
+    #[test]
+    fn bad_headers_are_refused_before_the_body_arrives() {
+        assert_eq!(parse_frame(&[0], 10), Err(FrameError::ZeroLengthOfLength));
+        assert_eq!(parse_frame(&[1, 0], 10), Err(FrameError::Empty));
+        assert_eq!(parse_frame(&[1, 11], 10), Err(FrameError::Oversized { len: 11, limit: 10 }));
+        assert_eq!(parse_frame(&[2, 1, 0], 255), Err(FrameError::Oversized { len: 256, limit: 255 }));
+        let huge = [255u8; 256];
+        assert!(matches!(parse_frame(&huge, 1 << 30), Err(FrameError::Oversized { .. })));
+        assert!(matches!(parse_frame(&[1, 2, 0x81, 0x81], 10), Err(FrameError::Message(_))));
+    }
+}
