@@ -39,6 +39,21 @@ pub const HAT_EVENT_ERR_BUFFER_TOO_SMALL: hat_event_status_t = 7;
 /// UTF-8, trailing bytes, ...); the message names the problem and its byte
 /// offset.
 pub const HAT_EVENT_ERR_DECODE: hat_event_status_t = 8;
+/// A plug-in could not be imported: an unknown name, a shared library that
+/// cannot be loaded, a missing symbol, a wrong ABI version or struct size;
+/// the message names the cause.
+pub const HAT_EVENT_ERR_IMPORT: hat_event_status_t = 20;
+/// A plug-in's configuration does not follow its JSON schema; the message
+/// is the validator's.
+pub const HAT_EVENT_ERR_SCHEMA: hat_event_status_t = 21;
+/// A plug-in (backend or module) reported a failure; the message carries
+/// the one it set with `hat_event_plugin_set_error`.
+pub const HAT_EVENT_ERR_PLUGIN: hat_event_status_t = 22;
+/// The engine is closed.
+pub const HAT_EVENT_ERR_CLOSED: hat_event_status_t = 23;
+/// The call would deadlock: an engine's `register` from inside one of its
+/// sessions on the same thread, or `query` from inside a backend callback.
+pub const HAT_EVENT_ERR_REENTRANT: hat_event_status_t = 24;
 /// A bug inside the library was caught at the boundary (a Rust panic).
 /// Out-parameters are untouched; the library stays usable.
 pub const HAT_EVENT_ERR_INTERNAL: hat_event_status_t = 100;
@@ -173,6 +188,11 @@ pub extern "C" fn hat_event_status_str(status: hat_event_status_t) -> *const c_c
         HAT_EVENT_ERR_PARSE => b"HAT_EVENT_ERR_PARSE: text does not follow its grammar\0",
         HAT_EVENT_ERR_BUFFER_TOO_SMALL => b"HAT_EVENT_ERR_BUFFER_TOO_SMALL: the output buffer is too small\0",
         HAT_EVENT_ERR_DECODE => b"HAT_EVENT_ERR_DECODE: malformed SBS input\0",
+        HAT_EVENT_ERR_IMPORT => b"HAT_EVENT_ERR_IMPORT: a plug-in could not be imported\0",
+        HAT_EVENT_ERR_SCHEMA => b"HAT_EVENT_ERR_SCHEMA: a configuration does not follow its schema\0",
+        HAT_EVENT_ERR_PLUGIN => b"HAT_EVENT_ERR_PLUGIN: a plug-in reported a failure\0",
+        HAT_EVENT_ERR_CLOSED => b"HAT_EVENT_ERR_CLOSED: the engine is closed\0",
+        HAT_EVENT_ERR_REENTRANT => b"HAT_EVENT_ERR_REENTRANT: a re-entrant call would deadlock\0",
         HAT_EVENT_ERR_INTERNAL => b"HAT_EVENT_ERR_INTERNAL: internal error in hat_event\0",
         _ => b"unknown status\0",
     };
@@ -398,7 +418,7 @@ mod tests {
 
     #[test]
     fn every_status_has_a_name() {
-        for s in [0, 1, 2, 3, 4, 5, 6, 7, 8, 100] {
+        for s in [0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 22, 23, 24, 100] {
             // SAFETY: hat_event_status_str returns static NUL-terminated strings.
             let name = unsafe { CStr::from_ptr(hat_event_status_str(s)) }.to_str().unwrap();
             assert!(name.starts_with("HAT_EVENT_"), "{s}: {name}");
