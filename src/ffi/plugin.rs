@@ -864,7 +864,7 @@ fn memory_backend_c_info() -> hat_event_backend_info_t {
     }
 }
 
-/// The memory backend's instance: the backend and the host it reports to.
+/// The memory backend's instance.
 struct MemoryInstance {
     backend: MemoryBackend,
 }
@@ -878,9 +878,7 @@ unsafe extern "C" fn memory_create(
     guard_status(|| {
         // SAFETY: out is NULL or writable (the engine's or a host's local).
         let out = unsafe { out_arg(out, "out") }?;
-        if host.is_null() {
-            return Err(FfiError::null("host"));
-        }
+        // NULL: no callbacks (a host driving the memory backend directly).
         let host = host as usize;
         let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>, events: &[Event]| {
             // SAFETY: the host outlives the instance, as documented for create.
