@@ -11,7 +11,10 @@
  * argv[3]: path of the file backend (examples-c/file_backend.c), or absent.
  */
 
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+
 #include <pthread.h>
+#include <unistd.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -846,6 +849,127 @@ static void test_concurrent_registers(void) {
     hat_event_engine_destroy(engine);
 }
 
+/* ---- the example file backend: restart and torn records ---------------- */
+
+static const char *file_backend_path = NULL;
+
+static size_t read_file(const char *path, uint8_t **data) {
+    FILE *f = fopen(path, "rb");
+    long size;
+    REQUIRE_OK(f != NULL ? HAT_EVENT_OK : HAT_EVENT_ERR_INTERNAL);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc((size_t)size + 1);
+    REQUIRE_OK(fread(*data, 1, (size_t)size, f) == (size_t)size ? HAT_EVENT_OK : HAT_EVENT_ERR_INTERNAL);
+    fclose(f);
+    return (size_t)size;
+}
+
+static void write_file(const char *path, const uint8_t *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    REQUIRE_OK(f != NULL && fwrite(data, 1, size, f) == size ? HAT_EVENT_OK : HAT_EVENT_ERR_INTERNAL);
+    fclose(f);
+}
+
+/* Walks the records (u32 LE length | SBS | u32 CRC); returns how many are
+ * whole, and in *last_start the offset of the last whole one, *end where
+ * the whole ones end. */
+static size_t walk_records(const uint8_t *data, size_t size, size_t *last_start, size_t *end) {
+    size_t at = 0, n = 0;
+    *last_start = 0;
+    while (size - at >= 8) {
+        uint32_t len = (uint32_t)data[at] | (uint32_t)data[at + 1] << 8 | (uint32_t)data[at + 2] << 16 |
+                       (uint32_t)data[at + 3] << 24;
+        if (len > size - at - 8) {
+            break;
+        }
+        *last_start = at;
+        at += 8 + len;
+        n++;
+    }
+    *end = at;
+    return n;
+}
+
+static hat_event_engine_t *file_engine(const char *path, const hat_event_engine_hooks_t *hooks) {
+    char conf[1024];
+    snprintf(conf, sizeof conf,
+             "{\"server_id\": 1, \"backend\": {\"module\": \"%s\", \"path\": \"%s\"}}", file_backend_path,
+             path);
+    return engine_from(conf, hooks);
+}
+
+static void test_file_backend_restart_and_torn_records(void) {
+    char dir[] = "/tmp/hat_event_test_XXXXXX";
+    char path[256], torn[256], conf[1024];
+    hooks_log_t log;
+    hat_event_engine_hooks_t hooks;
+    hat_event_engine_t *engine = SENTINEL_PTR;
+    hat_event_query_result_t *result;
+    uint8_t *data;
+    size_t size, last_start, end, off, records;
+
+    REQUIRE_OK(mkdtemp(dir) != NULL ? HAT_EVENT_OK : HAT_EVENT_ERR_INTERNAL);
+    snprintf(path, sizeof path, "%s/events.log", dir);
+    snprintf(torn, sizeof torn, "%s/torn.log", dir);
+
+    /* the schema: a path is required */
+    snprintf(conf, sizeof conf, "{\"server_id\": 1, \"backend\": {\"module\": \"%s\"}}", file_backend_path);
+    CHECK_STATUS(hat_event_engine_create(hat_event_str_from_cstr(conf), NULL, &engine), HAT_EVENT_ERR_SCHEMA);
+    CHECK(strstr(hat_event_last_error_message(), "path") != NULL);
+
+    /* first run: STARTED, a, b, STOPPED; flushed once durable, at close */
+    hooks = hooks_for(&log);
+    engine = file_engine(path, &hooks);
+    hat_event_event_list_destroy(register1(engine, "a"));
+    hat_event_event_list_destroy(register1(engine, "b"));
+    CHECK(log.registered_events == 3 && log.flushed_events == 0);
+    hat_event_engine_destroy(engine);
+    CHECK(log.registered_events == 4 && log.flushed_events == 4);
+    hooks_done(&log);
+
+    /* second run: numbering continues; nothing lost */
+    engine = file_engine(path, NULL);
+    result = query_server(engine, 1);
+    CHECK(hat_event_query_result_len(result) == 5);
+    if (hat_event_query_result_len(result) == 5) {
+        CHECK(event_type_is(hat_event_query_result_event(result, 1), "a"));
+        CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(result, 2)), id3(1, 3, 1)));
+        CHECK(payload_is(hat_event_query_result_event(result, 3), "\"STOPPED\""));
+        CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(result, 4)), id3(1, 5, 1)));
+        CHECK(payload_is(hat_event_query_result_event(result, 4), "\"STARTED\""));
+    }
+    hat_event_query_result_destroy(result);
+    hat_event_engine_destroy(engine);
+
+    /* the last record (engine 2's STOPPED, session 6) torn at every offset */
+    size = read_file(path, &data);
+    records = walk_records(data, size, &last_start, &end);
+    CHECK(records == 6 && end == size);
+    for (off = last_start; off < size; off++) {
+        uint8_t *after;
+        size_t after_size, after_last, after_end;
+        write_file(torn, data, off);
+        engine = file_engine(torn, NULL);
+        result = query_server(engine, 1);
+        /* the 5 whole records and this run's STARTED, in session 6 again */
+        CHECK(hat_event_query_result_len(result) == 6);
+        CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(result, 5)), id3(1, 6, 1)));
+        hat_event_query_result_destroy(result);
+        hat_event_engine_destroy(engine);
+        /* the torn bytes were cut before appending: 7 whole records, nothing else */
+        after_size = read_file(torn, &after);
+        CHECK(walk_records(after, after_size, &after_last, &after_end) == 7 && after_end == after_size);
+        CHECK(memcmp(after, data, last_start) == 0);
+        free(after);
+    }
+    free(data);
+    remove(torn);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s COUNTER_MODULE_PATH BAD_ABI_MODULE_PATH\n", argv[0]);
@@ -861,5 +985,9 @@ int main(int argc, char **argv) {
     RUN(test_configuration_errors);
     RUN(test_null_and_bad_arguments);
     RUN(test_concurrent_registers);
+    if (argc > 3) {
+        file_backend_path = argv[3];
+        RUN(test_file_backend_restart_and_torn_records);
+    }
     return check_finish();
 }
