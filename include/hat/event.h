@@ -68,6 +68,12 @@ typedef struct hat_event_backend_host_t hat_event_backend_host_t;
 typedef struct hat_event_buffer_t hat_event_buffer_t;
 
 /**
+ * An owned list of (source, client name) pairs. Release with
+ * `hat_event_client_names_destroy`.
+ */
+typedef struct hat_event_client_names_t hat_event_client_names_t;
+
+/**
  * A map from subscriptions to caller values (`uint64_t`; store a pointer
  * as `(uint64_t)(uintptr_t)ptr`). The collection never dereferences or
  * frees values. Thread-safety: `hat_event_collection_get` may run on
@@ -196,6 +202,28 @@ typedef struct hat_event_str_t {
 typedef uint32_t hat_event_collection_kind_t;
 
 /**
+ * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
+ * the reference's `SourceType` values).
+ */
+typedef uint32_t hat_event_source_type_t;
+
+/**
+ * Who registered events: a source type and an id. A plain value.
+ */
+typedef struct hat_event_source_t {
+  hat_event_source_type_t type_;
+  int64_t id;
+} hat_event_source_t;
+
+/**
+ * One client of an eventer server: its source and its name (a view).
+ */
+typedef struct hat_event_client_name_t {
+  struct hat_event_source_t source;
+  struct hat_event_str_t name;
+} hat_event_client_name_t;
+
+/**
  * The host's callbacks, all optional (NULL). Each gets `user_data` first.
  * `registered`/`flushed` receive the events the backend reports (borrowed
  * for the call), on whichever thread runs that backend call (a thread in
@@ -231,21 +259,15 @@ typedef struct hat_event_engine_hooks_t {
    * A module asks to reset the monitor's ready flag.
    */
   void (*reset_monitor_ready)(void *user_data);
+  /**
+   * A module asks for the names of the clients of the host's eventer
+   * server (hat's `get_client_names`): write up to `capacity` of them to
+   * `out` (names borrowed until the hook returns) and return how many
+   * there are in all; the engine calls again with room for all when
+   * `capacity` was too small. NULL: no clients.
+   */
+  size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
 } hat_event_engine_hooks_t;
-
-/**
- * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
- * the reference's `SourceType` values).
- */
-typedef uint32_t hat_event_source_type_t;
-
-/**
- * Who registered events: a source type and an id. A plain value.
- */
-typedef struct hat_event_source_t {
-  hat_event_source_type_t type_;
-  int64_t id;
-} hat_event_source_t;
 
 /**
  * Identifies an event: server, session and instance. A plain value.
@@ -949,6 +971,32 @@ hat_event_status_t hat_event_engine_restart(const struct hat_event_engine_t *eng
 hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_engine_t *engine);
 
 /**
+ * The clients of the host's eventer server (hat's `get_client_names`),
+ * from the host's `client_names` hook (empty without one). The caller owns
+ * `*out`. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_client_names(const struct hat_event_engine_t *engine,
+                                                 struct hat_event_client_names_t **out);
+
+/**
+ * The number of clients in `names` (0 for NULL).
+ */
+size_t hat_event_client_names_len(const struct hat_event_client_names_t *names);
+
+/**
+ * Client `index` of `names`: its source and its name, a view borrowed
+ * from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
+ */
+struct hat_event_client_name_t hat_event_client_names_get(const struct hat_event_client_names_t *names,
+                                                          size_t index);
+
+/**
+ * Releases a client name list; NULL is ignored.
+ */
+void hat_event_client_names_destroy(struct hat_event_client_names_t *names);
+
+/**
  * The number of events in `list` (0 for NULL).
  */
 size_t hat_event_event_list_len(const struct hat_event_event_list_t *list);
@@ -1516,6 +1564,10 @@ hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
  * '/') to a shared library exporting `hat_event_backend_info` (loaded with
  * `dlopen`, never unloaded). Its schema views stay valid for the life of
  * the process (registered names: until re-registered). Thread-safe.
+ * A plug-in library links the shared libhat_event; load plug-ins only into
+ * hosts using that same shared library (a host linked with the static one
+ * would run a second copy of the library). The memory backend's `create`
+ * accepts a NULL host (no callbacks), for driving it directly.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
  * wrong ABI version; the message names the cause),

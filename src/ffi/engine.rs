@@ -94,6 +94,59 @@ pub struct hat_event_engine_hooks_t {
     pub restart: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
     /// A module asks to reset the monitor's ready flag.
     pub reset_monitor_ready: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+    /// A module asks for the names of the clients of the host's eventer
+    /// server (hat's `get_client_names`): write up to `capacity` of them to
+    /// `out` (names borrowed until the hook returns) and return how many
+    /// there are in all; the engine calls again with room for all when
+    /// `capacity` was too small. NULL: no clients.
+    pub client_names:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize>,
+}
+
+/// One client of an eventer server: its source and its name (a view).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hat_event_client_name_t {
+    pub source: hat_event_source_t,
+    pub name: hat_event_str_t,
+}
+
+/// An owned list of (source, client name) pairs. Release with
+/// `hat_event_client_names_destroy`.
+pub struct hat_event_client_names_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_client_names_t {
+    type Inner = Vec<(Source, String)>;
+}
+
+type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_client_name_t, usize) -> usize;
+
+fn client_names_hook(f: Option<ClientNamesHook>, user_data: UserData) -> Option<crate::engine::ClientNamesHook> {
+    let f = f?;
+    Some(Box::new(move || {
+        let user_data = user_data;
+        let empty = hat_event_client_name_t {
+            source: hat_event_source_t { type_: 0, id: 0 },
+            name: hat_event_str_t::EMPTY,
+        };
+        let mut buf = vec![empty; 16];
+        loop {
+            // SAFETY: the host's hook with its user_data and room for buf.len() entries.
+            let n = unsafe { f(user_data.0, buf.as_mut_ptr(), buf.len()) };
+            if n > buf.len() {
+                buf.resize(n, empty);
+                continue;
+            }
+            // Entries the host filled badly (unknown source type, bad UTF-8) are skipped.
+            return buf[..n]
+                .iter()
+                // SAFETY: the names are readable until the hook's next call.
+                .filter_map(|c| Some((source_arg(c.source).ok()?, unsafe { str_arg(c.name, "name") }.ok()?.to_owned())))
+                .collect();
+        }
+    }))
 }
 
 /// `user_data` made `Send + Sync` by the documented contract.
@@ -167,6 +220,7 @@ pub unsafe extern "C" fn hat_event_engine_create(
             engine_hooks.flushed = events_hook(h.flushed, user_data);
             engine_hooks.restart = plain_hook(h.restart, user_data);
             engine_hooks.reset_monitor_ready = plain_hook(h.reset_monitor_ready, user_data);
+            engine_hooks.client_names = client_names_hook(h.client_names, user_data);
         }
         let engine = Engine::create(&conf, &CResolver, engine_hooks)?;
         out.write(new_handle(EngineHandle::Owned(engine)));
@@ -311,6 +365,56 @@ pub unsafe extern "C" fn hat_event_engine_reset_monitor_ready(engine: *const hat
         unsafe { handle_arg(engine, "engine") }?.engine_ref().reset_monitor_ready();
         Ok(())
     })
+}
+
+/// The clients of the host's eventer server (hat's `get_client_names`),
+/// from the host's `client_names` hook (empty without one). The caller owns
+/// `*out`. For modules.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_engine_client_names(
+    engine: *const hat_event_engine_t,
+    out: *mut *mut hat_event_client_names_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a live handle or NULL, as documented.
+        let names = unsafe { handle_arg(engine, "engine") }?.engine_ref().client_names();
+        out.write(new_handle(names));
+        Ok(())
+    })
+}
+
+/// The number of clients in `names` (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_client_names_len(names: *const hat_event_client_names_t) -> usize {
+    // SAFETY: a live handle or NULL, as documented.
+    guard_value(0, || unsafe { handle_opt(names) }.map_or(0, Vec::len))
+}
+
+/// Client `index` of `names`: its source and its name, a view borrowed
+/// from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_client_names_get(
+    names: *const hat_event_client_names_t,
+    index: usize,
+) -> hat_event_client_name_t {
+    let none = hat_event_client_name_t { source: hat_event_source_t { type_: 0, id: 0 }, name: hat_event_str_t::EMPTY };
+    guard_value(none, || {
+        // SAFETY: a live handle or NULL, as documented.
+        unsafe { handle_opt(names) }.and_then(|n| n.get(index)).map_or(none, |(source, name)| hat_event_client_name_t {
+            source: hat_event_source_t { type_: source.type_ as u32, id: source.id },
+            name: hat_event_str_t::from_str(name),
+        })
+    })
+}
+
+/// Releases a client name list; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_client_names_destroy(names: *mut hat_event_client_names_t) {
+    // SAFETY: an owned handle or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_handle(names) })
 }
 
 /// The number of events in `list` (0 for NULL).

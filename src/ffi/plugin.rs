@@ -739,6 +739,10 @@ fn name_check(name: &str) -> FfiResult<()> {
 /// '/') to a shared library exporting `hat_event_backend_info` (loaded with
 /// `dlopen`, never unloaded). Its schema views stay valid for the life of
 /// the process (registered names: until re-registered). Thread-safe.
+/// A plug-in library links the shared libhat_event; load plug-ins only into
+/// hosts using that same shared library (a host linked with the static one
+/// would run a second copy of the library). The memory backend's `create`
+/// accepts a NULL host (no callbacks), for driving it directly.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
 /// wrong ABI version; the message names the cause),
@@ -832,7 +836,7 @@ pub(crate) unsafe fn events_arg(events: *const *const hat_event_event_t, count: 
     ptrs.iter()
         .enumerate()
         // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, name) }.map(Clone::clone).map_err(|e| e.at_index(name, i)))
+        .map(|(i, p)| unsafe { handle_arg(*p, name) }.cloned().map_err(|e| e.at_index(name, i)))
         .collect()
 }
 

@@ -330,6 +330,22 @@ static void log_reset(void *user_data) {
     ((hooks_log_t *)user_data)->resets++;
 }
 
+/* 20 eventer clients "c0".."c19" (more than the engine's first guess, so
+ * that it has to ask again). */
+static size_t log_clients(void *user_data, hat_event_client_name_t *out, size_t capacity) {
+    static char names[20][4];
+    size_t i;
+    (void)user_data;
+    for (i = 0; i < 20 && i < capacity; i++) {
+        int len = snprintf(names[i], sizeof names[i], "c%u", (unsigned)i);
+        out[i].source.type_ = HAT_EVENT_SOURCE_TYPE_EVENTER;
+        out[i].source.id = (int64_t)i + 100;
+        out[i].name.ptr = names[i];
+        out[i].name.len = (size_t)len;
+    }
+    return 20;
+}
+
 static hat_event_engine_hooks_t hooks_for(hooks_log_t *log) {
     hat_event_engine_hooks_t hooks;
     memset(&hooks, 0, sizeof hooks);
@@ -341,6 +357,7 @@ static hat_event_engine_hooks_t hooks_for(hooks_log_t *log) {
     hooks.flushed = log_flushed;
     hooks.restart = log_restart;
     hooks.reset_monitor_ready = log_reset;
+    hooks.client_names = log_clients;
     return hooks;
 }
 
@@ -629,6 +646,19 @@ static void test_reentrant_register_and_failing_module(void) {
     CHECK(strcmp(instances(result), "1,1,2,1") == 0);
     hat_event_query_result_destroy(result);
 
+    /* the host's eventer clients, as a module sees them */
+    {
+        hat_event_client_names_t *names = NULL;
+        hat_event_client_name_t c;
+        CHECK_OK(hat_event_engine_client_names(map_modules[0]->engine, &names));
+        CHECK(hat_event_client_names_len(names) == 20);
+        c = hat_event_client_names_get(names, 19);
+        CHECK(c.source.type_ == HAT_EVENT_SOURCE_TYPE_EVENTER && c.source.id == 119 && view_eq(c.name, "c19", 3));
+        c = hat_event_client_names_get(names, 20);
+        CHECK(c.name.ptr == NULL && c.source.type_ == 0);
+        hat_event_client_names_destroy(names);
+    }
+
     /* a module's handle cannot close the engine */
     CHECK_STATUS(hat_event_engine_close(map_modules[0]->engine), HAT_EVENT_ERR_INVALID_ARGUMENT);
     hat_event_engine_destroy(engine);
@@ -760,6 +790,15 @@ static void test_null_and_bad_arguments(void) {
     CHECK_STATUS(hat_event_engine_restart(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK_STATUS(hat_event_engine_reset_monitor_ready(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK_OK(hat_event_engine_restart(engine)); /* no hook: nothing */
+    {
+        hat_event_client_names_t *names = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_engine_client_names(NULL, &names), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(names == SENTINEL_PTR);
+        CHECK_OK(hat_event_engine_client_names(engine, &names)); /* no hook: none */
+        CHECK(hat_event_client_names_len(names) == 0 && hat_event_client_names_len(NULL) == 0);
+        hat_event_client_names_destroy(names);
+        hat_event_client_names_destroy(NULL);
+    }
     CHECK(hat_event_engine_server_id(NULL) == 0);
     CHECK(hat_event_event_list_len(NULL) == 0 && hat_event_event_list_get(NULL, 0) == NULL);
     CHECK_STATUS(hat_event_register_event_list_append(NULL, r), HAT_EVENT_ERR_NULL_ARGUMENT);
