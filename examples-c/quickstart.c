@@ -1,10 +1,15 @@
 /*
  * quickstart.c - a tour of hat-event-c from C: timestamps, event types and
- * matching, payloads, events and a query result. Every call is checked and
- * everything created is destroyed.
+ * matching, payloads, events and a query result; then an engine with the
+ * built-in memory backend and the example counter module
+ * (counter_module.c, a shared library loaded by path) registering a few
+ * events, printing the events each session produced and a query result.
+ * Every call is checked and everything created is destroyed.
  *
  * Build it with CMake (find_package(hat_event) + hat_event::hat_event), or:
  *   cc quickstart.c $(pkg-config --cflags --libs hat_event)
+ * Run it as `quickstart [PATH_OF_COUNTER_MODULE]`; CMake builds the module
+ * next to it and compiles its path in as the default.
  */
 #include <hat/event.h>
 
@@ -31,6 +36,93 @@ static hat_event_str_t str(const char *s) {
     return view;
 }
 
+static void print_event_type(const hat_event_event_type_t *type);
+
+/* Prints an event as "(server, session, instance) type payload". */
+static void print_event(const char *prefix, const hat_event_event_t *event) {
+    hat_event_event_id_t id = hat_event_event_id(event);
+    hat_event_buffer_t *json = NULL;
+    printf("%s(%lld, %lld, %lld) ", prefix, (long long)id.server, (long long)id.session,
+           (long long)id.instance);
+    print_event_type(hat_event_event_type(event));
+    if (hat_event_event_payload(event) != NULL &&
+        hat_event_payload_json_text(hat_event_event_payload(event), &json) == HAT_EVENT_OK) {
+        printf(" %s", (const char *)hat_event_buffer_data(json));
+    }
+    hat_event_buffer_destroy(json);
+    printf("\n");
+}
+
+/* The engine's registered-events hook: every event of every session. */
+static void on_registered(void *user_data, const hat_event_event_t *const *events, size_t count) {
+    size_t i;
+    (void)user_data;
+    printf("session of %u event(s):\n", (unsigned)count);
+    for (i = 0; i < count; i++) {
+        print_event("  ", events[i]);
+    }
+}
+
+/* An engine (server 1, memory backend, the counter module loaded from
+ * `module_path`) registering sensor readings; the module derives a
+ * ('counter', 'sensor') event in the same session for each. */
+static void run_engine(const char *module_path) {
+    char conf[1024];
+    hat_event_engine_hooks_t hooks;
+    hat_event_engine_t *engine = NULL;
+    hat_event_query_params_t *params = NULL;
+    hat_event_query_result_t *result = NULL;
+    hat_event_source_t source;
+    const char *readings[] = {"21.5", "22.0"};
+    size_t i;
+
+    if (module_path != NULL) {
+        snprintf(conf, sizeof conf,
+                 "{\"server_id\": 1, \"backend\": {\"module\": \"memory\"},"
+                 " \"modules\": [{\"module\": \"%s\"}]}", module_path);
+    } else {
+        printf("(no counter module path given: the engine runs without modules)\n");
+        snprintf(conf, sizeof conf, "{\"server_id\": 1, \"backend\": {\"module\": \"memory\"}}");
+    }
+    memset(&hooks, 0, sizeof hooks);
+    hooks.struct_size = sizeof hooks;
+    hooks.registered = on_registered;
+    TRY(hat_event_engine_create(str(conf), &hooks, &engine));
+
+    source.type_ = HAT_EVENT_SOURCE_TYPE_EVENTER;
+    source.id = 1;
+    for (i = 0; i < sizeof readings / sizeof readings[0]; i++) {
+        hat_event_str_t type[2];
+        hat_event_payload_t *payload = NULL;
+        hat_event_register_event_t *event = NULL;
+        const hat_event_register_event_t *events[1];
+        hat_event_event_list_t *registered = NULL;
+        type[0] = str("sensor");
+        type[1] = str("temperature");
+        TRY(hat_event_payload_create_json(str(readings[i]), &payload));
+        TRY(hat_event_register_event_create(type, 2, NULL, payload, &event));
+        events[0] = event;
+        TRY(hat_event_engine_register(engine, source, events, 1, &registered));
+        print_event("registered: ", hat_event_event_list_get(registered, 0));
+        hat_event_event_list_destroy(registered);
+        hat_event_register_event_destroy(event);
+        hat_event_payload_destroy(payload);
+    }
+
+    /* The latest event of every type. */
+    TRY(hat_event_query_params_create_latest(&params));
+    TRY(hat_event_engine_query(engine, params, &result));
+    printf("query latest: %u event(s)\n", (unsigned)hat_event_query_result_len(result));
+    for (i = 0; i < hat_event_query_result_len(result); i++) {
+        print_event("  ", hat_event_query_result_event(result, i));
+    }
+    hat_event_query_result_destroy(result);
+    hat_event_query_params_destroy(params);
+
+    TRY(hat_event_engine_close(engine)); /* registers STOPPED */
+    hat_event_engine_destroy(engine);
+}
+
 static void print_event_type(const hat_event_event_type_t *type) {
     size_t i;
     printf("(");
@@ -41,7 +133,7 @@ static void print_event_type(const hat_event_event_type_t *type) {
     printf(")");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     char text[HAT_EVENT_TIMESTAMP_RFC3339_SIZE];
     hat_event_timestamp_t now, later, from_float;
     hat_event_datetime_t dt;
@@ -132,6 +224,17 @@ int main(void) {
         bad.us = 1000000;
         if (hat_event_timestamp_to_float(bad, &seconds) == HAT_EVENT_ERR_OUT_OF_RANGE)
             printf("invalid timestamp refused: %s\n", hat_event_last_error_message());
+    }
+
+    /* Plug-ins and the engine. */
+    {
+        const char *module_path = argc > 1 ? argv[1] : NULL;
+#ifdef HAT_EVENT_QUICKSTART_MODULE
+        if (module_path == NULL) {
+            module_path = HAT_EVENT_QUICKSTART_MODULE;
+        }
+#endif
+        run_engine(module_path);
     }
 
     return EXIT_SUCCESS;

@@ -35,6 +35,13 @@
 
 
 /**
+ * The version of `hat_event_backend_info_t` and `hat_event_module_info_t`
+ * this header describes; an info carries it in `abi_version` so that a
+ * plug-in built against another version is refused, not misread.
+ */
+#define HAT_EVENT_PLUGIN_ABI_VERSION 1
+
+/**
  * Length of the 12-byte form of a timestamp.
  */
 #define HAT_EVENT_TIMESTAMP_BYTES_LEN 12
@@ -46,12 +53,25 @@
 #define HAT_EVENT_TIMESTAMP_RFC3339_SIZE 28
 
 /**
+ * The host side of a backend, given to the backend's create: the
+ * registered/flushed callbacks. Valid until the backend's `finalize`
+ * returns; thread-safe (call it from any thread).
+ */
+typedef struct hat_event_backend_host_t hat_event_backend_host_t;
+
+/**
  * Bytes produced by the library (e.g. JSON text). Owned by the caller once
  * returned; release with `hat_event_buffer_destroy`. The data is always
  * followed by one NUL byte not counted in the length, so text can be used
  * as a C string directly.
  */
 typedef struct hat_event_buffer_t hat_event_buffer_t;
+
+/**
+ * An owned list of (source, client name) pairs. Release with
+ * `hat_event_client_names_destroy`.
+ */
+typedef struct hat_event_client_names_t hat_event_client_names_t;
 
 /**
  * A connection to a Hat event server's eventer interface. Owned by the
@@ -83,6 +103,22 @@ typedef struct hat_event_client_t hat_event_client_t;
  * if other threads may be reading.
  */
 typedef struct hat_event_collection_t hat_event_collection_t;
+
+/**
+ * An engine: its backend, its modules and its sessions (see
+ * `hat_event_engine_create`). Thread-safe: any number of threads may call
+ * `register`, `query` and the getters at once (sessions run one at a time).
+ * The host's handle comes from `hat_event_engine_create` and is released
+ * with `hat_event_engine_destroy`; a module's handle is given to its create
+ * and is owned by the engine.
+ */
+typedef struct hat_event_engine_t hat_event_engine_t;
+
+/**
+ * An owned list of events (what `hat_event_engine_register` returns).
+ * Release with `hat_event_event_list_destroy`.
+ */
+typedef struct hat_event_event_list_t hat_event_event_list_t;
 
 /**
  * An event: id, type, timestamp, optional source timestamp, optional
@@ -134,6 +170,12 @@ typedef struct hat_event_query_params_t hat_event_query_params_t;
  * (release with `hat_event_query_result_destroy`); not synchronised.
  */
 typedef struct hat_event_query_result_t hat_event_query_result_t;
+
+/**
+ * Where a module's `process` puts the register events it derives.
+ * Owned by the engine; valid during that `process` call only.
+ */
+typedef struct hat_event_register_event_list_t hat_event_register_event_list_t;
 
 /**
  * An event to register: type, optional source timestamp, optional payload.
@@ -188,6 +230,74 @@ typedef struct hat_event_event_type_view_t {
   const struct hat_event_str_t *segments;
   size_t len;
 } hat_event_event_type_view_t;
+
+/**
+ * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
+ * the reference's `SourceType` values).
+ */
+typedef uint32_t hat_event_source_type_t;
+
+/**
+ * Who registered events: a source type and an id. A plain value.
+ */
+typedef struct hat_event_source_t {
+  hat_event_source_type_t type_;
+  int64_t id;
+} hat_event_source_t;
+
+/**
+ * One client of an eventer server: its source and its name (a view).
+ */
+typedef struct hat_event_client_name_t {
+  struct hat_event_source_t source;
+  struct hat_event_str_t name;
+} hat_event_client_name_t;
+
+/**
+ * The host's callbacks, all optional (NULL). Each gets `user_data` first.
+ * `registered`/`flushed` receive the events the backend reports (borrowed
+ * for the call), on whichever thread runs that backend call (a thread in
+ * `hat_event_engine_register`, `_create` or `_close`), one call at a time;
+ * `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
+ * `restart_cb`/`reset_monitor_ready_cb`). None may call
+ * `hat_event_engine_register` or `_query` of this engine on that thread
+ * (they fail with `HAT_EVENT_ERR_REENTRANT`). `user_data` must stay valid
+ * until `hat_event_engine_destroy` returns.
+ */
+typedef struct hat_event_engine_hooks_t {
+  /**
+   * `sizeof(hat_event_engine_hooks_t)`, so that the struct can grow.
+   */
+  size_t struct_size;
+  /**
+   * Passed first to every hook.
+   */
+  void *user_data;
+  /**
+   * The backend registered these events.
+   */
+  void (*registered)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * The backend made these events durable.
+   */
+  void (*flushed)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * A module asks for an engine restart.
+   */
+  void (*restart)(void *user_data);
+  /**
+   * A module asks to reset the monitor's ready flag.
+   */
+  void (*reset_monitor_ready)(void *user_data);
+  /**
+   * A module asks for the names of the clients of the host's eventer
+   * server (hat's `get_client_names`): write up to `capacity` of them to
+   * `out` (names borrowed until the hook returns) and return how many
+   * there are in all; the engine calls again with room for all when
+   * `capacity` was too small. NULL: no clients.
+   */
+  size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
+} hat_event_engine_hooks_t;
 
 /**
  * Identifies an event: server, session and instance. A plain value.
@@ -334,6 +444,195 @@ typedef struct hat_event_client_options_t {
 typedef uint32_t hat_event_msg_kind_t;
 
 /**
+ * A backend instance: its slots, filled by the backend's create.
+ *
+ * Every slot takes `instance` first. The engine calls the slots one at a
+ * time (never concurrently), from whichever host thread is registering or
+ * querying. Borrowed arguments are valid for the call only. A slot returns
+ * `HAT_EVENT_OK` or a failure status (call `hat_event_plugin_set_error`
+ * first to give the message): a failure fails the host's call that caused
+ * it (engine creation, `register`, `query`, `close`) with
+ * `HAT_EVENT_ERR_PLUGIN` and that message; the engine stays usable.
+ * Backend slots must not call back into the engine (`register` and
+ * `query` fail there with `HAT_EVENT_ERR_REENTRANT`).
+ */
+typedef struct hat_event_backend_t {
+  /**
+   * `sizeof(hat_event_backend_t)`, so that the struct can grow.
+   */
+  size_t struct_size;
+  /**
+   * The backend's own state, passed to every slot.
+   */
+  void *instance;
+  /**
+   * Optional (absent: `{server_id, 0, 0}`): the greatest event id of
+   * `server_id` stored so far, or `{server_id, 0, 0}` if none, into `*out`.
+   */
+  hat_event_status_t (*get_last_event_id)(void *instance,
+                                          int64_t server_id,
+                                          struct hat_event_event_id_t *out);
+  /**
+   * Required: store `count` events (borrowed: copy what you keep), all of
+   * one session in id order, then call `hat_event_backend_host_registered`
+   * (and `_flushed` once durable).
+   */
+  hat_event_status_t (*register_events)(void *instance,
+                                        const struct hat_event_event_t *const *events,
+                                        size_t count);
+  /**
+   * Required: answer `params` (borrowed) with a result made by
+   * `hat_event_query_result_create`, handed to the engine in `*out`.
+   */
+  hat_event_status_t (*query)(void *instance,
+                              const struct hat_event_query_params_t *params,
+                              struct hat_event_query_result_t **out);
+  /**
+   * Optional: make everything stored so far durable.
+   */
+  hat_event_status_t (*flush)(void *instance);
+  /**
+   * Optional: release the instance; called once, last.
+   */
+  void (*finalize)(void *instance);
+} hat_event_backend_t;
+
+/**
+ * Creates a backend instance: `conf` is the backend's configuration object
+ * as JSON text (borrowed for the call), `host` the callbacks to report
+ * registered/flushed events with. Fill `*out` (zeroed by the engine) and
+ * return `HAT_EVENT_OK`; on failure release what you made and return a
+ * failure status. Called on the thread creating the engine.
+ */
+typedef hat_event_status_t (*hat_event_backend_create_t)(void *user_data,
+                                                         struct hat_event_str_t conf,
+                                                         struct hat_event_backend_host_t *host,
+                                                         struct hat_event_backend_t *out);
+
+/**
+ * What a backend implementation exposes (hat's `BackendInfo`).
+ * `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
+ * repository: an object of schemas by id) are optional (`{NULL, 0}`); when
+ * both are given, the configuration is validated before create. Copied by
+ * `hat_event_backend_register`; `user_data` must stay valid (and be
+ * usable from any thread) for as long as the name is registered.
+ */
+typedef struct hat_event_backend_info_t {
+  /**
+   * `HAT_EVENT_PLUGIN_ABI_VERSION`.
+   */
+  uint32_t abi_version;
+  /**
+   * Passed to `create` as is.
+   */
+  void *user_data;
+  /**
+   * Required: makes an instance (see `hat_event_backend_create_t`).
+   */
+  hat_event_backend_create_t create;
+  /**
+   * Optional: the id of the configuration's schema in `json_schema_repo`.
+   */
+  struct hat_event_str_t json_schema_id;
+  /**
+   * Optional: JSON text, an object of schemas by id (hat's repository form).
+   */
+  struct hat_event_str_t json_schema_repo;
+} hat_event_backend_info_t;
+
+/**
+ * A module instance: its slots, filled by the module's create.
+ *
+ * The engine calls the slots one at a time, from whichever host thread
+ * runs the session. Borrowed arguments are valid for the call only. A
+ * failure status fails the register call of the session (`HAT_EVENT_ERR_PLUGIN`
+ * with the message from `hat_event_plugin_set_error`): nothing of that
+ * session is registered; the engine stays usable. From its slots a module
+ * may call `hat_event_engine_query` and `hat_event_engine_server_id`;
+ * `hat_event_engine_register` there fails with `HAT_EVENT_ERR_REENTRANT`
+ * (call it from another thread, or derive events through `process`).
+ */
+typedef struct hat_event_module_t {
+  /**
+   * `sizeof(hat_event_module_t)`, so that the struct can grow.
+   */
+  size_t struct_size;
+  /**
+   * The module's own state, passed to every slot.
+   */
+  void *instance;
+  /**
+   * Required: the event types the module processes. The engine takes
+   * ownership when create succeeds and destroys it after `finalize`.
+   */
+  struct hat_event_subscription_t *subscription;
+  /**
+   * Optional: a session starts.
+   */
+  hat_event_status_t (*on_session_start)(void *instance, int64_t session_id);
+  /**
+   * Optional: a session's events are processed (before the backend
+   * registers them).
+   */
+  hat_event_status_t (*on_session_stop)(void *instance, int64_t session_id);
+  /**
+   * Required: process one event of the session (borrowed) that the
+   * subscription matches; append derived register events to `out` with
+   * `hat_event_register_event_list_append`.
+   */
+  hat_event_status_t (*process)(void *instance,
+                                struct hat_event_source_t source,
+                                const struct hat_event_event_t *event,
+                                struct hat_event_register_event_list_t *out);
+  /**
+   * Optional: release the instance; called once, last (when the engine
+   * closes). It may call the engine, which fails with `HAT_EVENT_ERR_CLOSED`.
+   */
+  void (*finalize)(void *instance);
+} hat_event_module_t;
+
+/**
+ * Creates a module instance: `conf` is the module's configuration object
+ * as JSON text (borrowed for the call), `engine` the engine it runs in
+ * (valid until the module's `finalize` returns; never destroy it), `source`
+ * its source (`HAT_EVENT_SOURCE_TYPE_MODULE`, its index in the
+ * configuration). Fill `*out` (zeroed by the engine). Called on the thread
+ * creating the engine.
+ */
+typedef hat_event_status_t (*hat_event_module_create_t)(void *user_data,
+                                                        struct hat_event_str_t conf,
+                                                        struct hat_event_engine_t *engine,
+                                                        struct hat_event_source_t source,
+                                                        struct hat_event_module_t *out);
+
+/**
+ * What a module implementation exposes (hat's `ModuleInfo`); as
+ * `hat_event_backend_info_t`.
+ */
+typedef struct hat_event_module_info_t {
+  /**
+   * `HAT_EVENT_PLUGIN_ABI_VERSION`.
+   */
+  uint32_t abi_version;
+  /**
+   * Passed to `create` as is.
+   */
+  void *user_data;
+  /**
+   * Required: makes an instance (see `hat_event_module_create_t`).
+   */
+  hat_event_module_create_t create;
+  /**
+   * Optional: the id of the configuration's schema in `json_schema_repo`.
+   */
+  struct hat_event_str_t json_schema_id;
+  /**
+   * Optional: JSON text, an object of schemas by id (hat's repository form).
+   */
+  struct hat_event_str_t json_schema_repo;
+} hat_event_module_info_t;
+
+/**
  * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
  */
 typedef uint32_t hat_event_query_kind_t;
@@ -362,12 +661,6 @@ typedef struct hat_event_datetime_t {
   int32_t second;
   int32_t microsecond;
 } hat_event_datetime_t;
-
-/**
- * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
- * the reference's `SourceType` values).
- */
-typedef uint32_t hat_event_source_type_t;
 
 /**
  * Success.
@@ -432,8 +725,9 @@ typedef uint32_t hat_event_source_type_t;
 #define HAT_EVENT_ERR_TIMEOUT 21
 
 /**
- * Eventer client: the connection is closed (by the server, after an
- * error, or by `hat_event_client_close`); the message says why.
+ * The object is closed: an eventer client's connection (by the server,
+ * after an error, or by `hat_event_client_close`; the message says why),
+ * or an engine after `hat_event_engine_close`.
  */
 #define HAT_EVENT_ERR_CLOSED 22
 
@@ -448,6 +742,31 @@ typedef uint32_t hat_event_source_type_t;
  * invalid client token); the message carries the server's text.
  */
 #define HAT_EVENT_ERR_REFUSED 24
+
+/**
+ * A plug-in could not be imported: an unknown name, a shared library that
+ * cannot be loaded, a missing symbol, a wrong ABI version or struct size;
+ * the message names the cause.
+ */
+#define HAT_EVENT_ERR_IMPORT 25
+
+/**
+ * A plug-in's configuration does not follow its JSON schema; the message
+ * is the validator's.
+ */
+#define HAT_EVENT_ERR_SCHEMA 26
+
+/**
+ * A plug-in (backend or module) reported a failure; the message carries
+ * the one it set with `hat_event_plugin_set_error`.
+ */
+#define HAT_EVENT_ERR_PLUGIN 27
+
+/**
+ * The call would deadlock: an engine's `register` from inside one of its
+ * sessions on the same thread, or `query` from inside a backend callback.
+ */
+#define HAT_EVENT_ERR_REENTRANT 28
 
 /**
  * A bug inside the library was caught at the boundary (a Rust panic).
@@ -725,6 +1044,139 @@ size_t hat_event_values_len(const struct hat_event_values_t *values);
  * for an empty buffer).
  */
 const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
+
+/**
+ * Creates an engine from `conf`, JSON text shaped like hat's server
+ * configuration: `{"server_id": 1, "backend": {"module": "memory"},
+ * "modules": [{"module": "./libcounter.so", ...}, ...]}`. Each `module` is
+ * a registered name or a path (see `hat_event_import_backend_info`); each
+ * plug-in's configuration is validated against its schema, then it is
+ * created (backend first, modules in order, on this thread); then the
+ * `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
+ * `hooks` may be NULL. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
+ * configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`,
+ * `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
+ * (a plug-in's create or first calls failed). On failure everything
+ * created so far is finalised.
+ */
+hat_event_status_t hat_event_engine_create(struct hat_event_str_t conf,
+                                           const struct hat_event_engine_hooks_t *hooks,
+                                           struct hat_event_engine_t **out);
+
+/**
+ * Closes the engine (see `hat_event_engine_close`) and releases the host's
+ * handle; NULL is ignored. Do not call it on a module's handle. Waits for
+ * a running session.
+ */
+void hat_event_engine_destroy(struct hat_event_engine_t *engine);
+
+/**
+ * Closes the engine: waits for a running session, registers the
+ * `"STOPPED"` event straight to the backend, finalises the modules in
+ * order, flushes and finalises the backend. Afterwards `register` and
+ * `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
+ * `HAT_EVENT_OK`. Only the host's handle can close.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
+ * `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
+ * engine is closed all the same).
+ */
+hat_event_status_t hat_event_engine_close(struct hat_event_engine_t *engine);
+
+/**
+ * The configured server id (0 for a NULL handle or a closed engine seen by
+ * a module).
+ */
+int64_t hat_event_engine_server_id(const struct hat_event_engine_t *engine);
+
+/**
+ * Registers `count` register events (borrowed) from `source` as one
+ * session, processed by the modules and then stored by the backend; on
+ * success `*out` (owned by the caller) holds the caller's events with
+ * their ids and the session's timestamp, in order (the events modules
+ * derive are registered too but not returned). `count` 0 opens no session
+ * and gives an empty list. Thread-safe.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
+ * failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,
+ * `HAT_EVENT_ERR_REENTRANT` (called from a module slot or backend callback
+ * while that session runs on this thread: it would deadlock).
+ */
+hat_event_status_t hat_event_engine_register(const struct hat_event_engine_t *engine,
+                                             struct hat_event_source_t source,
+                                             const struct hat_event_register_event_t *const *events,
+                                             size_t count,
+                                             struct hat_event_event_list_t **out);
+
+/**
+ * Queries the backend with `params` (borrowed); the caller owns `*out`.
+ * Thread-safe; callable from module slots.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
+ * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT` (from
+ * a backend callback).
+ */
+hat_event_status_t hat_event_engine_query(const struct hat_event_engine_t *engine,
+                                          const struct hat_event_query_params_t *params,
+                                          struct hat_event_query_result_t **out);
+
+/**
+ * Asks the host to restart the engine: calls the host's `restart` hook
+ * (hat's `Engine.restart`), if any, on this thread. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_restart(const struct hat_event_engine_t *engine);
+
+/**
+ * Asks the host to reset the monitor's ready flag: calls the host's
+ * `reset_monitor_ready` hook, if any, on this thread. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_engine_t *engine);
+
+/**
+ * The clients of the host's eventer server (hat's `get_client_names`),
+ * from the host's `client_names` hook (empty without one). The caller owns
+ * `*out`. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_client_names(const struct hat_event_engine_t *engine,
+                                                 struct hat_event_client_names_t **out);
+
+/**
+ * The number of clients in `names` (0 for NULL).
+ */
+size_t hat_event_client_names_len(const struct hat_event_client_names_t *names);
+
+/**
+ * Client `index` of `names`: its source and its name, a view borrowed
+ * from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
+ */
+struct hat_event_client_name_t hat_event_client_names_get(const struct hat_event_client_names_t *names,
+                                                          size_t index);
+
+/**
+ * Releases a client name list; NULL is ignored.
+ */
+void hat_event_client_names_destroy(struct hat_event_client_names_t *names);
+
+/**
+ * The number of events in `list` (0 for NULL).
+ */
+size_t hat_event_event_list_len(const struct hat_event_event_list_t *list);
+
+/**
+ * Event `index` of `list`, borrowed from it (NULL if out of range or
+ * `list` is NULL).
+ */
+const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_event_list_t *list,
+                                                         size_t index);
+
+/**
+ * Releases an event list and its events; NULL is ignored.
+ */
+void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
 
 /**
  * Compares ids lexicographically by (server, session, instance): negative,
@@ -1346,6 +1798,88 @@ const struct hat_event_query_params_t *hat_event_msg_query_params(const struct h
  * The result of a `MsgQueryRes`, borrowed; NULL otherwise.
  */
 const struct hat_event_query_result_t *hat_event_msg_query_result(const struct hat_event_msg_t *msg);
+
+/**
+ * Called by a plug-in slot just before it returns a failure status: the
+ * message (copied) becomes part of the error the host sees. Thread-local;
+ * a message not consumed by the next failing slot on this thread is
+ * replaced by the next call. Invalid UTF-8 is replaced, never refused.
+ */
+void hat_event_plugin_set_error(struct hat_event_str_t message);
+
+/**
+ * Registers (or replaces) a backend under `name` for this process, so that
+ * an engine configuration's `"module": "<name>"` finds it. `*info` is
+ * copied (its schema views too); `info->user_data` must stay valid while
+ * registered. Thread-safe.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_IMPORT` (wrong `abi_version`), `HAT_EVENT_ERR_INVALID_JSON`
+ * (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an
+ * empty name or one containing '/', which would read as a path).
+ */
+hat_event_status_t hat_event_backend_register(struct hat_event_str_t name,
+                                              const struct hat_event_backend_info_t *info);
+
+/**
+ * Registers (or replaces) a module under `name`; as `hat_event_backend_register`.
+ * Errors: as `hat_event_backend_register`.
+ */
+hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
+                                             const struct hat_event_module_info_t *info);
+
+/**
+ * The backend info named `name`, copied into `*out`: a name registered
+ * with `hat_event_backend_register`, the built-in memory backend
+ * (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
+ * '/') to a shared library exporting `hat_event_backend_info` (loaded with
+ * `dlopen`, never unloaded). Its schema views stay valid for the life of
+ * the process (registered names: until re-registered). Thread-safe.
+ * A plug-in library links the shared libhat_event; load plug-ins only into
+ * hosts using that same shared library (a host linked with the static one
+ * would run a second copy of the library). The memory backend's `create`
+ * accepts a NULL host (no callbacks), for driving it directly.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
+ * wrong ABI version; the message names the cause),
+ * `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository).
+ */
+hat_event_status_t hat_event_import_backend_info(struct hat_event_str_t name,
+                                                 struct hat_event_backend_info_t *out);
+
+/**
+ * The module info named `name`, copied into `*out`: a registered name or a
+ * path to a shared library exporting `hat_event_module_info`; as
+ * `hat_event_import_backend_info`.
+ * Errors: as `hat_event_import_backend_info`.
+ */
+hat_event_status_t hat_event_import_module_info(struct hat_event_str_t name,
+                                                struct hat_event_module_info_t *out);
+
+/**
+ * Reports events a backend has registered (`count` borrowed events) to the
+ * host's registered callback, if any. Call from the backend's
+ * `register_events` slot (or later, from any thread, while the backend lives).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
+                                                     const struct hat_event_event_t *const *events,
+                                                     size_t count);
+
+/**
+ * Reports events a backend has made durable to the host's flushed
+ * callback, if any; as `hat_event_backend_host_registered`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
+                                                  const struct hat_event_event_t *const *events,
+                                                  size_t count);
+
+/**
+ * Appends a copy of `event` to a module's output (the caller keeps `event`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
+                                                        const struct hat_event_register_event_t *event);
 
 /**
  * Creates latest-query parameters with the reference's defaults (all event

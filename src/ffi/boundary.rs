@@ -45,8 +45,9 @@ pub const HAT_EVENT_ERR_IO: hat_event_status_t = 20;
 /// Eventer client: nothing arrived in time (connect, init, a response, a
 /// ping).
 pub const HAT_EVENT_ERR_TIMEOUT: hat_event_status_t = 21;
-/// Eventer client: the connection is closed (by the server, after an
-/// error, or by `hat_event_client_close`); the message says why.
+/// The object is closed: an eventer client's connection (by the server,
+/// after an error, or by `hat_event_client_close`; the message says why),
+/// or an engine after `hat_event_engine_close`.
 pub const HAT_EVENT_ERR_CLOSED: hat_event_status_t = 22;
 /// Eventer client: the server broke the protocol (a malformed or oversized
 /// frame, an unexpected message).
@@ -54,6 +55,19 @@ pub const HAT_EVENT_ERR_PROTOCOL: hat_event_status_t = 23;
 /// Eventer client: the server refused the client's init request (e.g. an
 /// invalid client token); the message carries the server's text.
 pub const HAT_EVENT_ERR_REFUSED: hat_event_status_t = 24;
+/// A plug-in could not be imported: an unknown name, a shared library that
+/// cannot be loaded, a missing symbol, a wrong ABI version or struct size;
+/// the message names the cause.
+pub const HAT_EVENT_ERR_IMPORT: hat_event_status_t = 25;
+/// A plug-in's configuration does not follow its JSON schema; the message
+/// is the validator's.
+pub const HAT_EVENT_ERR_SCHEMA: hat_event_status_t = 26;
+/// A plug-in (backend or module) reported a failure; the message carries
+/// the one it set with `hat_event_plugin_set_error`.
+pub const HAT_EVENT_ERR_PLUGIN: hat_event_status_t = 27;
+/// The call would deadlock: an engine's `register` from inside one of its
+/// sessions on the same thread, or `query` from inside a backend callback.
+pub const HAT_EVENT_ERR_REENTRANT: hat_event_status_t = 28;
 /// A bug inside the library was caught at the boundary (a Rust panic).
 /// Out-parameters are untouched; the library stays usable.
 pub const HAT_EVENT_ERR_INTERNAL: hat_event_status_t = 100;
@@ -190,9 +204,13 @@ pub extern "C" fn hat_event_status_str(status: hat_event_status_t) -> *const c_c
         HAT_EVENT_ERR_DECODE => b"HAT_EVENT_ERR_DECODE: malformed SBS input\0",
         HAT_EVENT_ERR_IO => b"HAT_EVENT_ERR_IO: a socket operation failed\0",
         HAT_EVENT_ERR_TIMEOUT => b"HAT_EVENT_ERR_TIMEOUT: the operation timed out\0",
-        HAT_EVENT_ERR_CLOSED => b"HAT_EVENT_ERR_CLOSED: the connection is closed\0",
+        HAT_EVENT_ERR_CLOSED => b"HAT_EVENT_ERR_CLOSED: the connection or engine is closed\0",
         HAT_EVENT_ERR_PROTOCOL => b"HAT_EVENT_ERR_PROTOCOL: the peer broke the eventer protocol\0",
         HAT_EVENT_ERR_REFUSED => b"HAT_EVENT_ERR_REFUSED: the server refused the client\0",
+        HAT_EVENT_ERR_IMPORT => b"HAT_EVENT_ERR_IMPORT: a plug-in could not be imported\0",
+        HAT_EVENT_ERR_SCHEMA => b"HAT_EVENT_ERR_SCHEMA: a configuration does not follow its schema\0",
+        HAT_EVENT_ERR_PLUGIN => b"HAT_EVENT_ERR_PLUGIN: a plug-in reported a failure\0",
+        HAT_EVENT_ERR_REENTRANT => b"HAT_EVENT_ERR_REENTRANT: a re-entrant call would deadlock\0",
         HAT_EVENT_ERR_INTERNAL => b"HAT_EVENT_ERR_INTERNAL: internal error in hat_event\0",
         _ => b"unknown status\0",
     };

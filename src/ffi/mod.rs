@@ -18,11 +18,13 @@
 pub mod boundary;
 pub mod buffer;
 pub mod collection;
+pub mod engine;
 pub mod event;
 pub mod event_type;
 pub mod eventer;
 pub mod json_form;
 pub mod message;
+pub mod plugin;
 pub mod query;
 pub mod sbs;
 pub mod schema;

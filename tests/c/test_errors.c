@@ -75,9 +75,13 @@ static void test_status_str(void) {
         {HAT_EVENT_ERR_CLOSED, "HAT_EVENT_ERR_CLOSED"},
         {HAT_EVENT_ERR_PROTOCOL, "HAT_EVENT_ERR_PROTOCOL"},
         {HAT_EVENT_ERR_REFUSED, "HAT_EVENT_ERR_REFUSED"},
+        {HAT_EVENT_ERR_IMPORT, "HAT_EVENT_ERR_IMPORT"},
+        {HAT_EVENT_ERR_SCHEMA, "HAT_EVENT_ERR_SCHEMA"},
+        {HAT_EVENT_ERR_PLUGIN, "HAT_EVENT_ERR_PLUGIN"},
+        {HAT_EVENT_ERR_REENTRANT, "HAT_EVENT_ERR_REENTRANT"},
         {HAT_EVENT_ERR_INTERNAL, "HAT_EVENT_ERR_INTERNAL"},
     };
-    static const hat_event_status_t unknown[] = {9, 10, 19, 25, 99, 101, 1000, UINT32_MAX};
+    static const hat_event_status_t unknown[] = {9, 10, 19, 29, 99, 101, 1000, UINT32_MAX};
     size_t i, j;
     CHECK(HAT_EVENT_OK == 0);
     for (i = 0; i < COUNT(known); i++) {

@@ -1,0 +1,350 @@
+//! Backends: where an engine stores the events of its sessions and what it
+//! queries. The [`Backend`] trait mirrors hat-event's `common.Backend`;
+//! [`MemoryBackend`] is hat-event's `backends/memory.py`, with its bugs fixed.
+//!
+//! The reference's memory backend only answers latest queries: its
+//! `get_last_event_id` and server queries read attributes events do not have
+//! (`e.server`, `e.event_id`) and its timeseries query raises
+//! `UnboundLocalError` (the sort key is a tuple `(lambda, event)`). What is
+//! implemented here is what that code evidently intends, with the gaps it
+//! leaves decided as hat-event's LMDB backend decides them:
+//! - a `source_t_from`/`source_t_to` filter drops events without a source
+//!   timestamp, and ordering by source timestamp leaves them out;
+//! - ties of the ordering key are broken by timestamp, then event id;
+//! - `last_event_id` skips everything up to and including that event; an id
+//!   that is not among the results gives no events;
+//! - a server query returns the events whose id is greater than
+//!   `last_event_id` (the reference's loop returns the last event when none
+//!   is greater).
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use crate::event::{Event, EventId, ServerId};
+use crate::event_type::EventType;
+use crate::plugin::PluginError;
+use crate::query::{
+    Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
+};
+use crate::subscription::Subscription;
+
+/// Called by a backend with the events it has just registered (or flushed).
+pub type EventsCallback = Box<dyn Fn(&[Event]) + Send + Sync>;
+
+/// The host's callbacks a backend is created with (both optional, as in
+/// the reference).
+#[derive(Default)]
+pub struct BackendCallbacks {
+    pub registered: Option<EventsCallback>,
+    pub flushed: Option<EventsCallback>,
+}
+
+/// A backend. The engine serialises every call (one at a time, from any
+/// thread), so methods take `&mut self`.
+pub trait Backend: Send {
+    /// The greatest event id of `server_id` registered so far;
+    /// `(server_id, 0, 0)` if none.
+    fn get_last_event_id(&mut self, server_id: ServerId) -> Result<EventId, PluginError>;
+
+    /// Stores `events` (all of one session, in id order) and calls the
+    /// registered (and, once durable, flushed) callback.
+    fn register(&mut self, events: &[Event]) -> Result<(), PluginError>;
+
+    /// Answers a query.
+    fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError>;
+
+    /// Makes everything registered so far durable.
+    fn flush(&mut self) -> Result<(), PluginError>;
+}
+
+/// Events kept in memory, lost when it is dropped.
+///
+/// Beyond the reference's single list: the latest event of each type and the
+/// last event id of each server are kept up to date on register, so latest
+/// queries and `get_last_event_id` do not scan every event.
+#[derive(Default)]
+pub struct MemoryBackend {
+    callbacks: BackendCallbacks,
+    /// Every event, in registration order.
+    events: Vec<Event>,
+    /// The latest event of each type, in the order types first appeared
+    /// (the reference's dict order).
+    latest: IndexMap<EventType, Event>,
+    last_ids: HashMap<ServerId, EventId>,
+}
+
+impl MemoryBackend {
+    /// An empty memory backend.
+    pub fn new(callbacks: BackendCallbacks) -> MemoryBackend {
+        MemoryBackend { callbacks, ..Default::default() }
+    }
+
+    fn query_latest(&self, params: &QueryLatestParams) -> Result<QueryResult, PluginError> {
+        let events = match &params.event_types {
+            None => self.latest.values().cloned().collect(),
+            Some(types) => {
+                let subscription = subscription(types)?;
+                self.latest.values().filter(|e| subscription.matches(&e.type_)).cloned().collect()
+            }
+        };
+        Ok(QueryResult { events, more_follows: false })
+    }
+
+    fn query_timeseries(&self, params: &QueryTimeseriesParams) -> Result<QueryResult, PluginError> {
+        let subscription = params.event_types.as_deref().map(subscription).transpose()?;
+        let by_source = params.order_by == OrderBy::SourceTimestamp;
+        let mut events: Vec<&Event> = self
+            .events
+            .iter()
+            .filter(|e| subscription.as_ref().is_none_or(|s| s.matches(&e.type_)))
+            .filter(|e| params.t_from.is_none_or(|t| e.timestamp >= t))
+            .filter(|e| params.t_to.is_none_or(|t| e.timestamp <= t))
+            .filter(|e| params.source_t_from.is_none_or(|t| e.source_timestamp.is_some_and(|s| s >= t)))
+            .filter(|e| params.source_t_to.is_none_or(|t| e.source_timestamp.is_some_and(|s| s <= t)))
+            .filter(|e| !by_source || e.source_timestamp.is_some())
+            .collect();
+        if by_source {
+            events.sort_by_key(|e| (e.source_timestamp, e.timestamp, e.id));
+        } else {
+            events.sort_by_key(|e| (e.timestamp, e.id));
+        }
+        if params.order == Order::Descending {
+            events.reverse();
+        }
+        let start = match params.last_event_id {
+            Some(id) => events.iter().position(|e| e.id == id).map_or(events.len(), |i| i + 1),
+            None => 0,
+        };
+        Ok(limit(&events[start..], params.max_results))
+    }
+
+    fn query_server(&self, params: &QueryServerParams) -> Result<QueryResult, PluginError> {
+        let mut events: Vec<&Event> = self
+            .events
+            .iter()
+            .filter(|e| e.id.server == params.server_id)
+            .filter(|e| params.last_event_id.is_none_or(|id| e.id > id))
+            .collect();
+        events.sort_by_key(|e| e.id);
+        Ok(limit(&events, params.max_results))
+    }
+}
+
+fn subscription(types: &[EventType]) -> Result<Subscription, PluginError> {
+    Subscription::new(types).map_err(|e| PluginError::Failed(format!("query event types: {e}")))
+}
+
+fn limit(events: &[&Event], max_results: Option<i64>) -> QueryResult {
+    match max_results {
+        // A negative limit cuts as Python's `events[:n]` does, from the end.
+        Some(n) if (events.len() as i64) > n => {
+            let keep = if n >= 0 { n as usize } else { events.len().saturating_sub(n.unsigned_abs() as usize) };
+            QueryResult { events: events[..keep].iter().map(|e| (*e).clone()).collect(), more_follows: true }
+        }
+        _ => QueryResult { events: events.iter().map(|e| (*e).clone()).collect(), more_follows: false },
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn get_last_event_id(&mut self, server_id: ServerId) -> Result<EventId, PluginError> {
+        Ok(self.last_ids.get(&server_id).copied().unwrap_or(EventId { server: server_id, session: 0, instance: 0 }))
+    }
+
+    fn register(&mut self, events: &[Event]) -> Result<(), PluginError> {
+        for event in events {
+            match self.latest.get_mut(&event.type_) {
+                Some(previous) if !previous.natural_lt(event) => {}
+                Some(previous) => *previous = event.clone(),
+                None => {
+                    self.latest.insert(event.type_.clone(), event.clone());
+                }
+            }
+            let last = self.last_ids.entry(event.id.server).or_insert(event.id);
+            *last = (*last).max(event.id);
+        }
+        self.events.extend_from_slice(events);
+        if let Some(cb) = &self.callbacks.registered {
+            cb(events);
+        }
+        if let Some(cb) = &self.callbacks.flushed {
+            cb(events);
+        }
+        Ok(())
+    }
+
+    fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
+        match params {
+            QueryParams::Latest(p) => self.query_latest(p),
+            QueryParams::Timeseries(p) => self.query_timeseries(p),
+            QueryParams::Server(p) => self.query_server(p),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventPayload;
+    use crate::timestamp::Timestamp;
+    use std::sync::{Arc, Mutex};
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp::new(s, 0).unwrap()
+    }
+
+    fn ev(id: (i64, i64, i64), type_: &[&str], t: i64, source_t: Option<i64>) -> Event {
+        Event {
+            id: EventId { server: id.0, session: id.1, instance: id.2 },
+            type_: type_.iter().map(|s| s.to_string()).collect(),
+            timestamp: ts(t),
+            source_timestamp: source_t.map(ts),
+            payload: Some(EventPayload::Json(crate::json::JsonPayload::from_value(serde_json::json!(id.2)))),
+        }
+    }
+
+    fn types(ts: &[&[&str]]) -> Vec<EventType> {
+        ts.iter().map(|t| t.iter().map(|s| s.to_string()).collect()).collect()
+    }
+
+    fn ids(result: &QueryResult) -> Vec<i64> {
+        result.events.iter().map(|e| e.id.instance).collect()
+    }
+
+    /// Instances 1..=6 of server 1 session 1; timestamps and source
+    /// timestamps chosen so that the two orders differ.
+    fn backend() -> MemoryBackend {
+        let mut b = MemoryBackend::default();
+        b.register(&[
+            ev((1, 1, 1), &["a"], 10, Some(60)),
+            ev((1, 1, 2), &["b"], 20, None),
+            ev((1, 1, 3), &["a"], 30, Some(40)),
+            ev((1, 1, 4), &["c", "d"], 40, Some(50)),
+            ev((1, 1, 5), &["b"], 50, Some(10)),
+            ev((1, 1, 6), &["c", "e"], 60, None),
+        ])
+        .unwrap();
+        b
+    }
+
+    fn timeseries(b: &mut MemoryBackend, f: impl FnOnce(&mut QueryTimeseriesParams)) -> QueryResult {
+        let mut p = QueryTimeseriesParams::default();
+        f(&mut p);
+        b.query(&QueryParams::Timeseries(p)).unwrap()
+    }
+
+    #[test]
+    fn get_last_event_id_is_per_server_and_defaults_to_zero() {
+        let mut b = backend();
+        assert_eq!(b.get_last_event_id(1).unwrap(), EventId { server: 1, session: 1, instance: 6 });
+        assert_eq!(b.get_last_event_id(2).unwrap(), EventId { server: 2, session: 0, instance: 0 });
+        b.register(&[ev((2, 7, 1), &["x"], 1, None), ev((1, 1, 7), &["x"], 1, None)]).unwrap();
+        assert_eq!(b.get_last_event_id(2).unwrap(), EventId { server: 2, session: 7, instance: 1 });
+        assert_eq!(b.get_last_event_id(1).unwrap().instance, 7);
+    }
+
+    #[test]
+    fn latest_keeps_the_newest_of_each_type_in_first_seen_order() {
+        let mut b = backend();
+        let r = b.query(&QueryParams::Latest(QueryLatestParams::default())).unwrap();
+        assert_eq!(ids(&r), [3, 5, 4, 6]);
+        assert!(!r.more_follows);
+        let p = QueryLatestParams { event_types: Some(types(&[&["c", "*"]])) };
+        assert_eq!(ids(&b.query(&QueryParams::Latest(p)).unwrap()), [4, 6]);
+        let p = QueryLatestParams { event_types: Some(types(&[])) };
+        assert_eq!(ids(&b.query(&QueryParams::Latest(p)).unwrap()), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn latest_keeps_an_older_event_registered_later_out() {
+        // Another server's event with an earlier timestamp is not newer.
+        let mut b = backend();
+        b.register(&[ev((2, 1, 1), &["a"], 5, None)]).unwrap();
+        let p = QueryLatestParams { event_types: Some(types(&[&["a"]])) };
+        assert_eq!(b.query(&QueryParams::Latest(p)).unwrap().events[0].id, EventId { server: 1, session: 1, instance: 3 });
+    }
+
+    #[test]
+    fn timeseries_orders_both_ways_by_both_timestamps() {
+        let mut b = backend();
+        assert_eq!(ids(&timeseries(&mut b, |_| {})), [6, 5, 4, 3, 2, 1]);
+        assert_eq!(ids(&timeseries(&mut b, |p| p.order = Order::Ascending)), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(ids(&timeseries(&mut b, |p| p.order_by = OrderBy::SourceTimestamp)), [1, 4, 3, 5]);
+        let r = timeseries(&mut b, |p| {
+            p.order_by = OrderBy::SourceTimestamp;
+            p.order = Order::Ascending
+        });
+        assert_eq!(ids(&r), [5, 3, 4, 1]);
+    }
+
+    #[test]
+    fn timeseries_filters_are_inclusive_and_source_filters_drop_missing() {
+        let mut b = backend();
+        assert_eq!(ids(&timeseries(&mut b, |p| p.t_from = Some(ts(30)))), [6, 5, 4, 3]);
+        assert_eq!(ids(&timeseries(&mut b, |p| p.t_to = Some(ts(30)))), [3, 2, 1]);
+        let r = timeseries(&mut b, |p| {
+            p.t_from = Some(ts(20));
+            p.t_to = Some(ts(50))
+        });
+        assert_eq!(ids(&r), [5, 4, 3, 2]);
+        assert_eq!(ids(&timeseries(&mut b, |p| p.source_t_from = Some(ts(40)))), [4, 3, 1]);
+        assert_eq!(ids(&timeseries(&mut b, |p| p.source_t_to = Some(ts(40)))), [5, 3]);
+        assert_eq!(ids(&timeseries(&mut b, |p| p.event_types = Some(types(&[&["b"], &["c", "?"]])))), [6, 5, 4, 2]);
+    }
+
+    #[test]
+    fn timeseries_pages_with_max_results_and_last_event_id() {
+        let mut b = backend();
+        let r = timeseries(&mut b, |p| p.max_results = Some(2));
+        assert_eq!((ids(&r), r.more_follows), (vec![6, 5], true));
+        let r = timeseries(&mut b, |p| {
+            p.max_results = Some(2);
+            p.last_event_id = Some(EventId { server: 1, session: 1, instance: 5 })
+        });
+        assert_eq!((ids(&r), r.more_follows), (vec![4, 3], true));
+        let r = timeseries(&mut b, |p| {
+            p.max_results = Some(3);
+            p.last_event_id = Some(EventId { server: 1, session: 1, instance: 3 })
+        });
+        assert_eq!((ids(&r), r.more_follows), (vec![2, 1], false));
+        let r = timeseries(&mut b, |p| p.max_results = Some(6));
+        assert_eq!((ids(&r).len(), r.more_follows), (6, false));
+        let r = timeseries(&mut b, |p| p.last_event_id = Some(EventId { server: 9, session: 9, instance: 9 }));
+        assert!(r.events.is_empty());
+        let r = timeseries(&mut b, |p| p.max_results = Some(0));
+        assert_eq!((ids(&r).len(), r.more_follows), (0, true));
+    }
+
+    #[test]
+    fn server_query_returns_the_servers_events_after_last_event_id() {
+        let mut b = backend();
+        b.register(&[ev((2, 1, 1), &["a"], 1, None), ev((1, 2, 1), &["a"], 0, None)]).unwrap();
+        let mut p = QueryServerParams::new(1);
+        let r = b.query(&QueryParams::Server(p.clone())).unwrap();
+        assert_eq!(r.events.iter().map(|e| (e.id.session, e.id.instance)).collect::<Vec<_>>(),
+                   [(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 1)]);
+        p.last_event_id = Some(EventId { server: 1, session: 1, instance: 5 });
+        p.max_results = Some(1);
+        let r = b.query(&QueryParams::Server(p.clone())).unwrap();
+        assert_eq!((ids(&r), r.more_follows), (vec![6], true));
+        p.last_event_id = Some(EventId { server: 1, session: 2, instance: 1 });
+        assert!(b.query(&QueryParams::Server(p)).unwrap().events.is_empty());
+        assert_eq!(ids(&b.query(&QueryParams::Server(QueryServerParams::new(2))).unwrap()), [1]);
+    }
+
+    #[test]
+    fn register_calls_both_callbacks_with_the_events() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s1, s2) = (seen.clone(), seen.clone());
+        let mut b = MemoryBackend::new(BackendCallbacks {
+            registered: Some(Box::new(move |e| s1.lock().unwrap().push(("registered", e.len())))),
+            flushed: Some(Box::new(move |e| s2.lock().unwrap().push(("flushed", e.len())))),
+        });
+        b.register(&[ev((1, 1, 1), &["a"], 1, None), ev((1, 1, 2), &["a"], 1, None)]).unwrap();
+        assert_eq!(*seen.lock().unwrap(), [("registered", 2), ("flushed", 2)]);
+    }
+}

@@ -1,0 +1,972 @@
+//! Plug-ins in C: backend and module vtables, their infos, the in-process
+//! registry and loading by path with `dlopen`.
+//!
+//! A plug-in is a struct of optional function pointers with an `instance`
+//! pointer passed first to each (wasmtime's `{env, slots, finalizer}`
+//! model), copied by value into a Rust wrapper whose `Drop` runs the
+//! `finalize` slot. The wrappers are `Send` and not `Sync`: the engine calls
+//! a plug-in from one thread at a time, which is the contract plug-ins are
+//! written against.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::boundary::{
+    borrowed_handle, guard_status, handle_arg, new_handle, out_arg, slice_arg, str_arg, FfiError, FfiResult, Opaque,
+    hat_event_status_str, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
+};
+use super::engine::{hat_event_engine_t, EngineHandle};
+use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
+use super::query::{hat_event_query_params_t, hat_event_query_result_t};
+use super::subscription::hat_event_subscription_t;
+use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
+use crate::engine::Module;
+use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
+use crate::plugin::{BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
+use crate::query::{QueryParams, QueryResult};
+use crate::subscription::Subscription;
+
+/// The version of `hat_event_backend_info_t` and `hat_event_module_info_t`
+/// this header describes; an info carries it in `abi_version` so that a
+/// plug-in built against another version is refused, not misread.
+pub const HAT_EVENT_PLUGIN_ABI_VERSION: u32 = 1;
+
+/// The symbol a backend shared library exports: a function
+/// `const hat_event_backend_info_t *hat_event_backend_info(void)`.
+pub const HAT_EVENT_BACKEND_INFO_SYMBOL: &str = "hat_event_backend_info";
+/// The symbol a module shared library exports: a function
+/// `const hat_event_module_info_t *hat_event_module_info(void)`.
+pub const HAT_EVENT_MODULE_INFO_SYMBOL: &str = "hat_event_module_info";
+
+/// The host side of a backend, given to the backend's create: the
+/// registered/flushed callbacks. Valid until the backend's `finalize`
+/// returns; thread-safe (call it from any thread).
+pub struct hat_event_backend_host_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_backend_host_t {
+    type Inner = BackendCallbacks;
+}
+
+/// Where a module's `process` puts the register events it derives.
+/// Owned by the engine; valid during that `process` call only.
+pub struct hat_event_register_event_list_t {
+    _private: [u8; 0],
+}
+
+impl Opaque for hat_event_register_event_list_t {
+    type Inner = Vec<RegisterEvent>;
+}
+
+/// A backend instance: its slots, filled by the backend's create.
+///
+/// Every slot takes `instance` first. The engine calls the slots one at a
+/// time (never concurrently), from whichever host thread is registering or
+/// querying. Borrowed arguments are valid for the call only. A slot returns
+/// `HAT_EVENT_OK` or a failure status (call `hat_event_plugin_set_error`
+/// first to give the message): a failure fails the host's call that caused
+/// it (engine creation, `register`, `query`, `close`) with
+/// `HAT_EVENT_ERR_PLUGIN` and that message; the engine stays usable.
+/// Backend slots must not call back into the engine (`register` and
+/// `query` fail there with `HAT_EVENT_ERR_REENTRANT`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hat_event_backend_t {
+    /// `sizeof(hat_event_backend_t)`, so that the struct can grow.
+    pub struct_size: usize,
+    /// The backend's own state, passed to every slot.
+    pub instance: *mut c_void,
+    /// Optional (absent: `{server_id, 0, 0}`): the greatest event id of
+    /// `server_id` stored so far, or `{server_id, 0, 0}` if none, into `*out`.
+    pub get_last_event_id:
+        Option<unsafe extern "C" fn(instance: *mut c_void, server_id: i64, out: *mut hat_event_event_id_t) -> hat_event_status_t>,
+    /// Required: store `count` events (borrowed: copy what you keep), all of
+    /// one session in id order, then call `hat_event_backend_host_registered`
+    /// (and `_flushed` once durable).
+    pub register_events: Option<
+        unsafe extern "C" fn(instance: *mut c_void, events: *const *const hat_event_event_t, count: usize) -> hat_event_status_t,
+    >,
+    /// Required: answer `params` (borrowed) with a result made by
+    /// `hat_event_query_result_create`, handed to the engine in `*out`.
+    pub query: Option<
+        unsafe extern "C" fn(
+            instance: *mut c_void,
+            params: *const hat_event_query_params_t,
+            out: *mut *mut hat_event_query_result_t,
+        ) -> hat_event_status_t,
+    >,
+    /// Optional: make everything stored so far durable.
+    pub flush: Option<unsafe extern "C" fn(instance: *mut c_void) -> hat_event_status_t>,
+    /// Optional: release the instance; called once, last.
+    pub finalize: Option<unsafe extern "C" fn(instance: *mut c_void)>,
+}
+
+/// A module instance: its slots, filled by the module's create.
+///
+/// The engine calls the slots one at a time, from whichever host thread
+/// runs the session. Borrowed arguments are valid for the call only. A
+/// failure status fails the register call of the session (`HAT_EVENT_ERR_PLUGIN`
+/// with the message from `hat_event_plugin_set_error`): nothing of that
+/// session is registered; the engine stays usable. From its slots a module
+/// may call `hat_event_engine_query` and `hat_event_engine_server_id`;
+/// `hat_event_engine_register` there fails with `HAT_EVENT_ERR_REENTRANT`
+/// (call it from another thread, or derive events through `process`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hat_event_module_t {
+    /// `sizeof(hat_event_module_t)`, so that the struct can grow.
+    pub struct_size: usize,
+    /// The module's own state, passed to every slot.
+    pub instance: *mut c_void,
+    /// Required: the event types the module processes. The engine takes
+    /// ownership when create succeeds and destroys it after `finalize`.
+    pub subscription: *mut hat_event_subscription_t,
+    /// Optional: a session starts.
+    pub on_session_start: Option<unsafe extern "C" fn(instance: *mut c_void, session_id: i64) -> hat_event_status_t>,
+    /// Optional: a session's events are processed (before the backend
+    /// registers them).
+    pub on_session_stop: Option<unsafe extern "C" fn(instance: *mut c_void, session_id: i64) -> hat_event_status_t>,
+    /// Required: process one event of the session (borrowed) that the
+    /// subscription matches; append derived register events to `out` with
+    /// `hat_event_register_event_list_append`.
+    pub process: Option<
+        unsafe extern "C" fn(
+            instance: *mut c_void,
+            source: hat_event_source_t,
+            event: *const hat_event_event_t,
+            out: *mut hat_event_register_event_list_t,
+        ) -> hat_event_status_t,
+    >,
+    /// Optional: release the instance; called once, last (when the engine
+    /// closes). It may call the engine, which fails with `HAT_EVENT_ERR_CLOSED`.
+    pub finalize: Option<unsafe extern "C" fn(instance: *mut c_void)>,
+}
+
+/// Creates a backend instance: `conf` is the backend's configuration object
+/// as JSON text (borrowed for the call), `host` the callbacks to report
+/// registered/flushed events with. Fill `*out` (zeroed by the engine) and
+/// return `HAT_EVENT_OK`; on failure release what you made and return a
+/// failure status. Called on the thread creating the engine.
+pub type hat_event_backend_create_t = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        conf: hat_event_str_t,
+        host: *mut hat_event_backend_host_t,
+        out: *mut hat_event_backend_t,
+    ) -> hat_event_status_t,
+>;
+
+/// Creates a module instance: `conf` is the module's configuration object
+/// as JSON text (borrowed for the call), `engine` the engine it runs in
+/// (valid until the module's `finalize` returns; never destroy it), `source`
+/// its source (`HAT_EVENT_SOURCE_TYPE_MODULE`, its index in the
+/// configuration). Fill `*out` (zeroed by the engine). Called on the thread
+/// creating the engine.
+pub type hat_event_module_create_t = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        conf: hat_event_str_t,
+        engine: *mut hat_event_engine_t,
+        source: hat_event_source_t,
+        out: *mut hat_event_module_t,
+    ) -> hat_event_status_t,
+>;
+
+/// What a backend implementation exposes (hat's `BackendInfo`).
+/// `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
+/// repository: an object of schemas by id) are optional (`{NULL, 0}`); when
+/// both are given, the configuration is validated before create. Copied by
+/// `hat_event_backend_register`; `user_data` must stay valid (and be
+/// usable from any thread) for as long as the name is registered.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hat_event_backend_info_t {
+    /// `HAT_EVENT_PLUGIN_ABI_VERSION`.
+    pub abi_version: u32,
+    /// Passed to `create` as is.
+    pub user_data: *mut c_void,
+    /// Required: makes an instance (see `hat_event_backend_create_t`).
+    pub create: hat_event_backend_create_t,
+    /// Optional: the id of the configuration's schema in `json_schema_repo`.
+    pub json_schema_id: hat_event_str_t,
+    /// Optional: JSON text, an object of schemas by id (hat's repository form).
+    pub json_schema_repo: hat_event_str_t,
+}
+
+/// What a module implementation exposes (hat's `ModuleInfo`); as
+/// `hat_event_backend_info_t`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hat_event_module_info_t {
+    /// `HAT_EVENT_PLUGIN_ABI_VERSION`.
+    pub abi_version: u32,
+    /// Passed to `create` as is.
+    pub user_data: *mut c_void,
+    /// Required: makes an instance (see `hat_event_module_create_t`).
+    pub create: hat_event_module_create_t,
+    /// Optional: the id of the configuration's schema in `json_schema_repo`.
+    pub json_schema_id: hat_event_str_t,
+    /// Optional: JSON text, an object of schemas by id (hat's repository form).
+    pub json_schema_repo: hat_event_str_t,
+}
+
+// ---------------------------------------------------------------------------
+// Plug-in errors: the message a failing slot leaves for the engine.
+
+thread_local! {
+    static PLUGIN_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by a plug-in slot just before it returns a failure status: the
+/// message (copied) becomes part of the error the host sees. Thread-local;
+/// a message not consumed by the next failing slot on this thread is
+/// replaced by the next call. Invalid UTF-8 is replaced, never refused.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_plugin_set_error(message: hat_event_str_t) {
+    super::boundary::guard_value((), || {
+        // SAFETY: message is a readable view, as documented.
+        let bytes = unsafe { slice_arg(message.ptr.cast::<u8>(), message.len, "message") }.unwrap_or(b"(NULL message)");
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        PLUGIN_ERROR.with(|e| *e.borrow_mut() = Some(text));
+    })
+}
+
+fn clear_plugin_error() {
+    PLUGIN_ERROR.with(|e| e.borrow_mut().take());
+}
+
+/// The core error for a slot that returned `status`.
+fn slot_error(what: &str, status: hat_event_status_t) -> PluginError {
+    let message = PLUGIN_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| {
+        // SAFETY: hat_event_status_str returns a static NUL-terminated string.
+        unsafe { CStr::from_ptr(hat_event_status_str(status)) }.to_string_lossy().into_owned()
+    });
+    PluginError::Failed(format!("{what} failed (status {status}): {message}"))
+}
+
+fn check(what: &str, status: hat_event_status_t) -> Result<(), PluginError> {
+    if status == HAT_EVENT_OK {
+        Ok(())
+    } else {
+        Err(slot_error(what, status))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The wrappers.
+
+/// A C backend, finalised on drop.
+struct CBackend {
+    vtable: hat_event_backend_t,
+    /// Owned by the wrapper: the backend may use it until finalize returns.
+    host: *mut hat_event_backend_host_t,
+}
+
+// SAFETY: the documented contract: slots are called from any thread, one at a time.
+unsafe impl Send for CBackend {}
+
+pub(crate) fn event_ptrs_of(events: &[Event]) -> Vec<*const hat_event_event_t> {
+    events.iter().map(borrowed_handle::<hat_event_event_t>).collect()
+}
+
+impl Backend for CBackend {
+    fn get_last_event_id(&mut self, server_id: ServerId) -> Result<EventId, PluginError> {
+        let Some(f) = self.vtable.get_last_event_id else {
+            return Ok(EventId { server: server_id, session: 0, instance: 0 });
+        };
+        let mut out = hat_event_event_id_t { server: server_id, session: 0, instance: 0 };
+        clear_plugin_error();
+        // SAFETY: the slot of a live instance; out is a local.
+        check("backend get_last_event_id", unsafe { f(self.vtable.instance, server_id, &mut out) })?;
+        Ok(EventId { server: out.server, session: out.session, instance: out.instance })
+    }
+
+    fn register(&mut self, events: &[Event]) -> Result<(), PluginError> {
+        let f = self.vtable.register_events.expect("checked at create");
+        let ptrs = event_ptrs_of(events);
+        clear_plugin_error();
+        // SAFETY: the slot of a live instance; ptrs point to events alive for the call.
+        check("backend register", unsafe { f(self.vtable.instance, ptrs.as_ptr(), ptrs.len()) })
+    }
+
+    fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
+        let f = self.vtable.query.expect("checked at create");
+        let mut out: *mut hat_event_query_result_t = std::ptr::null_mut();
+        clear_plugin_error();
+        // SAFETY: the slot of a live instance; params is alive for the call; out is a local.
+        check("backend query", unsafe { f(self.vtable.instance, borrowed_handle(params), &mut out) })?;
+        if out.is_null() {
+            return Err(PluginError::Failed("backend query returned HAT_EVENT_OK without a result".into()));
+        }
+        // SAFETY: a result made by hat_event_query_result_create, now owned here.
+        Ok(*unsafe { Box::from_raw(out.cast::<QueryResult>()) })
+    }
+
+    fn flush(&mut self) -> Result<(), PluginError> {
+        let Some(f) = self.vtable.flush else { return Ok(()) };
+        clear_plugin_error();
+        // SAFETY: the slot of a live instance.
+        check("backend flush", unsafe { f(self.vtable.instance) })
+    }
+}
+
+impl Drop for CBackend {
+    fn drop(&mut self) {
+        if let Some(f) = self.vtable.finalize {
+            // SAFETY: called once, last, as documented.
+            unsafe { f(self.vtable.instance) };
+        }
+        // SAFETY: made by new_handle in backend_create; the backend is gone.
+        unsafe { super::boundary::free_handle(self.host) };
+    }
+}
+
+/// A C module, finalised on drop.
+struct CModule {
+    vtable: hat_event_module_t,
+    subscription: Arc<Subscription>,
+    /// The engine handle the module was created with; freed after finalize.
+    engine: *mut hat_event_engine_t,
+}
+
+// SAFETY: the documented contract: slots are called from any thread, one at a time.
+unsafe impl Send for CModule {}
+
+fn source_code(source: Source) -> hat_event_source_t {
+    hat_event_source_t { type_: source.type_ as u32, id: source.id }
+}
+
+impl Module for CModule {
+    fn subscription(&self) -> &Subscription {
+        &self.subscription
+    }
+
+    fn on_session_start(&mut self, session_id: SessionId) -> Result<(), PluginError> {
+        let Some(f) = self.vtable.on_session_start else { return Ok(()) };
+        clear_plugin_error();
+        // SAFETY: the slot of a live instance.
+        check("module on_session_start", unsafe { f(self.vtable.instance, session_id) })
+    }
+
+    fn on_session_stop(&mut self, session_id: SessionId) -> Result<(), PluginError> {
+        let Some(f) = self.vtable.on_session_stop else { return Ok(()) };
+        clear_plugin_error();
+        // SAFETY: the slot of a live instance.
+        check("module on_session_stop", unsafe { f(self.vtable.instance, session_id) })
+    }
+
+    fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError> {
+        let f = self.vtable.process.expect("checked at create");
+        let mut out: Vec<RegisterEvent> = Vec::new();
+        clear_plugin_error();
+        let list = (&mut out as *mut Vec<RegisterEvent>).cast::<hat_event_register_event_list_t>();
+        // SAFETY: the slot of a live instance; event and list are alive for the call.
+        check("module process", unsafe { f(self.vtable.instance, source_code(source), borrowed_handle(event), list) })?;
+        Ok(out)
+    }
+}
+
+impl Drop for CModule {
+    fn drop(&mut self) {
+        if let Some(f) = self.vtable.finalize {
+            // SAFETY: called once, last, as documented.
+            unsafe { f(self.vtable.instance) };
+        }
+        // SAFETY: made by new_handle in module_create; the module is gone.
+        unsafe { super::boundary::free_handle(self.engine) };
+    }
+}
+
+// ---------------------------------------------------------------------------
+// From C infos to core infos.
+
+/// The parts of a C info the core needs, `Send + Sync` by the documented
+/// contract on `user_data`.
+#[derive(Clone, Copy)]
+struct CInfo<F> {
+    user_data: *mut c_void,
+    create: F,
+}
+
+// SAFETY: the documented contract: user_data is usable from any thread.
+unsafe impl<F: Send> Send for CInfo<F> {}
+// SAFETY: as above.
+unsafe impl<F: Sync> Sync for CInfo<F> {}
+
+/// The schema of an info, checked: both views or neither.
+///
+/// # Safety
+/// The views are readable, as the info's documentation requires.
+unsafe fn schema_of(id: hat_event_str_t, repo: hat_event_str_t) -> FfiResult<Option<ConfSchema>> {
+    // SAFETY: forwarded from the caller.
+    let (id, repo) = unsafe { (str_arg(id, "json_schema_id")?, str_arg(repo, "json_schema_repo")?) };
+    if id.is_empty() || repo.is_empty() {
+        return Ok(None);
+    }
+    let repo = serde_json::from_str(repo)
+        .map_err(|e| FfiError::new(HAT_EVENT_ERR_INVALID_JSON, format!("json_schema_repo is not JSON: {e}")))?;
+    Ok(Some(ConfSchema { id: id.to_owned(), repo }))
+}
+
+fn abi_check(abi_version: u32, what: &str) -> FfiResult<()> {
+    if abi_version != HAT_EVENT_PLUGIN_ABI_VERSION {
+        return Err(plugin_import_error(format!(
+            "{what} has ABI version {abi_version}; this library supports {HAT_EVENT_PLUGIN_ABI_VERSION}"
+        )));
+    }
+    Ok(())
+}
+
+fn plugin_import_error(message: String) -> FfiError {
+    FfiError::from(PluginError::Import(message))
+}
+
+type CBackendCreate = unsafe extern "C" fn(*mut c_void, hat_event_str_t, *mut hat_event_backend_host_t, *mut hat_event_backend_t) -> hat_event_status_t;
+type CModuleCreate = unsafe extern "C" fn(
+    *mut c_void,
+    hat_event_str_t,
+    *mut hat_event_engine_t,
+    hat_event_source_t,
+    *mut hat_event_module_t,
+) -> hat_event_status_t;
+
+fn conf_text(conf: &serde_json::Value) -> String {
+    serde_json::to_string(conf).unwrap_or_default()
+}
+
+/// # Safety
+/// `info` is a valid info whose views are readable and whose function
+/// pointers stay callable for the life of the process.
+unsafe fn backend_info_from_c(info: &hat_event_backend_info_t, what: &str) -> FfiResult<BackendInfo> {
+    abi_check(info.abi_version, what)?;
+    let create: CBackendCreate = info.create.ok_or_else(|| FfiError::null("info->create"))?;
+    // SAFETY: forwarded from the caller.
+    let schema = unsafe { schema_of(info.json_schema_id, info.json_schema_repo) }?;
+    let c = CInfo { user_data: info.user_data, create };
+    Ok(BackendInfo {
+        create: Arc::new(move |conf, callbacks| {
+            let c = c;
+            let text = conf_text(conf);
+            let host = new_handle::<hat_event_backend_host_t>(callbacks);
+            let mut vtable = hat_event_backend_t {
+                struct_size: 0,
+                instance: std::ptr::null_mut(),
+                get_last_event_id: None,
+                register_events: None,
+                query: None,
+                flush: None,
+                finalize: None,
+            };
+            clear_plugin_error();
+            // SAFETY: the plug-in's create, with a live host handle and a local out.
+            let status = unsafe { (c.create)(c.user_data, hat_event_str_t::from_str(&text), host, &mut vtable) };
+            // From here on the wrapper owns host (and finalises the instance).
+            let backend = CBackend { vtable, host };
+            if status != HAT_EVENT_OK {
+                std::mem::forget(backend);
+                // SAFETY: the failed create made no instance that could still use host.
+                unsafe { super::boundary::free_handle(host) };
+                return Err(slot_error("backend create", status));
+            }
+            if vtable.struct_size != std::mem::size_of::<hat_event_backend_t>() {
+                let size = vtable.struct_size;
+                drop(backend);
+                return Err(PluginError::Import(format!(
+                    "backend create filled struct_size {size}; expected sizeof(hat_event_backend_t) = {}",
+                    std::mem::size_of::<hat_event_backend_t>()
+                )));
+            }
+            if vtable.register_events.is_none() || vtable.query.is_none() {
+                drop(backend);
+                return Err(PluginError::Import("backend create left the required slot register_events or query NULL".into()));
+            }
+            Ok(Box::new(backend) as Box<dyn Backend>)
+        }),
+        schema,
+    })
+}
+
+/// # Safety
+/// As for [`backend_info_from_c`].
+unsafe fn module_info_from_c(info: &hat_event_module_info_t, what: &str) -> FfiResult<ModuleInfo> {
+    abi_check(info.abi_version, what)?;
+    let create: CModuleCreate = info.create.ok_or_else(|| FfiError::null("info->create"))?;
+    // SAFETY: forwarded from the caller.
+    let schema = unsafe { schema_of(info.json_schema_id, info.json_schema_repo) }?;
+    let c = CInfo { user_data: info.user_data, create };
+    Ok(ModuleInfo {
+        create: Arc::new(move |conf, engine, source| {
+            let c = c;
+            let text = conf_text(conf);
+            let engine = new_handle::<hat_event_engine_t>(EngineHandle::Ref(engine));
+            let mut vtable = hat_event_module_t {
+                struct_size: 0,
+                instance: std::ptr::null_mut(),
+                subscription: std::ptr::null_mut(),
+                on_session_start: None,
+                on_session_stop: None,
+                process: None,
+                finalize: None,
+            };
+            clear_plugin_error();
+            // SAFETY: the plug-in's create, with a live engine handle and a local out.
+            let status = unsafe { (c.create)(c.user_data, hat_event_str_t::from_str(&text), engine, source_code(source), &mut vtable) };
+            if status != HAT_EVENT_OK {
+                // SAFETY: the failed create made no instance that could still use engine.
+                unsafe { super::boundary::free_handle(engine) };
+                return Err(slot_error("module create", status));
+            }
+            // Take the subscription first, so that it is released whatever happens next.
+            let subscription = if vtable.subscription.is_null() {
+                None
+            } else {
+                // SAFETY: a subscription handle the module hands over, as documented.
+                Some(*unsafe { Box::from_raw(vtable.subscription.cast::<Arc<Subscription>>()) })
+            };
+            let module = CModule { vtable, subscription: subscription.clone().unwrap_or_default(), engine };
+            if vtable.struct_size != std::mem::size_of::<hat_event_module_t>() {
+                let size = vtable.struct_size;
+                drop(module);
+                return Err(PluginError::Import(format!(
+                    "module create filled struct_size {size}; expected sizeof(hat_event_module_t) = {}",
+                    std::mem::size_of::<hat_event_module_t>()
+                )));
+            }
+            if subscription.is_none() || vtable.process.is_none() {
+                drop(module);
+                return Err(PluginError::Import("module create left subscription or the process slot NULL".into()));
+            }
+            Ok(Box::new(module) as Box<dyn Module>)
+        }),
+        schema,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The registry of C infos, loading by path, and the resolver the engine uses.
+
+struct Stored<T> {
+    c: T,
+    /// Keeps the views of `c` alive.
+    _strings: (Box<str>, Box<str>),
+}
+
+// SAFETY: the documented contract: user_data is usable from any thread;
+// the views point into the owned strings.
+unsafe impl<T> Send for Stored<T> {}
+
+#[derive(Default)]
+struct CRegistry {
+    backends: HashMap<String, (Stored<hat_event_backend_info_t>, BackendInfo)>,
+    modules: HashMap<String, (Stored<hat_event_module_info_t>, ModuleInfo)>,
+}
+
+fn c_registry() -> std::sync::MutexGuard<'static, CRegistry> {
+    static REGISTRY: OnceLock<Mutex<CRegistry>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Copies the schema views of an info into owned strings and points the
+/// copy's views at them.
+///
+/// # Safety
+/// The views are readable.
+unsafe fn own_views(id: &mut hat_event_str_t, repo: &mut hat_event_str_t) -> FfiResult<(Box<str>, Box<str>)> {
+    // SAFETY: forwarded from the caller.
+    let (i, r): (Box<str>, Box<str>) = unsafe { (str_arg(*id, "json_schema_id")?.into(), str_arg(*repo, "json_schema_repo")?.into()) };
+    *id = hat_event_str_t::from_str(&i);
+    *repo = hat_event_str_t::from_str(&r);
+    Ok((i, r))
+}
+
+/// A loaded library's exported info. Libraries are never unloaded: their
+/// function pointers must outlive every instance.
+///
+/// # Safety
+/// The library's symbol, if found, has the type documented for it.
+unsafe fn dlopen_info<T>(path: &str, symbol: &str) -> FfiResult<*const T> {
+    let c_path = CString::new(path).map_err(|_| plugin_import_error(format!("path '{path}' contains a NUL byte")))?;
+    let c_symbol = CString::new(symbol).expect("no NUL in symbol names");
+    // SAFETY: plain libc calls with NUL-terminated strings.
+    let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    if handle.is_null() {
+        return Err(plugin_import_error(format!("cannot load '{path}': {}", dl_error())));
+    }
+    // SAFETY: handle is a live library; c_symbol is NUL-terminated.
+    let sym = unsafe { libc::dlsym(handle, c_symbol.as_ptr()) };
+    if sym.is_null() {
+        return Err(plugin_import_error(format!("'{path}' does not export the symbol {symbol}")));
+    }
+    // SAFETY: the symbol is the documented function returning the info.
+    let get: unsafe extern "C" fn() -> *const T = unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const T>(sym) };
+    // SAFETY: calling the plug-in's exported function.
+    let info = unsafe { get() };
+    if info.is_null() {
+        return Err(plugin_import_error(format!("{symbol}() of '{path}' returned NULL")));
+    }
+    Ok(info)
+}
+
+fn dl_error() -> String {
+    // SAFETY: dlerror returns NULL or a NUL-terminated string.
+    let e = unsafe { libc::dlerror() };
+    if e.is_null() {
+        "unknown dlopen error".into()
+    } else {
+        // SAFETY: non-NULL, NUL-terminated.
+        unsafe { CStr::from_ptr::<'_>(e as *const c_char) }.to_string_lossy().into_owned()
+    }
+}
+
+fn is_path(name: &str) -> bool {
+    name.contains('/')
+}
+
+/// Import by name: C registry, then the built-in registry, then a path.
+fn import_backend(name: &str) -> FfiResult<(hat_event_backend_info_t, BackendInfo)> {
+    if let Some((stored, info)) = c_registry().backends.get(name) {
+        return Ok((stored.c, info.clone()));
+    }
+    if let Ok(info) = Registered.backend_info(name) {
+        return Ok((memory_backend_c_info(), info));
+    }
+    if !is_path(name) {
+        return Err(plugin_import_error(format!(
+            "no backend registered as '{name}' (a shared library is named by a path containing '/')"
+        )));
+    }
+    // SAFETY: the exported symbol has the documented type.
+    let c = unsafe { *dlopen_info::<hat_event_backend_info_t>(name, HAT_EVENT_BACKEND_INFO_SYMBOL)? };
+    // SAFETY: a loaded library's info; libraries stay loaded.
+    let info = unsafe { backend_info_from_c(&c, &format!("backend '{name}'")) }?;
+    Ok((c, info))
+}
+
+fn import_module(name: &str) -> FfiResult<(hat_event_module_info_t, ModuleInfo)> {
+    if let Some((stored, info)) = c_registry().modules.get(name) {
+        return Ok((stored.c, info.clone()));
+    }
+    if !is_path(name) {
+        return Err(plugin_import_error(format!(
+            "no module registered as '{name}' (a shared library is named by a path containing '/')"
+        )));
+    }
+    // SAFETY: the exported symbol has the documented type.
+    let c = unsafe { *dlopen_info::<hat_event_module_info_t>(name, HAT_EVENT_MODULE_INFO_SYMBOL)? };
+    // SAFETY: a loaded library's info; libraries stay loaded.
+    let info = unsafe { module_info_from_c(&c, &format!("module '{name}'")) }?;
+    Ok((c, info))
+}
+
+/// The engine's resolver: registered names and paths.
+pub(crate) struct CResolver;
+
+fn to_plugin_error(e: FfiError) -> PluginError {
+    PluginError::Import(e.message.clone())
+}
+
+impl Resolver for CResolver {
+    fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError> {
+        import_backend(name).map(|(_, info)| info).map_err(to_plugin_error)
+    }
+
+    fn module_info(&self, name: &str) -> Result<ModuleInfo, PluginError> {
+        import_module(name).map(|(_, info)| info).map_err(to_plugin_error)
+    }
+}
+
+/// Registers (or replaces) a backend under `name` for this process, so that
+/// an engine configuration's `"module": "<name>"` finds it. `*info` is
+/// copied (its schema views too); `info->user_data` must stay valid while
+/// registered. Thread-safe.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_IMPORT` (wrong `abi_version`), `HAT_EVENT_ERR_INVALID_JSON`
+/// (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an
+/// empty name or one containing '/', which would read as a path).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_backend_register(name: hat_event_str_t, info: *const hat_event_backend_info_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: a readable view and info or NULL, as documented.
+        let (name, info) = unsafe { (str_arg(name, "name")?, handle_info(info)?) };
+        name_check(name)?;
+        let mut c = *info;
+        // SAFETY: the views are readable, as documented.
+        let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
+        // SAFETY: a valid info; its views now point into strings, kept with it.
+        let core = unsafe { backend_info_from_c(&c, &format!("backend '{name}'")) }?;
+        c_registry().backends.insert(name.into(), (Stored { c, _strings: strings }, core));
+        Ok(())
+    })
+}
+
+/// Registers (or replaces) a module under `name`; as `hat_event_backend_register`.
+/// Errors: as `hat_event_backend_register`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_module_register(name: hat_event_str_t, info: *const hat_event_module_info_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: a readable view and info or NULL, as documented.
+        let (name, info) = unsafe { (str_arg(name, "name")?, handle_info(info)?) };
+        name_check(name)?;
+        let mut c = *info;
+        // SAFETY: the views are readable, as documented.
+        let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
+        // SAFETY: a valid info; its views now point into strings, kept with it.
+        let core = unsafe { module_info_from_c(&c, &format!("module '{name}'")) }?;
+        c_registry().modules.insert(name.into(), (Stored { c, _strings: strings }, core));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `info` is NULL or readable.
+unsafe fn handle_info<'a, T>(info: *const T) -> FfiResult<&'a T> {
+    // SAFETY: forwarded from the caller.
+    unsafe { info.as_ref() }.ok_or_else(|| FfiError::null("info"))
+}
+
+fn name_check(name: &str) -> FfiResult<()> {
+    if name.is_empty() || is_path(name) {
+        return Err(FfiError::invalid(format!("plug-in name '{name}' is empty or contains '/' (names with '/' are paths)")));
+    }
+    Ok(())
+}
+
+/// The backend info named `name`, copied into `*out`: a name registered
+/// with `hat_event_backend_register`, the built-in memory backend
+/// (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
+/// '/') to a shared library exporting `hat_event_backend_info` (loaded with
+/// `dlopen`, never unloaded). Its schema views stay valid for the life of
+/// the process (registered names: until re-registered). Thread-safe.
+/// A plug-in library links the shared libhat_event; load plug-ins only into
+/// hosts using that same shared library (a host linked with the static one
+/// would run a second copy of the library). The memory backend's `create`
+/// accepts a NULL host (no callbacks), for driving it directly.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
+/// wrong ABI version; the message names the cause),
+/// `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_import_backend_info(name: hat_event_str_t, out: *mut hat_event_backend_info_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a readable view, as documented.
+        let name = unsafe { str_arg(name, "name") }?;
+        out.write(import_backend(name)?.0);
+        Ok(())
+    })
+}
+
+/// The module info named `name`, copied into `*out`: a registered name or a
+/// path to a shared library exporting `hat_event_module_info`; as
+/// `hat_event_import_backend_info`.
+/// Errors: as `hat_event_import_backend_info`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_import_module_info(name: hat_event_str_t, out: *mut hat_event_module_info_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable, as documented.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a readable view, as documented.
+        let name = unsafe { str_arg(name, "name") }?;
+        out.write(import_module(name)?.0);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// What plug-ins call.
+
+/// Reports events a backend has registered (`count` borrowed events) to the
+/// host's registered callback, if any. Call from the backend's
+/// `register_events` slot (or later, from any thread, while the backend lives).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_backend_host_registered(
+    host: *mut hat_event_backend_host_t,
+    events: *const *const hat_event_event_t,
+    count: usize,
+) -> hat_event_status_t {
+    // SAFETY: forwarded; as documented.
+    unsafe { host_report(host, events, count, |h| h.registered.as_ref()) }
+}
+
+/// Reports events a backend has made durable to the host's flushed
+/// callback, if any; as `hat_event_backend_host_registered`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_backend_host_flushed(
+    host: *mut hat_event_backend_host_t,
+    events: *const *const hat_event_event_t,
+    count: usize,
+) -> hat_event_status_t {
+    // SAFETY: forwarded; as documented.
+    unsafe { host_report(host, events, count, |h| h.flushed.as_ref()) }
+}
+
+/// # Safety
+/// `host` is a live host handle or NULL; `events` holds `count` live event
+/// handles (NULL only if `count` is 0).
+unsafe fn host_report(
+    host: *mut hat_event_backend_host_t,
+    events: *const *const hat_event_event_t,
+    count: usize,
+    pick: impl Fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: forwarded from the caller.
+        let host = unsafe { handle_arg(host, "host") }?;
+        // SAFETY: forwarded from the caller.
+        let events = unsafe { events_arg(events, count, "events") }?;
+        if let Some(cb) = pick(host) {
+            cb(&events);
+        }
+        Ok(())
+    })
+}
+
+/// Copies `count` event handles into a vector.
+///
+/// # Safety
+/// `events` holds `count` live event handles or NULLs (NULL only if `count` is 0).
+pub(crate) unsafe fn events_arg(events: *const *const hat_event_event_t, count: usize, name: &str) -> FfiResult<Vec<Event>> {
+    // SAFETY: forwarded from the caller.
+    let ptrs = unsafe { slice_arg(events, count, name) }?;
+    ptrs.iter()
+        .enumerate()
+        // SAFETY: each is a live handle or NULL, forwarded from the caller.
+        .map(|(i, p)| unsafe { handle_arg(*p, name) }.cloned().map_err(|e| e.at_index(name, i)))
+        .collect()
+}
+
+/// Appends a copy of `event` to a module's output (the caller keeps `event`).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_register_event_list_append(
+    list: *mut hat_event_register_event_list_t,
+    event: *const hat_event_register_event_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: live handles or NULL, as documented.
+        let (list, event) = unsafe { (super::boundary::handle_mut(list, "list")?, handle_arg(event, "event")?) };
+        list.push(event.clone());
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The memory backend as a C info (what importing "memory" gives).
+
+fn memory_backend_c_info() -> hat_event_backend_info_t {
+    hat_event_backend_info_t {
+        abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
+        user_data: std::ptr::null_mut(),
+        create: Some(memory_create),
+        json_schema_id: hat_event_str_t::EMPTY,
+        json_schema_repo: hat_event_str_t::EMPTY,
+    }
+}
+
+/// The memory backend's instance.
+struct MemoryInstance {
+    backend: MemoryBackend,
+}
+
+unsafe extern "C" fn memory_create(
+    _user_data: *mut c_void,
+    _conf: hat_event_str_t,
+    host: *mut hat_event_backend_host_t,
+    out: *mut hat_event_backend_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable (the engine's or a host's local).
+        let out = unsafe { out_arg(out, "out") }?;
+        // NULL: no callbacks (a host driving the memory backend directly).
+        let host = host as usize;
+        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>, events: &[Event]| {
+            // SAFETY: the host outlives the instance, as documented for create.
+            if let Some(cb) = unsafe { (host as *const BackendCallbacks).as_ref() }.and_then(pick) {
+                cb(events)
+            }
+        };
+        let callbacks = BackendCallbacks {
+            registered: Some(Box::new(move |e: &[Event]| report(|h| h.registered.as_ref(), e))),
+            flushed: Some(Box::new(move |e: &[Event]| report(|h| h.flushed.as_ref(), e))),
+        };
+        let instance = Box::into_raw(Box::new(MemoryInstance { backend: MemoryBackend::new(callbacks) }));
+        out.write(hat_event_backend_t {
+            struct_size: std::mem::size_of::<hat_event_backend_t>(),
+            instance: instance.cast(),
+            get_last_event_id: Some(memory_get_last_event_id),
+            register_events: Some(memory_register),
+            query: Some(memory_query),
+            flush: None,
+            finalize: Some(memory_finalize),
+        });
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `instance` came from `memory_create` and is not finalised.
+unsafe fn memory<'a>(instance: *mut c_void) -> FfiResult<&'a mut MemoryBackend> {
+    // SAFETY: forwarded from the caller.
+    unsafe { instance.cast::<MemoryInstance>().as_mut() }.map(|m| &mut m.backend).ok_or_else(|| FfiError::null("instance"))
+}
+
+fn plugin_failed(e: PluginError) -> FfiError {
+    FfiError::from(e)
+}
+
+unsafe extern "C" fn memory_get_last_event_id(instance: *mut c_void, server_id: i64, out: *mut hat_event_event_id_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: the instance this slot belongs to.
+        let id = unsafe { memory(instance) }?.get_last_event_id(server_id).map_err(plugin_failed)?;
+        out.write(hat_event_event_id_t { server: id.server, session: id.session, instance: id.instance });
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn memory_register(instance: *mut c_void, events: *const *const hat_event_event_t, count: usize) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: the engine passes count live handles.
+        let events = unsafe { events_arg(events, count, "events") }?;
+        // SAFETY: the instance this slot belongs to.
+        unsafe { memory(instance) }?.register(&events).map_err(plugin_failed)
+    })
+}
+
+unsafe extern "C" fn memory_query(
+    instance: *mut c_void,
+    params: *const hat_event_query_params_t,
+    out: *mut *mut hat_event_query_result_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: out is NULL or writable.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: a live params handle or NULL.
+        let params = unsafe { handle_arg(params, "params") }?;
+        // SAFETY: the instance this slot belongs to.
+        let result = unsafe { memory(instance) }?.query(params).map_err(plugin_failed)?;
+        out.write(new_handle(result));
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn memory_finalize(instance: *mut c_void) {
+    super::boundary::guard_value((), || {
+        if !instance.is_null() {
+            // SAFETY: made by Box::into_raw in memory_create; finalised once.
+            drop(unsafe { Box::from_raw(instance.cast::<MemoryInstance>()) });
+        }
+    })
+}
+
+#[allow(dead_code)]
+fn _source_type_codes_match() {
+    // The C codes are the core's discriminants (checked at compile time).
+    const _: () = assert!(SourceType::Module as u32 == super::event::HAT_EVENT_SOURCE_TYPE_MODULE);
+}

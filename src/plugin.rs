@@ -1,0 +1,138 @@
+//! Plug-ins: what a backend or module implementation exposes (its info),
+//! the in-process registry of infos by name, and the errors plug-ins and the
+//! engine report. The counterpart of hat-event's `BackendInfo`, `ModuleInfo`,
+//! `import_backend_info` and `import_module_info`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
+use crate::engine::{EngineRef, Module};
+use crate::event::Source;
+
+/// Why a plug-in or engine operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginError {
+    /// The engine configuration is malformed (not the shape hat's server
+    /// configuration has).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// A plug-in could not be imported (unknown name, missing file or
+    /// symbol, ABI version mismatch).
+    #[error("{0}")]
+    Import(String),
+
+    /// A plug-in's configuration does not follow its JSON schema.
+    #[error("configuration does not follow schema {id}: {message}")]
+    Schema { id: String, message: String },
+
+    /// A plug-in callback reported a failure.
+    #[error("{0}")]
+    Failed(String),
+
+    /// The engine is closed.
+    #[error("engine closed")]
+    Closed,
+
+    /// A call that would deadlock: `register` from inside a module or
+    /// backend callback of a session on the same thread, or `query` from
+    /// inside a backend callback.
+    #[error("{0}")]
+    Reentrant(String),
+}
+
+/// Creates a backend from its configuration and the host's callbacks.
+pub type CreateBackend = Arc<dyn Fn(&serde_json::Value, BackendCallbacks) -> Result<Box<dyn Backend>, PluginError> + Send + Sync>;
+
+/// Creates a module from its configuration, the engine it runs in and its
+/// source (`Module`, index in the configuration).
+pub type CreateModule =
+    Arc<dyn Fn(&serde_json::Value, EngineRef, Source) -> Result<Box<dyn Module>, PluginError> + Send + Sync>;
+
+/// A JSON schema a plug-in's configuration is validated against: `id` in
+/// the repository `repo`, hat's JSON form of a schema repository (an object
+/// mapping schema ids to schemas). As in hat, a plug-in's configuration is
+/// validated only when it declares both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfSchema {
+    pub id: String,
+    pub repo: serde_json::Value,
+}
+
+/// What a backend implementation exposes (hat's `BackendInfo`).
+#[derive(Clone)]
+pub struct BackendInfo {
+    pub create: CreateBackend,
+    pub schema: Option<ConfSchema>,
+}
+
+/// What a module implementation exposes (hat's `ModuleInfo`).
+#[derive(Clone)]
+pub struct ModuleInfo {
+    pub create: CreateModule,
+    pub schema: Option<ConfSchema>,
+}
+
+/// Finds plug-in infos by the name in a configuration's `module` field.
+pub trait Resolver {
+    fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError>;
+    fn module_info(&self, name: &str) -> Result<ModuleInfo, PluginError>;
+}
+
+/// The name the memory backend is registered under, as in hat-event.
+pub const MEMORY_BACKEND_NAME: &str = "hat.event.backends.memory";
+
+#[derive(Default)]
+struct Registry {
+    backends: HashMap<String, BackendInfo>,
+    modules: HashMap<String, ModuleInfo>,
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut r = Registry::default();
+        let memory = BackendInfo {
+            create: Arc::new(|_conf, callbacks| Ok(Box::new(MemoryBackend::new(callbacks)) as Box<dyn Backend>)),
+            schema: None,
+        };
+        r.backends.insert(MEMORY_BACKEND_NAME.into(), memory.clone());
+        r.backends.insert("memory".into(), memory);
+        Mutex::new(r)
+    })
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Registry> {
+    registry().lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Registers (or replaces) a backend under `name` for this process. The
+/// memory backend is registered as `"hat.event.backends.memory"` and `"memory"`.
+pub fn register_backend(name: &str, info: BackendInfo) {
+    lock().backends.insert(name.into(), info);
+}
+
+/// Registers (or replaces) a module under `name` for this process.
+pub fn register_module(name: &str, info: ModuleInfo) {
+    lock().modules.insert(name.into(), info);
+}
+
+/// The process registry as a [`Resolver`].
+pub struct Registered;
+
+impl Resolver for Registered {
+    fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError> {
+        lock().backends.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no backend registered as '{name}'")))
+    }
+
+    fn module_info(&self, name: &str) -> Result<ModuleInfo, PluginError> {
+        lock().modules.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no module registered as '{name}'")))
+    }
+}
+
+/// Validates `conf` against `schema` (see [`crate::json_schema`]).
+pub fn validate_conf(schema: &ConfSchema, conf: &serde_json::Value) -> Result<(), PluginError> {
+    crate::json_schema::validate(&schema.id, &schema.repo, conf)
+        .map_err(|message| PluginError::Schema { id: schema.id.clone(), message })
+}
