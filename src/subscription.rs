@@ -47,7 +47,7 @@ impl Subscription {
             // duplicates, which the two structures do themselves. This skips
             // building the tree for the common all-literal subscription.
             let mut sub = Subscription::default();
-            sub.literal.reserve(query_types.len());
+            sub.literal.reserve_for(&query_types);
             for query_type in &query_types {
                 let query_type = query_type.as_ref();
                 if query_type.iter().any(|s| s.as_ref() == "?") {

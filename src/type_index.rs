@@ -22,6 +22,11 @@ impl TypeKey {
 
 }
 
+/// Bytes of the LEB128 length of a segment of `len` bytes.
+fn varint_len(len: usize) -> usize {
+    (usize::BITS - len.leading_zeros()).max(1).div_ceil(7) as usize
+}
+
 /// Upper bound of the key bytes of one segment of `len` bytes.
 fn encoded_len(len: usize) -> usize {
     len + 10
@@ -327,6 +332,18 @@ impl<V> TypeMap<V> {
         self.values[index].get_or_insert_with(|| unreachable!())
     }
 
+    /// Room for the keys of `types` (entries and arena bytes) without
+    /// rehashing or regrowing the arena: no transient doubling while a
+    /// large subscription is built.
+    pub(crate) fn reserve_for<Q: AsRef<[S]>, S: AsRef<str>>(&mut self, types: &[Q]) {
+        let bytes: usize = types
+            .iter()
+            .map(|t| 8 + t.as_ref().iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum::<usize>())
+            .sum();
+        self.arena.reserve_exact(bytes);
+        self.reserve(types.len());
+    }
+
     /// Room for `additional` more entries without rehashing.
     pub(crate) fn reserve(&mut self, additional: usize) {
         let arena = &self.arena;
@@ -507,6 +524,22 @@ mod tests {
             let longer = format!("{seg}a");
             assert_eq!(m.get(&["x", longer.as_str(), "y"]), None, "length {n}");
         }
+    }
+
+    #[test]
+    fn reserve_for_sizes_the_arena_exactly() {
+        let long = "z".repeat(200); // a two-byte length
+        let types: Vec<Vec<String>> =
+            (0..1000).map(|i| vec!["a".to_string(), i.to_string(), if i % 7 == 0 { long.clone() } else { String::new() }]).collect();
+        let mut m = TypeMap::default();
+        m.reserve_for(&types);
+        let capacity = m.arena.capacity();
+        for t in &types {
+            m.insert_with(t, || ());
+        }
+        assert_eq!(m.arena.len(), capacity);
+        assert_eq!(m.arena.capacity(), capacity);
+        assert!(types.iter().all(|t| m.contains(t)));
     }
 
     #[test]
