@@ -364,10 +364,10 @@ impl<V> TypeMap<V> {
                 let index = self.values.len();
                 let offset = u32::try_from(self.arena.len()).expect("more than 4 GiB of event types");
                 let start = self.arena.len();
-                let bound: usize = segments.iter().map(|s| encoded_len(s.as_ref().len())).sum();
-                self.arena.resize(start + 4 + bound, 0);
+                let exact: usize = segments.iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum();
+                self.arena.resize(start + 4 + exact, 0);
                 let len = encode(segments, &mut self.arena[start + 4..]);
-                self.arena.truncate(start + 4 + len);
+                debug_assert_eq!(len, exact);
                 self.arena[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
                 self.arena.extend_from_slice(&(index as u32).to_le_bytes());
                 self.values.push(Some(make()));
