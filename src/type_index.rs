@@ -131,6 +131,9 @@ fn same_len_eq(a: &[u8], b: &[u8]) -> bool {
         read8(a) == read8(b) && read8(&a[n - 8..]) == read8(&b[n - 8..])
     } else if (4..8).contains(&n) {
         read4(a) == read4(b) && read4(&a[n - 4..]) == read4(&b[n - 4..])
+    } else if n < 4 {
+        // first, middle and last cover every byte of up to three
+        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
     } else {
         a == b
     }
