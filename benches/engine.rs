@@ -44,7 +44,7 @@ fn main() {
     let event = RegisterEvent {
         type_: vec!["sensor".into(), "temperature".into()],
         source_timestamp: None,
-        payload: Some(hat_event::event::EventPayload::Json(serde_json::json!(21.5))),
+        payload: Some(hat_event::event::EventPayload::Json(hat_event::json::JsonPayload::from_value(serde_json::json!(21.5)))),
     };
     for batch in [1usize, 100] {
         const EVENTS: usize = 20_000;
