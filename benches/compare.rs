@@ -31,6 +31,10 @@ use hat_event::ffi::json_form::hat_event_query_result_to_json;
 use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
 use hat_event::ffi::subscription::*;
+use hat_event::ffi::boundary::hat_event_status_t;
+use hat_event::ffi::engine::*;
+use hat_event::ffi::plugin::*;
+use std::ffi::c_void;
 
 type Types = Rc<Vec<Vec<String>>>;
 
@@ -357,10 +361,22 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                 }
             }
         }
-        // ENGINE: "engine_register" (one module, the memory backend, 1,000
-        // register events per call; see compare_py.py's HatSide.engine)
-        // belongs here once the engine branch lands; compare.py marks the
-        // case pending for us until then.
+        "engine_register" => {
+            // One engine with the memory backend and one module subscribed
+            // to ('a', 'b', '*') that derives nothing (as hat's side); each
+            // pass registers `events` register events of ('a', 'b', str(i))
+            // with JSON payload i in one call (one session).
+            let count = req["events"].as_u64().unwrap() as usize;
+            let engine = Rc::new(EngineHandle::new());
+            let events: Vec<*mut hat_event_register_event_t> = (0..count).map(register_event).collect();
+            let events = Rc::new(RegisterEvents(events));
+            let run = {
+                let (engine, events) = (engine.clone(), events.clone());
+                move || engine.register(&events.0)
+            };
+            let check = run();
+            (Box::new(move || { black_box(run()); }), count, json!(check))
+        }
         other => panic!("unknown kind {other}"),
     }
 }
@@ -394,6 +410,116 @@ fn memory(data: &mut Data, dataset: &str) {
     let n = types.len() as f64;
     println!("{}", json!({"bytes_per_type": (after - before) / n, "trimmed_bytes_per_type": (trimmed - before) / n}));
     drop(sub);
+}
+
+// --- the engine case -----------------------------------------------------------
+
+/// The module of the engine case: subscribed to ('a', 'b', '*'), derives nothing.
+unsafe extern "C" fn sink_process(
+    _instance: *mut c_void,
+    _source: hat_event_source_t,
+    _event: *const hat_event_event_t,
+    _out: *mut hat_event_register_event_list_t,
+) -> hat_event_status_t {
+    HAT_EVENT_OK
+}
+
+unsafe extern "C" fn sink_create(
+    _user_data: *mut c_void,
+    _conf: hat_event_str_t,
+    _engine: *mut hat_event_engine_t,
+    _source: hat_event_source_t,
+    out: *mut hat_event_module_t,
+) -> hat_event_status_t {
+    let segments = [str_view("a"), str_view("b"), str_view("*")];
+    let types = [hat_event_event_type_view_t { segments: segments.as_ptr(), len: segments.len() }];
+    let mut subscription = std::ptr::null_mut();
+    // SAFETY: the views point into static strings; out was zeroed by the engine and is ours to fill.
+    unsafe {
+        assert_eq!(hat_event_subscription_create(types.as_ptr(), 1, &mut subscription), HAT_EVENT_OK);
+        (*out).struct_size = std::mem::size_of::<hat_event_module_t>();
+        (*out).subscription = subscription;
+        (*out).process = Some(sink_process);
+    }
+    HAT_EVENT_OK
+}
+
+fn str_view(s: &'static str) -> hat_event_str_t {
+    hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }
+}
+
+struct EngineHandle(*mut hat_event_engine_t);
+
+impl EngineHandle {
+    fn new() -> EngineHandle {
+        let info = hat_event_module_info_t {
+            abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
+            user_data: std::ptr::null_mut(),
+            create: Some(sink_create),
+            json_schema_id: str_view(""),
+            json_schema_repo: str_view(""),
+        };
+        let conf = r#"{"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "bench.sink"}]}"#;
+        let mut engine = std::ptr::null_mut();
+        // SAFETY: info and conf outlive the calls; engine is a local out-parameter.
+        unsafe {
+            assert_eq!(hat_event_module_register(str_view("bench.sink"), &info), HAT_EVENT_OK);
+            assert_eq!(hat_event_engine_create(str_view(conf), std::ptr::null(), &mut engine), HAT_EVENT_OK);
+        }
+        EngineHandle(engine)
+    }
+
+    /// One register call; the number of events the session registered.
+    fn register(&self, events: &[*mut hat_event_register_event_t]) -> usize {
+        let source = hat_event_source_t { type_: HAT_EVENT_SOURCE_TYPE_EVENTER, id: 1 };
+        let mut out = std::ptr::null_mut();
+        // SAFETY: a live engine and live register events; out is a local.
+        unsafe {
+            let ptrs: Vec<*const hat_event_register_event_t> = events.iter().map(|e| e.cast_const()).collect();
+            assert_eq!(hat_event_engine_register(self.0, source, ptrs.as_ptr(), ptrs.len(), &mut out), HAT_EVENT_OK);
+            let n = hat_event_event_list_len(out);
+            hat_event_event_list_destroy(out);
+            n
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        // SAFETY: created by new(), destroyed once.
+        unsafe { hat_event_engine_destroy(self.0) };
+    }
+}
+
+struct RegisterEvents(Vec<*mut hat_event_register_event_t>);
+
+impl Drop for RegisterEvents {
+    fn drop(&mut self) {
+        for e in &self.0 {
+            // SAFETY: each was created by register_event and is destroyed once.
+            unsafe { hat_event_register_event_destroy(*e) };
+        }
+    }
+}
+
+/// The register event ('a', 'b', str(i)) with JSON payload i.
+fn register_event(i: usize) -> *mut hat_event_register_event_t {
+    let last = i.to_string();
+    let segments = [str_view("a"), str_view("b"), hat_event_str_t { ptr: last.as_ptr().cast(), len: last.len() }];
+    let (mut payload, mut out) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: the views and text live across the calls; outs are locals; the payload is copied.
+    unsafe {
+        assert_eq!(
+            hat_event_payload_create_json(hat_event_str_t { ptr: last.as_ptr().cast(), len: last.len() }, &mut payload),
+            HAT_EVENT_OK
+        );
+        assert_eq!(
+            hat_event_register_event_create(segments.as_ptr(), segments.len(), std::ptr::null(), payload, &mut out),
+            HAT_EVENT_OK
+        );
+        hat_event_payload_destroy(payload);
+    }
+    out
 }
 
 fn main() {
