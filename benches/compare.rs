@@ -36,46 +36,11 @@ use hat_event::ffi::engine::*;
 use hat_event::ffi::plugin::*;
 use std::ffi::c_void;
 
+#[path = "views/mod.rs"]
+mod views;
+use views::Views;
+
 type Types = Rc<Vec<Vec<String>>>;
-
-/// C views of event types, packed as a decoded message buffer would be: all
-/// segment bytes in one block, all views in one array (as in subscription.rs).
-struct Views {
-    _bytes: String,
-    views: Vec<hat_event_str_t>,
-    spans: Vec<(usize, usize)>,
-}
-
-impl Views {
-    fn new(types: &[Vec<String>]) -> Views {
-        let bytes: String = types.iter().flatten().map(String::as_str).collect();
-        let mut views = Vec::new();
-        let mut spans = Vec::new();
-        let mut at = 0;
-        for t in types {
-            spans.push((views.len(), t.len()));
-            for s in t {
-                // SAFETY: `at..at + len` lies within `bytes`, which the views never outlive.
-                views.push(hat_event_str_t { ptr: unsafe { bytes.as_ptr().add(at) }.cast(), len: s.len() });
-                at += s.len();
-            }
-        }
-        Views { _bytes: bytes, views, spans }
-    }
-
-    fn get(&self, i: usize) -> &[hat_event_str_t] {
-        let (start, len) = self.spans[i];
-        &self.views[start..start + len]
-    }
-
-    fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    fn type_views(&self) -> Vec<hat_event_event_type_view_t> {
-        (0..self.len()).map(|i| hat_event_event_type_view_t { segments: self.get(i).as_ptr(), len: self.get(i).len() }).collect()
-    }
-}
 
 fn ok(status: u32) {
     assert_eq!(status, HAT_EVENT_OK, "hat_event call failed");
