@@ -18,6 +18,7 @@
 //!   is greater).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -67,10 +68,10 @@ pub trait Backend: Send {
 pub struct MemoryBackend {
     callbacks: BackendCallbacks,
     /// Every event, in registration order.
-    events: Vec<Event>,
+    events: Vec<Arc<Event>>,
     /// The latest event of each type, in the order types first appeared
     /// (the reference's dict order).
-    latest: IndexMap<EventType, Event>,
+    latest: IndexMap<EventType, Arc<Event>>,
     last_ids: HashMap<ServerId, EventId>,
 }
 
@@ -82,10 +83,10 @@ impl MemoryBackend {
 
     fn query_latest(&self, params: &QueryLatestParams) -> Result<QueryResult, PluginError> {
         let events = match &params.event_types {
-            None => self.latest.values().cloned().collect(),
+            None => self.latest.values().map(|e| Event::clone(e)).collect(),
             Some(types) => {
                 let subscription = subscription(types)?;
-                self.latest.values().filter(|e| subscription.matches(&e.type_)).cloned().collect()
+                self.latest.values().filter(|e| subscription.matches(&e.type_)).map(|e| Event::clone(e)).collect()
             }
         };
         Ok(QueryResult { events, more_follows: false })
@@ -97,6 +98,7 @@ impl MemoryBackend {
         let mut events: Vec<&Event> = self
             .events
             .iter()
+            .map(|e| &**e)
             .filter(|e| subscription.as_ref().is_none_or(|s| s.matches(&e.type_)))
             .filter(|e| params.t_from.is_none_or(|t| e.timestamp >= t))
             .filter(|e| params.t_to.is_none_or(|t| e.timestamp <= t))
@@ -123,6 +125,7 @@ impl MemoryBackend {
         let mut events: Vec<&Event> = self
             .events
             .iter()
+            .map(|e| &**e)
             .filter(|e| e.id.server == params.server_id)
             .filter(|e| params.last_event_id.is_none_or(|id| e.id > id))
             .collect();
@@ -152,18 +155,21 @@ impl Backend for MemoryBackend {
     }
 
     fn register(&mut self, events: &[Event]) -> Result<(), PluginError> {
+        self.events.reserve(events.len());
         for event in events {
+            // One copy, shared by the list and the latest-per-type map.
+            let shared = Arc::new(event.clone());
             match self.latest.get_mut(&event.type_) {
                 Some(previous) if !previous.natural_lt(event) => {}
-                Some(previous) => *previous = event.clone(),
+                Some(previous) => *previous = Arc::clone(&shared),
                 None => {
-                    self.latest.insert(event.type_.clone(), event.clone());
+                    self.latest.insert(event.type_.clone(), Arc::clone(&shared));
                 }
             }
             let last = self.last_ids.entry(event.id.server).or_insert(event.id);
             *last = (*last).max(event.id);
+            self.events.push(shared);
         }
-        self.events.extend_from_slice(events);
         if let Some(cb) = &self.callbacks.registered {
             cb(events);
         }

@@ -24,6 +24,7 @@
 //! id is not reused; the engine stays open. (The reference closes the
 //! engine when a module raises, and returns `None` when the backend does.)
 
+use std::borrow::Borrow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -209,7 +210,7 @@ impl Shared {
         }
     }
 
-    fn register(&self, source: Source, register_events: &[RegisterEvent]) -> Result<Vec<Event>, PluginError> {
+    fn register<R: Borrow<RegisterEvent>>(&self, source: Source, register_events: &[R]) -> Result<Vec<Event>, PluginError> {
         if register_events.is_empty() {
             return Ok(Vec::new());
         }
@@ -249,7 +250,11 @@ fn module_error(source: Source, e: PluginError) -> PluginError {
 }
 
 /// Runs one session through the modules; all its events, the caller's first.
-fn process_session(session: &mut Session, source: Source, register_events: &[RegisterEvent]) -> Result<Vec<Event>, PluginError> {
+fn process_session<R: Borrow<RegisterEvent>>(
+    session: &mut Session,
+    source: Source,
+    register_events: &[R],
+) -> Result<Vec<Event>, PluginError> {
     let Session { last_event_id, modules } = session;
     last_event_id.session += 1;
     last_event_id.instance = 0;
@@ -258,7 +263,8 @@ fn process_session(session: &mut Session, source: Source, register_events: &[Reg
     for (s, m) in modules.iter_mut() {
         m.on_session_start(session_id).map_err(|e| module_error(*s, e))?;
     }
-    let mut events: Vec<Event> = register_events.iter().map(|e| next_event(last_event_id, timestamp, e)).collect();
+    let mut events: Vec<Event> =
+        register_events.iter().map(|e| next_event(last_event_id, timestamp, e.borrow())).collect();
     let mut input: Vec<(Source, usize)> = (0..events.len()).map(|i| (source, i)).collect();
     while !input.is_empty() {
         let mut output = Vec::new();
@@ -341,8 +347,9 @@ impl Engine {
 
     /// Registers `events` from `source` as one session (plus whatever the
     /// modules derive); returns the caller's events with their ids and
-    /// timestamp. An empty list opens no session.
-    pub fn register(&self, source: Source, events: &[RegisterEvent]) -> Result<Vec<Event>, PluginError> {
+    /// timestamp. An empty list opens no session. The register events are
+    /// borrowed (`&[RegisterEvent]`, or `&[&RegisterEvent]` to avoid copies).
+    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Event>, PluginError> {
         self.shared.register(source, events)
     }
 
@@ -398,7 +405,7 @@ impl EngineRef {
 
     /// As [`Engine::register`]; from inside this engine's session on the
     /// same thread it fails with [`PluginError::Reentrant`].
-    pub fn register(&self, source: Source, events: &[RegisterEvent]) -> Result<Vec<Event>, PluginError> {
+    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Event>, PluginError> {
         self.shared()?.register(source, events)
     }
 
@@ -643,7 +650,7 @@ mod tests {
         assert_eq!((event.type_.clone(), event.id, event.timestamp), (ty("x/y/z"), EventId { server: 1, session: 2, instance: 2 }, result[0].timestamp));
         assert!(rx.try_recv().is_err());
         assert_eq!(plugins.store.all(1).len(), 3);
-        assert!(engine.register(EVENTER, &[]).unwrap().is_empty());
+        assert!(engine.register::<RegisterEvent>(EVENTER, &[]).unwrap().is_empty());
         assert_eq!(plugins.store.all(1).len(), 3, "an empty register opens no session");
     }
 

@@ -307,8 +307,8 @@ pub unsafe extern "C" fn hat_event_engine_register(
             .iter()
             .enumerate()
             // SAFETY: each is a live handle or NULL, as documented.
-            .map(|(i, p)| unsafe { handle_arg(*p, "events") }.cloned().map_err(|e| e.at_index("events", i)))
-            .collect::<FfiResult<Vec<_>>>()?;
+            .map(|(i, p)| unsafe { handle_arg(*p, "events") }.map_err(|e| e.at_index("events", i)))
+            .collect::<FfiResult<Vec<&crate::event::RegisterEvent>>>()?;
         let registered = match handle {
             EngineHandle::Owned(e) => e.register(source, &register_events),
             EngineHandle::Ref(r) => r.register(source, &register_events),
