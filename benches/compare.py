@@ -38,7 +38,6 @@ with --update-readme, into README.md between the bench markers).
 import argparse
 import datetime
 import json
-import math
 import os
 import pathlib
 import platform
@@ -48,6 +47,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from hat_subscription import hat_event_types     # hat-event's own generator, one copy
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SEED = 0xbe4c4e2026
@@ -62,20 +63,6 @@ FORM_LABEL = {'one': 'py', 'prebuilt': 'py_prebuilt', 'handle': 'py_handle',
 
 
 # --- workloads ----------------------------------------------------------------
-
-def hat_event_types(size, count):
-    """hat-event's test_subscription_perf.py get_event_types."""
-    base = max(math.ceil(math.log(count, size)) if size > 1 else count, 1)
-    out = []
-    for i in range(count):
-        rest, t = i, []
-        for j in range(size - 1, -1, -1):
-            digit = rest // (base ** j)
-            rest -= digit * base ** j
-            t.append(f'segment {digit}')
-        out.append(tuple(t))
-    return out
-
 
 NATS_TOKENS = ['synadia', 'nats', 'jetstream', 'nkeys', 'jwt', 'deny', 'auth',
                'drain']
@@ -104,27 +91,6 @@ def nats_types():
                 rec(prefix + (t,))
     rec(())
     return out
-
-
-def typical_event(common, i=None):
-    """benches/hat_sbs.py's typical event; with `i`, event `i` of the
-    1,000-event QueryResult."""
-    if i is None:
-        return common.Event(
-            id=common.EventId(1, 2, 3),
-            type=('gateway', 'device1', 'measurement', 'temperature'),
-            timestamp=common.Timestamp(1700000000, 123456),
-            source_timestamp=common.Timestamp(1700000000, 100000),
-            payload=common.EventPayloadJson(
-                {'value': 21.5, 'quality': 'good', 'ts': 1700000000.123}))
-    return common.Event(
-        id=common.EventId(1, 2, 3 + i),
-        type=('gateway', 'device1', 'measurement', f'temperature{i}'),
-        timestamp=common.Timestamp(1700000000 + i, 123456),
-        source_timestamp=common.Timestamp(1700000000 + i, 100000),
-        payload=common.EventPayloadJson(
-            {'value': 20.0 + i / 100, 'quality': 'good',
-             'ts': 1700000000.123}))
 
 
 class Data:
@@ -157,12 +123,13 @@ class Data:
     def sbs(self):
         if 'sbs' not in self.written:
             from hat import json as hat_json
-            from hat.event import common
             from hat.event.manager import common as manager
+            from hat.event import common
+            from hat_sbs import typical_event    # the per-side benchmark's event
             repo = common.sbs_repo
-            event = typical_event(common)
+            event = typical_event()
             result = common.QueryResult(
-                events=[typical_event(common, i) for i in range(1000)],
+                events=[typical_event(i) for i in range(1000)],
                 more_follows=False)
             (self.dir / 'event.sbs').write_bytes(
                 repo.encode('HatEventer.Event', common.event_to_sbs(event)))

@@ -90,6 +90,12 @@ pub(crate) fn hash_segments<'a>(segments: impl Iterator<Item = &'a [u8]>) -> u64
     finish(h)
 }
 
+/// [`hash_segments`] of borrowed segments.
+#[inline]
+fn hash_of<S: AsRef<str>>(segments: &[S]) -> u64 {
+    hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()))
+}
+
 /// Whether key bytes encode exactly `segments`. The usual case, every
 /// segment shorter than 128 bytes (a one-byte length), is a straight walk;
 /// longer segments take [`key_eq_varint`].
@@ -286,22 +292,36 @@ impl<V> TypeMap<V> {
     /// removed entry leaves the table, so the values are not touched).
     #[inline]
     pub(crate) fn contains<S: AsRef<str>>(&self, segments: &[S]) -> bool {
-        let arena = &self.arena;
-        let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
-        self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments)).is_some()
+        self.find_index(hash_of(segments), segments).is_some()
     }
 
     #[inline]
     pub(crate) fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&V> {
+        self.values[self.find_index(hash_of(segments), segments)?].as_ref()
+    }
+
+    /// The entry index of the event type `segments`, whose hash is `hash`.
+    #[inline]
+    fn find_index<S: AsRef<str>>(&self, hash: u64, segments: &[S]) -> Option<usize> {
         let arena = &self.arena;
-        let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
-        let mut index = 0;
-        self.table.find(hash, |off| {
-            let (key, i) = stored(arena, *off);
-            index = i;
-            key_eq(key, segments)
-        })?;
-        self.values[index].as_ref()
+        let offset = self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments))?;
+        Some(stored(arena, *offset).1)
+    }
+
+    /// Appends a new entry: `[u32 key length][key, written by write_key]
+    /// [u32 index]` to the arena, its value, and its offset to the table.
+    fn push_entry(&mut self, hash: u64, key_len: usize, write_key: impl FnOnce(&mut [u8]), value: V) -> usize {
+        let index = self.values.len();
+        let offset = u32::try_from(self.arena.len()).expect("more than 4 GiB of event types");
+        let start = self.arena.len();
+        self.arena.extend_from_slice(&(key_len as u32).to_le_bytes());
+        self.arena.resize(start + 4 + key_len, 0);
+        write_key(&mut self.arena[start + 4..]);
+        self.arena.extend_from_slice(&(index as u32).to_le_bytes());
+        self.values.push(Some(value));
+        let arena = &self.arena;
+        self.table.insert_unique(hash, offset, |off| hash_key(stored(arena, *off).0));
+        index
     }
 
     fn find_key(&self, key: &TypeKey) -> Option<usize> {
@@ -319,17 +339,7 @@ impl<V> TypeMap<V> {
     pub(crate) fn entry_or_insert_with(&mut self, key: TypeKey, make: impl FnOnce() -> V) -> &mut V {
         let index = match self.find_key(&key) {
             Some(index) => index,
-            None => {
-                let index = self.values.len();
-                let offset = u32::try_from(self.arena.len()).expect("more than 4 GiB of event types");
-                self.arena.extend_from_slice(&(key.0.len() as u32).to_le_bytes());
-                self.arena.extend_from_slice(&key.0);
-                self.arena.extend_from_slice(&(index as u32).to_le_bytes());
-                self.values.push(Some(make()));
-                let arena = &self.arena;
-                self.table.insert_unique(key.hash(), offset, |off| hash_key(stored(arena, *off).0));
-                index
-            }
+            None => self.push_entry(key.hash(), key.0.len(), |out| out.copy_from_slice(&key.0), make()),
         };
         // Live entries always hold a value.
         self.values[index].get_or_insert_with(|| unreachable!())
@@ -358,25 +368,16 @@ impl<V> TypeMap<V> {
     /// absent: the key is encoded straight into the arena (no `TypeKey`
     /// allocation), and only when it is new.
     pub(crate) fn insert_with<S: AsRef<str>>(&mut self, segments: &[S], make: impl FnOnce() -> V) -> &mut V {
-        let hash = hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()));
-        let arena = &self.arena;
-        let found = self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments)).map(|off| stored(arena, *off).1);
-        let index = match found {
+        let hash = hash_of(segments);
+        let index = match self.find_index(hash, segments) {
             Some(index) => index,
             None => {
-                let index = self.values.len();
-                let offset = u32::try_from(self.arena.len()).expect("more than 4 GiB of event types");
-                let start = self.arena.len();
-                let exact: usize = segments.iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum();
-                self.arena.resize(start + 4 + exact, 0);
-                let len = encode(segments, &mut self.arena[start + 4..]);
-                debug_assert_eq!(len, exact);
-                self.arena[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
-                self.arena.extend_from_slice(&(index as u32).to_le_bytes());
-                self.values.push(Some(make()));
-                let arena = &self.arena;
-                self.table.insert_unique(hash, offset, |off| hash_key(stored(arena, *off).0));
-                index
+                let len: usize = segments.iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum();
+                let write = |out: &mut [u8]| {
+                    let written = encode(segments, out);
+                    debug_assert_eq!(written, len);
+                };
+                self.push_entry(hash, len, write, make())
             }
         };
         // Live entries always hold a value.

@@ -33,13 +33,7 @@ pub struct hat_event_event_type_view_t {
 /// Unless NULL, `segments` points to `len` views of readable bytes.
 pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usize, name: &str) -> FfiResult<Vec<&'a str>> {
     // SAFETY: forwarded from the caller.
-    let views = unsafe { slice_arg(segments, len, name) }?;
-    views
-        .iter()
-        .enumerate()
-        // SAFETY: each view describes readable bytes, forwarded from the caller.
-        .map(|(i, v)| unsafe { str_arg(*v, name).map_err(|e| e.at_index(name, i)) })
-        .collect()
+    Ok(unsafe { checked_segments(segments, len, name) }?.iter().map(AsRef::as_ref).collect())
 }
 
 /// A segment view already checked by [`with_segments`] (non-NULL unless
@@ -147,13 +141,8 @@ pub(crate) unsafe fn event_types_arg(
     name: &str,
 ) -> FfiResult<Vec<EventType>> {
     // SAFETY: forwarded from the caller.
-    let views = unsafe { slice_arg(types, len, name) }?;
-    views
-        .iter()
-        .enumerate()
-        // SAFETY: forwarded from the caller.
-        .map(|(i, v)| unsafe { event_type_arg(v.segments, v.len, name).map_err(|e| e.at_index(name, i)) })
-        .collect()
+    let types = unsafe { checked_types(types, len, name) }?;
+    Ok(types.iter().map(|t| t.iter().map(|s| s.as_ref().to_owned()).collect()).collect())
 }
 
 /// Creates an event type from `len` segments (copied; each checked for UTF-8).

@@ -144,18 +144,23 @@ def make_params(hat, p):
     return h
 
 
-def check_params(hat, p):
+def both_ways(hat, value, theirs, handle, kind):
+    """Our encoding of `handle` must be the oracle's bytes `theirs`, and
+    decoding them must give a handle equal to it (`hat_event_<kind>_*`)."""
     lib = hat.lib
-    theirs = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(p))
-    h = make_params(hat, p)
-    ours = encode(hat, lib.hat_event_query_params_encode, h)
+    ours = encode(hat, getattr(lib, f'hat_event_{kind}_encode'), handle)
     if ours != theirs:
-        return f'encode {p!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}'
-    st, back = decode(hat, lib.hat_event_query_params_decode, 'hat_event_query_params_t',
-                      lib.hat_event_query_params_destroy, theirs)
-    if st != lib.HAT_EVENT_OK or not lib.hat_event_query_params_equal(back, h):
-        return f'decode {p!r:.300}: {hat.status_name(st)}'
+        return f'encode {value!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}'
+    st, back = decode(hat, getattr(lib, f'hat_event_{kind}_decode'), f'hat_event_{kind}_t',
+                      getattr(lib, f'hat_event_{kind}_destroy'), theirs)
+    if st != lib.HAT_EVENT_OK or not getattr(lib, f'hat_event_{kind}_equal')(back, handle):
+        return f'decode {value!r:.300}: {hat.status_name(st)}'
     return None
+
+
+def check_params(hat, p):
+    theirs = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(p))
+    return both_ways(hat, p, theirs, make_params(hat, p), 'query_params')
 
 
 def test_query_params_bytes_match_the_oracle(hat, seed, cases, counter):
@@ -177,14 +182,7 @@ def check_result(hat, case):
     r = ffi.gc(out[0], lib.hat_event_query_result_destroy)
     for e in events:
         hat.check(lib.hat_event_query_result_append(r, Event(hat, e).ptr))
-    ours = encode(hat, lib.hat_event_query_result_encode, r)
-    if ours != theirs:
-        return f'encode {events!r:.300}: ours {ours.hex()[:160]}, oracle {theirs.hex()[:160]}'
-    st, back = decode(hat, lib.hat_event_query_result_decode, 'hat_event_query_result_t',
-                      lib.hat_event_query_result_destroy, theirs)
-    if st != lib.HAT_EVENT_OK or not lib.hat_event_query_result_equal(back, r):
-        return f'decode {events!r:.300}: {hat.status_name(st)}'
-    return None
+    return both_ways(hat, events, theirs, r, 'query_result')
 
 
 def test_query_result_bytes_match_the_oracle(hat, seed, cases, counter):
