@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use crate::subscription::Subscription;
 use crate::trie::{Slot, Trie};
-use crate::type_index::{TypeKey, TypeMap};
+use crate::type_index::{with_probe_of, Probe, TypeKey, TypeMap};
 
 /// The interface both flavours share.
 pub trait Collection {
@@ -242,9 +242,18 @@ impl Collection for TreeCollection {
 
     #[inline]
     fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
+        with_probe_of(event_type, |probe| self.get_probe_into(probe, event_type, out));
+    }
+}
+
+impl TreeCollection {
+    /// [`Collection::get_into`] with the probe of `event_type` given (the C
+    /// layer builds it while checking the segments).
+    #[inline(always)]
+    pub(crate) fn get_probe_into<S: AsRef<str>>(&self, probe: &Probe<'_>, event_type: &[S], out: &mut Vec<u64>) {
         let start = out.len();
         let mut sources = 0;
-        if let Some(values) = self.literal.get(event_type) {
+        if let Some(values) = self.literal.get_probe(probe, event_type) {
             out.extend_from_slice(values.as_slice());
             sources += 1;
         }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::event_type::EventType;
 use crate::trie::Trie;
-use crate::type_index::{to_event_type, with_key_segments, TypeMap};
+use crate::type_index::{to_event_type, with_key_segments, with_probe_of, Probe, TypeMap};
 
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
@@ -94,7 +94,14 @@ impl Subscription {
     /// Does `event_type` match any query type? Allocation-free.
     #[inline]
     pub fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
-        (!self.literal.is_empty() && self.literal.contains(event_type))
+        with_probe_of(event_type, |probe| self.matches_probe(probe, event_type))
+    }
+
+    /// [`matches`](Self::matches) with the probe of `event_type` given (the
+    /// C layer builds it while checking the segments).
+    #[inline(always)]
+    pub(crate) fn matches_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, event_type: &[S]) -> bool {
+        (!self.literal.is_empty() && self.literal.contains_probe(probe, event_type))
             || self.wild.find(event_type, &mut |_| true)
     }
 

@@ -72,51 +72,151 @@ pub(crate) fn with_encoded<S: AsRef<str>, R>(segments: &[S], f: impl FnOnce(&[u8
     }
 }
 
+/// Bytes of key a [`Probe`] holds inline; longer event types are compared
+/// segment by segment instead.
+pub(crate) const PROBE_KEY: usize = 192;
+
+/// An event type prepared for lookups, in one pass over its segments: its
+/// hash, whether every byte is ASCII (from the same loads, which lets the
+/// C layer validate UTF-8 and hash at once) and, when it fits, its key
+/// bytes. Stored keys are then compared with the whole key word by word
+/// instead of segment by segment. The key is copied, not read back for
+/// hashing, so the copy costs no store-to-load stall: by the time the table
+/// probe compares keys the stores have landed.
+pub(crate) struct Probe<'k> {
+    h: u64,
+    /// OR of every word read: its high bits are set iff a byte was not ASCII.
+    high: u64,
+    /// Key bytes written to `key`; `usize::MAX` once the key did not fit
+    /// (a segment of 128 bytes or more, or more than PROBE_KEY bytes).
+    len: usize,
+    /// Borrowed from the caller's stack frame, so that the probe is small
+    /// and never copied.
+    key: &'k mut ProbeKey,
+}
+
+/// The buffer of a [`Probe`]'s key bytes.
+pub(crate) type ProbeKey = [u8; PROBE_KEY];
+
+impl<'k> Probe<'k> {
+    /// An empty probe writing its key into `key`.
+    #[inline(always)]
+    pub(crate) fn new(key: &'k mut ProbeKey) -> Probe<'k> {
+        Probe { h: 0x9e37_79b9_7f4a_7c15, high: 0, len: 0, key }
+    }
+
+    /// Adds the next segment.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, segment: &[u8]) {
+        self.h = hash_bytes_acc(self.h, segment, &mut self.high);
+        let n = segment.len();
+        let at = self.len;
+        if n < 0x80 && at < PROBE_KEY - n {
+            self.key[at] = n as u8;
+            copy_short(&mut self.key[at + 1..at + 1 + n], segment);
+            self.len = at + 1 + n;
+        } else {
+            self.len = usize::MAX;
+        }
+    }
+
+    /// Ends the event type; whether every byte pushed was ASCII.
+    #[inline(always)]
+    pub(crate) fn finish(&mut self) -> bool {
+        self.h = finish(self.h);
+        self.high & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The key bytes, if they fit.
+    #[inline(always)]
+    fn key(&self) -> Option<&[u8]> {
+        self.key.get(..self.len)
+    }
+}
+
+/// Runs `f` on the probe of an event type.
+#[inline(always)]
+pub(crate) fn with_probe_of<S: AsRef<str>, R>(segments: &[S], f: impl FnOnce(&Probe<'_>) -> R) -> R {
+    let mut key = [0; PROBE_KEY];
+    let mut probe = Probe::new(&mut key);
+    segments.iter().for_each(|s| probe.push(s.as_ref().as_bytes()));
+    probe.finish();
+    f(&probe)
+}
+
+/// Copies `src` to `dst` (of the same length): two overlapping word
+/// stores for short strings instead of a call to `memcpy`.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    // Each store is of a fixed-size array, so none becomes a `memcpy` call.
+    if (8..=16).contains(&n) {
+        dst[..8].copy_from_slice(&read8(src).to_le_bytes());
+        dst[n - 8..n].copy_from_slice(&read8(&src[n - 8..]).to_le_bytes());
+    } else if (4..8).contains(&n) {
+        dst[..4].copy_from_slice(&(read4(src) as u32).to_le_bytes());
+        dst[n - 4..n].copy_from_slice(&(read4(&src[n - 4..]) as u32).to_le_bytes());
+    } else if n < 4 {
+        if n > 0 {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
+
 /// The hash of key bytes: the hash of the segments they encode.
 #[inline]
 pub(crate) fn hash_key(key: &[u8]) -> u64 {
-    hash_segments(Segments(key))
-}
-
-/// The hash of an event type given as its segments; equal to [`hash_key`]
-/// of its encoding. Each segment's length is mixed in with its bytes, so
-/// `("ab", "c")` and `("a", "bc")` differ.
-#[inline]
-pub(crate) fn hash_segments<'a>(segments: impl Iterator<Item = &'a [u8]>) -> u64 {
     let mut h = 0x9e37_79b9_7f4a_7c15;
-    for s in segments {
-        h = hash_bytes(h, s);
-    }
+    Segments(key).for_each(|s| h = hash_bytes(h, s));
     finish(h)
 }
 
-/// [`hash_segments`] of borrowed segments.
-#[inline]
-fn hash_of<S: AsRef<str>>(segments: &[S]) -> u64 {
-    hash_segments(segments.iter().map(|s| s.as_ref().as_bytes()))
-}
-
 /// Whether key bytes encode exactly `segments`. The usual case, every
-/// segment shorter than 128 bytes (a one-byte length), is a straight walk;
-/// longer segments take [`key_eq_varint`].
+/// segment shorter than 128 bytes (a one-byte length), is one straight
+/// walk that ORs together the differences of lengths and bytes and tests
+/// them once at the end; longer segments take [`key_eq_varint`].
 #[inline(always)]
 fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
-    let mut rest = key;
+    let mut at = 0;
+    let mut diff = 0;
     for s in segments {
         let s = s.as_ref().as_bytes();
-        let Some((&len, tail)) = rest.split_first() else {
-            return false;
-        };
-        if len >= 0x80 || s.len() >= 0x80 {
-            return key_eq_varint(key, segments);
+        let n = s.len();
+        let end = at + 1 + n;
+        if n >= 0x80 || end > key.len() {
+            return n >= 0x80 && key_eq_varint(key, segments);
         }
-        let n = usize::from(len);
-        if n != s.len() || tail.len() < n || !same_len_eq(&tail[..n], s) {
-            return false;
-        }
-        rest = &tail[n..];
+        // A stored length of 128 or more (a varint) differs from n here.
+        diff |= u64::from(key[at]) ^ n as u64;
+        diff |= word_diff(&key[at + 1..end], s);
+        at = end;
     }
-    rest.is_empty()
+    diff == 0 && at == key.len()
+}
+
+/// Zero iff two byte strings of the same length are equal: inline word
+/// compares (overlapping at the tail) instead of a call to `memcmp`.
+#[inline(always)]
+fn word_diff(a: &[u8], b: &[u8]) -> u64 {
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    if (8..=16).contains(&n) {
+        (read8(a) ^ read8(b)) | (read8(&a[n - 8..]) ^ read8(&b[n - 8..]))
+    } else if (4..8).contains(&n) {
+        (read4(a) ^ read4(b)) | (read4(&a[n - 4..]) ^ read4(&b[n - 4..]))
+    } else if n < 4 {
+        // first, middle and last cover every byte of up to three
+        if n == 0 {
+            return 0;
+        }
+        u64::from(a[0] ^ b[0]) | u64::from(a[n / 2] ^ b[n / 2]) | u64::from(a[n - 1] ^ b[n - 1])
+    } else {
+        u64::from(a != b)
+    }
 }
 
 /// [`key_eq`] for keys with multi-byte segment lengths.
@@ -125,24 +225,6 @@ fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
 fn key_eq_varint<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
     let mut stored = Segments(key);
     segments.iter().all(|s| stored.next() == Some(s.as_ref().as_bytes())) && stored.next().is_none()
-}
-
-/// Equality of two byte strings of the same length, inline for short ones
-/// (two overlapping loads each) instead of a call to `memcmp`.
-#[inline(always)]
-fn same_len_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    debug_assert_eq!(n, b.len());
-    if (8..=16).contains(&n) {
-        read8(a) == read8(b) && read8(&a[n - 8..]) == read8(&b[n - 8..])
-    } else if (4..8).contains(&n) {
-        read4(a) == read4(b) && read4(&a[n - 4..]) == read4(&b[n - 4..])
-    } else if n < 4 {
-        // first, middle and last cover every byte of up to three
-        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
-    } else {
-        a == b
-    }
 }
 
 /// Iterator over the segments of a [`TypeKey`].
@@ -214,11 +296,22 @@ pub(crate) fn is_ascii_short(b: &[u8]) -> bool {
 }
 
 /// A fast, non-cryptographic hash of a byte string, chained from `h`.
-/// Short strings are read with two (possibly overlapping) loads rather than
-/// copied to a buffer, which would stall store-to-load forwarding.
 #[inline(always)]
-pub(crate) fn hash_bytes(mut h: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn hash_bytes(h: u64, bytes: &[u8]) -> u64 {
+    hash_bytes_acc(h, bytes, &mut 0)
+}
+
+/// [`hash_bytes`], also ORing every word it reads into `high` (together
+/// they cover every byte). Short strings are read with two (possibly
+/// overlapping) loads rather than copied to a buffer, which would stall
+/// store-to-load forwarding.
+#[inline(always)]
+fn hash_bytes_acc(h: u64, bytes: &[u8], high: &mut u64) -> u64 {
     let n = bytes.len();
+    // The segment is hashed on its own and then folded into `h` with a
+    // rotation (which keeps the order of segments): the multiplies of
+    // successive segments do not wait on each other.
+    let mut s = K1;
     let (a, b) = if n <= 16 {
         let (a, b) = if n >= 8 {
             (read8(bytes), read8(&bytes[n - 8..]))
@@ -233,13 +326,16 @@ pub(crate) fn hash_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     } else {
         let mut rest = bytes;
         while rest.len() > 16 {
-            h = fold_mul(read8(rest) ^ K1 ^ h, read8(&rest[8..]) ^ K2);
+            let (a, b) = (read8(rest), read8(&rest[8..]));
+            *high |= a | b;
+            s = fold_mul(a ^ s, b ^ K2);
             rest = &rest[16..];
         }
         (read8(&bytes[n - 16..]), read8(&bytes[n - 8..]))
     };
+    *high |= a | b;
     // The length separates "ab","c" from "a","bc".
-    fold_mul(a ^ K1 ^ h, b ^ K2 ^ n as u64)
+    h.rotate_left(29) ^ fold_mul(a ^ s, b ^ K2 ^ n as u64)
 }
 
 #[inline]
@@ -279,6 +375,31 @@ fn stored(arena: &[u8], offset: u32) -> (&[u8], usize) {
     (key, read4(&arena[at + 4 + len..]) as usize)
 }
 
+/// Whether the key stored at `offset` is `key`: the stored length first,
+/// then the bytes, word by word.
+#[inline(always)]
+fn stored_eq(arena: &[u8], offset: u32, key: &[u8]) -> bool {
+    let at = offset as usize;
+    read4(&arena[at..]) as usize == key.len() && bytes_eq(&arena[at + 4..at + 4 + key.len()], key)
+}
+
+/// Equality of two byte strings of the same length, eight bytes at a time
+/// (the last word overlapping), instead of a call to `memcmp`.
+#[inline(always)]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n < 8 {
+        return word_diff(a, b) == 0;
+    }
+    let mut diff = read8(&a[n - 8..]) ^ read8(&b[n - 8..]);
+    let mut at = 0;
+    while at + 8 < n {
+        diff |= read8(&a[at..]) ^ read8(&b[at..]);
+        at += 8;
+    }
+    diff == 0
+}
+
 impl<V> TypeMap<V> {
     pub(crate) fn len(&self) -> usize {
         self.table.len()
@@ -290,21 +411,48 @@ impl<V> TypeMap<V> {
 
     /// Whether the event type `segments` is a key (the table alone: a
     /// removed entry leaves the table, so the values are not touched).
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn contains<S: AsRef<str>>(&self, segments: &[S]) -> bool {
-        self.find_index(hash_of(segments), segments).is_some()
+        with_probe_of(segments, |probe| self.contains_probe(probe, segments))
     }
 
-    #[inline]
+    /// Whether the event type `segments`, whose probe is `probe`, is a key.
+    #[inline(always)]
+    pub(crate) fn contains_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> bool {
+        self.find_probe(probe, segments).is_some()
+    }
+
+    #[cfg(test)]
     pub(crate) fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&V> {
-        self.values[self.find_index(hash_of(segments), segments)?].as_ref()
+        with_probe_of(segments, |probe| self.get_probe(probe, segments))
     }
 
-    /// The entry index of the event type `segments`, whose hash is `hash`.
-    #[inline]
-    fn find_index<S: AsRef<str>>(&self, hash: u64, segments: &[S]) -> Option<usize> {
+    /// The value of the event type `segments`, whose probe is `probe`.
+    #[inline(always)]
+    pub(crate) fn get_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> Option<&V> {
+        self.values[self.find_probe(probe, segments)?].as_ref()
+    }
+
+    /// The entry index of the event type `segments`, whose probe is `probe`:
+    /// stored keys compared with the probe's key bytes, or segment by
+    /// segment when they did not fit.
+    #[inline(always)]
+    fn find_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> Option<usize> {
+        match probe.key() {
+            Some(key) => self.find_index(probe.h, key),
+            None => {
+                let arena = &self.arena;
+                let offset = self.table.find(probe.h, |off| key_eq(stored(arena, *off).0, segments))?;
+                Some(stored(arena, *offset).1)
+            }
+        }
+    }
+
+    /// The entry index of the key bytes `key`, whose hash is `hash`.
+    #[inline(always)]
+    fn find_index(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let arena = &self.arena;
-        let offset = self.table.find(hash, |off| key_eq(stored(arena, *off).0, segments))?;
+        let offset = self.table.find(hash, |off| stored_eq(arena, *off, key))?;
         Some(stored(arena, *offset).1)
     }
 
@@ -325,9 +473,7 @@ impl<V> TypeMap<V> {
     }
 
     fn find_key(&self, key: &TypeKey) -> Option<usize> {
-        let arena = &self.arena;
-        let offset = self.table.find(key.hash(), |off| stored(arena, *off).0 == &*key.0)?;
-        Some(stored(arena, *offset).1)
+        self.find_index(key.hash(), &key.0)
     }
 
     pub(crate) fn get_key_mut(&mut self, key: &TypeKey) -> Option<&mut V> {
@@ -368,8 +514,8 @@ impl<V> TypeMap<V> {
     /// absent: the key is encoded straight into the arena (no `TypeKey`
     /// allocation), and only when it is new.
     pub(crate) fn insert_with<S: AsRef<str>>(&mut self, segments: &[S], make: impl FnOnce() -> V) -> &mut V {
-        let hash = hash_of(segments);
-        let index = match self.find_index(hash, segments) {
+        let (hash, found) = with_probe_of(segments, |probe| (probe.h, self.find_probe(probe, segments)));
+        let index = match found {
             Some(index) => index,
             None => {
                 let len: usize = segments.iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum();
@@ -386,7 +532,7 @@ impl<V> TypeMap<V> {
 
     pub(crate) fn remove_key(&mut self, key: &TypeKey) -> Option<V> {
         let arena = &self.arena;
-        let found = self.table.find_entry(key.hash(), |off| stored(arena, *off).0 == &*key.0);
+        let found = self.table.find_entry(key.hash(), |off| stored_eq(arena, *off, &key.0));
         let offset = found.ok()?.remove().0;
         let value = self.values[stored(&self.arena, offset).1].take();
         self.dead += 1;
@@ -503,6 +649,57 @@ mod tests {
         *m.entry_or_insert_with(TypeKey::new(&[long.as_str(), "z"]), || 0) = 7;
         assert_eq!(m.get(&[long.as_str(), "z"]), Some(&7));
         assert_eq!(m.get(&[long.as_str()]), None);
+    }
+
+    #[test]
+    fn types_too_long_for_a_probe_key_are_compared_by_segment() {
+        // 20 segments of 15 bytes: every length fits in a byte, the key
+        // (320 bytes) does not fit the probe.
+        let segs: Vec<String> = (0..20).map(|i| format!("segment-{i:07}")).collect();
+        let mut m = TypeMap::default();
+        m.insert_with(&segs, || 1);
+        assert_eq!(m.get(&segs), Some(&1));
+        let mut other = segs.clone();
+        other[19].replace_range(14.., "x");
+        assert_eq!(m.get(&other), None);
+        assert_eq!(m.get(&segs[..19]), None);
+    }
+
+    #[test]
+    fn probes_flag_any_byte_that_is_not_ascii() {
+        for n in 0..40 {
+            let ascii = "a".repeat(n);
+            let mut key = [0; PROBE_KEY];
+            let mut probe = Probe::new(&mut key);
+            probe.push(ascii.as_bytes());
+            assert!(probe.finish(), "length {n}");
+            for at in 0..n {
+                let mut bytes = ascii.clone().into_bytes();
+                bytes[at] = 0xc3;
+                let mut key = [0; PROBE_KEY];
+                let mut probe = Probe::new(&mut key);
+                probe.push(b"x");
+                probe.push(&bytes);
+                assert!(!probe.finish(), "length {n}, byte {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn probe_keys_and_hashes_are_those_of_stored_keys() {
+        let long = "q".repeat(130);
+        let types: [&[&str]; 5] = [&[], &[""], &["a", "bc"], &["ab", "c"], &["x", long.as_str(), "ž"]];
+        for t in types {
+            with_probe_of(t, |probe| {
+                let stored = TypeKey::new(t);
+                assert_eq!(probe.h, stored.hash(), "{t:?}");
+                if t.iter().all(|s| s.len() < 128) {
+                    assert_eq!(probe.key(), Some(&*stored.0), "{t:?}");
+                } else {
+                    assert_eq!(probe.key(), None, "{t:?}");
+                }
+            });
+        }
     }
 
     #[test]

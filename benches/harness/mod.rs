@@ -5,20 +5,32 @@ use std::time::Instant;
 
 pub const ROUNDS: usize = 7;
 
+/// A round repeats its workload until it has run this long, so that short
+/// workloads (100 lookups, one `isdisjoint`) are not dominated by the
+/// clock's own cost and a cold first pass.
+pub const MIN_ROUND_NS: f64 = 2e6;
+
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
 }
 
-/// Runs `round` ROUNDS times; each returns (nanoseconds, operations).
-/// Cases whose name does not contain the filter are skipped.
+/// Runs ROUNDS rounds, each calling `round` (which returns nanoseconds
+/// and operations) until it has run MIN_ROUND_NS, after one untimed call
+/// to warm caches. Cases whose name does not contain the filter are skipped.
 pub fn measure(name: &str, filter: &Option<String>, mut round: impl FnMut() -> (f64, usize)) {
     if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
         return;
     }
+    round();
     let per_op: Vec<f64> = (0..ROUNDS)
         .map(|_| {
-            let (ns, ops) = round();
+            let (mut ns, mut ops) = (0.0, 0);
+            while ns < MIN_ROUND_NS {
+                let (n, o) = round();
+                ns += n;
+                ops += o;
+            }
             ns / ops as f64
         })
         .collect();

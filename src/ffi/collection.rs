@@ -4,7 +4,7 @@ use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, new_handle, out_arg, FfiError,
     Opaque, hat_event_status_t, hat_event_str_t,
 };
-use super::event_type::{checked_types, hat_event_event_type_view_t, with_segments};
+use super::event_type::{checked_types, hat_event_event_type_view_t, with_probe};
 use super::subscription::hat_event_subscription_t;
 use crate::collection::{Collection, ListCollection, TreeCollection};
 
@@ -127,8 +127,11 @@ pub unsafe extern "C" fn hat_event_collection_get(
             unsafe { (handle_arg(collection, "collection")?, handle_mut(out_values, "out_values")?) };
         // SAFETY: event_type holds len readable views, as documented.
         unsafe {
-            with_segments(event_type, len, "event_type", |et| match collection {
-                AnyCollection::Tree(c) => c.get(et, values),
+            with_probe(event_type, len, "event_type", |probe, et| match collection {
+                AnyCollection::Tree(c) => {
+                    values.clear();
+                    c.get_probe_into(probe, et, values);
+                }
                 AnyCollection::List(c) => c.get(et, values),
             })
         }

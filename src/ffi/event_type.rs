@@ -5,7 +5,7 @@ use super::boundary::{
     FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
 };
 use crate::event_type::{matches_query_type, EventType};
-use crate::type_index::is_ascii_short;
+use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
 
 /// An owned event type (a sequence of UTF-8 segments). Created with
 /// `hat_event_event_type_create`, or borrowed from an event or query.
@@ -36,7 +36,7 @@ pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usi
     Ok(unsafe { checked_segments(segments, len, name) }?.iter().map(AsRef::as_ref).collect())
 }
 
-/// A segment view already checked by [`with_segments`] (non-NULL unless
+/// A segment view already checked by [`checked_segments`] or [`with_probe`] (non-NULL unless
 /// empty, valid UTF-8), readable as `&str` without checking again.
 /// Transparent over the C view so that a checked array of views is used in
 /// place, without copying. Never constructed elsewhere; not `Clone`.
@@ -49,7 +49,7 @@ impl AsRef<str> for CheckedSegment {
         if self.0.len == 0 {
             return "";
         }
-        // SAFETY: with_segments checked that the view points to `len` readable bytes of UTF-8, which the caller keeps alive for the call that borrows this.
+        // SAFETY: checked_segments or with_probe checked that the view points to `len` readable bytes of UTF-8, which the caller keeps alive for the call that borrows this.
         unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.0.ptr.cast::<u8>(), self.0.len)) }
     }
 }
@@ -85,19 +85,45 @@ pub(crate) unsafe fn checked_segments<'a>(
     Ok(unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) })
 }
 
-/// Runs `f` on the checked segments of a C event type ([`checked_segments`]).
+/// Runs `f` on the lookup probe and the checked segments of a C event
+/// type, from one pass over the segments in the usual case (all ASCII):
+/// the words the hash reads also show whether a byte is not ASCII.
+/// Anything else (NULL, non-ASCII) is checked by [`checked_segments`],
+/// which names the problem.
 ///
 /// # Safety
 /// As for [`segments_arg`].
-#[inline]
-pub(crate) unsafe fn with_segments<R>(
+#[inline(always)]
+pub(crate) unsafe fn with_probe<R>(
     segments: *const hat_event_str_t,
     len: usize,
     name: &str,
-    f: impl FnOnce(&[CheckedSegment]) -> R,
+    f: impl FnOnce(&Probe<'_>, &[CheckedSegment]) -> R,
 ) -> FfiResult<R> {
     // SAFETY: forwarded from the caller.
-    Ok(f(unsafe { checked_segments(segments, len, name) }?))
+    let views = unsafe { slice_arg(segments, len, name) }?;
+    let mut key = [0; PROBE_KEY];
+    let mut probe = Probe::new(&mut key);
+    let mut plain = true;
+    for view in views {
+        if view.len == 0 {
+            probe.push(&[]);
+        } else if view.ptr.is_null() {
+            plain = false;
+            break;
+        } else {
+            // SAFETY: a non-NULL view of `len` readable bytes, as the caller promises.
+            probe.push(unsafe { std::slice::from_raw_parts(view.ptr.cast::<u8>(), view.len) });
+        }
+    }
+    if probe.finish() && plain {
+        // SAFETY: CheckedSegment is a transparent wrapper of hat_event_str_t; every view is empty or non-NULL ASCII.
+        let checked = unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) };
+        return Ok(f(&probe, checked));
+    }
+    // SAFETY: forwarded from the caller.
+    let checked = unsafe { checked_segments(segments, len, name) }?;
+    Ok(with_probe_of(checked, |probe| f(probe, checked)))
 }
 
 /// Checked event types from C event type views (one allocation for the

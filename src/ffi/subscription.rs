@@ -6,7 +6,7 @@ use super::boundary::{
     borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg,
     slice_arg, FfiError, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
 };
-use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_segments};
+use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_probe};
 use crate::event_type::EventType;
 use crate::subscription::Subscription;
 
@@ -90,7 +90,7 @@ pub unsafe extern "C" fn hat_event_subscription_matches(
         // SAFETY: a live handle or NULL, as documented.
         let subscription = unsafe { handle_arg(subscription, "subscription") }?;
         // SAFETY: event_type holds len readable views, as documented.
-        out.write(unsafe { with_segments(event_type, len, "event_type", |et| subscription.matches(et)) }?);
+        out.write(unsafe { with_probe(event_type, len, "event_type", |probe, et| subscription.matches_probe(probe, et)) }?);
         Ok(())
     })
 }
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn hat_event_subscription_matches_many(
         let mut results = Vec::with_capacity(count);
         for (i, v) in views.iter().enumerate() {
             // SAFETY: each view describes readable segment views, as documented.
-            let m = unsafe { with_segments(v.segments, v.len, "event_types", |et| subscription.matches(et)) }
+            let m = unsafe { with_probe(v.segments, v.len, "event_types", |probe, et| subscription.matches_probe(probe, et)) }
                 .map_err(|e| e.at_index("event_types", i))?;
             results.push(m);
         }
