@@ -81,13 +81,33 @@ fn matches_all(sub: *const hat_event_subscription_t, queries: &Views) -> usize {
     hits
 }
 
+/// Reads every view of `queries` and the bytes of every segment (two
+/// overlapping words, as the lookup does) without looking anything up.
+fn scan_all(queries: &Views) -> u64 {
+    let mut acc = 0u64;
+    for q in (0..queries.len()).map(|i| black_box(queries.get(i))) {
+        for v in q {
+            // SAFETY: each view points to `len` readable bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(v.ptr.cast::<u8>(), v.len) };
+            let n = bytes.len();
+            if n >= 8 {
+                acc = acc.wrapping_add(u64::from_le_bytes(bytes[..8].try_into().unwrap()));
+                acc ^= u64::from_le_bytes(bytes[n - 8..].try_into().unwrap());
+            } else if n > 0 {
+                acc = acc.wrapping_add(u64::from(bytes[0]) ^ u64::from(bytes[n - 1]));
+            }
+        }
+    }
+    acc
+}
+
 fn main() {
     let filter = harness::filter();
     let mut rng = Rng(0x00be_4c4e_2026);
 
     for size in [1, 3, 5, 10] {
         for count in [10_000, 100_000] {
-            if !wants(&filter, "subscription_") {
+            if !wants(&filter, "subscription_") && !wants(&filter, "input_scan") {
                 continue;
             }
             let types = hat_event_types(size, count);
@@ -97,6 +117,14 @@ fn main() {
                 time(|| {
                     // SAFETY: handle from subscription().
                     unsafe { hat_event_subscription_destroy(black_box(subscription(&tv))) };
+                    count
+                })
+            });
+            // The floor under matches in generated order: only reading the
+            // input (every view and the first and last word of each segment).
+            measure(&format!("input_scan size={size} count={count} order=generated"), &filter, || {
+                time(|| {
+                    black_box(scan_all(&views));
                     count
                 })
             });
