@@ -57,6 +57,7 @@ SEED = 0xbe4c4e2026
 PY_FORMS = {
     'sub_matches': ['one', 'handle', 'batch', 'views'],
     'coll_get': ['one', 'prebuilt', 'batch', 'views'],
+    'engine_register': ['one', 'prebuilt'],
 }
 FORM_LABEL = {'one': 'py', 'prebuilt': 'py_prebuilt', 'handle': 'py_handle',
               'batch': 'py_batch', 'views': 'py_views'}
@@ -242,11 +243,10 @@ def cases(data, quick):
         out.append((name, {'kind': kind}))
 
     # The engine with its memory backend and one module, 1,000 register
-    # events per register call (one session). The Python column is not
-    # written yet (it needs the module vtable built through cffi).
+    # events per register call (one session). From Python the module is a
+    # cffi callback, as hat's module is Python code.
     out.append(('engine_register modules=1 backend=memory events=1000',
-                {'kind': 'engine_register', 'events': 1000,
-                 'pending': ['py']}))
+                {'kind': 'engine_register', 'events': 1000}))
     return out
 
 
@@ -282,6 +282,15 @@ def memory(argv, dataset):
                          text=True, check=True).stdout
     reply = json.loads(out.strip().splitlines()[-1])
     return reply['bytes_per_type'], reply['trimmed_bytes_per_type']
+
+
+def backend_memory(argv, count):
+    """Bytes per event kept by an engine with the memory backend, from a
+    fresh process's RSS growth after malloc_trim (compare.rs and
+    compare_py.py measure it the same way)."""
+    out = subprocess.run(argv + ['--memory', f'backend-{count}'],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])['bytes_per_event']
 
 
 # --- report -------------------------------------------------------------------
@@ -443,14 +452,10 @@ def main():
               f'ours_trimmed={ot:.1f} hat_trimmed={ht:.1f}', flush=True)
     name = f'memory_backend_event events={mem_count}'
     if not args.filter or args.filter in name:
-        # Ours is not measured yet: the worker needs a --memory mode for the backend.
-        out = subprocess.run(hat_argv + ['--memory', f'backend-{mem_count}'],
-                             capture_output=True, text=True, check=True).stdout
-        h = json.loads(out.strip().splitlines()[-1])['bytes_per_event']
-        mem_rows.append((f'{name}, bytes per stored event after malloc_trim '
-                         '(ours: not measured yet)', None, h))
-        print(f'BENCH {name} ours_bytes_per_event=pending '
-              f'hat_bytes_per_event={h:.1f}', flush=True)
+        o, h = (backend_memory(argv, mem_count) for argv in (ours_argv, hat_argv))
+        mem_rows.append((f'{name}, bytes per stored event after malloc_trim', o, h))
+        print(f'BENCH {name} ours_bytes_per_event={o:.1f} '
+              f'hat_bytes_per_event={h:.1f} ratio={h / o:.2f}', flush=True)
 
     elapsed = time.monotonic() - started
     mode = ' --quick' if args.quick else ''

@@ -30,6 +30,7 @@ use hat_event::ffi::event_type::hat_event_event_type_view_t;
 use hat_event::ffi::json_form::hat_event_query_result_to_json;
 use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
+use hat_event::ffi::timestamp::hat_event_timestamp_t;
 use hat_event::ffi::subscription::*;
 use hat_event::ffi::boundary::hat_event_status_t;
 use hat_event::ffi::engine::*;
@@ -377,6 +378,50 @@ fn memory(data: &mut Data, dataset: &str) {
     drop(sub);
 }
 
+/// RSS growth per event stored in the engine's memory backend (one module),
+/// measured as compare_py.py's `backend_memory` measures hat's: the same
+/// events, made batch by batch inside the measured span and destroyed after
+/// registering, so that what remains is what the engine and backend keep.
+fn backend_memory(count: usize) {
+    const BATCH: usize = 1000;
+    let engine = EngineHandle::new();
+    // SAFETY: a plain glibc call.
+    unsafe { malloc_trim(0) };
+    let before = rss_bytes();
+    for start in (0..count).step_by(BATCH) {
+        let events = RegisterEvents((start..start + BATCH).map(stored_event).collect());
+        assert_eq!(engine.register(&events.0), BATCH);
+    }
+    // SAFETY: a plain glibc call.
+    unsafe { malloc_trim(0) };
+    let after = rss_bytes();
+    println!("{}", json!({"bytes_per_event": (after - before) / count as f64}));
+}
+
+/// compare_py.py's stored event: ('gateway', 'device1', 'measurement',
+/// f'temperature{i}'), a source timestamp, a three-field JSON payload.
+fn stored_event(i: usize) -> *mut hat_event_register_event_t {
+    let last = format!("temperature{i}");
+    let segments = [str_view("gateway"), str_view("device1"), str_view("measurement"), string_view(&last)];
+    let json = format!(r#"{{"value": {:?}, "quality": "good", "ts": 1700000000.123}}"#, 20.0 + i as f64 / 100.0);
+    let source_timestamp = hat_event_timestamp_t { s: 1_700_000_000 + i as i64, us: 100_000 };
+    let (mut payload, mut out) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: the views, text and timestamp live across the calls; outs are locals; everything is copied.
+    unsafe {
+        assert_eq!(hat_event_payload_create_json(string_view(&json), &mut payload), HAT_EVENT_OK);
+        assert_eq!(
+            hat_event_register_event_create(segments.as_ptr(), segments.len(), &source_timestamp, payload, &mut out),
+            HAT_EVENT_OK
+        );
+        hat_event_payload_destroy(payload);
+    }
+    out
+}
+
+fn string_view(s: &str) -> hat_event_str_t {
+    hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }
+}
+
 // --- the engine case -----------------------------------------------------------
 
 /// The module of the engine case: subscribed to ('a', 'b', '*'), derives nothing.
@@ -494,7 +539,11 @@ fn main() {
     let dir = PathBuf::from(rest.next().expect("usage: compare <data dir> [--memory <dataset>]"));
     let mut data = Data { dir, cache: HashMap::new() };
     if rest.next().is_some_and(|a| a == "--memory") {
-        memory(&mut data, rest.next().expect("--memory <dataset>"));
+        let dataset = rest.next().expect("--memory <dataset>");
+        match dataset.strip_prefix("backend-") {
+            Some(n) => backend_memory(n.parse().expect("--memory backend-<count>")),
+            None => memory(&mut data, dataset),
+        }
         return;
     }
 

@@ -553,7 +553,98 @@ class PySide:
             assert text.encode() == data.raw('result.json')
             return run, 1, len(text.encode())
 
+        if kind == 'engine_register':
+            return self.engine(req['events'], form)
+
         raise ValueError(f'unknown kind {kind}')
+
+    def register_module(self):
+        """Registers the engine case's module, written in Python as hat's
+        is: subscribed to ('a', 'b', '*'), it processes each event and
+        registers nothing. Registered once per process; the callbacks and
+        the info stay alive with the process."""
+        ffi, lib = self.ffi, self.lib
+        if _py_module:
+            return _py_module['name']
+
+        @ffi.callback('hat_event_status_t(void *, hat_event_source_t, '
+                      'const hat_event_event_t *, hat_event_register_event_list_t *)')
+        def process(instance, source, event, out):
+            return 0
+
+        @ffi.callback('hat_event_status_t(void *, hat_event_str_t, hat_event_engine_t *, '
+                      'hat_event_source_t, hat_event_module_t *)')
+        def create(user_data, conf, engine, source, out):
+            tv, keep = self.pack([('a', 'b', '*')])
+            sub = ffi.new('hat_event_subscription_t **')
+            status = lib.hat_event_subscription_create(tv, 1, sub)
+            if status == lib.HAT_EVENT_OK:
+                out.struct_size = ffi.sizeof('hat_event_module_t')
+                out.subscription = sub[0]
+                out.process = process
+            return status
+
+        info = ffi.new('hat_event_module_info_t *')
+        info.abi_version = lib.HAT_EVENT_PLUGIN_ABI_VERSION
+        info.create = create
+        name = b'bench.py_sink'
+        self.ok(lib.hat_event_module_register((ffi.from_buffer(name), len(name)), info))
+        _py_module.update(name=name, keep=(process, create, info))
+        return name
+
+    def engine(self, count, form):
+        """Each pass registers `count` events of ('a', 'b', str(i)) with
+        JSON payload i in one call (one session), as hat's side does.
+        'prebuilt': the register events are made once, as hat's side makes
+        its RegisterEvent objects once; 'one': each pass makes them from
+        Python values first (what converting hat objects would cost)."""
+        ffi, lib = self.ffi, self.lib
+        name = self.register_module().decode()
+        conf = json.dumps({'server_id': 1, 'backend': {'module': 'memory'},
+                           'modules': [{'module': name}]}).encode()
+        out = ffi.new('hat_event_engine_t **')
+        self.ok(lib.hat_event_engine_create((ffi.from_buffer(conf), len(conf)), ffi.NULL, out))
+        engine = self.own(lib.hat_event_engine_destroy, out[0])
+        source = ffi.new('hat_event_source_t *', (lib.HAT_EVENT_SOURCE_TYPE_EVENTER, 1))[0]
+        payload_out = ffi.new('hat_event_payload_t **')
+        event_out = ffi.new('hat_event_register_event_t **')
+        list_out = ffi.new('hat_event_event_list_t **')
+
+        def make(i):
+            segments, keep = self.views_one(('a', 'b', str(i)))
+            text = str(i).encode()
+            self.ok(lib.hat_event_payload_create_json((ffi.from_buffer(text), len(text)), payload_out))
+            status = lib.hat_event_register_event_create(segments, 3, ffi.NULL, payload_out[0], event_out)
+            lib.hat_event_payload_destroy(payload_out[0])
+            self.ok(status)
+            return event_out[0]
+
+        def register(events):
+            self.ok(lib.hat_event_engine_register(engine, source, events, count, list_out))
+            n = lib.hat_event_event_list_len(list_out[0])
+            lib.hat_event_event_list_destroy(list_out[0])
+            return n
+
+        if form == 'prebuilt':
+            events = ffi.new('hat_event_register_event_t *[]', [make(i) for i in range(count)])
+            for e in events:
+                self.own(lib.hat_event_register_event_destroy, e)
+
+            def run():
+                return register(events)
+            return run, count, run()
+
+        def run():
+            events = ffi.new('hat_event_register_event_t *[]', [make(i) for i in range(count)])
+            try:
+                return register(events)
+            finally:
+                for e in events:
+                    lib.hat_event_register_event_destroy(e)
+        return run, count, run()
+
+
+_py_module = {}
 
 
 # --- the request loop ---------------------------------------------------------

@@ -20,7 +20,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 
 use crate::event::{Event, EventId, ServerId};
 use crate::event_type::EventType;
@@ -29,6 +28,7 @@ use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
 };
 use crate::subscription::Subscription;
+use crate::type_index::TypeMap;
 
 /// Called by a backend with the events it has just registered (or flushed).
 pub type EventsCallback = Box<dyn Fn(&[Event]) + Send + Sync>;
@@ -71,7 +71,9 @@ pub struct MemoryBackend {
     events: Vec<Arc<Event>>,
     /// The latest event of each type, in the order types first appeared
     /// (the reference's dict order).
-    latest: IndexMap<EventType, Arc<Event>>,
+    /// Keyed by the packed type (one arena entry, not a second copy of the
+    /// event's segment strings).
+    latest: TypeMap<Arc<Event>>,
     last_ids: HashMap<ServerId, EventId>,
 }
 
@@ -83,10 +85,10 @@ impl MemoryBackend {
 
     fn query_latest(&self, params: &QueryLatestParams) -> Result<QueryResult, PluginError> {
         let events = match &params.event_types {
-            None => self.latest.values().map(|e| Event::clone(e)).collect(),
+            None => self.latest.iter().map(|(_, e)| Event::clone(e)).collect(),
             Some(types) => {
                 let subscription = subscription(types)?;
-                self.latest.values().filter(|e| subscription.matches(&e.type_)).map(|e| Event::clone(e)).collect()
+                self.latest.iter().map(|(_, e)| e).filter(|e| subscription.matches(&e.type_)).map(|e| Event::clone(e)).collect()
             }
         };
         Ok(QueryResult { events, more_follows: false })
@@ -159,12 +161,13 @@ impl Backend for MemoryBackend {
         for event in events {
             // One copy, shared by the list and the latest-per-type map.
             let shared = Arc::new(event.clone());
-            match self.latest.get_mut(&event.type_) {
-                Some(previous) if !previous.natural_lt(event) => {}
-                Some(previous) => *previous = Arc::clone(&shared),
-                None => {
-                    self.latest.insert(event.type_.clone(), Arc::clone(&shared));
-                }
+            let mut inserted = false;
+            let latest = self.latest.insert_with(&event.type_, || {
+                inserted = true;
+                Arc::clone(&shared)
+            });
+            if !inserted && latest.natural_lt(event) {
+                *latest = Arc::clone(&shared);
             }
             let last = self.last_ids.entry(event.id.server).or_insert(event.id);
             *last = (*last).max(event.id);
