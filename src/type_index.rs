@@ -384,20 +384,17 @@ fn stored_eq(arena: &[u8], offset: u32, key: &[u8]) -> bool {
 }
 
 /// Equality of two byte strings of the same length, eight bytes at a time
-/// (the last word overlapping), instead of a call to `memcmp`.
+/// (the last word overlapping), instead of a call to `memcmp`. Exact
+/// chunks need no bounds checks and compile to wide compares.
 #[inline(always)]
 fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
-    if n < 8 {
-        return word_diff(a, b) == 0;
+    if n < 8 || n != b.len() {
+        return n == b.len() && word_diff(a, b) == 0;
     }
-    let mut diff = read8(&a[n - 8..]) ^ read8(&b[n - 8..]);
-    let mut at = 0;
-    while at + 8 < n {
-        diff |= read8(&a[at..]) ^ read8(&b[at..]);
-        at += 8;
-    }
-    diff == 0
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8 bytes"));
+    let diff = a.chunks_exact(8).zip(b.chunks_exact(8)).fold(0, |d, (x, y)| d | (word(x) ^ word(y)));
+    diff | (read8(&a[n - 8..]) ^ read8(&b[n - 8..])) == 0
 }
 
 impl<V> TypeMap<V> {
@@ -419,7 +416,7 @@ impl<V> TypeMap<V> {
     /// Whether the event type `segments`, whose probe is `probe`, is a key.
     #[inline(always)]
     pub(crate) fn contains_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> bool {
-        self.find_probe(probe, segments).is_some()
+        self.find_probe_offset(probe, segments).is_some()
     }
 
     #[cfg(test)]
@@ -438,14 +435,19 @@ impl<V> TypeMap<V> {
     /// segment when they did not fit.
     #[inline(always)]
     fn find_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> Option<usize> {
-        match probe.key() {
-            Some(key) => self.find_index(probe.h, key),
-            None => {
-                let arena = &self.arena;
-                let offset = self.table.find(probe.h, |off| key_eq(stored(arena, *off).0, segments))?;
-                Some(stored(arena, *offset).1)
-            }
-        }
+        Some(stored(&self.arena, self.find_probe_offset(probe, segments)?).1)
+    }
+
+    /// The arena offset of the entry [`find_probe`](Self::find_probe)
+    /// finds (a membership test need not read the entry index after the key).
+    #[inline(always)]
+    fn find_probe_offset<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> Option<u32> {
+        let arena = &self.arena;
+        let found = match probe.key() {
+            Some(key) => self.table.find(probe.h, |off| stored_eq(arena, *off, key)),
+            None => self.table.find(probe.h, |off| key_eq(stored(arena, *off).0, segments)),
+        };
+        found.copied()
     }
 
     /// The entry index of the key bytes `key`, whose hash is `hash`.
