@@ -329,7 +329,8 @@ fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
             // Member names seen, to refuse duplicates (Python keeps the
             // last value, so the text would change): canonical names are
             // equal exactly when their texts are.
-            let mut names: [&[u8]; 32] = [&[]; 32];
+            // (start, end) of each, half the stack a slice each would take.
+            let mut names = [(0u32, 0u32); 32];
             let mut count = 0;
             loop {
                 let start = *at;
@@ -337,10 +338,13 @@ fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
                     return false;
                 }
                 let name = &b[start..*at];
-                if count == names.len() || names[..count].contains(&name) {
+                if count == names.len()
+                    || names[..count].iter().any(|&(s, e)| b[s as usize..e as usize] == *name)
+                    || u32::try_from(*at).is_err()
+                {
                     return false; // a duplicate; or a large object, left to the parser
                 }
-                names[count] = name;
+                names[count] = (start as u32, *at as u32);
                 count += 1;
                 if b.get(*at..*at + 2) != Some(b": ") {
                     return false;
@@ -383,44 +387,47 @@ fn lower_hex4(b: &[u8], at: usize) -> Option<u32> {
 }
 
 fn canonical_string(b: &[u8], at: &mut usize) -> bool {
-    *at += 1; // the opening quote
-    loop {
-        match b.get(*at) {
+    // A local index (kept in a register), written back once at the end.
+    let mut i = *at + 1; // past the opening quote
+    let ok = loop {
+        match b.get(i) {
+            // raw control characters, DEL and non-ASCII are escaped by json.dumps
+            Some(&c) if (0x20..=0x7e).contains(&c) && c != b'"' && c != b'\\' => i += 1,
             Some(b'"') => {
-                *at += 1;
-                return true;
+                i += 1;
+                break true;
             }
-            Some(b'\\') => match b.get(*at + 1) {
-                Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => *at += 2,
+            Some(b'\\') => match b.get(i + 1) {
+                Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => i += 2,
                 Some(b'u') => {
-                    let Some(unit) = lower_hex4(b, *at + 2) else {
-                        return false;
+                    let Some(unit) = lower_hex4(b, i + 2) else {
+                        break false;
                     };
-                    *at += 6;
+                    i += 6;
                     match unit {
                         // printable ASCII is written as itself; these five have short escapes
-                        0x20..=0x7e | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => return false,
+                        0x20..=0x7e | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => break false,
                         0xd800..=0xdbff => {
                             // a high surrogate, then its low one
-                            if b.get(*at..*at + 2) != Some(b"\\u") {
-                                return false;
+                            if b.get(i..i + 2) != Some(b"\\u") {
+                                break false;
                             }
-                            match lower_hex4(b, *at + 2) {
-                                Some(0xdc00..=0xdfff) => *at += 6,
-                                _ => return false,
+                            match lower_hex4(b, i + 2) {
+                                Some(0xdc00..=0xdfff) => i += 6,
+                                _ => break false,
                             }
                         }
-                        0xdc00..=0xdfff => return false,
+                        0xdc00..=0xdfff => break false,
                         _ => {}
                     }
                 }
-                _ => return false,
+                _ => break false,
             },
-            // raw control characters, DEL and non-ASCII are escaped by json.dumps
-            Some(0x20..=0x7e) => *at += 1,
-            _ => return false,
+            _ => break false,
         }
-    }
+    };
+    *at = i;
+    ok
 }
 
 fn canonical_number(b: &[u8], at: &mut usize) -> bool {

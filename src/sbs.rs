@@ -221,8 +221,9 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    #[inline]
     fn byte(&mut self, item_offset: usize) -> Result<u8> {
-        let b = *self.data.get(self.pos).ok_or(SbsError::Truncated { offset: item_offset })?;
+        let b = *self.data.get(self.pos).ok_or_else(|| SbsError::Truncated { offset: item_offset })?;
         self.pos += 1;
         Ok(b)
     }
@@ -237,16 +238,27 @@ impl<'a> Decoder<'a> {
     }
 
     /// An Integer.
+    #[inline]
     pub fn read_integer(&mut self) -> Result<i64> {
         let start = self.pos;
-        let first = self.byte(start)?;
-        if first & 0x80 != 0 {
+        match self.data.get(start) {
             // One group (-64..=63): most counts, lengths, indexes and flags.
-            return Ok(i64::from(((first << 1) as i8) >> 1));
+            Some(&first) if first & 0x80 != 0 => {
+                self.pos += 1;
+                Ok(i64::from(((first << 1) as i8) >> 1))
+            }
+            _ => self.read_long_integer(),
         }
+    }
+
+    /// [`read_integer`](Self::read_integer) of more than one group (or of none).
+    #[inline(never)]
+    fn read_long_integer(&mut self) -> Result<i64> {
+        let start = self.pos;
+        let first = self.byte(start)?;
         {
             // Not the last group: the next group must not make this one redundant.
-            let next = *self.data.get(self.pos).ok_or(SbsError::Truncated { offset: start })?;
+            let next = *self.data.get(self.pos).ok_or_else(|| SbsError::Truncated { offset: start })?;
             if (first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0) {
                 return Err(SbsError::OverlongInteger { offset: start });
             }
