@@ -31,7 +31,7 @@ use crate::subscription::Subscription;
 use crate::type_index::TypeMap;
 
 /// Called by a backend with the events it has just registered (or flushed).
-pub type EventsCallback = Box<dyn Fn(&[Event]) + Send + Sync>;
+pub type EventsCallback = Box<dyn Fn(&[Arc<Event>]) + Send + Sync>;
 
 /// The host's callbacks a backend is created with (both optional, as in
 /// the reference).
@@ -50,7 +50,9 @@ pub trait Backend: Send {
 
     /// Stores `events` (all of one session, in id order) and calls the
     /// registered (and, once durable, flushed) callback.
-    fn register(&mut self, events: &[Event]) -> Result<(), PluginError>;
+    /// Events are shared with the engine (which returns them to its
+    /// caller): keep them by cloning the `Arc`, not the event.
+    fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError>;
 
     /// Answers a query.
     fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError>;
@@ -81,6 +83,11 @@ impl MemoryBackend {
     /// An empty memory backend.
     pub fn new(callbacks: BackendCallbacks) -> MemoryBackend {
         MemoryBackend { callbacks, ..Default::default() }
+    }
+
+    fn note_last_id(&mut self, id: EventId) {
+        let last = self.last_ids.entry(id.server).or_insert(id);
+        *last = (*last).max(id);
     }
 
     fn query_latest(&self, params: &QueryLatestParams) -> Result<QueryResult, PluginError> {
@@ -156,11 +163,12 @@ impl Backend for MemoryBackend {
         Ok(self.last_ids.get(&server_id).copied().unwrap_or(EventId { server: server_id, session: 0, instance: 0 }))
     }
 
-    fn register(&mut self, events: &[Event]) -> Result<(), PluginError> {
+    fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError> {
         self.events.reserve(events.len());
+        let mut run: Option<EventId> = None;
         for event in events {
-            // One copy, shared by the list and the latest-per-type map.
-            let shared = Arc::new(event.clone());
+            // Shared with the engine's caller, the list and the latest map.
+            let shared = Arc::clone(event);
             let mut inserted = false;
             let latest = self.latest.insert_with(&event.type_, || {
                 inserted = true;
@@ -169,9 +177,20 @@ impl Backend for MemoryBackend {
             if !inserted && latest.natural_lt(event) {
                 *latest = Arc::clone(&shared);
             }
-            let last = self.last_ids.entry(event.id.server).or_insert(event.id);
-            *last = (*last).max(event.id);
+            // The greatest id of each run of one server's events, folded
+            // into last_ids once per run (not hashed per event).
+            match &mut run {
+                Some(max) if max.server == event.id.server => *max = (*max).max(event.id),
+                _ => {
+                    if let Some(max) = run.replace(event.id) {
+                        self.note_last_id(max);
+                    }
+                }
+            }
             self.events.push(shared);
+        }
+        if let Some(max) = run {
+            self.note_last_id(max);
         }
         if let Some(cb) = &self.callbacks.registered {
             cb(events);
@@ -206,14 +225,14 @@ mod tests {
         Timestamp::new(s, 0).unwrap()
     }
 
-    fn ev(id: (i64, i64, i64), type_: &[&str], t: i64, source_t: Option<i64>) -> Event {
-        Event {
+    fn ev(id: (i64, i64, i64), type_: &[&str], t: i64, source_t: Option<i64>) -> Arc<Event> {
+        Arc::new(Event {
             id: EventId { server: id.0, session: id.1, instance: id.2 },
             type_: type_.iter().map(|s| s.to_string()).collect(),
             timestamp: ts(t),
             source_timestamp: source_t.map(ts),
             payload: Some(EventPayload::Json(crate::json::JsonPayload::from_value(serde_json::json!(id.2)))),
-        }
+        })
     }
 
     fn types(ts: &[&[&str]]) -> Vec<EventType> {

@@ -210,7 +210,7 @@ impl Shared {
         }
     }
 
-    fn register<R: Borrow<RegisterEvent>>(&self, source: Source, register_events: &[R]) -> Result<Vec<Event>, PluginError> {
+    fn register<R: Borrow<RegisterEvent>>(&self, source: Source, register_events: &[R]) -> Result<Vec<Arc<Event>>, PluginError> {
         if register_events.is_empty() {
             return Ok(Vec::new());
         }
@@ -218,7 +218,10 @@ impl Shared {
         if self.closed.load(Ordering::Acquire) {
             return Err(PluginError::Closed);
         }
-        let mut events = process_session(&mut session, source, register_events)?;
+        // One allocation per event moves it into an Arc; the backend keeps
+        // a second reference instead of a copy.
+        let mut events: Vec<Arc<Event>> =
+            process_session(&mut session, source, register_events)?.into_iter().map(Arc::new).collect();
         let mut backend = self.backend.lock(REENTRANT_REGISTER)?;
         backend.as_mut().ok_or(PluginError::Closed)?.register(&events)?;
         events.truncate(register_events.len());
@@ -349,7 +352,7 @@ impl Engine {
     /// modules derive); returns the caller's events with their ids and
     /// timestamp. An empty list opens no session. The register events are
     /// borrowed (`&[RegisterEvent]`, or `&[&RegisterEvent]` to avoid copies).
-    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Event>, PluginError> {
+    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Arc<Event>>, PluginError> {
         self.shared.register(source, events)
     }
 
@@ -373,7 +376,7 @@ impl Engine {
         let stopped = next_event(last_event_id, Timestamp::now(), &self.shared.status_event("STOPPED"));
         let modules = std::mem::take(modules);
         let mut backend = self.shared.backend.lock(REENTRANT_REGISTER)?;
-        let mut result = backend.as_mut().ok_or(PluginError::Closed)?.register(&[stopped]);
+        let mut result = backend.as_mut().ok_or(PluginError::Closed)?.register(&[Arc::new(stopped)]);
         drop(backend);
         drop(session);
         // Module finalisers may call the engine: they find it closed.
@@ -405,7 +408,7 @@ impl EngineRef {
 
     /// As [`Engine::register`]; from inside this engine's session on the
     /// same thread it fails with [`PluginError::Reentrant`].
-    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Event>, PluginError> {
+    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Arc<Event>>, PluginError> {
         self.shared()?.register(source, events)
     }
 
@@ -454,7 +457,7 @@ mod tests {
         fn get_last_event_id(&mut self, server_id: ServerId) -> Result<EventId, PluginError> {
             self.0.lock().unwrap().get_last_event_id(server_id)
         }
-        fn register(&mut self, events: &[Event]) -> Result<(), PluginError> {
+        fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError> {
             self.0.lock().unwrap().register(events)
         }
         fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
@@ -644,7 +647,7 @@ mod tests {
                    (input.type_.clone(), input.source_timestamp, input.payload.clone()));
         assert_eq!(result[0].id, EventId { server: 1, session: 2, instance: 1 });
         let (source, event) = rx.recv().unwrap();
-        assert_eq!((source, &event), (EVENTER, &result[0]));
+        assert_eq!((source, &event), (EVENTER, &*result[0]));
         let (source, event) = rx.recv().unwrap();
         assert_eq!(source, Source { type_: SourceType::Module, id: 0 });
         assert_eq!((event.type_.clone(), event.id, event.timestamp), (ty("x/y/z"), EventId { server: 1, session: 2, instance: 2 }, result[0].timestamp));
@@ -724,7 +727,7 @@ mod tests {
         let s = slot.clone();
         let tx = Mutex::new(tx);
         let hooks = EngineHooks {
-            registered: Some(Box::new(move |events: &[Event]| {
+            registered: Some(Box::new(move |events: &[Arc<Event>]| {
                 if let Some(engine) = s.lock().unwrap().as_ref() {
                     let r = engine.register(EVENTER, &[reg("x")]).map(|_| ());
                     let q = engine.query(&QueryParams::Server(QueryServerParams::new(1))).map(|_| ());

@@ -222,6 +222,8 @@ impl<'a> Decoder<'a> {
     }
 
     #[inline]
+    // Lazy: an unused SbsError still runs its drop glue (measured).
+    #[allow(clippy::unnecessary_lazy_evaluations)]
     fn byte(&mut self, item_offset: usize) -> Result<u8> {
         let b = *self.data.get(self.pos).ok_or_else(|| SbsError::Truncated { offset: item_offset })?;
         self.pos += 1;
@@ -256,6 +258,7 @@ impl<'a> Decoder<'a> {
     fn read_long_integer(&mut self) -> Result<i64> {
         let start = self.pos;
         let first = self.byte(start)?;
+        #[allow(clippy::unnecessary_lazy_evaluations)]
         {
             // Not the last group: the next group must not make this one redundant.
             let next = *self.data.get(self.pos).ok_or_else(|| SbsError::Truncated { offset: start })?;

@@ -2,6 +2,7 @@
 //! the host and by the modules running in it.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, str_arg, FfiError,
@@ -67,7 +68,7 @@ pub struct hat_event_event_list_t {
 }
 
 impl Opaque for hat_event_event_list_t {
-    type Inner = Vec<Event>;
+    type Inner = Vec<Arc<Event>>;
 }
 
 /// The host's callbacks, all optional (NULL). Each gets `user_data` first.
@@ -161,7 +162,7 @@ type EventsHook = unsafe extern "C" fn(*mut c_void, *const *const hat_event_even
 
 fn events_hook(f: Option<EventsHook>, user_data: UserData) -> Option<crate::backend::EventsCallback> {
     let f = f?;
-    Some(Box::new(move |events: &[Event]| {
+    Some(Box::new(move |events: &[Arc<Event>]| {
         let user_data = user_data;
         let ptrs = event_ptrs_of(events);
         // SAFETY: the host's callback with its user_data and events alive for the call.
@@ -432,7 +433,7 @@ pub unsafe extern "C" fn hat_event_event_list_get(list: *const hat_event_event_l
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(list) }
             .and_then(|l| l.get(index))
-            .map_or(std::ptr::null(), super::boundary::borrowed_handle::<hat_event_event_t>)
+            .map_or(std::ptr::null(), |e| super::boundary::borrowed_handle::<hat_event_event_t>(e))
     })
 }
 

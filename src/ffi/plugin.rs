@@ -267,8 +267,8 @@ struct CBackend {
 // SAFETY: the documented contract: slots are called from any thread, one at a time.
 unsafe impl Send for CBackend {}
 
-pub(crate) fn event_ptrs_of(events: &[Event]) -> Vec<*const hat_event_event_t> {
-    events.iter().map(borrowed_handle::<hat_event_event_t>).collect()
+pub(crate) fn event_ptrs_of<E: std::ops::Deref<Target = Event>>(events: &[E]) -> Vec<*const hat_event_event_t> {
+    events.iter().map(|e| borrowed_handle::<hat_event_event_t>(&**e)).collect()
 }
 
 impl Backend for CBackend {
@@ -283,7 +283,7 @@ impl Backend for CBackend {
         Ok(EventId { server: out.server, session: out.session, instance: out.instance })
     }
 
-    fn register(&mut self, events: &[Event]) -> Result<(), PluginError> {
+    fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError> {
         let f = self.vtable.register_events.expect("checked at create");
         let ptrs = event_ptrs_of(events);
         clear_plugin_error();
@@ -820,7 +820,7 @@ unsafe fn host_report(
         // SAFETY: forwarded from the caller.
         let events = unsafe { events_arg(events, count, "events") }?;
         if let Some(cb) = pick(host) {
-            cb(&events);
+            cb(&events.into_iter().map(Arc::new).collect::<Vec<_>>());
         }
         Ok(())
     })
@@ -884,15 +884,15 @@ unsafe extern "C" fn memory_create(
         let out = unsafe { out_arg(out, "out") }?;
         // NULL: no callbacks (a host driving the memory backend directly).
         let host = host as usize;
-        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>, events: &[Event]| {
+        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>, events: &[Arc<Event>]| {
             // SAFETY: the host outlives the instance, as documented for create.
             if let Some(cb) = unsafe { (host as *const BackendCallbacks).as_ref() }.and_then(pick) {
                 cb(events)
             }
         };
         let callbacks = BackendCallbacks {
-            registered: Some(Box::new(move |e: &[Event]| report(|h| h.registered.as_ref(), e))),
-            flushed: Some(Box::new(move |e: &[Event]| report(|h| h.flushed.as_ref(), e))),
+            registered: Some(Box::new(move |e: &[Arc<Event>]| report(|h| h.registered.as_ref(), e))),
+            flushed: Some(Box::new(move |e: &[Arc<Event>]| report(|h| h.flushed.as_ref(), e))),
         };
         let instance = Box::into_raw(Box::new(MemoryInstance { backend: MemoryBackend::new(callbacks) }));
         out.write(hat_event_backend_t {
@@ -933,7 +933,7 @@ unsafe extern "C" fn memory_get_last_event_id(instance: *mut c_void, server_id: 
 unsafe extern "C" fn memory_register(instance: *mut c_void, events: *const *const hat_event_event_t, count: usize) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: the engine passes count live handles.
-        let events = unsafe { events_arg(events, count, "events") }?;
+        let events: Vec<Arc<Event>> = unsafe { events_arg(events, count, "events") }?.into_iter().map(Arc::new).collect();
         // SAFETY: the instance this slot belongs to.
         unsafe { memory(instance) }?.register(&events).map_err(plugin_failed)
     })
