@@ -20,7 +20,9 @@ pub struct JsonPayload(JsonRepr);
 
 #[derive(Clone, Debug)]
 enum JsonRepr {
-    Text(Box<str>),
+    /// Shared: cloning an event (into a session, a query result) copies no
+    /// payload bytes.
+    Text(std::sync::Arc<str>),
     /// A value Python holds but cannot write (a number beyond a double,
     /// which it reads as infinity): kept parsed, and writing it fails as it
     /// fails in hat-event.
