@@ -90,8 +90,9 @@ pub(crate) struct Probe<'k> {
     h: u64,
     /// OR of every word read: its high bits are set iff a byte was not ASCII.
     high: u64,
-    /// Key bytes written to `key`; `usize::MAX` once the key did not fit
-    /// (a segment of 128 bytes or more, or more than PROBE_KEY bytes).
+    /// Key bytes written to `key` (less than PROBE_KEY); PROBE_KEY once the
+    /// key did not fit (PROBE_KEY - 1 bytes or more, or a segment of 128
+    /// bytes or more, whose length would take two bytes).
     len: usize,
     /// Borrowed from the caller's stack frame, so that the probe is small
     /// and never copied.
@@ -114,12 +115,15 @@ impl<'k> Probe<'k> {
         self.h = hash_bytes_acc(self.h, segment, &mut self.high);
         let n = segment.len();
         let at = self.len;
-        if n < 0x80 && at < PROBE_KEY - n {
+        // One test: a length byte and the bytes fit below PROBE_KEY - 1
+        // (which also keeps n under 128, a one-byte length); `len` is at
+        // most PROBE_KEY, so the sum cannot overflow.
+        if at + n < PROBE_KEY - 1 {
             self.key[at] = n as u8;
             copy_short(&mut self.key[at + 1..at + 1 + n], segment);
             self.len = at + 1 + n;
         } else {
-            self.len = usize::MAX;
+            self.len = PROBE_KEY;
         }
     }
 
@@ -133,7 +137,7 @@ impl<'k> Probe<'k> {
     /// The key bytes, if they fit.
     #[inline(always)]
     fn key(&self) -> Option<&[u8]> {
-        self.key.get(..self.len)
+        (self.len < PROBE_KEY).then(|| &self.key[..self.len])
     }
 }
 
