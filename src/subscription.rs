@@ -94,6 +94,10 @@ impl Subscription {
     /// Does `event_type` match any query type? Allocation-free.
     #[inline]
     pub fn matches<S: AsRef<str>>(&self, event_type: &[S]) -> bool {
+        if self.literal.is_empty() {
+            // Only wildcard query types: no probe to build.
+            return self.wild.find(event_type, &mut |_| true);
+        }
         with_probe_of(event_type, |probe| self.matches_probe(probe, event_type))
     }
 
