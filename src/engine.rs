@@ -218,10 +218,7 @@ impl Shared {
         if self.closed.load(Ordering::Acquire) {
             return Err(PluginError::Closed);
         }
-        // One allocation per event moves it into an Arc; the backend keeps
-        // a second reference instead of a copy.
-        let mut events: Vec<Arc<Event>> =
-            process_session(&mut session, source, register_events)?.into_iter().map(Arc::new).collect();
+        let mut events = process_session(&mut session, source, register_events)?;
         let mut backend = self.backend.lock(REENTRANT_REGISTER)?;
         backend.as_mut().ok_or(PluginError::Closed)?.register(&events)?;
         events.truncate(register_events.len());
@@ -257,7 +254,7 @@ fn process_session<R: Borrow<RegisterEvent>>(
     session: &mut Session,
     source: Source,
     register_events: &[R],
-) -> Result<Vec<Event>, PluginError> {
+) -> Result<Vec<Arc<Event>>, PluginError> {
     let Session { last_event_id, modules } = session;
     last_event_id.session += 1;
     last_event_id.instance = 0;
@@ -266,8 +263,10 @@ fn process_session<R: Borrow<RegisterEvent>>(
     for (s, m) in modules.iter_mut() {
         m.on_session_start(session_id).map_err(|e| module_error(*s, e))?;
     }
-    let mut events: Vec<Event> =
-        register_events.iter().map(|e| next_event(last_event_id, timestamp, e.borrow())).collect();
+    // Each event in its own Arc from the start: the backend keeps another
+    // reference and the caller gets these, with no copy and no second list.
+    let mut events: Vec<Arc<Event>> =
+        register_events.iter().map(|e| Arc::new(next_event(last_event_id, timestamp, e.borrow()))).collect();
     let mut input: Vec<(Source, usize)> = (0..events.len()).map(|i| (source, i)).collect();
     while !input.is_empty() {
         let mut output = Vec::new();
@@ -279,7 +278,7 @@ fn process_session<R: Borrow<RegisterEvent>>(
                 let produced = module.process(input_source, &events[i]).map_err(|e| module_error(*module_source, e))?;
                 for e in &produced {
                     output.push((*module_source, events.len()));
-                    events.push(next_event(last_event_id, timestamp, e));
+                    events.push(Arc::new(next_event(last_event_id, timestamp, e)));
                 }
             }
         }
