@@ -434,37 +434,56 @@ fn canonical_string(b: &[u8], at: &mut usize) -> bool {
 
 fn canonical_number(b: &[u8], at: &mut usize) -> bool {
     let start = *at;
-    let digits = |at: &mut usize| {
-        let from = *at;
-        while b.get(*at).is_some_and(u8::is_ascii_digit) {
-            *at += 1;
+    // A local index (kept in a register), written back before returning.
+    let mut i = *at;
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
         }
-        *at > from
+        *i > from
     };
-    if b.get(*at) == Some(&b'-') {
-        *at += 1;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
     }
-    let int_start = *at;
-    if !digits(at) || (b[int_start] == b'0' && *at - int_start > 1) {
+    let int_start = i;
+    let ok = digits(&mut i) && !(b[int_start] == b'0' && i - int_start > 1);
+    let int_end = i;
+    let mut frac = None;
+    let mut is_float = false;
+    let ok = ok && {
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let frac_start = i;
+            let ok = digits(&mut i);
+            frac = Some(&b[frac_start..i]);
+            is_float = true;
+            ok
+        } else {
+            true
+        }
+    };
+    let has_exponent = matches!(b.get(i), Some(b'e' | b'E'));
+    let ok = ok && {
+        if has_exponent {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            is_float = true;
+            digits(&mut i)
+        } else {
+            true
+        }
+    };
+    *at = i;
+    if !ok {
         return false;
     }
-    let mut is_float = false;
-    if b.get(*at) == Some(&b'.') {
-        *at += 1;
-        if !digits(at) {
-            return false;
+    if let (Some(frac), false) = (frac, has_exponent) {
+        if let Some(canonical) = fixed_float_is_repr(&b[int_start..int_end], frac) {
+            return canonical;
         }
-        is_float = true;
-    }
-    if matches!(b.get(*at), Some(b'e' | b'E')) {
-        *at += 1;
-        if matches!(b.get(*at), Some(b'+' | b'-')) {
-            *at += 1;
-        }
-        if !digits(at) {
-            return false;
-        }
-        is_float = true;
     }
     let token = &b[start..*at];
     if !is_float {
@@ -483,6 +502,35 @@ fn canonical_number(b: &[u8], at: &mut usize) -> bool {
     let mut repr = String::with_capacity(24);
     write_float(&mut repr, f);
     repr.as_bytes() == token
+}
+
+/// [`float_token_is_repr`] for the common layout, digits `int.frac`
+/// without an exponent, decided from the two digit runs already scanned
+/// (no second pass): `None` where that needs the general rule.
+#[inline]
+fn fixed_float_is_repr(int: &[u8], frac: &[u8]) -> Option<bool> {
+    if frac == b"0" {
+        // an integral value: repr writes "<int>.0" up to 16 integer digits
+        // (15 significant digits and the shortcut's limit, to stay exact)
+        return (int.len() <= 15).then_some(true);
+    }
+    if frac.last() == Some(&b'0') {
+        return Some(false); // repr has no trailing zeros
+    }
+    let significant = if int == b"0" {
+        // 0.000ddd: repr switches to an exponent below 1e-4
+        let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+        if zeros > 3 {
+            return Some(false);
+        }
+        frac.len() - zeros
+    } else {
+        if int.len() > 16 {
+            return Some(false); // 1e16 and up have an exponent
+        }
+        int.len() + frac.len()
+    };
+    (significant <= 15).then_some(true)
 }
 
 /// Whether a JSON float token is Python's repr of its value, decided
