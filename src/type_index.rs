@@ -112,19 +112,32 @@ impl<'k> Probe<'k> {
     /// Adds the next segment.
     #[inline(always)]
     pub(crate) fn push(&mut self, segment: &[u8]) {
-        self.h = hash_bytes_acc(self.h, segment, &mut self.high);
         let n = segment.len();
         let at = self.len;
         // One test: a length byte and the bytes fit below PROBE_KEY - 1
         // (which also keeps n under 128, a one-byte length); `len` is at
         // most PROBE_KEY, so the sum cannot overflow.
-        if at + n < PROBE_KEY - 1 {
-            self.key[at] = n as u8;
-            copy_short(&mut self.key[at + 1..at + 1 + n], segment);
-            self.len = at + 1 + n;
+        let fits = at + n < PROBE_KEY - 1;
+        if (8..=16).contains(&n) {
+            // The usual segment: the two words the hash reads are also
+            // what is copied (no second classification, no reload).
+            let (a, b) = (read8(segment), read8(&segment[n - 8..]));
+            self.high |= a | b;
+            self.h = fold_segment(self.h, K1, a, b, n);
+            if fits {
+                self.key[at] = n as u8;
+                let dst = &mut self.key[at + 1..at + 1 + n];
+                dst[..8].copy_from_slice(&a.to_le_bytes());
+                dst[n - 8..].copy_from_slice(&b.to_le_bytes());
+            }
         } else {
-            self.len = PROBE_KEY;
+            self.h = hash_bytes_acc(self.h, segment, &mut self.high);
+            if fits {
+                self.key[at] = n as u8;
+                copy_short(&mut self.key[at + 1..at + 1 + n], segment);
+            }
         }
+        self.len = if fits { at + 1 + n } else { PROBE_KEY };
     }
 
     /// Ends the event type; whether every byte pushed was ASCII.
@@ -341,7 +354,14 @@ fn hash_bytes_acc(h: u64, bytes: &[u8], high: &mut u64) -> u64 {
         (read8(&bytes[n - 16..]), read8(&bytes[n - 8..]))
     };
     *high |= a | b;
-    // The length separates "ab","c" from "a","bc".
+    fold_segment(h, s, a, b, n)
+}
+
+/// Folds a segment's last two words `a`, `b` (and its length `n`, which
+/// separates "ab","c" from "a","bc") into `h`; `s` is the state of the
+/// segment's earlier 16-byte blocks (K1 when there are none).
+#[inline(always)]
+fn fold_segment(h: u64, s: u64, a: u64, b: u64, n: usize) -> u64 {
     h.rotate_left(29) ^ fold_mul(a ^ s, b ^ K2 ^ n as u64)
 }
 
@@ -697,7 +717,15 @@ mod tests {
     #[test]
     fn probe_keys_and_hashes_are_those_of_stored_keys() {
         let long = "q".repeat(130);
-        let types: [&[&str]; 5] = [&[], &[""], &["a", "bc"], &["ab", "c"], &["x", long.as_str(), "ž"]];
+        let types: [&[&str]; 7] = [
+            &[],
+            &[""],
+            &["a", "bc"],
+            &["ab", "c"],
+            &["x", long.as_str(), "ž"],
+            &["segment 1", "sixteen-bytes-xx", "seventeen-bytes-x", "1234567"],
+            &["12345678", "abcd", "žluťoučký kůň"],
+        ];
         for t in types {
             with_probe_of(t, |probe| {
                 let stored = TypeKey::new(t);

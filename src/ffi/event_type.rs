@@ -106,14 +106,14 @@ pub(crate) unsafe fn with_probe<R>(
     let mut probe = Probe::new(&mut key);
     let mut plain = true;
     for view in views {
-        if view.len == 0 {
+        if !view.ptr.is_null() {
+            // SAFETY: a non-NULL view of `len` readable bytes (any length, 0 included), as the caller promises.
+            probe.push(unsafe { std::slice::from_raw_parts(view.ptr.cast::<u8>(), view.len) });
+        } else if view.len == 0 {
             probe.push(&[]);
-        } else if view.ptr.is_null() {
+        } else {
             plain = false;
             break;
-        } else {
-            // SAFETY: a non-NULL view of `len` readable bytes, as the caller promises.
-            probe.push(unsafe { std::slice::from_raw_parts(view.ptr.cast::<u8>(), view.len) });
         }
     }
     if probe.finish() && plain {
