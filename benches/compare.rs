@@ -402,24 +402,23 @@ fn backend_memory(count: usize) {
 /// f'temperature{i}'), a source timestamp, a three-field JSON payload.
 fn stored_event(i: usize) -> *mut hat_event_register_event_t {
     let last = format!("temperature{i}");
-    let segments = [str_view("gateway"), str_view("device1"), str_view("measurement"), string_view(&last)];
     let json = format!(r#"{{"value": {:?}, "quality": "good", "ts": 1700000000.123}}"#, 20.0 + i as f64 / 100.0);
     let source_timestamp = hat_event_timestamp_t { s: 1_700_000_000 + i as i64, us: 100_000 };
+    make_register_event(&["gateway", "device1", "measurement", &last], Some(&source_timestamp), &json)
+}
+
+/// A register event of `type_`, with a JSON payload (everything is copied).
+fn make_register_event(type_: &[&str], source_timestamp: Option<&hat_event_timestamp_t>, json: &str) -> *mut hat_event_register_event_t {
+    let segments: Vec<hat_event_str_t> = type_.iter().map(|s| str_view(s)).collect();
+    let ts = source_timestamp.map_or(std::ptr::null(), std::ptr::from_ref);
     let (mut payload, mut out) = (std::ptr::null_mut(), std::ptr::null_mut());
     // SAFETY: the views, text and timestamp live across the calls; outs are locals; everything is copied.
     unsafe {
-        assert_eq!(hat_event_payload_create_json(string_view(&json), &mut payload), HAT_EVENT_OK);
-        assert_eq!(
-            hat_event_register_event_create(segments.as_ptr(), segments.len(), &source_timestamp, payload, &mut out),
-            HAT_EVENT_OK
-        );
+        assert_eq!(hat_event_payload_create_json(str_view(json), &mut payload), HAT_EVENT_OK);
+        assert_eq!(hat_event_register_event_create(segments.as_ptr(), segments.len(), ts, payload, &mut out), HAT_EVENT_OK);
         hat_event_payload_destroy(payload);
     }
     out
-}
-
-fn string_view(s: &str) -> hat_event_str_t {
-    hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }
 }
 
 // --- the engine case -----------------------------------------------------------
@@ -454,7 +453,8 @@ unsafe extern "C" fn sink_create(
     HAT_EVENT_OK
 }
 
-fn str_view(s: &'static str) -> hat_event_str_t {
+/// A view of `s`; the caller keeps `s` alive while the view is used.
+fn str_view(s: &str) -> hat_event_str_t {
     hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }
 }
 
@@ -515,21 +515,7 @@ impl Drop for RegisterEvents {
 /// The register event ('a', 'b', str(i)) with JSON payload i.
 fn register_event(i: usize) -> *mut hat_event_register_event_t {
     let last = i.to_string();
-    let segments = [str_view("a"), str_view("b"), hat_event_str_t { ptr: last.as_ptr().cast(), len: last.len() }];
-    let (mut payload, mut out) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: the views and text live across the calls; outs are locals; the payload is copied.
-    unsafe {
-        assert_eq!(
-            hat_event_payload_create_json(hat_event_str_t { ptr: last.as_ptr().cast(), len: last.len() }, &mut payload),
-            HAT_EVENT_OK
-        );
-        assert_eq!(
-            hat_event_register_event_create(segments.as_ptr(), segments.len(), std::ptr::null(), payload, &mut out),
-            HAT_EVENT_OK
-        );
-        hat_event_payload_destroy(payload);
-    }
-    out
+    make_register_event(&["a", "b", &last], None, &last)
 }
 
 fn main() {

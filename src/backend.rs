@@ -85,11 +85,6 @@ impl MemoryBackend {
         MemoryBackend { callbacks, ..Default::default() }
     }
 
-    fn note_last_id(&mut self, id: EventId) {
-        let last = self.last_ids.entry(id.server).or_insert(id);
-        *last = (*last).max(id);
-    }
-
     fn query_latest(&self, params: &QueryLatestParams) -> Result<QueryResult, PluginError> {
         let events = match &params.event_types {
             None => self.latest.iter().map(|(_, e)| Event::clone(e)).collect(),
@@ -165,7 +160,6 @@ impl Backend for MemoryBackend {
 
     fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError> {
         self.events.reserve(events.len());
-        let mut run: Option<EventId> = None;
         for event in events {
             // Shared with the engine's caller, the list and the latest map.
             let shared = Arc::clone(event);
@@ -177,20 +171,9 @@ impl Backend for MemoryBackend {
             if !inserted && latest.natural_lt(event) {
                 *latest = Arc::clone(&shared);
             }
-            // The greatest id of each run of one server's events, folded
-            // into last_ids once per run (not hashed per event).
-            match &mut run {
-                Some(max) if max.server == event.id.server => *max = (*max).max(event.id),
-                _ => {
-                    if let Some(max) = run.replace(event.id) {
-                        self.note_last_id(max);
-                    }
-                }
-            }
+            let last = self.last_ids.entry(event.id.server).or_insert(event.id);
+            *last = (*last).max(event.id);
             self.events.push(shared);
-        }
-        if let Some(max) = run {
-            self.note_last_id(max);
         }
         if let Some(cb) = &self.callbacks.registered {
             cb(events);

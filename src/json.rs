@@ -434,7 +434,8 @@ fn canonical_string(b: &[u8], at: &mut usize) -> bool {
 
 fn canonical_number(b: &[u8], at: &mut usize) -> bool {
     let start = *at;
-    // A local index (kept in a register), written back before returning.
+    // A local index (kept in a register), written back on success (on
+    // failure the whole check fails, wherever it stopped).
     let mut i = *at;
     let digits = |i: &mut usize| {
         let from = *i;
@@ -447,47 +448,40 @@ fn canonical_number(b: &[u8], at: &mut usize) -> bool {
         i += 1;
     }
     let int_start = i;
-    let ok = digits(&mut i) && !(b[int_start] == b'0' && i - int_start > 1);
-    let int_end = i;
-    let mut frac = None;
-    let mut is_float = false;
-    let ok = ok && {
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let frac_start = i;
-            let ok = digits(&mut i);
-            frac = Some(&b[frac_start..i]);
-            is_float = true;
-            ok
-        } else {
-            true
-        }
-    };
-    let has_exponent = matches!(b.get(i), Some(b'e' | b'E'));
-    let ok = ok && {
-        if has_exponent {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            is_float = true;
-            digits(&mut i)
-        } else {
-            true
-        }
-    };
-    *at = i;
-    if !ok {
+    if !digits(&mut i) || (b[int_start] == b'0' && i - int_start > 1) {
         return false;
     }
-    if let (Some(frac), false) = (frac, has_exponent) {
-        if let Some(canonical) = fixed_float_is_repr(&b[int_start..int_end], frac) {
-            return canonical;
+    let int_end = i;
+    let mut frac = None;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        if !digits(&mut i) {
+            return false;
+        }
+        frac = Some(&b[frac_start..i]);
+    }
+    let has_exponent = matches!(b.get(i), Some(b'e' | b'E'));
+    if has_exponent {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
         }
     }
-    let token = &b[start..*at];
-    if !is_float {
-        return token != b"-0"; // Python writes the int -0 as 0
+    *at = i;
+    let token = &b[start..i];
+    if !has_exponent {
+        match frac {
+            None => return token != b"-0", // Python writes the int -0 as 0
+            Some(frac) => {
+                if let Some(canonical) = fixed_float_is_repr(&b[int_start..int_end], frac) {
+                    return canonical;
+                }
+            }
+        }
     }
     if let Some(canonical) = float_token_is_repr(token) {
         return canonical;

@@ -469,20 +469,20 @@ impl<V> TypeMap<V> {
     /// finds (a membership test need not read the entry index after the key).
     #[inline(always)]
     fn find_probe_offset<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> Option<u32> {
-        let arena = &self.arena;
-        let found = match probe.key() {
-            Some(key) => self.table.find(probe.h, |off| stored_eq(arena, *off, key)),
-            None => self.table.find(probe.h, |off| key_eq(stored(arena, *off).0, segments)),
-        };
-        found.copied()
+        match probe.key() {
+            Some(key) => self.find_offset(probe.h, key),
+            None => {
+                let arena = &self.arena;
+                self.table.find(probe.h, |off| key_eq(stored(arena, *off).0, segments)).copied()
+            }
+        }
     }
 
-    /// The entry index of the key bytes `key`, whose hash is `hash`.
+    /// The arena offset of the entry whose key bytes are `key` (hash `hash`).
     #[inline(always)]
-    fn find_index(&self, hash: u64, key: &[u8]) -> Option<usize> {
+    fn find_offset(&self, hash: u64, key: &[u8]) -> Option<u32> {
         let arena = &self.arena;
-        let offset = self.table.find(hash, |off| stored_eq(arena, *off, key))?;
-        Some(stored(arena, *offset).1)
+        self.table.find(hash, |off| stored_eq(arena, *off, key)).copied()
     }
 
     /// Appends a new entry: `[u32 key length][key, written by write_key]
@@ -502,7 +502,7 @@ impl<V> TypeMap<V> {
     }
 
     fn find_key(&self, key: &TypeKey) -> Option<usize> {
-        self.find_index(key.hash(), &key.0)
+        Some(stored(&self.arena, self.find_offset(key.hash(), &key.0)?).1)
     }
 
     pub(crate) fn get_key_mut(&mut self, key: &TypeKey) -> Option<&mut V> {

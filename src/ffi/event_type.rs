@@ -54,6 +54,15 @@ impl AsRef<str> for CheckedSegment {
     }
 }
 
+/// Views reinterpreted as checked segments, in place.
+///
+/// # Safety
+/// Every view is empty or points to `len` readable bytes of UTF-8.
+unsafe fn as_checked(views: &[hat_event_str_t]) -> &[CheckedSegment] {
+    // SAFETY: CheckedSegment is a transparent wrapper of hat_event_str_t; the views are checked, as the caller promises.
+    unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) }
+}
+
 /// The segments of a C event type, NULL- and UTF-8-checked in place (no
 /// copy, no allocation): the hot path of matching and routing.
 ///
@@ -81,8 +90,8 @@ pub(crate) unsafe fn checked_segments<'a>(
         // SAFETY: forwarded from the caller.
         unsafe { str_arg(*view, name) }.map_err(|e| e.at_index(name, i))?;
     }
-    // SAFETY: CheckedSegment is a transparent wrapper of hat_event_str_t, and every view was just checked.
-    Ok(unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) })
+    // SAFETY: every view was just checked.
+    Ok(unsafe { as_checked(views) })
 }
 
 /// Runs `f` on the lookup probe and the checked segments of a C event
@@ -117,8 +126,8 @@ pub(crate) unsafe fn with_probe<R>(
         }
     }
     if probe.finish() && plain {
-        // SAFETY: CheckedSegment is a transparent wrapper of hat_event_str_t; every view is empty or non-NULL ASCII.
-        let checked = unsafe { &*(std::ptr::from_ref::<[hat_event_str_t]>(views) as *const [CheckedSegment]) };
+        // SAFETY: every view is empty or non-NULL ASCII.
+        let checked = unsafe { as_checked(views) };
         return Ok(f(&probe, checked));
     }
     // SAFETY: forwarded from the caller.

@@ -820,23 +820,24 @@ unsafe fn host_report(
         // SAFETY: forwarded from the caller.
         let events = unsafe { events_arg(events, count, "events") }?;
         if let Some(cb) = pick(host) {
-            cb(&events.into_iter().map(Arc::new).collect::<Vec<_>>());
+            cb(&events);
         }
         Ok(())
     })
 }
 
-/// Copies `count` event handles into a vector.
+/// Copies `count` event handles into a vector, each in the `Arc` that
+/// backends and their callbacks share.
 ///
 /// # Safety
 /// `events` holds `count` live event handles or NULLs (NULL only if `count` is 0).
-pub(crate) unsafe fn events_arg(events: *const *const hat_event_event_t, count: usize, name: &str) -> FfiResult<Vec<Event>> {
+pub(crate) unsafe fn events_arg(events: *const *const hat_event_event_t, count: usize, name: &str) -> FfiResult<Vec<Arc<Event>>> {
     // SAFETY: forwarded from the caller.
     let ptrs = unsafe { slice_arg(events, count, name) }?;
     ptrs.iter()
         .enumerate()
         // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, name) }.cloned().map_err(|e| e.at_index(name, i)))
+        .map(|(i, p)| unsafe { handle_arg(*p, name) }.map(|e| Arc::new(e.clone())).map_err(|e| e.at_index(name, i)))
         .collect()
 }
 
@@ -933,7 +934,7 @@ unsafe extern "C" fn memory_get_last_event_id(instance: *mut c_void, server_id: 
 unsafe extern "C" fn memory_register(instance: *mut c_void, events: *const *const hat_event_event_t, count: usize) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: the engine passes count live handles.
-        let events: Vec<Arc<Event>> = unsafe { events_arg(events, count, "events") }?.into_iter().map(Arc::new).collect();
+        let events = unsafe { events_arg(events, count, "events") }?;
         // SAFETY: the instance this slot belongs to.
         unsafe { memory(instance) }?.register(&events).map_err(plugin_failed)
     })

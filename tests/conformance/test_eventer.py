@@ -29,6 +29,15 @@ def server(tmp_path_factory):
     srv.stop()
 
 
+def drain(conn):
+    """Reads what the client sends until it closes the connection."""
+    try:
+        while conn.recv(100):
+            pass
+    except OSError:
+        pass
+
+
 def loads(texts):
     return [json.loads(t) for t in texts]
 
@@ -213,11 +222,7 @@ def test_client_pings_a_silent_server_and_gives_up_without_an_answer(hat):
         accept_init(conn)
         ping = read_msg(conn)
         start = time.monotonic()
-        try:
-            while conn.recv(100):
-                pass
-        except OSError:
-            pass
+        drain(conn)
         return ping, time.monotonic() - start
 
     fake = FakeServer(script)
@@ -276,11 +281,7 @@ def test_bad_frames_after_init_close_with_a_protocol_error(hat, bad, limit, word
     def script(conn):
         accept_init(conn)
         conn.sendall(bad)
-        try:
-            while conn.recv(100):
-                pass
-        except OSError:
-            pass
+        drain(conn)
 
     fake = FakeServer(script)
     options = {} if limit is None else {'max_frame_size': limit}
@@ -509,11 +510,7 @@ def test_a_response_of_the_wrong_kind_fails_the_call_and_closes(hat):
         req = read_msg(conn)
         conn.sendall(chatter_msg(2, req['id'], False, True, 'HatEventer.MsgRegisterRes',
                                  eventer_data('HatEventer.MsgRegisterRes', ('failure', None))))
-        try:
-            while conn.recv(100):
-                pass
-        except OSError:
-            pass
+        drain(conn)
 
     fake = FakeServer(script)
     with closing_client(CClient(hat, fake.port, 'c-kind')) as c:
