@@ -10,12 +10,12 @@
 //!   `*`, walked only when there are any.
 //! The set operations are rare, so they rebuild the tree from the query types.
 
-use std::collections::BTreeMap;
+use hashbrown::HashTable;
 
 use crate::error::{Error, Result};
 use crate::event_type::EventType;
 use crate::trie::Trie;
-use crate::type_index::{to_event_type, with_key_segments, with_probe_of, Probe, TypeMap};
+use crate::type_index::{hash_bytes, to_event_type, with_key_segments, with_probe_of, Probe, TypeMap};
 
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
@@ -69,8 +69,7 @@ impl Subscription {
 
     fn compile(tree: &Tree) -> Subscription {
         let mut sub = Subscription::default();
-        let mut prefix = Vec::new();
-        tree.for_each_query_type(&mut prefix, &mut |query_type| {
+        tree.for_each_query_type(&mut |query_type| {
             let is_wild = query_type.iter().any(|s| *s == "?") || query_type.last() == Some(&"*");
             if is_wild {
                 *sub.wild.slot_mut(query_type).1 = true;
@@ -84,10 +83,10 @@ impl Subscription {
 
     fn tree(&self) -> Tree {
         let mut tree = Tree::default();
-        for query_type in self.query_types() {
-            // Sanitised query types are always valid.
-            let _ = tree.insert(&query_type);
-        }
+        // Sanitised query types are always valid.
+        self.for_each_query_type(|t| {
+            let _ = tree.insert(t);
+        });
         tree
     }
 
@@ -125,18 +124,62 @@ impl Subscription {
         self.len() == 0
     }
 
-    /// Matches exactly what `self` or any of `others` matches.
+    /// Matches exactly what `self` or any of `others` matches. Linear in
+    /// the total size of the query types: the union of sanitised sets is
+    /// what sanitising all of them together gives.
     pub fn union<'a>(&self, others: impl IntoIterator<Item = &'a Subscription>) -> Subscription {
-        let tree = others.into_iter().fold(self.tree(), |acc, other| Tree::union(&acc, &other.tree()));
+        let mut all: Vec<&Subscription> = vec![self];
+        all.extend(others.into_iter().map(|s| s as &Subscription));
+        if all.iter().all(|s| s.wild_count == 0) {
+            let mut sub = Subscription::default();
+            for s in &all {
+                s.for_each_query_type(|t| {
+                    sub.literal.insert_with(t, || ());
+                });
+            }
+            return sub;
+        }
+        let mut tree = Tree::default();
+        for s in &all {
+            s.for_each_query_type(|t| {
+                // Sanitised query types hold '*' only last.
+                let _ = tree.insert(t);
+            });
+        }
         Subscription::compile(&tree)
+    }
+
+    /// Calls `f` with each sanitised query type.
+    fn for_each_query_type(&self, mut f: impl FnMut(&[&str])) {
+        for (key, _) in self.literal.iter() {
+            with_key_segments(key, &mut f);
+        }
+        self.wild.for_each_borrowed(|t, _| f(t));
     }
 
     /// Matches exactly what `self` and every one of `others` match.
     /// (**Differs** from the reference, which loses event types where a
     /// trailing `*` must also match the empty remainder.)
     pub fn intersection<'a>(&self, others: impl IntoIterator<Item = &'a Subscription>) -> Subscription {
-        let tree = others.into_iter().fold(self.tree(), |acc, other| Tree::intersection(&acc, &other.tree()));
-        Subscription::compile(&tree)
+        others.into_iter().fold(self.clone(), |acc, other| acc.intersect(other))
+    }
+
+    fn intersect(&self, other: &Subscription) -> Subscription {
+        if self.wild_count == 0 || other.wild_count == 0 {
+            // A literal query type is an event type: it is in the
+            // intersection exactly when the other side matches it, and the
+            // reference's answer (names taken from the literal side) is
+            // exactly those. Linear in the literal side.
+            let (literal, general) = if self.wild_count == 0 { (self, other) } else { (other, self) };
+            let mut sub = Subscription::default();
+            literal.for_each_query_type(|t| {
+                if general.matches(t) {
+                    sub.literal.insert_with(t, || ());
+                }
+            });
+            return sub;
+        }
+        Subscription::compile(&Tree::intersection(&self.tree(), &other.tree()))
     }
 
     /// True exactly when no event type matches both.
@@ -196,157 +239,302 @@ fn patterns_intersect(p: &[String], q: &[String]) -> bool {
         }
 }
 
+/// No node, as an index.
+const NONE: u32 = u32::MAX;
+
 /// The reference's subscription tree (`hat.event.common.subscription.common.Node`),
-/// with its `'*'` child kept as a flag.
-#[derive(Clone, Default, Debug)]
+/// with its `'*'` child kept as a flag, as an arena: nodes in one vector,
+/// names in one string, children found through one table keyed by (parent,
+/// name) and listed through sibling links. No walk recurses and dropping it
+/// is flat, so stack use does not depend on the depth of a query type; it
+/// holds about 40 bytes per node plus the names.
+#[derive(Default)]
 struct Tree {
+    nodes: Vec<TreeNode>,
+    names: String,
+    /// Child node indices, hashed by (parent, name).
+    edges: HashTable<u32>,
+}
+
+#[derive(Clone, Copy)]
+struct TreeNode {
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
     /// Matches the empty remainder.
     leaf: bool,
     /// Has a `'*'` child: matches every remainder; no other children then.
     star: bool,
-    children: BTreeMap<String, Tree>,
+    name: (usize, usize),
+}
+
+const ROOT: u32 = 0;
+
+fn edge_hash(parent: u32, name: &str) -> u64 {
+    hash_bytes(u64::from(parent).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5bd1_e995, name.as_bytes())
 }
 
 impl Tree {
+    fn with_root() -> Tree {
+        let root = TreeNode { parent: NONE, first_child: NONE, next_sibling: NONE, leaf: false, star: false, name: (0, 0) };
+        Tree { nodes: vec![root], names: String::new(), edges: HashTable::new() }
+    }
+
+    fn node(&self, id: u32) -> &TreeNode {
+        &self.nodes[id as usize]
+    }
+
+    fn name(&self, id: u32) -> &str {
+        let (start, end) = self.node(id).name;
+        &self.names[start..end]
+    }
+
+    fn child(&self, parent: u32, name: &str) -> Option<u32> {
+        let (nodes, names) = (&self.nodes, &self.names);
+        self.edges
+            .find(edge_hash(parent, name), |&c| {
+                let n = &nodes[c as usize];
+                n.parent == parent && &names[n.name.0..n.name.1] == name
+            })
+            .copied()
+    }
+
+    fn children(&self, parent: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut next = self.node(parent).first_child;
+        std::iter::from_fn(move || {
+            let current = next;
+            (current != NONE).then(|| {
+                next = self.node(current).next_sibling;
+                current
+            })
+        })
+    }
+
+    fn child_or_insert(&mut self, parent: u32, name: &str) -> u32 {
+        if let Some(child) = self.child(parent, name) {
+            return child;
+        }
+        let id = u32::try_from(self.nodes.len()).expect("fewer than 2^32 tree nodes");
+        let start = self.names.len();
+        self.names.push_str(name);
+        let first = self.node(parent).first_child;
+        self.nodes.push(TreeNode {
+            parent,
+            first_child: NONE,
+            next_sibling: first,
+            leaf: false,
+            star: false,
+            name: (start, self.names.len()),
+        });
+        self.nodes[parent as usize].first_child = id;
+        let (nodes, names) = (&self.nodes, &self.names);
+        self.edges.insert_unique(edge_hash(parent, name), id, |&c| {
+            let n = &nodes[c as usize];
+            edge_hash(n.parent, &names[n.name.0..n.name.1])
+        });
+        id
+    }
+
     /// The reference's `_add_query_type`.
     fn insert<S: AsRef<str>>(&mut self, query_type: &[S]) -> Result<()> {
-        if self.star {
-            return Ok(());
+        if self.nodes.is_empty() {
+            *self = Tree::with_root();
         }
-        let Some((head, rest)) = query_type.split_first() else {
-            self.leaf = true;
-            return Ok(());
+        let mut node = ROOT;
+        for (i, segment) in query_type.iter().enumerate() {
+            if self.node(node).star {
+                return Ok(());
+            }
+            let segment = segment.as_ref();
+            if segment == "*" {
+                if i + 1 < query_type.len() {
+                    return Err(Error::InvalidArgument("invalid query event type".into()));
+                }
+                // The children become unreachable: no walk starts below a
+                // star, and their edges are never looked up again.
+                let n = &mut self.nodes[node as usize];
+                n.first_child = NONE;
+                n.star = true;
+                return Ok(());
+            }
+            node = self.child_or_insert(node, segment);
+        }
+        let n = &mut self.nodes[node as usize];
+        if !n.star {
+            n.leaf = true;
+        }
+        Ok(())
+    }
+
+    /// The reference's `node_to_query_types`, from the root: each sanitised
+    /// query type once. Depth-first with an explicit stack.
+    fn for_each_query_type(&self, f: &mut impl FnMut(&[&str])) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let mut prefix: Vec<&str> = Vec::new();
+        let mut stack: Vec<(u32, usize)> = vec![(ROOT, 0)];
+        while let Some((id, depth)) = stack.pop() {
+            prefix.truncate(depth.saturating_sub(1));
+            if id != ROOT {
+                prefix.push(self.name(id));
+            }
+            let n = self.node(id);
+            if n.star {
+                prefix.push("*");
+                f(&prefix);
+                prefix.pop();
+                continue;
+            }
+            if n.leaf {
+                f(&prefix);
+            }
+            stack.extend(self.children(id).map(|c| (c, depth + 1)));
+        }
+    }
+
+    /// Does some query type of the tree match every event type `specific`
+    /// (a sanitised query type) matches? A query type covered by a set of
+    /// query types is covered by one of them (the alphabet is unbounded), so
+    /// this is "does one query type cover it" against each one, walked as the set of
+    /// tree nodes `specific`'s prefix can reach (at most two edges each:
+    /// the equal name and `'?'`).
+    fn covers(&self, specific: &[String]) -> bool {
+        if self.nodes.is_empty() {
+            return false;
+        }
+        let (len, star) = match specific.split_last() {
+            Some((last, rest)) if last == "*" => (rest.len(), true),
+            _ => (specific.len(), false),
         };
-        if head.as_ref() == "*" {
-            if !rest.is_empty() {
-                return Err(Error::InvalidArgument("invalid query event type".into()));
-            }
-            self.children.clear();
-            self.star = true;
-            return Ok(());
-        }
-        self.children.entry(head.as_ref().to_owned()).or_default().insert(rest)
-    }
-
-    /// The reference's `node_to_query_types`.
-    fn for_each_query_type<'a>(&'a self, prefix: &mut Vec<&'a str>, f: &mut impl FnMut(&[&str])) {
-        if self.leaf && !self.star {
-            f(prefix);
-        }
-        if self.star {
-            prefix.push("*");
-            f(prefix);
-            prefix.pop();
-        }
-        for (name, child) in &self.children {
-            prefix.push(name);
-            child.for_each_query_type(prefix, f);
-            prefix.pop();
-        }
-    }
-
-    fn matches_empty(&self) -> bool {
-        self.leaf || self.star
-    }
-
-    fn is_empty(&self) -> bool {
-        !self.leaf && !self.star && self.children.values().all(Tree::is_empty)
-    }
-
-    fn union(a: &Tree, b: &Tree) -> Tree {
-        if a.star || b.star {
-            return Tree { leaf: a.leaf || b.leaf, star: true, children: BTreeMap::new() };
-        }
-        let mut children = a.children.clone();
-        for (name, child) in &b.children {
-            match children.get_mut(name) {
-                Some(mine) => *mine = Tree::union(mine, child),
-                None => {
-                    children.insert(name.clone(), child.clone());
+        let mut frontier = vec![ROOT];
+        let mut next = Vec::new();
+        for depth in 0..=len {
+            let mut seen = std::collections::HashSet::new();
+            for &id in &frontier {
+                let n = self.node(id);
+                if n.star || (depth == len && !star && n.leaf) {
+                    return true;
+                }
+                if depth < len {
+                    let segment = specific[depth].as_str();
+                    let wild = self.child(id, "?");
+                    let equal = if segment == "?" { None } else { self.child(id, segment) };
+                    next.extend([wild, equal].into_iter().flatten().filter(|c| seen.insert(*c)));
                 }
             }
+            std::mem::swap(&mut frontier, &mut next);
+            next.clear();
+            if frontier.is_empty() {
+                return false;
+            }
         }
-        Tree { leaf: a.leaf || b.leaf, star: false, children }
+        false
     }
 
-    /// Exact intersection. Built as the reference builds it (children paired
-    /// by equal names, and `'?'` with any name), whose only flaw is the leaf
-    /// rule: it requires both nodes to be leaves, although a `'*'` also
-    /// matches the empty remainder. Such lost leaves are added back, except
-    /// where another query type of the result already covers them, so that
-    /// wherever the reference is right the query types are the reference's.
+    /// Exact intersection, as query types. Built as the reference builds it
+    /// (children paired by equal names, and `'?'` with any name), whose only
+    /// flaw is the leaf rule: it requires both nodes to be leaves, although
+    /// a `'*'` also matches the empty remainder. Such lost leaves are added
+    /// back, except where another query type of the result already covers
+    /// them, so that wherever the reference is right the query types are
+    /// the reference's.
+    ///
+    /// Cost: each pair of nodes at equal depth is visited at most once, and
+    /// each query type is written once per pair that yields it, so time and
+    /// memory are bounded by the product of the operands' sizes; the result
+    /// itself can be that large (`[('?', x_i)] ∩ [(y_j, '?')]`). The callers
+    /// take the linear path when either operand has no wildcard.
     fn intersection(a: &Tree, b: &Tree) -> Tree {
-        let mut lost = Vec::new();
-        let mut result = Tree::reference_intersection(a, b, &mut Vec::new(), &mut lost);
-        if !lost.is_empty() {
-            let mut covering: Vec<Vec<String>> = Vec::new();
-            result.for_each_query_type(&mut Vec::new(), &mut |q| covering.push(q.iter().map(|s| s.to_string()).collect()));
-            for path in lost {
-                if !covering.iter().any(|q| subsumes(q, &path)) {
-                    // Paths come from a valid tree: no '*' before the end.
-                    let _ = result.insert(&path);
+        let mut result = Tree::default();
+        let mut lost: Vec<EventType> = Vec::new();
+        if a.nodes.is_empty() || b.nodes.is_empty() {
+            return result;
+        }
+        // Paths come from valid trees: no '*' before the end, so inserting
+        // cannot fail.
+        let mut found = |t: &[&str]| {
+            let _ = result.insert(t);
+        };
+        let mut path: Vec<&str> = Vec::new();
+        // (node of a, node of b, depth, name taken at that depth)
+        let mut stack: Vec<(u32, u32, usize, &str)> = vec![(ROOT, ROOT, 0, "")];
+        while let Some((ia, ib, depth, name)) = stack.pop() {
+            path.truncate(depth.saturating_sub(1));
+            if depth > 0 {
+                path.push(name);
+            }
+            let (na, nb) = (a.node(ia), b.node(ib));
+            let leaf = na.leaf && nb.leaf;
+            let matches_empty = |n: &TreeNode| n.leaf || n.star;
+            if !leaf && matches_empty(na) && matches_empty(nb) {
+                lost.push(path.iter().map(|s| s.to_string()).collect());
+            }
+            if na.star || nb.star {
+                // The reference keeps the other side's subtree (its '*' too).
+                let (other, id) = if na.star { (b, ib) } else { (a, ia) };
+                if other.node(id).star {
+                    path.push("*");
+                    found(&path);
+                    path.pop();
+                    continue;
+                }
+                if leaf {
+                    found(&path);
+                }
+                let base = path.len();
+                let mut below: Vec<(u32, usize)> = other.children(id).map(|c| (c, base + 1)).collect();
+                while let Some((c, d)) = below.pop() {
+                    path.truncate(d - 1);
+                    path.push(other.name(c));
+                    let cn = other.node(c);
+                    if cn.star {
+                        path.push("*");
+                        found(&path);
+                        path.pop();
+                        continue;
+                    }
+                    if cn.leaf {
+                        found(&path);
+                    }
+                    below.extend(other.children(c).map(|g| (g, d + 1)));
+                }
+                path.truncate(base);
+                continue;
+            }
+            if leaf {
+                found(&path);
+            }
+            // Every compatible pair of children, seen from a's side: equal
+            // names, a's '?' with any of b's, any of a's with b's '?'.
+            let b_any = b.child(ib, "?");
+            for ca in a.children(ia) {
+                let name = a.name(ca);
+                if name == "?" {
+                    stack.extend(b.children(ib).map(|cb| (ca, cb, depth + 1, b.name(cb))));
+                } else {
+                    if let Some(cb) = b.child(ib, name) {
+                        stack.push((ca, cb, depth + 1, name));
+                    }
+                    if let Some(cb) = b_any {
+                        stack.push((ca, cb, depth + 1, name));
+                    }
                 }
             }
+        }
+        lost.retain(|path| !result.covers(path));
+        for path in &lost {
+            let _ = result.insert(path);
         }
         result
     }
 
-    /// The reference's `intersection`, recording in `lost` the paths where
-    /// its leaf rule drops an event type that both operands match.
-    fn reference_intersection(a: &Tree, b: &Tree, path: &mut Vec<String>, lost: &mut Vec<Vec<String>>) -> Tree {
-        let leaf = a.leaf && b.leaf;
-        if !leaf && a.matches_empty() && b.matches_empty() {
-            lost.push(path.clone());
-        }
-        if a.star || b.star {
-            let other = if a.star { b } else { a };
-            // The reference keeps the other side's children (its '*' child too).
-            return Tree { leaf, star: other.star, children: other.children.clone() };
-        }
-        let mut children: BTreeMap<String, Tree> = BTreeMap::new();
-        // Every compatible pair of children, seen from a's side: equal
-        // names, a's '?' with any of b's, any of a's with b's '?'.
-        let mut pairs: Vec<(&str, &Tree, &Tree)> = Vec::new();
-        for (name, ca) in &a.children {
-            if name == "?" {
-                pairs.extend(b.children.iter().map(|(other, cb)| (other.as_str(), ca, cb)));
-            } else {
-                if let Some(cb) = b.children.get(name) {
-                    pairs.push((name, ca, cb));
-                }
-                if let Some(cb) = b.children.get("?") {
-                    pairs.push((name, ca, cb));
-                }
-            }
-        }
-        for (name, ca, cb) in pairs {
-            path.push(name.to_owned());
-            let t = Tree::reference_intersection(ca, cb, path, lost);
-            path.pop();
-            match children.get_mut(name) {
-                Some(prev) => *prev = Tree::union(prev, &t),
-                None => {
-                    children.insert(name.to_owned(), t);
-                }
-            }
-        }
-        Tree { leaf, star: false, children }
+    /// Whether the tree holds no query type.
+    fn is_empty(&self) -> bool {
+        let mut empty = true;
+        self.for_each_query_type(&mut |_| empty = false);
+        empty
     }
-}
-
-/// Does query type `general` match every event type `specific` matches?
-/// (With an unbounded alphabet, a query type covered by a set of query
-/// types is covered by one of them, so pairwise checks suffice.)
-fn subsumes(general: &[String], specific: &[String]) -> bool {
-    let split = |q: &[String]| -> (usize, bool) {
-        match q.last() {
-            Some(s) if s == "*" => (q.len() - 1, true),
-            _ => (q.len(), false),
-        }
-    };
-    let ((gn, gstar), (sn, sstar)) = (split(general), split(specific));
-    let lengths_ok = if gstar { sn >= gn } else { !sstar && sn == gn };
-    lengths_ok && general[..gn].iter().zip(specific).all(|(g, s)| g == "?" || (s != "?" && g == s))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! A trie of query types holding `?` or a trailing `*`, shared by
 //! subscriptions (payload: a flag) and collections (payload: values).
-//! Nodes live in one vector; literal edges are a per-node hash table.
+//! Nodes live in one vector; literal edges are held inline where a node
+//! has one (most nodes of a long query type) and in a per-node hash table
+//! otherwise.
 
 use std::collections::HashMap;
 
@@ -48,12 +50,73 @@ struct Node<P> {
     star: P,
     /// Child for `?`, or NONE.
     any: u32,
-    literal: HashTable<(Box<str>, u32)>,
+    literal: Literals,
+}
+
+/// The literal children of a node.
+#[derive(Clone, Default)]
+enum Literals {
+    #[default]
+    None,
+    /// One child: no table to allocate or hash into.
+    One(Box<str>, u32),
+    Many(HashTable<(Box<str>, u32)>),
+}
+
+impl Literals {
+    #[inline]
+    fn find(&self, segment: &str) -> Option<u32> {
+        match self {
+            Literals::None => None,
+            Literals::One(s, child) => (**s == *segment).then_some(*child),
+            Literals::Many(table) => table.find(segment_hash(segment), |(s, _)| **s == *segment).map(|(_, child)| *child),
+        }
+    }
+
+    /// The child for `segment`, made `next` if there is none.
+    fn find_or_insert(&mut self, segment: &str, next: u32) -> u32 {
+        if let Some(child) = self.find(segment) {
+            return child;
+        }
+        match std::mem::take(self) {
+            Literals::None => *self = Literals::One(segment.into(), next),
+            Literals::One(s, child) => {
+                let mut table = HashTable::with_capacity(2);
+                for entry in [(s, child), (segment.into(), next)] {
+                    table.insert_unique(segment_hash(&entry.0), entry, |(s, _)| segment_hash(s));
+                }
+                *self = Literals::Many(table);
+            }
+            Literals::Many(mut table) => {
+                table.insert_unique(segment_hash(segment), (segment.into(), next), |(s, _)| segment_hash(s));
+                *self = Literals::Many(table);
+            }
+        }
+        next
+    }
+
+    fn for_each<'a>(&'a self, mut f: impl FnMut(&'a str, u32)) {
+        match self {
+            Literals::None => {}
+            Literals::One(s, child) => f(s, *child),
+            Literals::Many(table) => table.iter().for_each(|(s, child)| f(s, *child)),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Literals::None => 0,
+            Literals::One(s, _) => s.len(),
+            Literals::Many(table) => {
+                table.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1) + table.iter().map(|(s, _)| s.len()).sum::<usize>()
+            }
+        }
+    }
 }
 
 impl<P: Payload> Node<P> {
     fn new() -> Node<P> {
-        Node { leaf: P::default(), star: P::default(), any: NONE, literal: HashTable::new() }
+        Node { leaf: P::default(), star: P::default(), any: NONE, literal: Literals::None }
     }
 }
 
@@ -62,6 +125,37 @@ impl<P: Payload> Node<P> {
 pub(crate) struct Slot {
     node: u32,
     star: bool,
+}
+
+/// The `?` branches [`Trie::find`] has still to take: (node, position).
+/// The first few stay on the call stack, so that ordinary lookups allocate
+/// nothing.
+#[derive(Default)]
+struct Pending {
+    inline: [(u32, usize); 8],
+    len: usize,
+    spilled: Vec<(u32, usize)>,
+}
+
+impl Pending {
+    #[inline]
+    fn push(&mut self, node: u32, at: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = (node, at);
+            self.len += 1;
+        } else {
+            self.spilled.push((node, at));
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(u32, usize)> {
+        if let Some(top) = self.spilled.pop() {
+            return Some(top);
+        }
+        self.len = self.len.checked_sub(1)?;
+        Some(self.inline[self.len])
+    }
 }
 
 #[inline]
@@ -91,11 +185,7 @@ impl<P: Payload> Trie<P> {
                 }
                 n.any
             } else {
-                n.literal
-                    .entry(segment_hash(segment), |(s, _)| **s == *segment, |(s, _)| segment_hash(s))
-                    .or_insert_with(|| (segment.into(), next))
-                    .get()
-                    .1
+                n.literal.find_or_insert(segment, next)
             };
             if child == next {
                 self.nodes.push(Node::new());
@@ -117,57 +207,98 @@ impl<P: Payload> Trie<P> {
 
     /// Calls `f` with the payload of every query type that matches
     /// `event_type`, until `f` returns true; returns whether it did.
+    /// Iterative: where a node has both a literal child and a `?` child for
+    /// the next segment, the `?` branch waits on a stack (at most one entry
+    /// per segment, on the call stack for the first few).
     #[inline]
     pub(crate) fn find<S: AsRef<str>>(&self, event_type: &[S], f: &mut impl FnMut(&P) -> bool) -> bool {
-        !self.nodes.is_empty() && self.find_from(0, event_type, f)
-    }
-
-    fn find_from<S: AsRef<str>>(&self, node: usize, rest: &[S], f: &mut impl FnMut(&P) -> bool) -> bool {
-        let n = &self.nodes[node];
-        if !n.star.is_empty() && f(&n.star) {
-            return true;
+        if self.nodes.is_empty() {
+            return false;
         }
-        let Some((head, tail)) = rest.split_first() else {
-            return !n.leaf.is_empty() && f(&n.leaf);
-        };
-        if !n.literal.is_empty() {
-            let head = head.as_ref();
-            if let Some((_, child)) = n.literal.find(segment_hash(head), |(s, _)| **s == *head) {
-                if self.find_from(*child as usize, tail, f) {
-                    return true;
+        let mut pending = Pending::default();
+        let (mut node, mut at) = (0usize, 0usize);
+        loop {
+            let n = &self.nodes[node];
+            if !n.star.is_empty() && f(&n.star) {
+                return true;
+            }
+            let next = match event_type.get(at) {
+                None => {
+                    if !n.leaf.is_empty() && f(&n.leaf) {
+                        return true;
+                    }
+                    None
                 }
+                Some(head) => {
+                    let literal = n.literal.find(head.as_ref());
+                    match (literal, n.any) {
+                        (Some(child), NONE) => Some(child),
+                        (Some(child), any) => {
+                            pending.push(any, at + 1);
+                            Some(child)
+                        }
+                        (None, NONE) => None,
+                        (None, any) => Some(any),
+                    }
+                }
+            };
+            match next {
+                Some(child) => {
+                    node = child as usize;
+                    at += 1;
+                }
+                None => match pending.pop() {
+                    Some((child, child_at)) => {
+                        node = child as usize;
+                        at = child_at;
+                    }
+                    None => return false,
+                },
             }
         }
-        n.any != NONE && self.find_from(n.any as usize, tail, f)
     }
 
-    /// Every query type with a non-empty payload.
+    /// Every node below the root with the segment leading to it, depth
+    /// first, with an explicit stack: `f(node, depth, segment)`, the depth
+    /// counting the root's children as 1.
+    fn walk<'a>(&'a self, mut f: impl FnMut(usize, usize, &'a str)) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let mut stack: Vec<(u32, usize, Option<&'a str>)> = vec![(0, 0, None)];
+        while let Some((node, depth, segment)) = stack.pop() {
+            f(node as usize, depth, segment.unwrap_or("?"));
+            let n = &self.nodes[node as usize];
+            if n.any != NONE {
+                stack.push((n.any, depth + 1, None));
+            }
+            n.literal.for_each(|s, child| stack.push((child, depth + 1, Some(s))));
+        }
+    }
+
+    /// Every query type with a non-empty payload, owned.
     pub(crate) fn for_each(&self, f: &mut impl FnMut(EventType, &P)) {
-        if !self.nodes.is_empty() {
-            self.for_each_from(0, &mut Vec::new(), f);
-        }
+        self.for_each_borrowed(|t, p| f(t.iter().map(|s| s.to_string()).collect(), p));
     }
 
-    fn for_each_from(&self, node: usize, prefix: &mut Vec<String>, f: &mut impl FnMut(EventType, &P)) {
-        let n = &self.nodes[node];
-        if !n.leaf.is_empty() {
-            f(prefix.clone(), &n.leaf);
-        }
-        if !n.star.is_empty() {
-            let mut t = prefix.clone();
-            t.push("*".into());
-            f(t, &n.star);
-        }
-        for (segment, child) in n.literal.iter() {
-            prefix.push(segment.to_string());
-            self.for_each_from(*child as usize, prefix, f);
-            prefix.pop();
-        }
-        if n.any != NONE {
-            prefix.push("?".into());
-            self.for_each_from(n.any as usize, prefix, f);
-            prefix.pop();
-        }
+    /// Every query type with a non-empty payload, borrowed.
+    pub(crate) fn for_each_borrowed(&self, mut f: impl FnMut(&[&str], &P)) {
+        let mut prefix: Vec<&str> = Vec::new();
+        self.walk(|node, depth, segment| {
+            prefix.truncate(depth.saturating_sub(1));
+            if depth > 0 {
+                prefix.push(segment);
+            }
+            let n = &self.nodes[node];
+            if !n.leaf.is_empty() {
+                f(&prefix, &n.leaf);
+            }
+            if !n.star.is_empty() {
+                prefix.push("*");
+                f(&prefix, &n.star);
+                prefix.pop();
+            }
+        });
     }
 
     /// A copy holding only the query types with a non-empty payload (what
@@ -178,39 +309,27 @@ impl<P: Payload> Trie<P> {
     {
         let mut trie = Trie::default();
         let mut moved = HashMap::new();
-        if !self.nodes.is_empty() {
-            self.compact_from(0, &mut Vec::new(), &mut trie, &mut moved);
-        }
+        let mut prefix: Vec<String> = Vec::new();
+        self.walk(|node, depth, segment| {
+            prefix.truncate(depth.saturating_sub(1));
+            if depth > 0 {
+                prefix.push(segment.to_owned());
+            }
+            let n = &self.nodes[node];
+            if !n.leaf.is_empty() {
+                let (slot, payload) = trie.slot_mut(&prefix);
+                *payload = n.leaf.clone();
+                moved.insert(Slot { node: node as u32, star: false }, slot);
+            }
+            if !n.star.is_empty() {
+                prefix.push("*".into());
+                let (slot, payload) = trie.slot_mut(&prefix);
+                prefix.pop();
+                *payload = n.star.clone();
+                moved.insert(Slot { node: node as u32, star: true }, slot);
+            }
+        });
         (trie, moved)
-    }
-
-    fn compact_from(&self, node: usize, prefix: &mut Vec<String>, into: &mut Trie<P>, moved: &mut HashMap<Slot, Slot>)
-    where
-        P: Clone,
-    {
-        let n = &self.nodes[node];
-        if !n.leaf.is_empty() {
-            let (slot, payload) = into.slot_mut(prefix);
-            *payload = n.leaf.clone();
-            moved.insert(Slot { node: node as u32, star: false }, slot);
-        }
-        if !n.star.is_empty() {
-            prefix.push("*".into());
-            let (slot, payload) = into.slot_mut(prefix);
-            prefix.pop();
-            *payload = n.star.clone();
-            moved.insert(Slot { node: node as u32, star: true }, slot);
-        }
-        for (segment, child) in n.literal.iter() {
-            prefix.push(segment.to_string());
-            self.compact_from(*child as usize, prefix, into, moved);
-            prefix.pop();
-        }
-        if n.any != NONE {
-            prefix.push("?".into());
-            self.compact_from(n.any as usize, prefix, into, moved);
-            prefix.pop();
-        }
     }
 
     #[cfg(test)]
@@ -224,8 +343,7 @@ impl<P: Payload> Trie<P> {
                 .nodes
                 .iter()
                 .map(|n| {
-                    n.literal.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
-                        + n.literal.iter().map(|(s, _)| s.len()).sum::<usize>()
+                    n.literal.heap_bytes()
                         + n.leaf.heap_bytes()
                         + n.star.heap_bytes()
                 })
