@@ -59,8 +59,9 @@ pub trait Module: Send {
     fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError>;
 }
 
-/// The host's list of eventer clients as (source, client name).
-pub type ClientNamesHook = Box<dyn Fn() -> Vec<(Source, String)> + Send + Sync>;
+/// The host's list of eventer clients as (source, client name), or why the
+/// host could not give it ([`PluginError::Host`]).
+pub type ClientNamesHook = Box<dyn Fn() -> Result<Vec<(Source, String)>, PluginError> + Send + Sync>;
 
 /// What the host gives the engine besides its configuration: the backend's
 /// registered/flushed callbacks and the engine's own (hat's `restart_cb`,
@@ -432,9 +433,9 @@ impl EngineRef {
     }
 
     /// The names of the clients of the host's eventer server; empty if the
-    /// host gave no such hook.
-    pub fn client_names(&self) -> Vec<(Source, String)> {
-        self.shared.upgrade().as_ref().and_then(|s| s.client_names.as_ref()).map_or_else(Vec::new, |cb| cb())
+    /// host gave no such hook. Fails only when the host's hook does.
+    pub fn client_names(&self) -> Result<Vec<(Source, String)>, PluginError> {
+        self.shared.upgrade().as_ref().and_then(|s| s.client_names.as_ref()).map_or_else(|| Ok(Vec::new()), |cb| cb())
     }
 }
 

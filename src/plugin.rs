@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
 use crate::engine::{EngineRef, Module};
+use crate::error::{bounded_message, Quoted};
 use crate::event::Source;
 
 /// Why a plug-in or engine operation failed.
@@ -24,8 +25,13 @@ pub enum PluginError {
     Import(String),
 
     /// A plug-in's configuration does not follow its JSON schema.
-    #[error("configuration does not follow schema {id}: {message}")]
+    #[error("configuration does not follow schema {}: {}", Quoted(.id), bounded_message(.message, VALIDATOR_MESSAGE_LIMIT))]
     Schema { id: String, message: String },
+
+    /// A plug-in's JSON schema cannot validate anything: its id is not in
+    /// its repository, or it does not compile.
+    #[error("json_schema_id {} cannot be used: {}", Quoted(.id), bounded_message(.message, VALIDATOR_MESSAGE_LIMIT))]
+    UnusableSchema { id: String, message: String },
 
     /// A plug-in callback reported a failure.
     #[error("{0}")]
@@ -34,6 +40,11 @@ pub enum PluginError {
     /// The engine is closed.
     #[error("engine closed")]
     Closed,
+
+    /// A hook the host gave the engine answered something unusable (see
+    /// the `client_names` hook).
+    #[error("{0}")]
+    Host(String),
 
     /// A call that would deadlock: `register` from inside a module or
     /// backend callback of a session on the same thread, or `query` from
@@ -123,12 +134,25 @@ pub struct Registered;
 
 impl Resolver for Registered {
     fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError> {
-        lock().backends.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no backend registered as '{name}'")))
+        lock().backends.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no backend registered as {}", Quoted(name))))
     }
 
     fn module_info(&self, name: &str) -> Result<ModuleInfo, PluginError> {
-        lock().modules.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no module registered as '{name}'")))
+        lock().modules.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no module registered as {}", Quoted(name))))
     }
+}
+
+/// The most bytes of a validator's message kept in a [`PluginError::Schema`]
+/// message: the validator quotes the offending values whole.
+pub const VALIDATOR_MESSAGE_LIMIT: usize = 256;
+
+/// Checks that `schema` can validate: its id is in its repository and
+/// compiles. Done when a plug-in is registered or imported, so that a
+/// broken schema is reported then, naming the id as the plug-in gave it,
+/// and not at the first engine that uses the plug-in.
+pub fn check_schema(schema: &ConfSchema) -> Result<(), PluginError> {
+    crate::json_schema::check(&schema.id, &schema.repo)
+        .map_err(|message| PluginError::UnusableSchema { id: schema.id.clone(), message })
 }
 
 /// Validates `conf` against `schema` (see [`crate::json_schema`]).

@@ -550,7 +550,7 @@ impl Sbs for Timestamp {
             .ok_or_else(|| SbsError::InvalidValue {
                 what: "timestamp",
                 offset,
-                message: format!("microseconds {us} not in 0..1000000"),
+                message: format!("microseconds {us} not in 0..=999999"),
             })
     }
 }
@@ -1190,7 +1190,7 @@ mod tests {
         }
         assert_eq!(
             decode_exact::<Timestamp>(&ts(0, 1_000_000)).unwrap_err().to_string(),
-            "invalid timestamp at byte 1: microseconds 1000000 not in 0..1000000"
+            "invalid timestamp at byte 1: microseconds 1000000 not in 0..=999999"
         );
     }
 

@@ -5,7 +5,7 @@
 //! double operations, round-half-to-even), so that they agree with the
 //! reference on every finite double.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 
 const US_PER_S: i64 = 1_000_000;
 
@@ -17,16 +17,18 @@ pub struct Timestamp {
     us: u32,
 }
 
-/// A broken-down UTC calendar time, years 1..=9999 (Python's `datetime` range).
+/// A broken-down UTC calendar time, years 1..=9999 (Python's `datetime`
+/// range). Signed like the C struct it mirrors, so that an out-of-range
+/// value is reported as the caller gave it (`hour -1`, not `4294967295`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DateTime {
     pub year: i32,
-    pub month: u32,
-    pub day: u32,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
-    pub microsecond: u32,
+    pub month: i32,
+    pub day: i32,
+    pub hour: i32,
+    pub minute: i32,
+    pub second: i32,
+    pub microsecond: i32,
 }
 
 /// Seconds of 0001-01-01T00:00:00Z.
@@ -44,7 +46,7 @@ impl Timestamp {
     pub fn new(s: i64, us: u32) -> Result<Timestamp> {
         if i64::from(us) >= US_PER_S {
             return Err(Error::OutOfRange(format!(
-                "timestamp microseconds {us} not in 0..1000000"
+                "timestamp microseconds {us} not in 0..=999999"
             )));
         }
         Ok(Timestamp { s, us })
@@ -177,16 +179,17 @@ impl Timestamp {
             )));
         }
         let days = self.s.div_euclid(86_400);
-        let secs = self.s.rem_euclid(86_400) as u32;
+        // Every field is bounded by the calendar (at most 999_999): fits i32.
+        let secs = self.s.rem_euclid(86_400) as i32;
         let (year, month, day) = civil_from_days(days);
         Ok(DateTime {
             year,
-            month,
-            day,
+            month: month as i32,
+            day: day as i32,
             hour: secs / 3600,
             minute: secs / 60 % 60,
             second: secs % 60,
-            microsecond: self.us,
+            microsecond: self.us as i32,
         })
     }
 
@@ -196,22 +199,19 @@ impl Timestamp {
     pub fn from_datetime(dt: &DateTime) -> Result<Timestamp> {
         check_field("year", i64::from(dt.year), 1, 9999)?;
         check_field("month", i64::from(dt.month), 1, 12)?;
-        check_field(
-            "day",
-            i64::from(dt.day),
-            1,
-            i64::from(days_in_month(dt.year, dt.month)),
-        )?;
+        // month is in 1..=12 from here on
+        let month = dt.month as u32;
+        check_field("day", i64::from(dt.day), 1, i64::from(days_in_month(dt.year, month)))?;
         check_field("hour", i64::from(dt.hour), 0, 23)?;
         check_field("minute", i64::from(dt.minute), 0, 59)?;
         check_field("second", i64::from(dt.second), 0, 59)?;
         check_field("microsecond", i64::from(dt.microsecond), 0, 999_999)?;
-        let days = days_from_civil(dt.year, dt.month, dt.day);
+        let days = days_from_civil(dt.year, month, dt.day as u32);
         let s = days * 86_400
             + i64::from(dt.hour) * 3600
             + i64::from(dt.minute) * 60
             + i64::from(dt.second);
-        Timestamp::new(s, dt.microsecond)
+        Timestamp::new(s, dt.microsecond as u32)
     }
 
     /// RFC 3339 text in UTC with six fractional digits,
@@ -230,14 +230,14 @@ impl Timestamp {
     /// a timestamp cannot hold them, and dropping them silently would lose data.
     /// Leap seconds (`:60`) are refused.
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp> {
-        let err = |why: &str| Error::Parse(format!("invalid RFC 3339 timestamp {text:?}: {why}"));
+        let err = |why: &str| Error::Parse(format!("invalid RFC 3339 timestamp {}: {why}", Quoted(text)));
         let b = text.as_bytes();
-        let digits = |at: usize, n: usize| -> Result<u32> {
+        let digits = |at: usize, n: usize| -> Result<i32> {
             let part = b.get(at..at + n).ok_or_else(|| err("text ends early"))?;
             if !part.iter().all(u8::is_ascii_digit) {
                 return Err(err(&format!("expected {n} digits at byte {at}")));
             }
-            Ok(part.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0')))
+            Ok(part.iter().fold(0, |acc, d| acc * 10 + i32::from(d - b'0')))
         };
         let expect = |at: usize, allowed: &[u8]| -> Result<()> {
             match b.get(at) {
@@ -262,10 +262,10 @@ impl Timestamp {
             at += 1;
             let start = at;
             while b.get(at).is_some_and(u8::is_ascii_digit) {
-                let d = u32::from(b[at] - b'0');
+                let d = i32::from(b[at] - b'0');
                 let place = at - start;
                 if place < 6 {
-                    microsecond += d * 10u32.pow(5 - place as u32);
+                    microsecond += d * 10i32.pow(5 - place as u32);
                 } else if d != 0 {
                     return Err(err("more precision than microseconds"));
                 }
@@ -297,7 +297,7 @@ impl Timestamp {
             return Err(err(&format!("unexpected text at byte {at}")));
         }
         let local = Timestamp::from_datetime(&DateTime {
-            year: year as i32,
+            year,
             month,
             day,
             hour,
@@ -508,7 +508,7 @@ mod tests {
         assert_eq!(Timestamp::from_float(9_223_372_036_854_774_784.0).unwrap(), ts(9_223_372_036_854_774_784, 0));
     }
 
-    fn dt(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32, microsecond: u32) -> DateTime {
+    fn dt(year: i32, month: i32, day: i32, hour: i32, minute: i32, second: i32, microsecond: i32) -> DateTime {
         DateTime { year, month, day, hour, minute, second, microsecond }
     }
 
@@ -592,5 +592,27 @@ mod tests {
         ] {
             assert!(matches!(Timestamp::parse_rfc3339(bad), Err(Error::Parse(_))), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_huge_bad_rfc3339_input_gives_a_short_message() {
+        let text = "\u{1}".repeat(100 << 20);
+        let e = Timestamp::parse_rfc3339(&text).unwrap_err().to_string();
+        assert!(e.len() < 200, "{} bytes", e.len());
+        assert!(e.contains("(104857600 bytes)"), "{e}");
+        let e = Timestamp::parse_rfc3339(&format!("2024-01-01T00:00:00Z{}", "9".repeat(10 << 20))).unwrap_err().to_string();
+        assert!(e.len() < 200 && e.contains("unexpected text at byte 20"), "{e}");
+    }
+
+    #[test]
+    fn range_messages_show_the_values_given_and_inclusive_bounds() {
+        let e = Timestamp::new(0, 1_000_000).unwrap_err().to_string();
+        assert_eq!(e, "timestamp microseconds 1000000 not in 0..=999999");
+        let e = Timestamp::from_datetime(&dt(2000, 1, 1, -1, 0, 0, 0)).unwrap_err().to_string();
+        assert_eq!(e, "datetime hour -1 not in 0..=23");
+        let e = Timestamp::from_datetime(&dt(2000, 1, 1, 0, 0, 0, i32::MIN)).unwrap_err().to_string();
+        assert_eq!(e, "datetime microsecond -2147483648 not in 0..=999999");
+        let e = Timestamp::from_datetime(&dt(2000, -3, 1, 0, 0, 0, 0)).unwrap_err().to_string();
+        assert_eq!(e, "datetime month -3 not in 1..=12");
     }
 }

@@ -35,11 +35,29 @@
 
 
 /**
+ * The most clients a `client_names` hook may report (a larger count is
+ * refused, never allocated for).
+ */
+#define HAT_EVENT_CLIENT_NAMES_MAX 65536
+
+/**
+ * The most calls the engine makes to a `client_names` hook for one answer
+ * (the first with room for 16, then with room for the count reported).
+ */
+#define HAT_EVENT_CLIENT_NAMES_CALLS 4
+
+/**
  * The version of `hat_event_backend_info_t` and `hat_event_module_info_t`
  * this header describes; an info carries it in `abi_version` so that a
  * plug-in built against another version is refused, not misread.
  */
 #define HAT_EVENT_PLUGIN_ABI_VERSION 1
+
+/**
+ * The most bytes of a plug-in's message (`hat_event_plugin_set_error`)
+ * kept in the error the host sees.
+ */
+#define HAT_EVENT_PLUGIN_ERROR_MAX 1024
 
 /**
  * Length of the 12-byte form of a timestamp.
@@ -294,7 +312,15 @@ typedef struct hat_event_engine_hooks_t {
    * server (hat's `get_client_names`): write up to `capacity` of them to
    * `out` (names borrowed until the hook returns) and return how many
    * there are in all; the engine calls again with room for all when
-   * `capacity` was too small. NULL: no clients.
+   * `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
+   * calls in all. NULL: no clients.
+   * The engine refuses the answer, and `hat_event_engine_client_names`
+   * fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
+   * hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
+   * more room on its last call, or fills an entry with an unknown source
+   * type or a name that is not a valid view (NULL with a non-zero length,
+   * or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
+   * entry is ever dropped silently.
    */
   size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
 } hat_event_engine_hooks_t;
@@ -406,13 +432,16 @@ typedef struct hat_event_client_options_t {
   double connect_timeout;
   /**
    * Seconds of silence from the server after which a ping is sent
-   * (default 20, hat's); 0 sends no pings.
+   * (default 20, hat's); 0 sends no pings. As in hat's chatter, only a
+   * complete message breaks the silence: bytes of a frame still
+   * arriving do not.
    */
   double ping_delay;
   /**
-   * Seconds after a ping within which the server must send something,
-   * else the connection ends with `HAT_EVENT_ERR_TIMEOUT` (default 20).
-   * A dead server is thus detected within `ping_delay + ping_timeout`.
+   * Seconds after a ping within which the server must complete a
+   * message, else the connection ends with `HAT_EVENT_ERR_TIMEOUT`
+   * (default 20). A dead server, or one trickling a frame that never
+   * ends, is thus detected within `ping_delay + ping_timeout`.
    */
   double ping_timeout;
   /**
@@ -751,8 +780,10 @@ typedef struct hat_event_datetime_t {
 #define HAT_EVENT_ERR_IMPORT 25
 
 /**
- * A plug-in's configuration does not follow its JSON schema; the message
- * is the validator's.
+ * A plug-in's configuration does not follow its JSON schema (the message
+ * is the validator's), or a plug-in's schema cannot validate at all (its
+ * id is not in its repository, or it does not compile), found when the
+ * plug-in is registered or imported.
  */
 #define HAT_EVENT_ERR_SCHEMA 26
 
@@ -1056,8 +1087,9 @@ const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
  * `hooks` may be NULL. The caller owns `*out`.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
- * configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`,
- * `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
+ * configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
+ * (also for a library named by path whose schema is not JSON or cannot
+ * validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
  * (a plug-in's create or first calls failed). On failure everything
  * created so far is finalised.
  */
@@ -1139,7 +1171,9 @@ hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_e
  * The clients of the host's eventer server (hat's `get_client_names`),
  * from the host's `client_names` hook (empty without one). The caller owns
  * `*out`. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * when the host's hook answers something unusable (see
+ * `hat_event_engine_hooks_t.client_names`; the message says what).
  */
 hat_event_status_t hat_event_engine_client_names(const struct hat_event_engine_t *engine,
                                                  struct hat_event_client_names_t **out);
@@ -1804,6 +1838,8 @@ const struct hat_event_query_result_t *hat_event_msg_query_result(const struct h
  * message (copied) becomes part of the error the host sees. Thread-local;
  * a message not consumed by the next failing slot on this thread is
  * replaced by the next call. Invalid UTF-8 is replaced, never refused.
+ * A message longer than `HAT_EVENT_PLUGIN_ERROR_MAX` bytes is cut to that
+ * (the cut says how long the whole was).
  */
 void hat_event_plugin_set_error(struct hat_event_str_t message);
 
@@ -1814,8 +1850,11 @@ void hat_event_plugin_set_error(struct hat_event_str_t message);
  * registered. Thread-safe.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_IMPORT` (wrong `abi_version`), `HAT_EVENT_ERR_INVALID_JSON`
- * (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an
- * empty name or one containing '/', which would read as a path).
+ * (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_SCHEMA` (the schema
+ * cannot validate: `json_schema_id` is not an id of `json_schema_repo`, or
+ * it does not compile; the message names the id as given),
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name or one containing '/',
+ * which would read as a path).
  */
 hat_event_status_t hat_event_backend_register(struct hat_event_str_t name,
                                               const struct hat_event_backend_info_t *info);
@@ -1841,7 +1880,9 @@ hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
  * wrong ABI version; the message names the cause),
- * `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository).
+ * `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
+ * JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
+ * `hat_event_backend_register`.
  */
 hat_event_status_t hat_event_import_backend_info(struct hat_event_str_t name,
                                                  struct hat_event_backend_info_t *out);
@@ -2557,10 +2598,13 @@ hat_event_status_t hat_event_timestamp_from_datetime(struct hat_event_datetime_t
  * Writes `t` as RFC 3339 UTC text with six fractional digits and a NUL,
  * e.g. `2024-01-02T03:04:05.000006Z`, into `buf` of `buf_size` bytes
  * (`HAT_EVENT_TIMESTAMP_RFC3339_SIZE` always suffices). If `out_len` is not
- * NULL it receives the text length without the NUL.
+ * NULL it receives the text length without the NUL, on success and on
+ * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` alike (as `snprintf` returns it): the
+ * buffer needed is `*out_len + 1` bytes.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (buf); `HAT_EVENT_ERR_OUT_OF_RANGE`
- * for an invalid `t` or one outside years 1..9999;
- * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` (nothing written).
+ * for an invalid `t` or one outside years 1..9999 (`*out_len` untouched);
+ * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` (nothing written to `buf`; `*out_len`
+ * set as above).
  */
 hat_event_status_t hat_event_timestamp_to_rfc3339(struct hat_event_timestamp_t t,
                                                   char *buf,

@@ -59,12 +59,22 @@ impl Sbs for ChatterMsg {
 pub enum FrameError {
     #[error("malformed frame: length of length is 0")]
     ZeroLengthOfLength,
-    #[error("oversized frame: {len} bytes announced, the limit is {limit}")]
-    Oversized { len: u128, limit: usize },
+    /// The length field announces more than `limit` bytes: `len` is the
+    /// announced length, `None` if it is 2^128 or more (a field of up to
+    /// 255 bytes can announce far more than any integer holds).
+    #[error("oversized frame: {} announced by a length field of {field_len} bytes, the limit is {limit}", announced(*.len))]
+    Oversized { len: Option<u128>, field_len: usize, limit: usize },
     #[error("malformed frame: empty message")]
     Empty,
     #[error("malformed frame: {0}")]
     Message(#[from] SbsError),
+}
+
+fn announced(len: Option<u128>) -> String {
+    match len {
+        Some(len) => format!("{len} bytes"),
+        None => "2^128 bytes or more".into(),
+    }
 }
 
 /// Appends the frame of `msg` to `out`.
@@ -92,16 +102,12 @@ pub fn parse_frame(buf: &[u8], limit: usize) -> Result<Option<(ChatterMsg, usize
     }
     let Some(len_bytes) = buf.get(1..1 + len_len) else { return Ok(None) };
     // Leading zero bytes are allowed (hat reads any big-endian width).
-    let mut len: u128 = 0;
-    for &b in len_bytes {
-        len = (len << 8) | b as u128;
-        if len > limit as u128 {
-            // Report the full announced length where it fits.
-            let shown = if len_len <= 16 { len_bytes.iter().fold(0u128, |a, &b| (a << 8) | b as u128) } else { len };
-            return Err(FrameError::Oversized { len: shown, limit });
-        }
-    }
-    let len = len as usize;
+    let significant = &len_bytes[len_bytes.iter().take_while(|&&b| b == 0).count()..];
+    let announced = (significant.len() <= 16).then(|| significant.iter().fold(0u128, |a, &b| (a << 8) | u128::from(b)));
+    let len = match announced {
+        Some(len) if len <= limit as u128 => len as usize,
+        _ => return Err(FrameError::Oversized { len: announced, field_len: len_len, limit }),
+    };
     if len == 0 {
         return Err(FrameError::Empty);
     }
@@ -160,10 +166,27 @@ mod tests {
     fn bad_headers_are_refused_before_the_body_arrives() {
         assert_eq!(parse_frame(&[0], 10), Err(FrameError::ZeroLengthOfLength));
         assert_eq!(parse_frame(&[1, 0], 10), Err(FrameError::Empty));
-        assert_eq!(parse_frame(&[1, 11], 10), Err(FrameError::Oversized { len: 11, limit: 10 }));
-        assert_eq!(parse_frame(&[2, 1, 0], 255), Err(FrameError::Oversized { len: 256, limit: 255 }));
+        assert_eq!(parse_frame(&[1, 11], 10), Err(FrameError::Oversized { len: Some(11), field_len: 1, limit: 10 }));
+        assert_eq!(parse_frame(&[2, 1, 0], 255), Err(FrameError::Oversized { len: Some(256), field_len: 2, limit: 255 }));
         let huge = [255u8; 256];
-        assert!(matches!(parse_frame(&huge, 1 << 30), Err(FrameError::Oversized { .. })));
+        assert!(matches!(parse_frame(&huge, 1 << 30), Err(FrameError::Oversized { len: None, field_len: 255, .. })));
         assert!(matches!(parse_frame(&[1, 2, 0x81, 0x81], 10), Err(FrameError::Message(_))));
+    }
+
+    #[test]
+    fn an_oversized_frame_reports_what_its_length_field_says() {
+        let e = parse_frame(&[2, 4, 1], 1024).unwrap_err();
+        assert_eq!(e.to_string(), "oversized frame: 1025 bytes announced by a length field of 2 bytes, the limit is 1024");
+        // a 245-byte field: the whole field is read, its value reported only if it fits
+        let mut frame = vec![245u8];
+        frame.extend(std::iter::repeat_n(0xb1, 245));
+        let e = parse_frame(&frame, 1 << 26).unwrap_err().to_string();
+        assert_eq!(e, "oversized frame: 2^128 bytes or more announced by a length field of 245 bytes, the limit is 67108864");
+        // leading zero bytes do not count towards the value's width
+        let mut padded = vec![20u8];
+        padded.extend([0u8; 12]);
+        padded.extend([1u8, 0, 0, 0, 0, 0, 0, 0]);
+        let e = parse_frame(&padded, 1 << 26).unwrap_err().to_string();
+        assert!(e.starts_with("oversized frame: 72057594037927936 bytes announced by a length field of 20 bytes"), "{e}");
     }
 }

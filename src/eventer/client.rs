@@ -23,6 +23,7 @@ use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::chatter::{self, parse_frame, write_frame, ChatterMsg, FrameError};
+use crate::error::Quoted;
 use crate::event::{Event, RegisterEvent, ServerStatus};
 use crate::event_type::EventType;
 use crate::message::{Message, MessageKind};
@@ -275,7 +276,9 @@ struct FrameReader {
 
 enum ReadStep {
     Msg(ChatterMsg),
-    /// Bytes arrived, no whole frame yet.
+    /// Bytes arrived, no whole frame yet. Not a sign of life: a peer that
+    /// trickles bytes without ever completing a frame is as dead as a
+    /// silent one.
     Progress,
     /// The read timed out.
     Idle,
@@ -322,7 +325,7 @@ fn frame_error(e: FrameError) -> ClientError {
 
 fn decode_data(msg: &ChatterMsg) -> Result<Message, ClientError> {
     let kind = MessageKind::from_name(&msg.data_type)
-        .ok_or_else(|| ClientError::Protocol(format!("unsupported message type {:?}", msg.data_type)))?;
+        .ok_or_else(|| ClientError::Protocol(format!("unsupported message type {}", Quoted(&msg.data_type))))?;
     Message::decode(kind, &msg.data, true)
         .map(|(m, _)| m)
         .map_err(|e| ClientError::Protocol(format!("malformed {}: {e}", msg.data_type)))
@@ -345,7 +348,7 @@ impl Client {
             }
         }
         let deadline = Instant::now() + options.connect_timeout;
-        let where_ = format!("{}:{}", options.host, options.port);
+        let where_ = format!("{} port {}", Quoted(&options.host), options.port);
         let addrs = (options.host.as_str(), options.port)
             .to_socket_addrs()
             .map_err(|e| ClientError::Io(format!("cannot resolve {where_}: {e}")))?;
@@ -410,11 +413,15 @@ impl Client {
             let is_response = msg.first == init_id && !msg.owner;
             match decode_data(&msg)? {
                 Message::InitRes(MsgInitRes::Success(s)) if is_response => break s,
-                Message::InitRes(MsgInitRes::Error(e)) if is_response => return Err(ClientError::Refused(e)),
+                Message::InitRes(MsgInitRes::Error(e)) if is_response => {
+                    return Err(ClientError::Refused(Quoted(&e).to_string()))
+                }
                 _ => {
                     return Err(ClientError::Protocol(format!(
                         "invalid init response: {} (conversation {}, owner {})",
-                        msg.data_type, msg.first, msg.owner
+                        Quoted(&msg.data_type),
+                        msg.first,
+                        msg.owner
                     )))
                 }
             }
@@ -599,6 +606,7 @@ fn read_loop(
     handler: &mut dyn Handler,
     ping: Option<(Duration, Duration)>,
 ) -> ClientError {
+    // As hat's chatter: only a complete message counts as life.
     let mut last_heard = Instant::now();
     let mut ping_sent: Option<Instant> = None;
     loop {
@@ -612,13 +620,13 @@ fn read_loop(
             (Some((_, timeout)), Some(sent)) => Some((sent + timeout).saturating_duration_since(now)),
         };
         let msg = match reader.next(wait) {
-            Ok(ReadStep::Msg(m)) => m,
-            Ok(ReadStep::Progress) => {
+            Ok(ReadStep::Msg(m)) => {
                 last_heard = Instant::now();
                 ping_sent = None;
-                continue;
+                m
             }
-            Ok(ReadStep::Idle) => {
+            // Partial frames and silence alike: is a ping or its timeout due?
+            Ok(ReadStep::Progress | ReadStep::Idle) => {
                 let Some((delay, timeout)) = ping else { continue };
                 let now = Instant::now();
                 match ping_sent {
@@ -841,6 +849,50 @@ mod tests {
         assert!(client.wait_closed(Some(Duration::ZERO)));
         // the handler was dropped with the reader, without a call
         assert!(matches!(rx.recv_timeout(Duration::from_secs(1)), Err(mpsc::RecvTimeoutError::Disconnected)));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_server_trickling_a_frame_byte_by_byte_still_times_out_the_ping() {
+        let (port, server) = serve(|mut peer| {
+            let init = peer.recv();
+            peer.send(Some(init.id), false, true, &Message::InitRes(MsgInitRes::Success(ServerStatus::Operational)));
+            // A frame announcing 1000 bytes, then one byte every 20 ms, never
+            // completing it, until the client hangs up (or 10 s pass).
+            let mut bytes = vec![2u8, 0x03, 0xe8].into_iter().chain(std::iter::repeat(0x80));
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if peer.stream.write_all(&[bytes.next().unwrap()]).is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        let mut options = ClientOptions::new("127.0.0.1", port, "rust");
+        options.ping_delay = Some(Duration::from_millis(100));
+        options.ping_timeout = Duration::from_millis(200);
+        let started = Instant::now();
+        let client = Client::connect(&options, Box::new(Recorder(tx))).unwrap();
+        assert!(client.wait_closed(Some(Duration::from_secs(5))), "the client took the trickle for life");
+        // delay + timeout, plus scheduling slack
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        let seen = rx.recv_timeout(Duration::from_secs(1)).unwrap();
+        assert!(matches!(&seen, Seen::Closed(ClientError::Timeout(m)) if m.contains("ping")), "{seen:?}");
+        drop(client);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_servers_long_texts_are_quoted_short() {
+        let (port, server) = serve(|mut peer| {
+            let init = peer.recv();
+            peer.send(Some(init.id), false, true, &Message::InitRes(MsgInitRes::Error("x".repeat(10 << 20))));
+        });
+        let e = Client::connect(&ClientOptions::new("127.0.0.1", port, "rust"), Box::new(Recorder(mpsc::channel().0)))
+            .err()
+            .unwrap();
+        assert!(matches!(e, ClientError::Refused(_)) && e.to_string().len() < 200, "{}", e.to_string().len());
         server.join().unwrap();
     }
 }

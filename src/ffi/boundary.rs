@@ -59,8 +59,10 @@ pub const HAT_EVENT_ERR_REFUSED: hat_event_status_t = 24;
 /// cannot be loaded, a missing symbol, a wrong ABI version or struct size;
 /// the message names the cause.
 pub const HAT_EVENT_ERR_IMPORT: hat_event_status_t = 25;
-/// A plug-in's configuration does not follow its JSON schema; the message
-/// is the validator's.
+/// A plug-in's configuration does not follow its JSON schema (the message
+/// is the validator's), or a plug-in's schema cannot validate at all (its
+/// id is not in its repository, or it does not compile), found when the
+/// plug-in is registered or imported.
 pub const HAT_EVENT_ERR_SCHEMA: hat_event_status_t = 26;
 /// A plug-in (backend or module) reported a failure; the message carries
 /// the one it set with `hat_event_plugin_set_error`.

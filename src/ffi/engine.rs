@@ -22,10 +22,11 @@ impl From<PluginError> for FfiError {
         let status = match e {
             PluginError::Config(_) => HAT_EVENT_ERR_INVALID_ARGUMENT,
             PluginError::Import(_) => HAT_EVENT_ERR_IMPORT,
-            PluginError::Schema { .. } => HAT_EVENT_ERR_SCHEMA,
+            PluginError::Schema { .. } | PluginError::UnusableSchema { .. } => HAT_EVENT_ERR_SCHEMA,
             PluginError::Failed(_) => HAT_EVENT_ERR_PLUGIN,
             PluginError::Closed => HAT_EVENT_ERR_CLOSED,
             PluginError::Reentrant(_) => HAT_EVENT_ERR_REENTRANT,
+            PluginError::Host(_) => HAT_EVENT_ERR_INVALID_ARGUMENT,
         };
         FfiError::new(status, e.to_string())
     }
@@ -99,7 +100,15 @@ pub struct hat_event_engine_hooks_t {
     /// server (hat's `get_client_names`): write up to `capacity` of them to
     /// `out` (names borrowed until the hook returns) and return how many
     /// there are in all; the engine calls again with room for all when
-    /// `capacity` was too small. NULL: no clients.
+    /// `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
+    /// calls in all. NULL: no clients.
+    /// The engine refuses the answer, and `hat_event_engine_client_names`
+    /// fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
+    /// hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
+    /// more room on its last call, or fills an entry with an unknown source
+    /// type or a name that is not a valid view (NULL with a non-zero length,
+    /// or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
+    /// entry is ever dropped silently.
     pub client_names:
         Option<unsafe extern "C" fn(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize>,
 }
@@ -122,32 +131,76 @@ impl Opaque for hat_event_client_names_t {
     type Inner = Vec<(Source, String)>;
 }
 
+/// The most clients a `client_names` hook may report (a larger count is
+/// refused, never allocated for).
+pub const HAT_EVENT_CLIENT_NAMES_MAX: usize = 65536;
+
+/// The most calls the engine makes to a `client_names` hook for one answer
+/// (the first with room for 16, then with room for the count reported).
+pub const HAT_EVENT_CLIENT_NAMES_CALLS: usize = 4;
+
 type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_client_name_t, usize) -> usize;
 
 fn client_names_hook(f: Option<ClientNamesHook>, user_data: UserData) -> Option<crate::engine::ClientNamesHook> {
     let f = f?;
     Some(Box::new(move || {
         let user_data = user_data;
-        let empty = hat_event_client_name_t {
-            source: hat_event_source_t { type_: 0, id: 0 },
-            name: hat_event_str_t::EMPTY,
-        };
-        let mut buf = vec![empty; 16];
-        loop {
-            // SAFETY: the host's hook with its user_data and room for buf.len() entries.
-            let n = unsafe { f(user_data.0, buf.as_mut_ptr(), buf.len()) };
-            if n > buf.len() {
-                buf.resize(n, empty);
-                continue;
-            }
-            // Entries the host filled badly (unknown source type, bad UTF-8) are skipped.
+        // SAFETY: the host's hook and its user_data, as documented.
+        unsafe { call_client_names(f, user_data.0) }
+    }))
+}
+
+fn host_error(message: String) -> PluginError {
+    PluginError::Host(format!("the host's client_names hook {message}"))
+}
+
+/// Asks the host's hook for its clients: a bounded number of calls, a
+/// bounded allocation, every entry checked.
+///
+/// # Safety
+/// `f` is the host's hook, callable with `user_data`; the names it writes
+/// are readable until it is called again.
+unsafe fn call_client_names(f: ClientNamesHook, user_data: *mut c_void) -> Result<Vec<(Source, String)>, PluginError> {
+    let empty = hat_event_client_name_t { source: hat_event_source_t { type_: 0, id: 0 }, name: hat_event_str_t::EMPTY };
+    let mut buf = vec![empty; 16];
+    let (mut asked, mut offered) = (0, 0);
+    for _ in 0..HAT_EVENT_CLIENT_NAMES_CALLS {
+        offered = buf.len();
+        // SAFETY: the host's hook with its user_data and room for buf.len() entries.
+        let n = unsafe { f(user_data, buf.as_mut_ptr(), buf.len()) };
+        if n > HAT_EVENT_CLIENT_NAMES_MAX {
+            return Err(host_error(format!(
+                "reported {n} clients; at most HAT_EVENT_CLIENT_NAMES_MAX = {HAT_EVENT_CLIENT_NAMES_MAX} are accepted"
+            )));
+        }
+        if n <= buf.len() {
             return buf[..n]
                 .iter()
+                .enumerate()
                 // SAFETY: the names are readable until the hook's next call.
-                .filter_map(|c| Some((source_arg(c.source).ok()?, unsafe { str_arg(c.name, "name") }.ok()?.to_owned())))
+                .map(|(i, c)| unsafe { client_name_entry(c, i) })
                 .collect();
         }
-    }))
+        asked = n;
+        buf.try_reserve_exact(n - buf.len())
+            .map_err(|_| host_error(format!("reported {n} clients; there is no memory for them")))?;
+        buf.resize(n, empty);
+    }
+    Err(host_error(format!(
+        "still asked for more room after {HAT_EVENT_CLIENT_NAMES_CALLS} calls (last: {asked} clients for a capacity of {offered})"
+    )))
+}
+
+/// One entry the host's hook wrote, checked.
+///
+/// # Safety
+/// The entry's name view is readable, if it is a valid view.
+unsafe fn client_name_entry(c: &hat_event_client_name_t, index: usize) -> Result<(Source, String), PluginError> {
+    let entry = |e: FfiError| host_error(format!("wrote an unusable out[{index}]: {}", e.message));
+    let source = source_arg(c.source).map_err(entry)?;
+    // SAFETY: forwarded from the caller.
+    let name = unsafe { str_arg(c.name, "name") }.map_err(entry)?;
+    Ok((source, name.to_owned()))
 }
 
 /// `user_data` made `Send + Sync` by the documented contract.
@@ -189,8 +242,9 @@ fn plain_hook(f: Option<unsafe extern "C" fn(*mut c_void)>, user_data: UserData)
 /// `hooks` may be NULL. The caller owns `*out`.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
-/// configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`,
-/// `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
+/// configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
+/// (also for a library named by path whose schema is not JSON or cannot
+/// validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
 /// (a plug-in's create or first calls failed). On failure everything
 /// created so far is finalised.
 #[no_mangle]
@@ -371,7 +425,9 @@ pub unsafe extern "C" fn hat_event_engine_reset_monitor_ready(engine: *const hat
 /// The clients of the host's eventer server (hat's `get_client_names`),
 /// from the host's `client_names` hook (empty without one). The caller owns
 /// `*out`. For modules.
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+/// when the host's hook answers something unusable (see
+/// `hat_event_engine_hooks_t.client_names`; the message says what).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_engine_client_names(
     engine: *const hat_event_engine_t,
@@ -381,7 +437,7 @@ pub unsafe extern "C" fn hat_event_engine_client_names(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a live handle or NULL, as documented.
-        let names = unsafe { handle_arg(engine, "engine") }?.engine_ref().client_names();
+        let names = unsafe { handle_arg(engine, "engine") }?.engine_ref().client_names()?;
         out.write(new_handle(names));
         Ok(())
     })
@@ -442,4 +498,84 @@ pub unsafe extern "C" fn hat_event_event_list_get(list: *const hat_event_event_l
 pub unsafe extern "C" fn hat_event_event_list_destroy(list: *mut hat_event_event_list_t) {
     // SAFETY: an owned handle or NULL, not used again, as documented.
     guard_value((), || unsafe { free_handle(list) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// What a test hook does: how many clients it reports for a capacity,
+    /// and the name it writes into each entry it fills.
+    struct Script {
+        calls: AtomicUsize,
+        report: fn(usize) -> usize,
+        name: hat_event_str_t,
+    }
+
+    unsafe extern "C" fn scripted(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize {
+        // SAFETY: the tests pass a live Script.
+        let script = unsafe { &*(user_data as *const Script) };
+        script.calls.fetch_add(1, Ordering::Relaxed);
+        let n = (script.report)(capacity);
+        for i in 0..n.min(capacity) {
+            // SAFETY: the engine gives room for `capacity` entries.
+            unsafe { out.add(i).write(hat_event_client_name_t { source: hat_event_source_t { type_: 1, id: i as i64 }, name: script.name }) };
+        }
+        n
+    }
+
+    fn run(report: fn(usize) -> usize, name: &'static [u8]) -> (Result<Vec<(Source, String)>, PluginError>, usize) {
+        let script = Script { calls: AtomicUsize::new(0), report, name: hat_event_str_t { ptr: name.as_ptr().cast(), len: name.len() } };
+        // SAFETY: a hook that writes at most `capacity` entries of a static name.
+        let result = unsafe { call_client_names(scripted, &script as *const Script as *mut c_void) };
+        (result, script.calls.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn a_hook_asking_for_more_room_is_called_again_with_room_for_all() {
+        let (names, calls) = run(|_| 20, b"c");
+        let names = names.unwrap();
+        assert_eq!((names.len(), calls), (20, 2));
+        assert_eq!(names[19], (Source { type_: SourceType::Eventer, id: 19 }, "c".to_string()));
+    }
+
+    #[test]
+    fn a_hook_that_never_settles_is_called_a_bounded_number_of_times() {
+        let (names, calls) = run(|capacity| capacity + 1, b"c");
+        let e = names.unwrap_err();
+        assert_eq!(calls, HAT_EVENT_CLIENT_NAMES_CALLS);
+        assert!(e.to_string().contains("still asked for more room after 4 calls"), "{e}");
+        assert_eq!(FfiError::from(e).status, HAT_EVENT_ERR_INVALID_ARGUMENT);
+    }
+
+    #[test]
+    fn an_absurd_count_is_refused_before_any_allocation() {
+        let (names, calls) = run(|_| 1 << 40, b"c");
+        let e = names.unwrap_err().to_string();
+        assert_eq!(calls, 1);
+        assert!(e.contains("reported 1099511627776 clients; at most HAT_EVENT_CLIENT_NAMES_MAX = 65536"), "{e}");
+        let (names, _) = run(|_| usize::MAX, b"c");
+        assert!(names.is_err());
+        let (names, _) = run(|_| HAT_EVENT_CLIENT_NAMES_MAX, b"c");
+        assert_eq!(names.unwrap().len(), HAT_EVENT_CLIENT_NAMES_MAX);
+    }
+
+    #[test]
+    fn entries_with_unusable_names_are_refused_not_dropped() {
+        let (names, _) = run(|_| 3, b"ok\xff");
+        let e = names.unwrap_err().to_string();
+        assert!(e.contains("out[0]") && e.contains("not valid UTF-8"), "{e}");
+
+        let script = Script { calls: AtomicUsize::new(0), report: |_| 2, name: hat_event_str_t { ptr: std::ptr::null(), len: 4 } };
+        // SAFETY: as in run.
+        let e = unsafe { call_client_names(scripted, &script as *const Script as *mut c_void) }.unwrap_err().to_string();
+        assert!(e.contains("out[0]") && e.contains("NULL"), "{e}");
+
+        // {NULL, 0} is the empty name, as everywhere in the API
+        let script = Script { calls: AtomicUsize::new(0), report: |_| 1, name: hat_event_str_t::EMPTY };
+        // SAFETY: as in run.
+        let names = unsafe { call_client_names(scripted, &script as *const Script as *mut c_void) }.unwrap();
+        assert_eq!(names[0].1, "");
+    }
 }

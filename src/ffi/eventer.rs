@@ -58,11 +58,14 @@ pub struct hat_event_client_options_t {
     /// Seconds allowed for connecting and the init exchange (default 5; > 0, finite).
     pub connect_timeout: f64,
     /// Seconds of silence from the server after which a ping is sent
-    /// (default 20, hat's); 0 sends no pings.
+    /// (default 20, hat's); 0 sends no pings. As in hat's chatter, only a
+    /// complete message breaks the silence: bytes of a frame still
+    /// arriving do not.
     pub ping_delay: f64,
-    /// Seconds after a ping within which the server must send something,
-    /// else the connection ends with `HAT_EVENT_ERR_TIMEOUT` (default 20).
-    /// A dead server is thus detected within `ping_delay + ping_timeout`.
+    /// Seconds after a ping within which the server must complete a
+    /// message, else the connection ends with `HAT_EVENT_ERR_TIMEOUT`
+    /// (default 20). A dead server, or one trickling a frame that never
+    /// ends, is thus detected within `ping_delay + ping_timeout`.
     pub ping_timeout: f64,
     /// Largest frame accepted from the server, in bytes (default 64 MiB);
     /// a larger one ends the connection with `HAT_EVENT_ERR_PROTOCOL`.

@@ -23,7 +23,8 @@ use super::subscription::hat_event_subscription_t;
 use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
 use crate::engine::Module;
 use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
-use crate::plugin::{BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
+use crate::error::{bounded_message, Quoted};
+use crate::plugin::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
 use crate::query::{QueryParams, QueryResult};
 use crate::subscription::Subscription;
 
@@ -223,15 +224,33 @@ thread_local! {
 /// message (copied) becomes part of the error the host sees. Thread-local;
 /// a message not consumed by the next failing slot on this thread is
 /// replaced by the next call. Invalid UTF-8 is replaced, never refused.
+/// A message longer than `HAT_EVENT_PLUGIN_ERROR_MAX` bytes is cut to that
+/// (the cut says how long the whole was).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_plugin_set_error(message: hat_event_str_t) {
     super::boundary::guard_value((), || {
         // SAFETY: message is a readable view, as documented.
         let bytes = unsafe { slice_arg(message.ptr.cast::<u8>(), message.len, "message") }.unwrap_or(b"(NULL message)");
-        let text = String::from_utf8_lossy(bytes).into_owned();
+        let text = if bytes.len() <= HAT_EVENT_PLUGIN_ERROR_MAX {
+            String::from_utf8_lossy(bytes).into_owned()
+        } else {
+            // Only the part kept is converted: a huge message costs nothing.
+            let mut kept = String::from_utf8_lossy(&bytes[..HAT_EVENT_PLUGIN_ERROR_MAX]).into_owned();
+            // Replacement characters may have made it longer.
+            let mut end = kept.len().min(HAT_EVENT_PLUGIN_ERROR_MAX);
+            while !kept.is_char_boundary(end) {
+                end -= 1;
+            }
+            kept.truncate(end);
+            format!("{kept}... ({} bytes in all)", bytes.len())
+        };
         PLUGIN_ERROR.with(|e| *e.borrow_mut() = Some(text));
     })
 }
+
+/// The most bytes of a plug-in's message (`hat_event_plugin_set_error`)
+/// kept in the error the host sees.
+pub const HAT_EVENT_PLUGIN_ERROR_MAX: usize = 1024;
 
 fn clear_plugin_error() {
     PLUGIN_ERROR.with(|e| e.borrow_mut().take());
@@ -395,7 +414,9 @@ unsafe impl<F: Send> Send for CInfo<F> {}
 // SAFETY: as above.
 unsafe impl<F: Sync> Sync for CInfo<F> {}
 
-/// The schema of an info, checked: both views or neither.
+/// The schema of an info, checked: both views or neither, and a schema
+/// that can validate (its id in its repository, compiling), so that a
+/// broken schema fails the registration or import, not a later engine.
 ///
 /// # Safety
 /// The views are readable, as the info's documentation requires.
@@ -407,7 +428,9 @@ unsafe fn schema_of(id: hat_event_str_t, repo: hat_event_str_t) -> FfiResult<Opt
     }
     let repo = serde_json::from_str(repo)
         .map_err(|e| FfiError::new(HAT_EVENT_ERR_INVALID_JSON, format!("json_schema_repo is not JSON: {e}")))?;
-    Ok(Some(ConfSchema { id: id.to_owned(), repo }))
+    let schema = ConfSchema { id: id.to_owned(), repo };
+    check_schema(&schema)?;
+    Ok(Some(schema))
 }
 
 fn abi_check(abi_version: u32, what: &str) -> FfiResult<()> {
@@ -587,36 +610,43 @@ unsafe fn own_views(id: &mut hat_event_str_t, repo: &mut hat_event_str_t) -> Ffi
 /// # Safety
 /// The library's symbol, if found, has the type documented for it.
 unsafe fn dlopen_info<T>(path: &str, symbol: &str) -> FfiResult<*const T> {
-    let c_path = CString::new(path).map_err(|_| plugin_import_error(format!("path '{path}' contains a NUL byte")))?;
+    let c_path = CString::new(path).map_err(|_| plugin_import_error(format!("path {} contains a NUL byte", Quoted(path))))?;
     let c_symbol = CString::new(symbol).expect("no NUL in symbol names");
     // SAFETY: plain libc calls with NUL-terminated strings.
     let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     if handle.is_null() {
-        return Err(plugin_import_error(format!("cannot load '{path}': {}", dl_error())));
+        return Err(plugin_import_error(format!("cannot load {}: {}", Quoted(path), dl_error(path))));
     }
     // SAFETY: handle is a live library; c_symbol is NUL-terminated.
     let sym = unsafe { libc::dlsym(handle, c_symbol.as_ptr()) };
     if sym.is_null() {
-        return Err(plugin_import_error(format!("'{path}' does not export the symbol {symbol}")));
+        return Err(plugin_import_error(format!("{} does not export the symbol {symbol}", Quoted(path))));
     }
     // SAFETY: the symbol is the documented function returning the info.
     let get: unsafe extern "C" fn() -> *const T = unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const T>(sym) };
     // SAFETY: calling the plug-in's exported function.
     let info = unsafe { get() };
     if info.is_null() {
-        return Err(plugin_import_error(format!("{symbol}() of '{path}' returned NULL")));
+        return Err(plugin_import_error(format!("{symbol}() of {} returned NULL", Quoted(path))));
     }
     Ok(info)
 }
 
-fn dl_error() -> String {
+/// The most bytes of the dynamic loader's message kept in ours.
+const DL_ERROR_LIMIT: usize = 128;
+
+/// The loader's message for `path`, without the path it starts with (ours
+/// quotes it, bounded), itself bounded.
+fn dl_error(path: &str) -> String {
     // SAFETY: dlerror returns NULL or a NUL-terminated string.
     let e = unsafe { libc::dlerror() };
     if e.is_null() {
         "unknown dlopen error".into()
     } else {
         // SAFETY: non-NULL, NUL-terminated.
-        unsafe { CStr::from_ptr::<'_>(e as *const c_char) }.to_string_lossy().into_owned()
+        let message = unsafe { CStr::from_ptr::<'_>(e as *const c_char) }.to_string_lossy();
+        let reason = message.strip_prefix(path).and_then(|m| m.strip_prefix(": ")).unwrap_or(&message);
+        bounded_message(reason, DL_ERROR_LIMIT)
     }
 }
 
@@ -634,13 +664,14 @@ fn import_backend(name: &str) -> FfiResult<(hat_event_backend_info_t, BackendInf
     }
     if !is_path(name) {
         return Err(plugin_import_error(format!(
-            "no backend registered as '{name}' (a shared library is named by a path containing '/')"
+            "no backend registered as {} (a shared library is named by a path containing '/')",
+            Quoted(name)
         )));
     }
     // SAFETY: the exported symbol has the documented type.
     let c = unsafe { *dlopen_info::<hat_event_backend_info_t>(name, HAT_EVENT_BACKEND_INFO_SYMBOL)? };
     // SAFETY: a loaded library's info; libraries stay loaded.
-    let info = unsafe { backend_info_from_c(&c, &format!("backend '{name}'")) }?;
+    let info = unsafe { backend_info_from_c(&c, &format!("backend {}", Quoted(name))) }?;
     Ok((c, info))
 }
 
@@ -650,13 +681,14 @@ fn import_module(name: &str) -> FfiResult<(hat_event_module_info_t, ModuleInfo)>
     }
     if !is_path(name) {
         return Err(plugin_import_error(format!(
-            "no module registered as '{name}' (a shared library is named by a path containing '/')"
+            "no module registered as {} (a shared library is named by a path containing '/')",
+            Quoted(name)
         )));
     }
     // SAFETY: the exported symbol has the documented type.
     let c = unsafe { *dlopen_info::<hat_event_module_info_t>(name, HAT_EVENT_MODULE_INFO_SYMBOL)? };
     // SAFETY: a loaded library's info; libraries stay loaded.
-    let info = unsafe { module_info_from_c(&c, &format!("module '{name}'")) }?;
+    let info = unsafe { module_info_from_c(&c, &format!("module {}", Quoted(name))) }?;
     Ok((c, info))
 }
 
@@ -683,8 +715,11 @@ impl Resolver for CResolver {
 /// registered. Thread-safe.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_IMPORT` (wrong `abi_version`), `HAT_EVENT_ERR_INVALID_JSON`
-/// (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an
-/// empty name or one containing '/', which would read as a path).
+/// (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_SCHEMA` (the schema
+/// cannot validate: `json_schema_id` is not an id of `json_schema_repo`, or
+/// it does not compile; the message names the id as given),
+/// `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name or one containing '/',
+/// which would read as a path).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_backend_register(name: hat_event_str_t, info: *const hat_event_backend_info_t) -> hat_event_status_t {
     guard_status(|| {
@@ -695,7 +730,7 @@ pub unsafe extern "C" fn hat_event_backend_register(name: hat_event_str_t, info:
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { backend_info_from_c(&c, &format!("backend '{name}'")) }?;
+        let core = unsafe { backend_info_from_c(&c, &format!("backend {}", Quoted(name))) }?;
         c_registry().backends.insert(name.into(), (Stored { c, _strings: strings }, core));
         Ok(())
     })
@@ -713,7 +748,7 @@ pub unsafe extern "C" fn hat_event_module_register(name: hat_event_str_t, info: 
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { module_info_from_c(&c, &format!("module '{name}'")) }?;
+        let core = unsafe { module_info_from_c(&c, &format!("module {}", Quoted(name))) }?;
         c_registry().modules.insert(name.into(), (Stored { c, _strings: strings }, core));
         Ok(())
     })
@@ -728,7 +763,7 @@ unsafe fn handle_info<'a, T>(info: *const T) -> FfiResult<&'a T> {
 
 fn name_check(name: &str) -> FfiResult<()> {
     if name.is_empty() || is_path(name) {
-        return Err(FfiError::invalid(format!("plug-in name '{name}' is empty or contains '/' (names with '/' are paths)")));
+        return Err(FfiError::invalid(format!("plug-in name {} is empty or contains '/' (names with '/' are paths)", Quoted(name))));
     }
     Ok(())
 }
@@ -746,7 +781,9 @@ fn name_check(name: &str) -> FfiResult<()> {
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
 /// wrong ABI version; the message names the cause),
-/// `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository).
+/// `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
+/// JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
+/// `hat_event_backend_register`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_import_backend_info(name: hat_event_str_t, out: *mut hat_event_backend_info_t) -> hat_event_status_t {
     guard_status(|| {
@@ -970,4 +1007,22 @@ unsafe extern "C" fn memory_finalize(instance: *mut c_void) {
 fn _source_type_codes_match() {
     // The C codes are the core's discriminants (checked at compile time).
     const _: () = assert!(SourceType::Module as u32 == super::event::HAT_EVENT_SOURCE_TYPE_MODULE);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugins_huge_message_is_cut_and_its_length_given() {
+        let huge = "m".repeat(10 << 20);
+        // SAFETY: a view of a live string.
+        unsafe { hat_event_plugin_set_error(hat_event_str_t::from_str(&huge)) };
+        let e = slot_error("module process", 27).to_string();
+        assert!(e.len() < HAT_EVENT_PLUGIN_ERROR_MAX + 100, "{}", e.len());
+        assert!(e.ends_with("... (10485760 bytes in all)"), "{}", &e[e.len() - 40..]);
+        // SAFETY: as above.
+        unsafe { hat_event_plugin_set_error(hat_event_str_t::from_str("short")) };
+        assert_eq!(slot_error("module process", 27).to_string(), "module process failed (status 27): short");
+    }
 }

@@ -53,19 +53,32 @@ pub(crate) fn timestamp_arg(t: hat_event_timestamp_t, name: &str) -> FfiResult<T
     })
 }
 
-fn datetime_arg(dt: hat_event_datetime_t) -> FfiResult<DateTime> {
-    // Negative fields become huge unsigned values and fail the core's range checks.
-    let field = |v: i32| u32::try_from(v).unwrap_or(u32::MAX);
-    let dt = DateTime {
-        year: dt.year,
-        month: field(dt.month),
-        day: field(dt.day),
-        hour: field(dt.hour),
-        minute: field(dt.minute),
-        second: field(dt.second),
-        microsecond: field(dt.microsecond),
-    };
-    Ok(dt)
+impl From<hat_event_datetime_t> for DateTime {
+    fn from(dt: hat_event_datetime_t) -> DateTime {
+        DateTime {
+            year: dt.year,
+            month: dt.month,
+            day: dt.day,
+            hour: dt.hour,
+            minute: dt.minute,
+            second: dt.second,
+            microsecond: dt.microsecond,
+        }
+    }
+}
+
+impl From<DateTime> for hat_event_datetime_t {
+    fn from(dt: DateTime) -> hat_event_datetime_t {
+        hat_event_datetime_t {
+            year: dt.year,
+            month: dt.month,
+            day: dt.day,
+            hour: dt.hour,
+            minute: dt.minute,
+            second: dt.second,
+            microsecond: dt.microsecond,
+        }
+    }
 }
 
 /// The smallest timestamp, `{INT64_MIN, 0}`.
@@ -194,17 +207,7 @@ pub unsafe extern "C" fn hat_event_timestamp_to_datetime(
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
-        let dt = timestamp_arg(t, "t")?.to_datetime()?;
-        // Every field is bounded by the calendar (at most 999999), so fits i32.
-        out.write(hat_event_datetime_t {
-            year: dt.year,
-            month: dt.month as i32,
-            day: dt.day as i32,
-            hour: dt.hour as i32,
-            minute: dt.minute as i32,
-            second: dt.second as i32,
-            microsecond: dt.microsecond as i32,
-        });
+        out.write(timestamp_arg(t, "t")?.to_datetime()?.into());
         Ok(())
     })
 }
@@ -221,7 +224,7 @@ pub unsafe extern "C" fn hat_event_timestamp_from_datetime(
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
-        out.write(Timestamp::from_datetime(&datetime_arg(dt)?)?.into());
+        out.write(Timestamp::from_datetime(&dt.into())?.into());
         Ok(())
     })
 }
@@ -229,10 +232,13 @@ pub unsafe extern "C" fn hat_event_timestamp_from_datetime(
 /// Writes `t` as RFC 3339 UTC text with six fractional digits and a NUL,
 /// e.g. `2024-01-02T03:04:05.000006Z`, into `buf` of `buf_size` bytes
 /// (`HAT_EVENT_TIMESTAMP_RFC3339_SIZE` always suffices). If `out_len` is not
-/// NULL it receives the text length without the NUL.
+/// NULL it receives the text length without the NUL, on success and on
+/// `HAT_EVENT_ERR_BUFFER_TOO_SMALL` alike (as `snprintf` returns it): the
+/// buffer needed is `*out_len + 1` bytes.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (buf); `HAT_EVENT_ERR_OUT_OF_RANGE`
-/// for an invalid `t` or one outside years 1..9999;
-/// `HAT_EVENT_ERR_BUFFER_TOO_SMALL` (nothing written).
+/// for an invalid `t` or one outside years 1..9999 (`*out_len` untouched);
+/// `HAT_EVENT_ERR_BUFFER_TOO_SMALL` (nothing written to `buf`; `*out_len`
+/// set as above).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_timestamp_to_rfc3339(
     t: hat_event_timestamp_t,
@@ -245,20 +251,23 @@ pub unsafe extern "C" fn hat_event_timestamp_to_rfc3339(
             return Err(FfiError::null("buf"));
         }
         let text = timestamp_arg(t, "t")?.to_rfc3339()?;
+        if !out_len.is_null() {
+            // SAFETY: out_len is non-NULL and writable, as documented.
+            unsafe { out_len.write(text.len()) };
+        }
         if buf_size < text.len() + 1 {
             return Err(FfiError::new(
                 HAT_EVENT_ERR_BUFFER_TOO_SMALL,
-                format!("buf_size {buf_size} is too small: {} bytes needed", text.len() + 1),
+                format!(
+                    "buf_size {buf_size} is too small: {} bytes needed (the text length, written to *out_len, plus the NUL)",
+                    text.len() + 1
+                ),
             ));
         }
         // SAFETY: buf is non-NULL with buf_size >= len + 1 writable bytes, as documented.
         let dst = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), text.len() + 1) };
         dst[..text.len()].copy_from_slice(text.as_bytes());
         dst[text.len()] = 0;
-        if !out_len.is_null() {
-            // SAFETY: out_len is non-NULL and writable, as documented.
-            unsafe { out_len.write(text.len()) };
-        }
         Ok(())
     })
 }

@@ -8,7 +8,8 @@
  *
  * argv[1]: path of the counter module (examples-c/counter_module.c);
  * argv[2]: path of a module library with a wrong ABI version;
- * argv[3]: path of the file backend (examples-c/file_backend.c), or absent.
+ * argv[3]: path of the file backend (examples-c/file_backend.c), or absent;
+ * argv[4]: path of a module library whose schema cannot validate, or absent.
  */
 
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -22,6 +23,7 @@
 
 static const char *counter_path = NULL;
 static const char *bad_abi_path = NULL;
+static const char *bad_schema_path = NULL;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -766,6 +768,132 @@ static void test_configuration_errors(void) {
     CHECK(engine == SENTINEL_PTR);
 }
 
+static hat_event_status_t refuse_backend_create(void *user_data, hat_event_str_t conf, hat_event_backend_host_t *host,
+                                                hat_event_backend_t *out) {
+    (void)user_data;
+    (void)conf;
+    (void)host;
+    (void)out;
+    return HAT_EVENT_ERR_PLUGIN;
+}
+
+/* A plug-in whose schema cannot validate is refused when it is registered
+ * or imported (not at the first engine using it), with the schema id as the
+ * plug-in gave it, and with the same status on both paths. */
+static void test_broken_schemas_are_refused_at_registration_and_import(void) {
+    hat_event_module_info_t module;
+    hat_event_backend_info_t backend;
+    hat_event_engine_t *engine = SENTINEL_PTR;
+    char conf[1024];
+
+    memset(&module, 0, sizeof module);
+    module.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    module.create = map_create;
+    module.json_schema_id = STR("x");
+    module.json_schema_repo = STR("{\"y\": {}}"); /* no schema "x" */
+    CHECK_STATUS(hat_event_module_register(STR("test.broken_schema"), &module), HAT_EVENT_ERR_SCHEMA);
+    CHECK(strstr(hat_event_last_error_message(), "json_schema_id 'x'") != NULL);
+    CHECK(strstr(hat_event_last_error_message(), "file://") == NULL);
+    module.json_schema_repo = STR("{\"x\": {\"type\": 12}}"); /* does not compile */
+    CHECK_STATUS(hat_event_module_register(STR("test.broken_schema"), &module), HAT_EVENT_ERR_SCHEMA);
+    CHECK(strncmp(hat_event_last_error_message(), "json_schema_id 'x' cannot be used", 33) == 0);
+    /* nothing was registered under the name */
+    CHECK_STATUS(hat_event_import_module_info(STR("test.broken_schema"), &module), HAT_EVENT_ERR_IMPORT);
+
+    memset(&backend, 0, sizeof backend);
+    backend.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    backend.create = refuse_backend_create; /* never called: refused first */
+    backend.json_schema_id = STR("test://limit.yaml#/nowhere");
+    backend.json_schema_repo = STR("{}");
+    CHECK_STATUS(hat_event_backend_register(STR("test.broken_schema"), &backend), HAT_EVENT_ERR_SCHEMA);
+    CHECK(strstr(hat_event_last_error_message(), "'test://limit.yaml'") != NULL);
+
+    if (bad_schema_path == NULL) {
+        return;
+    }
+    CHECK_STATUS(hat_event_import_module_info(hat_event_str_from_cstr(bad_schema_path), &module),
+                 HAT_EVENT_ERR_SCHEMA);
+    CHECK(strstr(hat_event_last_error_message(), "json_schema_id 'x'") != NULL);
+    snprintf(conf, sizeof conf, "{\"server_id\": 1, \"backend\": {\"module\": \"memory\"}, \"modules\": [{\"module\": \"%s\"}]}",
+             bad_schema_path);
+    CHECK_STATUS(hat_event_engine_create(hat_event_str_from_cstr(conf), NULL, &engine), HAT_EVENT_ERR_IMPORT);
+    CHECK(strstr(hat_event_last_error_message(), "json_schema_id 'x'") != NULL);
+    CHECK(engine == SENTINEL_PTR);
+}
+
+/* What a misbehaving client_names hook does. */
+struct names_hook {
+    enum { NEVER_SETTLES, HUGE_COUNT, OVER_MAX, NULL_NAME, BAD_UTF8 } mode;
+    size_t calls;
+};
+
+static size_t misbehaving_clients(void *user_data, hat_event_client_name_t *out, size_t capacity) {
+    struct names_hook *hook = user_data;
+    size_t i;
+    hook->calls++;
+    switch (hook->mode) {
+    case NEVER_SETTLES:
+        return capacity + 1;
+    case HUGE_COUNT:
+        return SIZE_MAX; /* 2^64 - 1 here; 2^40 was enough to abort the process */
+    case OVER_MAX:
+        return HAT_EVENT_CLIENT_NAMES_MAX + 1;
+    case NULL_NAME:
+    case BAD_UTF8:
+        for (i = 0; i < 2 && i < capacity; i++) {
+            out[i].source.type_ = HAT_EVENT_SOURCE_TYPE_EVENTER;
+            out[i].source.id = (int64_t)i;
+            out[i].name.ptr = i == 1 && hook->mode == NULL_NAME ? NULL : i == 1 ? "bad\xff" : "ok";
+            out[i].name.len = i == 1 ? 4 : 2;
+        }
+        return 2;
+    }
+    return 0;
+}
+
+/* The engine asks a client_names hook a bounded number of times, never
+ * allocates for an absurd count, and refuses unusable entries instead of
+ * dropping them. */
+static void test_client_names_hook_is_bounded_and_checked(void) {
+    struct names_hook hook;
+    hat_event_engine_hooks_t hooks;
+    hat_event_engine_t *engine;
+    hat_event_client_names_t *names = SENTINEL_PTR;
+
+    memset(&hooks, 0, sizeof hooks);
+    hooks.struct_size = sizeof hooks;
+    hooks.user_data = &hook;
+    hooks.client_names = misbehaving_clients;
+    engine = engine_from("{\"server_id\": 1, \"backend\": {\"module\": \"memory\"}}", &hooks);
+
+    hook.mode = NEVER_SETTLES;
+    hook.calls = 0;
+    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(hook.calls == HAT_EVENT_CLIENT_NAMES_CALLS);
+    CHECK(strstr(hat_event_last_error_message(), "still asked for more room") != NULL);
+
+    hook.mode = HUGE_COUNT;
+    hook.calls = 0;
+    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(hook.calls == 1);
+    CHECK(strstr(hat_event_last_error_message(), "HAT_EVENT_CLIENT_NAMES_MAX") != NULL);
+
+    hook.mode = OVER_MAX;
+    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+
+    hook.mode = NULL_NAME;
+    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "out[1]") != NULL);
+    CHECK(strstr(hat_event_last_error_message(), "NULL") != NULL);
+
+    hook.mode = BAD_UTF8;
+    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "out[1]") != NULL);
+    CHECK(strstr(hat_event_last_error_message(), "UTF-8") != NULL);
+    CHECK(names == SENTINEL_PTR);
+    hat_event_engine_destroy(engine);
+}
+
 static void test_null_and_bad_arguments(void) {
     hat_event_engine_t *engine = engine_from("{\"server_id\": 1, \"backend\": {\"module\": \"memory\"}}", NULL);
     hat_event_event_list_t *out = SENTINEL_PTR;
@@ -1022,6 +1150,11 @@ int main(int argc, char **argv) {
     RUN(test_reentrant_register_and_failing_module);
     RUN(test_import_by_name_and_path);
     RUN(test_configuration_errors);
+    if (argc > 4) {
+        bad_schema_path = argv[4];
+    }
+    RUN(test_broken_schemas_are_refused_at_registration_and_import);
+    RUN(test_client_names_hook_is_bounded_and_checked);
     RUN(test_null_and_bad_arguments);
     RUN(test_concurrent_registers);
     if (argc > 3) {

@@ -330,7 +330,7 @@ static void test_errors_timestamp(void) {
     CHECK_STATUS(hat_event_timestamp_to_rfc3339(bad, buf, sizeof buf, &len), HAT_EVENT_ERR_OUT_OF_RANGE);
     CHECK_STATUS(hat_event_timestamp_to_rfc3339(ts(0, 0), buf, sizeof buf - 1, &len),
                  HAT_EVENT_ERR_BUFFER_TOO_SMALL);
-    CHECK(len == (size_t)-7 && buf[0] == 'x' && buf[sizeof buf - 1] == 'x');
+    CHECK(len == 27 && buf[0] == 'x' && buf[sizeof buf - 1] == 'x'); /* the length needed, less the NUL */
     CHECK_OK(hat_event_timestamp_to_rfc3339(ts(0, 0), buf, sizeof buf, NULL));
 
     /* hat_event_timestamp_from_rfc3339 */
@@ -698,6 +698,54 @@ static void test_buffer(void) {
     hat_event_buffer_destroy(b);
 }
 
+static hat_event_status_t refuse_create(void *user_data, hat_event_str_t conf, hat_event_engine_t *engine,
+                                        hat_event_source_t source, hat_event_module_t *out) {
+    (void)user_data;
+    (void)conf;
+    (void)engine;
+    (void)source;
+    (void)out;
+    return HAT_EVENT_ERR_PLUGIN;
+}
+
+/* Every message that quotes caller input quotes at most a bounded prefix
+ * and says how long the input was: a 10 MB name, path or schema id gives a
+ * message under 200 bytes. */
+static void test_messages_quote_a_bounded_prefix(void) {
+    const size_t size = (size_t)10 << 20;
+    char *text = malloc(size);
+    hat_event_module_info_t module;
+    hat_event_backend_info_t backend;
+    if (!CHECK(text != NULL)) {
+        return;
+    }
+    memset(text, 'n', size);
+    /* an unknown plug-in name */
+    CHECK_STATUS(hat_event_import_module_info((hat_event_str_t){text, size}, &module), HAT_EVENT_ERR_IMPORT);
+    CHECK(strlen(hat_event_last_error_message()) < 200);
+    CHECK(strstr(hat_event_last_error_message(), "(10485760 bytes)") != NULL);
+    CHECK_STATUS(hat_event_import_backend_info((hat_event_str_t){text, size}, &backend), HAT_EVENT_ERR_IMPORT);
+    CHECK(strlen(hat_event_last_error_message()) < 200);
+    /* a path the loader cannot open (its message quotes the path too) */
+    text[0] = '/';
+    CHECK_STATUS(hat_event_import_module_info((hat_event_str_t){text, size}, &module), HAT_EVENT_ERR_IMPORT);
+    CHECK(strlen(hat_event_last_error_message()) < 200);
+    CHECK(strstr(hat_event_last_error_message(), "cannot load '/nnn") != NULL);
+    /* a name that reads as a path */
+    memset(&module, 0, sizeof module);
+    module.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    module.create = refuse_create;
+    CHECK_STATUS(hat_event_module_register((hat_event_str_t){text, size}, &module), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strlen(hat_event_last_error_message()) < 200);
+    /* a schema id not in its repository */
+    module.json_schema_id = (hat_event_str_t){text + 1, size - 1};
+    module.json_schema_repo = STR("{}");
+    CHECK_STATUS(hat_event_module_register(STR("test.long_schema_id"), &module), HAT_EVENT_ERR_SCHEMA);
+    CHECK(strlen(hat_event_last_error_message()) < 200);
+    CHECK(strstr(hat_event_last_error_message(), "(10485759 bytes)") != NULL);
+    free(text);
+}
+
 int main(void) {
     RUN(test_initial_last_error);
     RUN(test_last_error);
@@ -714,5 +762,6 @@ int main(void) {
     RUN(test_errors_subscription);
     RUN(test_errors_collection);
     RUN(test_buffer);
+    RUN(test_messages_quote_a_bounded_prefix);
     return check_finish();
 }

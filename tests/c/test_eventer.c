@@ -322,6 +322,23 @@ static void test_oversized_frame_and_wait_timeout(void) {
     CHECK(strstr(seen.closed_message, "oversized frame: 65536 bytes") != NULL);
     hat_event_client_destroy(client);
     fake_join(&fake);
+
+    /* a 245-byte length field: the message says so, and gives no value it
+     * cannot hold (it once reported "2976195146 bytes announced") */
+    {
+        uint8_t huge_field[246];
+        memset(huge_field, 0xb1, sizeof huge_field);
+        huge_field[0] = 245;
+        memset(&seen, 0, sizeof seen);
+        fake_start(&fake, INIT_OK, sizeof INIT_OK, huge_field, sizeof huge_field);
+        options_for(&options, fake.port, &seen);
+        REQUIRE_OK(hat_event_client_connect(&options, &client));
+        CHECK_OK(hat_event_client_wait_closed(client, 10));
+        CHECK(seen.closed_calls == 1 && seen.closed_reason == HAT_EVENT_ERR_PROTOCOL);
+        CHECK(strstr(seen.closed_message, "2^128 bytes or more announced by a length field of 245 bytes") != NULL);
+        hat_event_client_destroy(client);
+        fake_join(&fake);
+    }
 }
 
 struct notified {

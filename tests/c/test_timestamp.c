@@ -428,13 +428,21 @@ static void test_rfc3339_format_errors(void) {
     char buf[40];
     size_t len = (size_t)-7;
     size_t size;
-    /* too small: nothing written, out_len untouched */
+    /* too small: nothing written to buf; out_len gets the text length, so
+     * that the size needed (out_len + 1) is known without parsing the message */
     for (size = 0; size < 28; size++) {
         memset(buf, 'x', sizeof buf);
+        len = (size_t)-7;
         CHECK_STATUS(hat_event_timestamp_to_rfc3339(ts(0, 0), buf, size, &len), HAT_EVENT_ERR_BUFFER_TOO_SMALL);
         CHECK(buf[0] == 'x' && buf[27] == 'x' && buf[39] == 'x');
-        CHECK(len == (size_t)-7);
+        CHECK(len == 27);
     }
+    CHECK_STATUS(hat_event_timestamp_to_rfc3339(ts(0, 0), buf, 1, NULL), HAT_EVENT_ERR_BUFFER_TOO_SMALL);
+    CHECK(strstr(hat_event_last_error_message(), "28 bytes needed") != NULL);
+    /* and the size it gave is enough */
+    CHECK_OK(hat_event_timestamp_to_rfc3339(ts(0, 0), buf, len + 1, &len));
+    CHECK(len == 27 && strcmp(buf, "1970-01-01T00:00:00.000000Z") == 0);
+    len = (size_t)-7;
     /* outside years 1..9999, invalid t */
     memset(buf, 'x', sizeof buf);
     CHECK_STATUS(hat_event_timestamp_to_rfc3339(ts(INT64_C(253402300800), 0), buf, sizeof buf, &len),
@@ -541,6 +549,51 @@ static void test_rfc3339_parse(void) {
     }
 }
 
+/* Messages quote a bounded prefix of the input and say how long it was,
+ * whatever its size (a 100 MB input once gave a 500 MB message). */
+static void test_parse_error_messages_are_bounded(void) {
+    const size_t size = (size_t)10 << 20;
+    char *text = malloc(size);
+    hat_event_timestamp_t t = {7, 7};
+    size_t message_len;
+    if (!CHECK(text != NULL)) {
+        return;
+    }
+    memset(text, 0x01, size);
+    CHECK_STATUS(hat_event_timestamp_from_rfc3339((hat_event_str_t){text, size}, &t), HAT_EVENT_ERR_PARSE);
+    message_len = strlen(hat_event_last_error_message());
+    CHECK(message_len < 200);
+    CHECK(strstr(hat_event_last_error_message(), "(10485760 bytes)") != NULL);
+    memcpy(text, "2024-01-01T00:00:00Z", 20);
+    memset(text + 20, '9', size - 20);
+    CHECK_STATUS(hat_event_timestamp_from_rfc3339((hat_event_str_t){text, size}, &t), HAT_EVENT_ERR_PARSE);
+    CHECK(strlen(hat_event_last_error_message()) < 200);
+    CHECK(strstr(hat_event_last_error_message(), "unexpected text at byte 20") != NULL);
+    CHECK(t.s == 7 && t.us == 7);
+    free(text);
+}
+
+/* Range messages print the values as the caller passed them (signed
+ * fields stay signed) and inclusive bounds a C reader cannot misread. */
+static void test_range_messages_show_what_was_passed(void) {
+    hat_event_datetime_t d = {2000, 1, 1, 0, 0, 0, 0};
+    hat_event_timestamp_t t;
+    char buf[HAT_EVENT_TIMESTAMP_RFC3339_SIZE];
+    d.hour = -1;
+    CHECK_STATUS(hat_event_timestamp_from_datetime(d, &t), HAT_EVENT_ERR_OUT_OF_RANGE);
+    CHECK(strcmp(hat_event_last_error_message(), "datetime hour -1 not in 0..=23") == 0);
+    d.hour = 0;
+    d.microsecond = INT32_MIN;
+    CHECK_STATUS(hat_event_timestamp_from_datetime(d, &t), HAT_EVENT_ERR_OUT_OF_RANGE);
+    CHECK(strcmp(hat_event_last_error_message(), "datetime microsecond -2147483648 not in 0..=999999") == 0);
+    d.microsecond = 0;
+    d.month = -5;
+    CHECK_STATUS(hat_event_timestamp_from_datetime(d, &t), HAT_EVENT_ERR_OUT_OF_RANGE);
+    CHECK(strstr(hat_event_last_error_message(), "month -5") != NULL);
+    CHECK_STATUS(hat_event_timestamp_to_rfc3339(ts(0, 1000000), buf, sizeof buf, NULL), HAT_EVENT_ERR_OUT_OF_RANGE);
+    CHECK(strstr(hat_event_last_error_message(), "microseconds 1000000 not in 0..=999999") != NULL);
+}
+
 static void test_now(void) {
     hat_event_timestamp_t a = ts(7, 7), b = ts(7, 7);
     time_t before = time(NULL), after;
@@ -567,6 +620,8 @@ int main(void) {
     RUN(test_rfc3339_format);
     RUN(test_rfc3339_format_errors);
     RUN(test_rfc3339_parse);
+    RUN(test_parse_error_messages_are_bounded);
+    RUN(test_range_messages_show_what_was_passed);
     RUN(test_now);
     return check_finish();
 }
