@@ -64,7 +64,7 @@ enum Literals {
 }
 
 impl Literals {
-    #[inline]
+    #[inline(always)]
     fn find(&self, segment: &str) -> Option<u32> {
         match self {
             Literals::None => None,
@@ -132,19 +132,21 @@ pub(crate) struct Slot {
 /// nothing.
 #[derive(Default)]
 struct Pending {
-    inline: [(u32, usize); 8],
+    inline: [(u32, u32); 4],
     len: usize,
+    /// Beyond `inline`, and any position past `u32::MAX`.
     spilled: Vec<(u32, usize)>,
 }
 
 impl Pending {
     #[inline]
     fn push(&mut self, node: u32, at: usize) {
-        if self.len < self.inline.len() {
-            self.inline[self.len] = (node, at);
-            self.len += 1;
-        } else {
-            self.spilled.push((node, at));
+        match u32::try_from(at) {
+            Ok(at) if self.len < self.inline.len() && self.spilled.is_empty() => {
+                self.inline[self.len] = (node, at);
+                self.len += 1;
+            }
+            _ => self.spilled.push((node, at)),
         }
     }
 
@@ -154,7 +156,8 @@ impl Pending {
             return Some(top);
         }
         self.len = self.len.checked_sub(1)?;
-        Some(self.inline[self.len])
+        let (node, at) = self.inline[self.len];
+        Some((node, at as usize))
     }
 }
 
@@ -215,7 +218,8 @@ impl<P: Payload> Trie<P> {
         if self.nodes.is_empty() {
             return false;
         }
-        let mut pending = Pending::default();
+        // Built on the first branch only: most lookups take none.
+        let mut pending: Option<Pending> = None;
         let (mut node, mut at) = (0usize, 0usize);
         loop {
             let n = &self.nodes[node];
@@ -234,7 +238,7 @@ impl<P: Payload> Trie<P> {
                     match (literal, n.any) {
                         (Some(child), NONE) => Some(child),
                         (Some(child), any) => {
-                            pending.push(any, at + 1);
+                            pending.get_or_insert_with(Pending::default).push(any, at + 1);
                             Some(child)
                         }
                         (None, NONE) => None,
@@ -247,7 +251,7 @@ impl<P: Payload> Trie<P> {
                     node = child as usize;
                     at += 1;
                 }
-                None => match pending.pop() {
+                None => match pending.as_mut().and_then(Pending::pop) {
                     Some((child, child_at)) => {
                         node = child as usize;
                         at = child_at;
