@@ -2393,7 +2393,10 @@ const char *hat_event_json_schema_repo(void);
 /**
  * Creates a subscription from `count` query types (copied), sanitised as
  * the reference does: a trailing `"*"` absorbs everything below it,
- * duplicates vanish. The caller owns `*out`.
+ * duplicates vanish. The caller owns `*out`. No limit on segments per
+ * type: no subscription or collection call recurses per segment, and
+ * memory stays linear in the query types (about 300 bytes per segment at
+ * most, for any call).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`;
  * `HAT_EVENT_ERR_INVALID_ARGUMENT` ("invalid query event type") for a
  * `"*"` that is not last (unless an earlier `"*"` query type already covers
@@ -2449,7 +2452,8 @@ hat_event_status_t hat_event_subscription_matches_type(const struct hat_event_su
 
 /**
  * A new subscription matching exactly what `subscription` or any of the
- * `count` subscriptions in `others` matches. The caller owns `*out`.
+ * `count` subscriptions in `others` matches, in time and memory linear in
+ * their query types. The caller owns `*out`.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
  */
 hat_event_status_t hat_event_subscription_union(const struct hat_event_subscription_t *subscription,
@@ -2462,6 +2466,9 @@ hat_event_status_t hat_event_subscription_union(const struct hat_event_subscript
  * and every one of the `count` subscriptions in `others` match. (This is
  * exact; hat-event's own intersection misses event types where a trailing
  * `"*"` must match nothing, e.g. `[('a',)] ∩ [('a','*')]`.) The caller owns `*out`.
+ * Linear in the query types when either operand has no `"?"` or `"*"`;
+ * otherwise bounded by the product of the operands' sizes, as the result
+ * can be.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
  */
 hat_event_status_t hat_event_subscription_intersection(const struct hat_event_subscription_t *subscription,

@@ -34,7 +34,10 @@ impl Opaque for hat_event_event_type_list_t {
 
 /// Creates a subscription from `count` query types (copied), sanitised as
 /// the reference does: a trailing `"*"` absorbs everything below it,
-/// duplicates vanish. The caller owns `*out`.
+/// duplicates vanish. The caller owns `*out`. No limit on segments per
+/// type: no subscription or collection call recurses per segment, and
+/// memory stays linear in the query types (about 300 bytes per segment at
+/// most, for any call).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`;
 /// `HAT_EVENT_ERR_INVALID_ARGUMENT` ("invalid query event type") for a
 /// `"*"` that is not last (unless an earlier `"*"` query type already covers
@@ -187,7 +190,8 @@ unsafe fn combine(
 }
 
 /// A new subscription matching exactly what `subscription` or any of the
-/// `count` subscriptions in `others` matches. The caller owns `*out`.
+/// `count` subscriptions in `others` matches, in time and memory linear in
+/// their query types. The caller owns `*out`.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_subscription_union(
@@ -204,6 +208,9 @@ pub unsafe extern "C" fn hat_event_subscription_union(
 /// and every one of the `count` subscriptions in `others` match. (This is
 /// exact; hat-event's own intersection misses event types where a trailing
 /// `"*"` must match nothing, e.g. `[('a',)] ∩ [('a','*')]`.) The caller owns `*out`.
+/// Linear in the query types when either operand has no `"?"` or `"*"`;
+/// otherwise bounded by the product of the operands' sizes, as the result
+/// can be.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_subscription_intersection(
