@@ -8,7 +8,9 @@
 //!   the whole event type and one probe, at any depth;
 //! - a trie ([`WildTrie`]) of only the query types holding `?` or a trailing
 //!   `*`, walked only when there are any.
-//! The set operations are rare, so they rebuild the tree from the query types.
+//!
+//! The set operations rebuild a tree from the query types where they need
+//! one; union, and intersection with a literal-only operand, do not.
 
 use hashbrown::HashTable;
 
@@ -70,7 +72,7 @@ impl Subscription {
     fn compile(tree: &Tree) -> Subscription {
         let mut sub = Subscription::default();
         tree.for_each_query_type(&mut |query_type| {
-            let is_wild = query_type.iter().any(|s| *s == "?") || query_type.last() == Some(&"*");
+            let is_wild = query_type.contains(&"?") || query_type.last() == Some(&"*");
             if is_wild {
                 *sub.wild.slot_mut(query_type).1 = true;
                 sub.wild_count += 1;
@@ -409,15 +411,15 @@ impl Tree {
         };
         let mut frontier = vec![ROOT];
         let mut next = Vec::new();
-        for depth in 0..=len {
+        for (depth, segment) in specific[..len].iter().map(Some).chain([None]).enumerate() {
             let mut seen = std::collections::HashSet::new();
             for &id in &frontier {
                 let n = self.node(id);
                 if n.star || (depth == len && !star && n.leaf) {
                     return true;
                 }
-                if depth < len {
-                    let segment = specific[depth].as_str();
+                if let Some(segment) = segment {
+                    let segment = segment.as_str();
                     let wild = self.child(id, "?");
                     let equal = if segment == "?" { None } else { self.child(id, segment) };
                     next.extend([wild, equal].into_iter().flatten().filter(|c| seen.insert(*c)));
