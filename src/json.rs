@@ -1770,9 +1770,9 @@ mod tests {
             text.push_str(t);
             written.push_str(w);
         }
-        let inner = if n % 2 == 0 { "\"\\ud800\"" } else { "1.50" };
+        let inner = if n.is_multiple_of(2) { "\"\\ud800\"" } else { "1.50" };
         text.push_str(inner);
-        written.push_str(if n % 2 == 0 { inner } else { "1.5" });
+        written.push_str(if n.is_multiple_of(2) { inner } else { "1.5" });
         for i in (0..n).rev() {
             let close = if (kind + i) % 3 == 1 { "}" } else { "]" };
             text.push_str(close);

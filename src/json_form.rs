@@ -218,7 +218,7 @@ fn timestamp(doc: &Document, node: usize, path: &str) -> Result<Timestamp> {
 
 fn hex(text: &str, path: &str) -> Result<Vec<u8>> {
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(wrong(path, "hexadecimal text of even length"));
     }
     text.as_bytes()
