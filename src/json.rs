@@ -85,7 +85,9 @@ impl JsonPayload {
     pub fn from_value(value: Value) -> JsonPayload {
         match to_python_json(&value) {
             Ok(text) => JsonPayload(JsonRepr::Text(text.into())),
-            // A number beyond a double: serde_json writes it as it holds it.
+            // A number beyond a double: serde_json writes it as it holds it,
+            // and its text is JSON, which the reader reads (so the fallback
+            // is never taken).
             Err(_) => match serde_json::to_string(&value).ok().and_then(|text| Document::parse(&text).ok()) {
                 Some(document) => JsonPayload(JsonRepr::Unwritable(Arc::new(document))),
                 None => JsonPayload(JsonRepr::Text("null".into())),
@@ -1849,6 +1851,9 @@ mod tests {
         // A name given twice whose last value is writable: writable.
         assert_eq!(dumps(r#"{"a": NaN, "a": 1}"#), r#"{"a": 1}"#);
         assert_eq!(dumps("1e-400"), "0.0");
+        assert_eq!(dumps("-0e99999999999999999999"), "-0.0");
+        assert_eq!(dumps("1e-99999999999999999999"), "0.0");
+        assert!(JsonPayload::from_text("1e99999999999999999999").unwrap().text().is_err());
         assert_eq!(JsonPayload::from_text("1e400").unwrap(), JsonPayload::from_text("Infinity").unwrap());
         assert!(JsonPayload::from_text("1e400").unwrap() != JsonPayload::from_text("-Infinity").unwrap());
         assert!(JsonPayload::from_text("[NaN]").unwrap().value().is_err());
