@@ -50,7 +50,7 @@ use crate::error::{Error, Result};
 /// A JSON payload's value, kept as the text hat-event writes for it
 /// (`json.dumps`): what the SBS wire carries and C reads, so encoding is a
 /// copy and decoding what hat-event wrote is one validating pass
-/// ([`is_canonical`]) without building anything. Other text is parsed
+/// (`is_canonical`) without building anything. Other text is parsed
 /// ([`Document`]) and written the way `json.dumps` writes it.
 #[derive(Clone, Debug)]
 pub struct JsonPayload(JsonRepr);
@@ -152,7 +152,7 @@ impl PartialEq for JsonPayload {
 
 /// Text as `json.dumps(json.loads(text), allow_nan=False)` gives it, always
 /// through the full parser (what [`JsonPayload::from_text`] does for text
-/// that [`is_canonical`] does not accept).
+/// that `is_canonical` does not accept).
 pub fn rewrite(text: &str) -> Result<String> {
     let mut out = String::with_capacity(text.len());
     Document::parse(text)?.write(Document::ROOT, &mut out)?;
