@@ -10,8 +10,9 @@ below must follow those). Inputs over 4096 bytes (the -max_len used) are
 left out.
 
 Also writes a few hand-made inputs near the memory bound of
-tests/fuzz_support (JSON payloads nesting one-element arrays, the costliest
-input per byte; arrays of minimal register events), named mem-*, which
+tests/fuzz_support (JSON payloads nesting arrays, the costliest input per
+byte, balanced and unclosed; arrays of minimal register events), named
+mem-*, which
 coverage-guided minimisation would otherwise drop: `--memory-only` writes
 just those (run it after minimising).
 
@@ -81,6 +82,13 @@ def memory_seeds():
         payload = json_payload(text)
         out.append(("decode_payload", f"mem-json-nest-{depth}", payload))
         out.append(("roundtrip", f"mem-json-nest-{depth}", bytes([ALL.index("EventPayload")]) + payload))
+    # One array in another all the way (a node and an open entry a byte),
+    # far deeper than Python's json reads; and the same never closed.
+    half = (budget - 3) // 2
+    for name, text in (("mem-json-deep", "[" * half + "]" * half), ("mem-json-unclosed", "[" * (budget - 3))):
+        payload = json_payload(text)
+        out.append(("decode_payload", name, payload))
+        out.append(("roundtrip", name, bytes([ALL.index("EventPayload")]) + payload))
     events = integer(budget // 3) + b"\x80\x80\x80" * (budget // 3)
     out.append(("decode_register_event", "mem-register-events", events))
     out.append(("decode_messages", "mem-register-events", bytes([MESSAGES.index("MsgRegisterReq")]) + events))

@@ -9,15 +9,21 @@
 //!                  | {"data_type": "json", "data": <value>}}
 //! {"events": [<event>...], "more_follows": false}
 //! ```
-//! Text is written as hat-event writes it ([`crate::json::to_python_json`]).
+//! Text is written as hat-event writes it (Python's `json.dumps`, see
+//! [`crate::json`]). Reading uses [`crate::json::Document`], which reads
+//! what Python's `json.loads` reads at any depth, so every text written here
+//! reads back; a JSON payload's `"data"` becomes its payload directly.
 //! Reading is strict: every member must be present with the right type,
-//! and unknown members are refused, so that a typo cannot pass silently.
+//! and unknown members are refused, so that a typo cannot pass silently;
+//! strings that must become Rust strings (event type segments, the binary
+//! type and data) must not hold lone surrogate escapes. Errors name the
+//! member at fault.
 
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventId, EventPayload};
-use crate::json::{write_string, JsonPayload};
+use crate::json::{bounded, write_string, Document, JsonPayload};
 use crate::query::QueryResult;
 use crate::timestamp::Timestamp;
 
@@ -29,8 +35,10 @@ fn timestamp_value(t: Timestamp) -> Value {
     object([("s", t.s().into()), ("us", t.us().into())])
 }
 
-/// The JSON value of an event, members in the manager's order.
-pub fn event_to_value(event: &Event) -> Value {
+/// The JSON value of an event, members in the manager's order; an error
+/// for a JSON payload a `serde_json::Value` cannot hold (see
+/// [`JsonPayload::value`]).
+pub fn event_to_value(event: &Event) -> Result<Value> {
     let payload = match &event.payload {
         None => Value::Null,
         Some(EventPayload::Binary { type_, data }) => object([
@@ -38,9 +46,9 @@ pub fn event_to_value(event: &Event) -> Value {
             ("binary_type", type_.as_str().into()),
             ("data", data.iter().map(|b| format!("{b:02x}")).collect::<String>().into()),
         ]),
-        Some(EventPayload::Json(payload)) => object([("data_type", "json".into()), ("data", payload.value())]),
+        Some(EventPayload::Json(payload)) => object([("data_type", "json".into()), ("data", payload.value()?)]),
     };
-    object([
+    Ok(object([
         (
             "id",
             object([
@@ -53,15 +61,15 @@ pub fn event_to_value(event: &Event) -> Value {
         ("timestamp", timestamp_value(event.timestamp)),
         ("source_timestamp", event.source_timestamp.map_or(Value::Null, timestamp_value)),
         ("payload", payload),
-    ])
+    ]))
 }
 
-/// The JSON value of a query result.
-pub fn query_result_to_value(result: &QueryResult) -> Value {
-    object([
-        ("events", result.events.iter().map(event_to_value).collect()),
+/// The JSON value of a query result (errors as [`event_to_value`]).
+pub fn query_result_to_value(result: &QueryResult) -> Result<Value> {
+    Ok(object([
+        ("events", result.events.iter().map(event_to_value).collect::<Result<_>>()?),
         ("more_follows", result.more_follows.into()),
-    ])
+    ]))
 }
 
 /// An event's JSON text, byte for byte as hat-event's manager prints it.
@@ -136,27 +144,22 @@ fn write_event(out: &mut String, event: &Event) -> Result<()> {
     Ok(())
 }
 
-fn parse(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| Error::InvalidJson(e.to_string()))
-}
-
 /// Reads an event from its JSON text.
 pub fn event_from_json(text: &str) -> Result<Event> {
-    event_from_value(&parse(text)?, "event")
+    let doc = Document::parse(text)?;
+    event_from_node(&doc, Document::ROOT, "event")
 }
 
 /// Reads a query result from its JSON text.
 pub fn query_result_from_json(text: &str) -> Result<QueryResult> {
-    let value = parse(text)?;
-    let m = members(&value, "query result", &["events", "more_follows"])?;
-    let events = array(&m["events"], "query result.events")?
-        .iter()
+    let doc = Document::parse(text)?;
+    let m = members(&doc, Document::ROOT, "query result", &["events", "more_follows"])?;
+    let events = array(&doc, m[0], "query result.events")?
+        .into_iter()
         .enumerate()
-        .map(|(i, e)| event_from_value(e, &format!("query result.events[{i}]")))
+        .map(|(i, e)| event_from_node(&doc, e, &format!("query result.events[{i}]")))
         .collect::<Result<_>>()?;
-    let more_follows = m["more_follows"]
-        .as_bool()
-        .ok_or_else(|| wrong("query result.more_follows", "a boolean"))?;
+    let more_follows = doc.as_bool(m[1]).ok_or_else(|| wrong("query result.more_follows", "a boolean"))?;
     Ok(QueryResult { events, more_follows })
 }
 
@@ -164,47 +167,58 @@ fn wrong(path: &str, expected: &str) -> Error {
     Error::InvalidJson(format!("{path} must be {expected}"))
 }
 
-/// The members of an object that must have exactly the `names` members.
-fn members<'a>(value: &'a Value, path: &str, names: &[&str]) -> Result<&'a Map<String, Value>> {
-    let m = value.as_object().ok_or_else(|| wrong(path, "an object"))?;
-    if let Some(missing) = names.iter().find(|n| !m.contains_key(**n)) {
-        return Err(Error::InvalidJson(format!("{path} lacks member \"{missing}\"")));
+/// The value nodes of the members `names` (in that order) of an object that
+/// must have exactly those members.
+fn members(doc: &Document, node: usize, path: &str, names: &[&str]) -> Result<Vec<usize>> {
+    let m = doc.object_members(node).ok_or_else(|| wrong(path, "an object"))?;
+    // Our names are printable ASCII: their JSON text is the name quoted.
+    let is = |key: &str, name: &str| key.len() == name.len() + 2 && &key[1..key.len() - 1] == name;
+    let found = names
+        .iter()
+        .map(|name| {
+            m.iter()
+                .find(|(key, _)| is(key, name))
+                .map(|&(_, value)| value)
+                .ok_or_else(|| Error::InvalidJson(format!("{path} lacks member \"{name}\"")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some((extra, _)) = m.iter().find(|(key, _)| !names.iter().any(|name| is(key, name))) {
+        return Err(Error::InvalidJson(format!("{path} has unknown member {}", bounded(extra))));
     }
-    if let Some(extra) = m.keys().find(|k| !names.contains(&k.as_str())) {
-        return Err(Error::InvalidJson(format!("{path} has unknown member \"{extra}\"")));
-    }
-    Ok(m)
+    Ok(found)
 }
 
-fn array<'a>(value: &'a Value, path: &str) -> Result<&'a Vec<Value>> {
-    value.as_array().ok_or_else(|| wrong(path, "an array"))
+fn array(doc: &Document, node: usize, path: &str) -> Result<Vec<usize>> {
+    doc.array_items(node).ok_or_else(|| wrong(path, "an array"))
 }
 
-fn int(value: &Value, path: &str) -> Result<i64> {
+fn int(doc: &Document, node: usize, path: &str) -> Result<i64> {
     // Only integer texts: 1.0 is a float in Python, not an id.
-    match value {
-        Value::Number(n) if !n.as_str().contains(['.', 'e', 'E']) => {
-            n.as_i64().ok_or_else(|| wrong(path, "an integer in the 64-bit range"))
-        }
-        _ => Err(wrong(path, "an integer")),
+    let digits = doc.int_text(node).ok_or_else(|| wrong(path, "an integer"))?;
+    digits.parse().map_err(|_| wrong(path, "an integer in the 64-bit range"))
+}
+
+fn string(doc: &Document, node: usize, path: &str) -> Result<String> {
+    match doc.string(node) {
+        Some(Ok(s)) => Ok(s),
+        Some(Err(unit)) => Err(Error::InvalidJson(format!(
+            "{path} must be Unicode text: it holds the lone surrogate \\u{unit:04x} ({} as JSON)",
+            bounded(doc.string_text(node).unwrap_or_default())
+        ))),
+        None => Err(wrong(path, "a string")),
     }
 }
 
-fn string<'a>(value: &'a Value, path: &str) -> Result<&'a str> {
-    value.as_str().ok_or_else(|| wrong(path, "a string"))
-}
-
-fn timestamp(value: &Value, path: &str) -> Result<Timestamp> {
-    let m = members(value, path, &["s", "us"])?;
-    let us = int(&m["us"], &format!("{path}.us"))?;
+fn timestamp(doc: &Document, node: usize, path: &str) -> Result<Timestamp> {
+    let m = members(doc, node, path, &["s", "us"])?;
+    let us = int(doc, m[1], &format!("{path}.us"))?;
     let us = u32::try_from(us).map_err(|_| wrong(&format!("{path}.us"), "in 0..999999"))?;
-    Timestamp::new(int(&m["s"], &format!("{path}.s"))?, us)
-        .map_err(|e| Error::InvalidJson(format!("{path}: {e}")))
+    Timestamp::new(int(doc, m[0], &format!("{path}.s"))?, us).map_err(|e| Error::InvalidJson(format!("{path}: {e}")))
 }
 
 fn hex(text: &str, path: &str) -> Result<Vec<u8>> {
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(wrong(path, "hexadecimal text of even length"));
     }
     text.as_bytes()
@@ -216,48 +230,53 @@ fn hex(text: &str, path: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
-fn event_from_value(value: &Value, path: &str) -> Result<Event> {
-    let m = members(value, path, &["id", "type", "timestamp", "source_timestamp", "payload"])?;
+fn event_from_node(doc: &Document, node: usize, path: &str) -> Result<Event> {
+    let m = members(doc, node, path, &["id", "type", "timestamp", "source_timestamp", "payload"])?;
     let id_path = format!("{path}.id");
-    let id = members(&m["id"], &id_path, &["server", "session", "instance"])?;
+    let id = members(doc, m[0], &id_path, &["server", "session", "instance"])?;
     let type_path = format!("{path}.type");
-    let type_ = array(&m["type"], &type_path)?
-        .iter()
+    let type_ = array(doc, m[1], &type_path)?
+        .into_iter()
         .enumerate()
-        .map(|(i, s)| string(s, &format!("{type_path}[{i}]")).map(str::to_owned))
+        .map(|(i, s)| string(doc, s, &format!("{type_path}[{i}]")))
         .collect::<Result<_>>()?;
-    let source_timestamp = match &m["source_timestamp"] {
-        Value::Null => None,
-        v => Some(timestamp(v, &format!("{path}.source_timestamp"))?),
+    let source_timestamp = match m[3] {
+        n if doc.is_null(n) => None,
+        n => Some(timestamp(doc, n, &format!("{path}.source_timestamp"))?),
     };
     let payload_path = format!("{path}.payload");
-    let payload = match &m["payload"] {
-        Value::Null => None,
-        v => {
-            let kind = v.get("data_type").and_then(Value::as_str);
+    let payload = match m[4] {
+        n if doc.is_null(n) => None,
+        n => {
+            let kind = doc
+                .object_members(n)
+                .and_then(|p| p.iter().find(|(key, _)| *key == "\"data_type\"").map(|&(_, v)| v))
+                .and_then(|v| doc.string_text(v));
             Some(match kind {
-                Some("binary") => {
-                    let p = members(v, &payload_path, &["data_type", "binary_type", "data"])?;
+                Some("\"binary\"") => {
+                    let p = members(doc, n, &payload_path, &["data_type", "binary_type", "data"])?;
+                    let data_path = format!("{payload_path}.data");
                     EventPayload::Binary {
-                        type_: string(&p["binary_type"], &format!("{payload_path}.binary_type"))?.to_owned(),
-                        data: hex(string(&p["data"], &format!("{payload_path}.data"))?, &format!("{payload_path}.data"))?,
+                        type_: string(doc, p[1], &format!("{payload_path}.binary_type"))?,
+                        data: hex(&string(doc, p[2], &data_path)?, &data_path)?,
                     }
                 }
-                Some("json") => EventPayload::Json(JsonPayload::from_value(
-                    members(v, &payload_path, &["data_type", "data"])?["data"].clone(),
-                )),
+                Some("\"json\"") => {
+                    let p = members(doc, n, &payload_path, &["data_type", "data"])?;
+                    EventPayload::Json(JsonPayload::from_document(doc, p[1]))
+                }
                 _ => return Err(wrong(&format!("{payload_path}.data_type"), "\"binary\" or \"json\"")),
             })
         }
     };
     Ok(Event {
         id: EventId {
-            server: int(&id["server"], &format!("{id_path}.server"))?,
-            session: int(&id["session"], &format!("{id_path}.session"))?,
-            instance: int(&id["instance"], &format!("{id_path}.instance"))?,
+            server: int(doc, id[0], &format!("{id_path}.server"))?,
+            session: int(doc, id[1], &format!("{id_path}.session"))?,
+            instance: int(doc, id[2], &format!("{id_path}.instance"))?,
         },
         type_,
-        timestamp: timestamp(&m["timestamp"], &format!("{path}.timestamp"))?,
+        timestamp: timestamp(doc, m[2], &format!("{path}.timestamp"))?,
         source_timestamp,
         payload,
     })
@@ -303,10 +322,10 @@ mod tests {
             event(Some(EventPayload::json_from_text(r#"{"k":1.50,"k":"\ud83d\ude00"}"#).unwrap()), false),
         ];
         for e in &events {
-            assert_eq!(event_to_json(e).unwrap(), crate::json::to_python_json(&event_to_value(e)).unwrap());
+            assert_eq!(event_to_json(e).unwrap(), crate::json::to_python_json(&event_to_value(e).unwrap()).unwrap());
         }
         let r = QueryResult { events, more_follows: true };
-        assert_eq!(query_result_to_json(&r).unwrap(), crate::json::to_python_json(&query_result_to_value(&r)).unwrap());
+        assert_eq!(query_result_to_json(&r).unwrap(), crate::json::to_python_json(&query_result_to_value(&r).unwrap()).unwrap());
     }
 
     #[test]

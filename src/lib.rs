@@ -11,7 +11,8 @@
 //! - [`event`]: event ids, payloads, events, register events, sources,
 //!   server status, and the event orders.
 //! - [`query`]: query parameters and results.
-//! - [`json`]: JSON text exactly as hat-event (Python's `json.dumps`) writes it.
+//! - [`json`]: JSON text exactly as hat-event reads it (Python's `json.loads`: any
+//!   depth, lone surrogates) and writes it (`json.dumps`).
 //! - [`json_form`]: events and query results as hat-event's manager prints them, and back.
 //! - [`message`]: eventer protocol messages (`HatEventer.Msg*`) as one type.
 //! - [`sbs`]: the SBS wire codec of the `HatEventer` protocol types and messages.

@@ -41,25 +41,27 @@
 //! about 40 times its smallest encoding in memory (a 3-byte `RegisterEvent`
 //! is 120 bytes, a 1-byte empty string 24), and arrays nest at most three
 //! deep in the schema (`MsgQueryRes` events, their types, the segments).
-//! JSON payload text is parsed by `serde_json`, whose values cost more per
-//! byte: 72 bytes a value plus the digits of each number for the two bytes
-//! of each `0,` in `[0,0,...]`, and worst of all nested arrays, where each
-//! `[` opens a vector with room for 4 values (288 bytes for 2 bytes of
-//! input). The worst case measured by the fuzz harness is about 143 bytes
-//! held per input byte (4 KB of `[[[...[0]...]]]` 126 deep); the corpus
-//! replay (`tests/fuzz_corpus.rs`) fails any input above 160 bytes per byte
-//! plus 16 KiB.
+//! JSON payload text that is not already exactly what hat-event writes is
+//! parsed by [`crate::json::Document`] (text hat-event wrote is only
+//! checked): a node of 24 bytes for each value of at least one byte of
+//! text, and token text at most six times as long as what it was read from
+//! (a raw DEL becomes `\u007f`), so the worst cases are nested arrays
+//! (`[[[...]]]`, a node and an open-container entry for each byte) and
+//! one-digit arrays (`[0,0,...]`, a node for each two bytes). The corpus
+//! replay (`tests/fuzz_corpus.rs`) fails any input above
+//! `MEMORY_PER_BYTE` bytes per byte plus 16 KiB (see
+//! `tests/fuzz_support/mod.rs` for the figures measured).
 //!
 //! Nesting: the `HatEventer` schema has no recursive types, so the depth of
 //! decoding is fixed by the schema. The only unbounded nesting is inside
-//! the JSON text of a JSON payload, which `serde_json` parses with its
-//! recursion limit: at most 127 nested arrays/objects; deeper JSON text is
-//! refused as invalid JSON (the reference, limited by Python's recursion limit,
-//! accepts far deeper text).
+//! the JSON text of a JSON payload, which is read without recursion and
+//! without a depth limit other than memory (the reference, limited by
+//! Python's recursion limit, reads about 1,000 levels).
 //!
-//! JSON payload text the reference decodes but a [`serde_json::Value`]
-//! cannot hold is refused as invalid JSON: `NaN`, `Infinity`, `-Infinity`
-//! and strings with unpaired surrogate escapes (`"\ud800"`).
+//! JSON payload text is read as Python's `json.loads` reads it: lone
+//! surrogate escapes (`"\ud800"`) are kept and written back as they are;
+//! `NaN`, `Infinity`, `-Infinity` and numbers beyond a double decode but,
+//! as in the reference, cannot be encoded ([`SbsError::UnencodableJson`]).
 
 use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerStatus};
 use crate::query::{
@@ -107,8 +109,9 @@ pub enum SbsError {
     #[error("invalid UTF-8 in string at byte {offset}")]
     InvalidUtf8 { offset: usize },
 
-    /// The text of a JSON payload (starting at `offset`) is not JSON that a
-    /// `serde_json::Value` can hold.
+    /// The text of a JSON payload (starting at `offset`) is not JSON text
+    /// Python's `json.loads` reads; the message gives the byte offset
+    /// within the text.
     #[error("invalid JSON in payload at byte {offset}: {message}")]
     InvalidJson { offset: usize, message: String },
 
@@ -121,8 +124,8 @@ pub enum SbsError {
     #[error("trailing bytes: {count} after byte {offset}")]
     TrailingBytes { count: usize, offset: usize },
 
-    /// Encoding only: a JSON payload holds a value JSON text cannot carry
-    /// (a number beyond the range of a double).
+    /// Encoding only: a JSON payload holds a value hat-event's JSON writer
+    /// refuses (NaN, an infinity, a number beyond the range of a double).
     #[error("cannot encode JSON payload: {0}")]
     UnencodableJson(String),
 }
@@ -1129,7 +1132,7 @@ mod tests {
 
     #[test]
     fn invalid_json_text_is_refused() {
-        for text in ["", "{", "[1,]", "NaN", "Infinity", "-Infinity", "1 2", "'a'", "\"\\ud800\"", "\"\\udc00x\"", "\"a\u{1}\""] {
+        for text in ["", "{", "[1,]", "-NaN", "1 2", "'a'", "\"\\u12\"", "\"\\x\"", "\"a\u{1}\""] {
             match decode_exact::<EventPayload>(&json_payload(text)) {
                 Err(SbsError::InvalidJson { offset: 2, .. }) => {}
                 other => panic!("{text:?}: {other:?}"),
@@ -1142,18 +1145,39 @@ mod tests {
         assert!(decode_exact::<EventPayload>(&json_payload("\"\\ud83d\\ude00\"")).is_ok());
     }
 
+    /// What Python's json.loads reads, hat-event sends: lone surrogate
+    /// escapes come back byte for byte; NaN and the infinities decode but,
+    /// as in hat-event, do not encode.
     #[test]
-    fn json_nesting_is_limited_to_127_levels() {
-        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        assert!(decode_exact::<EventPayload>(&json_payload(&nested(127))).is_ok());
-        match decode_exact::<EventPayload>(&json_payload(&nested(128))) {
-            Err(SbsError::InvalidJson { message, .. }) => assert!(message.contains("recursion limit"), "{message}"),
-            other => panic!("{other:?}"),
+    fn json_text_python_reads_is_decoded() {
+        for text in ["\"\\ud800\"", "\"x\\udc00y\"", "{\"\\udfff\": [\"\\ud83d\"]}", "\"\\ud800\\ud800\\udc00\""] {
+            let bytes = json_payload(text);
+            let payload = decode_exact::<EventPayload>(&bytes).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(encode_to_vec(&payload).unwrap(), bytes, "{text}");
         }
-        // Far deeper text fails the same way, without exhausting the stack.
-        assert!(matches!(decode_exact::<EventPayload>(&json_payload(&nested(100_000))), Err(SbsError::InvalidJson { .. })));
-        let objects = format!("{}1{}", "{\"a\": ".repeat(128), "}".repeat(128));
-        assert!(matches!(decode_exact::<EventPayload>(&json_payload(&objects)), Err(SbsError::InvalidJson { .. })));
+        let respelled = decode_exact::<EventPayload>(&json_payload("[\"\\uD800\\u0041\"]")).unwrap();
+        assert_eq!(encode_to_vec(&respelled).unwrap(), json_payload("[\"\\ud800A\"]"));
+        for text in ["NaN", "Infinity", "-Infinity", "[1e400]"] {
+            let payload = decode_exact::<EventPayload>(&json_payload(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(matches!(encode_to_vec(&payload), Err(SbsError::UnencodableJson(_))), "{text}");
+        }
+    }
+
+    #[test]
+    fn json_nesting_has_no_limit_but_memory() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        for depth in [1, 127, 128, 1000, 100_000, 1_000_000] {
+            let bytes = json_payload(&nested(depth));
+            let payload = decode_exact::<EventPayload>(&bytes).unwrap_or_else(|e| panic!("{depth}: {e}"));
+            assert!(encode_to_vec(&payload).unwrap() == bytes, "{depth}");
+        }
+        // Not canonical (no space after ':'), so through the full parser.
+        let objects = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        let payload = decode_exact::<EventPayload>(&json_payload(&objects)).unwrap();
+        let expected = format!("{}1{}", "{\"a\": ".repeat(100_000), "}".repeat(100_000));
+        assert!(encode_to_vec(&payload).unwrap() == json_payload(&expected));
+        // Unbalanced: an error, not a crash.
+        assert!(matches!(decode_exact::<EventPayload>(&json_payload(&"[".repeat(100_000))), Err(SbsError::InvalidJson { .. })));
     }
 
     #[test]

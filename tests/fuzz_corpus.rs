@@ -114,3 +114,50 @@ fn artifacts_pass_the_fuzz_checks() {
     }
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// JSON payload text of every shape that costs the most memory per byte,
+/// far deeper than the corpus holds (Python reads about 1,000 levels; we
+/// read any depth): the fuzz checks pass, including the memory bound.
+#[test]
+fn deep_and_dense_json_payloads_pass_the_fuzz_checks() {
+    fn payload(text: &str) -> Vec<u8> {
+        // EventPayload = Choice index 1 (json), then String: length, bytes.
+        let mut out = vec![0x81];
+        let mut groups = Vec::new();
+        let mut n = text.len();
+        loop {
+            groups.push((n & 0x7f) as u8);
+            n >>= 7;
+            if n == 0 && groups.last().is_some_and(|g| g & 0x40 == 0) {
+                break;
+            }
+        }
+        groups.reverse();
+        let last = groups.len() - 1;
+        groups[last] |= 0x80;
+        out.extend_from_slice(&groups);
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+    let cases = [
+        ("arrays 10^5", format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))),
+        ("arrays 10^6", format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000))),
+        ("objects 10^5", format!("{}0{}", "{\"\":".repeat(100_000), "}".repeat(100_000))),
+        ("mixed 10^5 with lone surrogates", format!("{}\"\\ud800\"{}", "[{\"\\udc00\":".repeat(50_000), "}]".repeat(50_000))),
+        ("zeros", format!("[{}0]", "0,".repeat(500_000))),
+        ("empty arrays", format!("[{}[]]", "[],".repeat(300_000))),
+        ("DEL strings", format!("[{}\"\"]", "\"\u{7f}\",".repeat(200_000))),
+        ("unbalanced", "[".repeat(1_000_000)),
+    ];
+    let mut worst = (0.0f64, "");
+    for (name, text) in &cases {
+        let data = payload(text);
+        let (ok, peak) = fuzz_support::peak_memory(|| fuzz_support::check::<hat_event::event::EventPayload>(&data));
+        assert_eq!(ok, *name != "unbalanced", "{name}");
+        let per_byte = peak as f64 / data.len() as f64;
+        if per_byte > worst.0 {
+            worst = (per_byte, name);
+        }
+    }
+    eprintln!("deep and dense JSON payloads: at most {:.1} bytes held per input byte ({})", worst.0, worst.1);
+}

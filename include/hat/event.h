@@ -1229,12 +1229,18 @@ hat_event_status_t hat_event_payload_create_binary(struct hat_event_str_t type_,
 
 /**
  * Creates a JSON payload by parsing `json_text` (exactly one JSON value;
- * member order and integers of any size are kept). Refused, unlike
- * Python's `json.loads`: NaN and Infinity, 128 or more nested levels, and
- * `\uXXXX` escapes of lone surrogates (which UTF-8 cannot hold).
- * The caller owns `*out` (release with `hat_event_payload_destroy`).
+ * member order and integers of any size are kept), reading what Python's
+ * `json.loads` reads: `\uXXXX` escapes of lone surrogates (kept, and
+ * written back as they are), nesting of any depth (no limit but memory,
+ * which stays within a small multiple of the text length; no recursion),
+ * a member name given twice (its first position, its last value), and
+ * NaN, Infinity and numbers beyond a double, which are held but cannot be
+ * written (`hat_event_payload_json_text` and SBS encoding fail, as in
+ * hat-event). The caller owns `*out` (release with
+ * `hat_event_payload_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_JSON` (the message gives line and column).
+ * `HAT_EVENT_ERR_INVALID_JSON` (the message gives the byte offset, line
+ * and column).
  */
 hat_event_status_t hat_event_payload_create_json(struct hat_event_str_t json_text,
                                                  struct hat_event_payload_t **out);
@@ -1275,9 +1281,12 @@ struct hat_event_bytes_t hat_event_payload_binary_data(const struct hat_event_pa
  * hat-event writes it (Python's `json.dumps`: `", "` and `": "`
  * separators, ASCII with `\uXXXX` escapes, Python float repr, members in
  * order, integers with every digit).
+ * Lone surrogate escapes are written as `\udXXX` (lowercase), as Python
+ * writes them.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for a number beyond
- * a double (e.g. `1e400`, which Python cannot write either).
+ * for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for NaN, an infinity
+ * or a number beyond a double (e.g. `1e400`; Python cannot write them
+ * either).
  */
 hat_event_status_t hat_event_payload_json_text(const struct hat_event_payload_t *payload,
                                                struct hat_event_buffer_t **out);
@@ -1285,7 +1294,8 @@ hat_event_status_t hat_event_payload_json_text(const struct hat_event_payload_t 
 /**
  * True if both are non-NULL and equal: same kind; same type and bytes, or
  * JSON values equal as Python compares them (`1 == 1.0`, `-0.0 == 0.0`,
- * objects regardless of member order).
+ * `true == 1`, objects regardless of member order; unlike Python, NaN
+ * equals NaN, so that a payload equals its copy). Any depth, no recursion.
  */
 bool hat_event_payload_equal(const struct hat_event_payload_t *a,
                              const struct hat_event_payload_t *b);
@@ -1589,16 +1599,23 @@ void hat_event_client_destroy(struct hat_event_client_t *client);
  * "source_timestamp": ..., "payload": ...}`, binary data as hex), into a
  * new buffer the caller owns.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_event_to_json(const struct hat_event_event_t *event,
                                            struct hat_event_buffer_t **out);
 
 /**
  * Reads an event from its JSON form into a new handle the caller owns.
- * Every member must be present with the right type; unknown members are
- * refused. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault).
+ * The text is read as Python's `json.loads` reads it, at any nesting depth
+ * (so everything `hat_event_event_to_json` writes reads back); the payload
+ * `"data"` of a JSON payload becomes the payload as it is, lone surrogate
+ * escapes included. Every member must be present with the right type;
+ * unknown members are refused; event type segments and binary payload
+ * members must not hold lone surrogate escapes (they become UTF-8).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault, or
+ * gives the byte offset of a syntax error).
  */
 hat_event_status_t hat_event_event_from_json(struct hat_event_str_t json_text,
                                              struct hat_event_event_t **out);
@@ -2174,7 +2191,8 @@ bool hat_event_query_result_equal(const struct hat_event_query_result_t *a,
  * Encodes `value` as SBS `HatEventer.Event` into a new buffer the caller
  * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_event_encode(const struct hat_event_event_t *value,
                                           struct hat_event_buffer_t **out);
@@ -2203,7 +2221,8 @@ hat_event_status_t hat_event_event_decode_prefix(struct hat_event_bytes_t data,
  * Encodes `value` as SBS `HatEventer.RegisterEvent` into a new buffer the caller
  * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_register_event_encode(const struct hat_event_register_event_t *value,
                                                    struct hat_event_buffer_t **out);
@@ -2232,7 +2251,8 @@ hat_event_status_t hat_event_register_event_decode_prefix(struct hat_event_bytes
  * Encodes `value` as SBS `HatEventer.EventPayload` into a new buffer the caller
  * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_payload_encode(const struct hat_event_payload_t *value,
                                             struct hat_event_buffer_t **out);
@@ -2261,7 +2281,8 @@ hat_event_status_t hat_event_payload_decode_prefix(struct hat_event_bytes_t data
  * Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
  * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_event_type_encode(const struct hat_event_event_type_t *value,
                                                struct hat_event_buffer_t **out);
@@ -2290,7 +2311,8 @@ hat_event_status_t hat_event_event_type_decode_prefix(struct hat_event_bytes_t d
  * Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
  * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_query_params_encode(const struct hat_event_query_params_t *value,
                                                  struct hat_event_buffer_t **out);
@@ -2319,7 +2341,8 @@ hat_event_status_t hat_event_query_params_decode_prefix(struct hat_event_bytes_t
  * Encodes `value` as SBS `HatEventer.QueryResult` into a new buffer the caller
  * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding a number beyond a double.
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
 hat_event_status_t hat_event_query_result_encode(const struct hat_event_query_result_t *value,
                                                  struct hat_event_buffer_t **out);

@@ -174,12 +174,18 @@ pub unsafe extern "C" fn hat_event_payload_create_binary(
 }
 
 /// Creates a JSON payload by parsing `json_text` (exactly one JSON value;
-/// member order and integers of any size are kept). Refused, unlike
-/// Python's `json.loads`: NaN and Infinity, 128 or more nested levels, and
-/// `\uXXXX` escapes of lone surrogates (which UTF-8 cannot hold).
-/// The caller owns `*out` (release with `hat_event_payload_destroy`).
+/// member order and integers of any size are kept), reading what Python's
+/// `json.loads` reads: `\uXXXX` escapes of lone surrogates (kept, and
+/// written back as they are), nesting of any depth (no limit but memory,
+/// which stays within a small multiple of the text length; no recursion),
+/// a member name given twice (its first position, its last value), and
+/// NaN, Infinity and numbers beyond a double, which are held but cannot be
+/// written (`hat_event_payload_json_text` and SBS encoding fail, as in
+/// hat-event). The caller owns `*out` (release with
+/// `hat_event_payload_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
-/// `HAT_EVENT_ERR_INVALID_JSON` (the message gives line and column).
+/// `HAT_EVENT_ERR_INVALID_JSON` (the message gives the byte offset, line
+/// and column).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_create_json(
     json_text: hat_event_str_t,
@@ -258,9 +264,12 @@ pub unsafe extern "C" fn hat_event_payload_binary_data(payload: *const hat_event
 /// hat-event writes it (Python's `json.dumps`: `", "` and `": "`
 /// separators, ASCII with `\uXXXX` escapes, Python float repr, members in
 /// order, integers with every digit).
+/// Lone surrogate escapes are written as `\udXXX` (lowercase), as Python
+/// writes them.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
-/// for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for a number beyond
-/// a double (e.g. `1e400`, which Python cannot write either).
+/// for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for NaN, an infinity
+/// or a number beyond a double (e.g. `1e400`; Python cannot write them
+/// either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_json_text(
     payload: *const hat_event_payload_t,
@@ -281,7 +290,8 @@ pub unsafe extern "C" fn hat_event_payload_json_text(
 
 /// True if both are non-NULL and equal: same kind; same type and bytes, or
 /// JSON values equal as Python compares them (`1 == 1.0`, `-0.0 == 0.0`,
-/// objects regardless of member order).
+/// `true == 1`, objects regardless of member order; unlike Python, NaN
+/// equals NaN, so that a payload equals its copy). Any depth, no recursion.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, b: *const hat_event_payload_t) -> bool {
     // SAFETY: live handles or NULL, as documented.

@@ -13,7 +13,8 @@ use crate::json_form::{event_from_json, event_to_json, query_result_from_json, q
 /// "source_timestamp": ..., "payload": ...}`, binary data as hex), into a
 /// new buffer the caller owns.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_to_json(
     event: *const hat_event_event_t,
@@ -30,9 +31,15 @@ pub unsafe extern "C" fn hat_event_event_to_json(
 }
 
 /// Reads an event from its JSON form into a new handle the caller owns.
-/// Every member must be present with the right type; unknown members are
-/// refused. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
-/// `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault).
+/// The text is read as Python's `json.loads` reads it, at any nesting depth
+/// (so everything `hat_event_event_to_json` writes reads back); the payload
+/// `"data"` of a JSON payload becomes the payload as it is, lone surrogate
+/// escapes included. Every member must be present with the right type;
+/// unknown members are refused; event type segments and binary payload
+/// members must not hold lone surrogate escapes (they become UTF-8).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+/// `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault, or
+/// gives the byte offset of a syntax error).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_from_json(
     json_text: hat_event_str_t,

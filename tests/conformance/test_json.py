@@ -80,7 +80,8 @@ def test_random_values_match_json_dumps(hat, seed, cases, counter):
     fails.check()
 
 
-@pytest.mark.parametrize("text", ['NaN', 'Infinity', '[1,]', '{"a" 1}', '', '1 2', '"\\ud800"'])
+# (NaN and Infinity are read, as Python reads them, but cannot be written.)
+@pytest.mark.parametrize("text", ['NaN', 'Infinity', '[1,]', '{"a" 1}', '', '1 2', '"\\u12"'])
 def test_invalid_json_is_refused(hat, text):
     with pytest.raises(hat.Error) as e:
         json_text(hat, text)
