@@ -369,30 +369,43 @@ impl Tree {
     }
 
     /// The reference's `node_to_query_types`, from the root: each sanitised
-    /// query type once. Depth-first with an explicit stack.
+    /// query type once.
     fn for_each_query_type(&self, f: &mut impl FnMut(&[&str])) {
-        if self.nodes.is_empty() {
+        let Some(root) = self.nodes.first() else {
             return;
-        }
-        let mut prefix: Vec<&str> = Vec::new();
-        let mut stack: Vec<(u32, usize)> = vec![(ROOT, 0)];
-        while let Some((id, depth)) = stack.pop() {
-            prefix.truncate(depth.saturating_sub(1));
-            if id != ROOT {
-                prefix.push(self.name(id));
+        };
+        if root.star {
+            f(&["*"]);
+        } else {
+            if root.leaf {
+                f(&[]);
             }
+            self.for_each_below(ROOT, &mut Vec::new(), f);
+        }
+    }
+
+    /// Calls `f` with each query type below node `start` (not its own),
+    /// `path` being the segments that lead to `start`. Depth-first with an
+    /// explicit stack; `path` is as it was afterwards.
+    fn for_each_below<'a>(&'a self, start: u32, path: &mut Vec<&'a str>, f: &mut impl FnMut(&[&str])) {
+        let base = path.len();
+        let mut stack: Vec<(u32, usize)> = self.children(start).map(|c| (c, base + 1)).collect();
+        while let Some((id, depth)) = stack.pop() {
+            path.truncate(depth - 1);
+            path.push(self.name(id));
             let n = self.node(id);
             if n.star {
-                prefix.push("*");
-                f(&prefix);
-                prefix.pop();
+                path.push("*");
+                f(path);
+                path.pop();
                 continue;
             }
             if n.leaf {
-                f(&prefix);
+                f(path);
             }
             stack.extend(self.children(id).map(|c| (c, depth + 1)));
         }
+        path.truncate(base);
     }
 
     /// Does some query type of the tree match every event type `specific`
@@ -484,24 +497,7 @@ impl Tree {
                 if leaf {
                     found(&path);
                 }
-                let base = path.len();
-                let mut below: Vec<(u32, usize)> = other.children(id).map(|c| (c, base + 1)).collect();
-                while let Some((c, d)) = below.pop() {
-                    path.truncate(d - 1);
-                    path.push(other.name(c));
-                    let cn = other.node(c);
-                    if cn.star {
-                        path.push("*");
-                        found(&path);
-                        path.pop();
-                        continue;
-                    }
-                    if cn.leaf {
-                        found(&path);
-                    }
-                    below.extend(other.children(c).map(|g| (g, d + 1)));
-                }
-                path.truncate(base);
+                other.for_each_below(id, &mut path, &mut found);
                 continue;
             }
             if leaf {
