@@ -42,14 +42,68 @@ fn main() {
         .generate()
         .expect("generate include/hat/event.h");
 
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let text = with_plugin_exports(String::from_utf8(text).expect("cbindgen writes UTF-8"));
     let generated = PathBuf::from(env::var("OUT_DIR").unwrap()).join("event.h");
-    bindings.write_to_file(&generated);
+    fs::write(&generated, &text).unwrap();
 
     let committed = root.join("include/hat/event.h");
-    let new = fs::read(&generated).unwrap();
+    let new = text.into_bytes();
     let unchanged = fs::read(&committed).is_ok_and(|old| old == new);
     if !unchanged && env::var("HAT_EVENT_CHECK_HEADER").as_deref() != Ok("1") {
         fs::create_dir_all(committed.parent().unwrap()).unwrap();
         fs::write(&committed, new).unwrap();
     }
+}
+
+/// The functions a plug-in library exports are defined by the plug-in, not
+/// by this library, so cbindgen (which sees only what the library defines)
+/// cannot declare them. They are declared here, inside the header's
+/// `extern "C"` block, so that a plug-in defining one with another
+/// signature fails to compile.
+const PLUGIN_EXPORTS: &str = r#"
+/**
+ * The name of the function a backend shared library exports, looked up
+ * with `dlsym` when a path is imported (`hat_event_import_backend_info`, an
+ * engine's `"module"`). It is declared below as `hat_event_backend_info`.
+ */
+#define HAT_EVENT_BACKEND_INFO_SYMBOL "hat_event_backend_info"
+
+/**
+ * The name of the function a module shared library exports; as
+ * `HAT_EVENT_BACKEND_INFO_SYMBOL`. Declared below as `hat_event_module_info`.
+ */
+#define HAT_EVENT_MODULE_INFO_SYMBOL "hat_event_module_info"
+
+/**
+ * The type of a backend library's export: returns a pointer to the
+ * library's info (never by value), valid for the life of the process
+ * (a `static const` object). Called once per loaded library, on the
+ * thread of its first import; it must only return the pointer.
+ */
+typedef const hat_event_backend_info_t *hat_event_backend_info_fn(void);
+
+/**
+ * The type of a module library's export; as `hat_event_backend_info_fn`.
+ */
+typedef const hat_event_module_info_t *hat_event_module_info_fn(void);
+
+/**
+ * Defined by a backend plug-in library (not by this library): declared
+ * here so that a definition with another signature does not compile.
+ */
+const hat_event_backend_info_t *hat_event_backend_info(void);
+
+/**
+ * Defined by a module plug-in library (not by this library): declared
+ * here so that a definition with another signature does not compile.
+ */
+const hat_event_module_info_t *hat_event_module_info(void);
+"#;
+
+fn with_plugin_exports(header: String) -> String {
+    let closing = "\n#ifdef __cplusplus\n}  // extern \"C\"";
+    let at = header.rfind(closing).expect("cbindgen closes the extern \"C\" block");
+    format!("{}{}{}", &header[..at], PLUGIN_EXPORTS, &header[at..])
 }

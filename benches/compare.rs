@@ -464,10 +464,12 @@ impl EngineHandle {
     fn new() -> EngineHandle {
         let info = hat_event_module_info_t {
             abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
+            struct_size: std::mem::size_of::<hat_event_module_info_t>(),
             user_data: std::ptr::null_mut(),
             create: Some(sink_create),
             json_schema_id: str_view(""),
             json_schema_repo: str_view(""),
+            finalize_user_data: None,
         };
         let conf = r#"{"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "bench.sink"}]}"#;
         let mut engine = std::ptr::null_mut();

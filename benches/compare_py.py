@@ -589,6 +589,7 @@ class PySide:
 
         info = ffi.new('hat_event_module_info_t *')
         info.abi_version = lib.HAT_EVENT_PLUGIN_ABI_VERSION
+        info.struct_size = ffi.sizeof('hat_event_module_info_t')
         info.create = create
         name = b'bench.py_sink'
         self.ok(lib.hat_event_module_register((ffi.from_buffer(name), len(name)), info))

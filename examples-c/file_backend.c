@@ -325,12 +325,15 @@ static hat_event_status_t file_create(void *user_data, hat_event_str_t conf, hat
 }
 
 static const hat_event_backend_info_t info = {
-    HAT_EVENT_PLUGIN_ABI_VERSION, NULL, file_create,
-    {schema_id, sizeof schema_id - 1}, {schema_repo, sizeof schema_repo - 1}};
+    .abi_version = HAT_EVENT_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(hat_event_backend_info_t),
+    .create = file_create,
+    .json_schema_id = {schema_id, sizeof schema_id - 1},
+    .json_schema_repo = {schema_repo, sizeof schema_repo - 1},
+};
 
-/* The well-known symbol the engine looks up after dlopen. */
-const hat_event_backend_info_t *hat_event_backend_info(void);
-
+/* The well-known symbol the engine looks up after dlopen (HAT_EVENT_BACKEND_INFO_SYMBOL),
+ * declared by the header: a definition of another type does not compile. */
 const hat_event_backend_info_t *hat_event_backend_info(void) {
     return &info;
 }

@@ -84,8 +84,7 @@ static void run_engine(const char *module_path) {
         printf("(no counter module path given: the engine runs without modules)\n");
         snprintf(conf, sizeof conf, "{\"server_id\": 1, \"backend\": {\"module\": \"memory\"}}");
     }
-    memset(&hooks, 0, sizeof hooks);
-    hooks.struct_size = sizeof hooks;
+    TRY(hat_event_engine_hooks_init(&hooks));
     hooks.registered = on_registered;
     TRY(hat_event_engine_create(str(conf), &hooks, &engine));
 

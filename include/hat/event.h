@@ -9,7 +9,15 @@
  * - *_create / *_clone return owned handles; release them with the matching
  *   *_destroy, which accepts NULL. Pointers returned by getters are borrowed
  *   from their parent handle and live as long as it does. Never free()
- *   library memory; the library never frees or keeps caller memory.
+ *   library memory; the library never frees or keeps caller memory, except
+ *   a user_data handed over with a finalize_user_data (plug-in infos,
+ *   engine hooks, client options): it belongs to the library from the call
+ *   that receives it, and the finalizer runs exactly once, on failure too.
+ * - Structs the caller fills start with (infos: follow abi_version with) a
+ *   size_t struct_size = sizeof as compiled (the _init functions set it).
+ *   A struct grows only by appending: an older, smaller layout is read up
+ *   to its size and the slots it lacks are absent; a size below the first
+ *   released layout, or above this header's, is refused with a status.
  * - Strings cross as hat_event_str_t {ptr, len} views (UTF-8, checked on
  *   entry, not NUL-terminated); bytes as hat_event_bytes_t.
  * - Thread-safety: functions without a handle argument are thread-safe.
@@ -47,11 +55,15 @@
 #define HAT_EVENT_CLIENT_NAMES_CALLS 4
 
 /**
- * The version of `hat_event_backend_info_t` and `hat_event_module_info_t`
+ * The layout of `hat_event_backend_info_t` and `hat_event_module_info_t`
  * this header describes; an info carries it in `abi_version` so that a
- * plug-in built against another version is refused, not misread.
+ * plug-in built against another layout is refused, not misread. Version 2
+ * added `struct_size` (after `abi_version`) and `finalize_user_data`.
+ * Infos of version 1 (hat-event-c 0.1: `{abi_version, user_data, create,
+ * json_schema_id, json_schema_repo}`, no `struct_size`) are still read, as
+ * that layout, without a finalizer; any other version is refused.
  */
-#define HAT_EVENT_PLUGIN_ABI_VERSION 1
+#define HAT_EVENT_PLUGIN_ABI_VERSION 2
 
 /**
  * The most bytes of a plug-in's message (`hat_event_plugin_set_error`)
@@ -272,6 +284,16 @@ typedef struct hat_event_client_name_t {
 } hat_event_client_name_t;
 
 /**
+ * Releases a `user_data` the caller handed to the library (the optional
+ * `finalize_user_data` slot of the plug-in infos, the engine hooks and the
+ * client options): called exactly once, with that `user_data`, once the
+ * library no longer uses it, including when the call that received it
+ * fails (each struct's documentation says when). It may run on any thread;
+ * it must not call back into the object being released.
+ */
+typedef void (*hat_event_finalize_user_data_t)(void *user_data);
+
+/**
  * The host's callbacks, all optional (NULL). Each gets `user_data` first.
  * `registered`/`flushed` receive the events the backend reports (borrowed
  * for the call), on whichever thread runs that backend call (a thread in
@@ -279,12 +301,24 @@ typedef struct hat_event_client_name_t {
  * `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
  * `restart_cb`/`reset_monitor_ready_cb`). None may call
  * `hat_event_engine_register` or `_query` of this engine on that thread
- * (they fail with `HAT_EVENT_ERR_REENTRANT`). `user_data` must stay valid
- * until `hat_event_engine_destroy` returns.
+ * (they fail with `HAT_EVENT_ERR_REENTRANT`).
+ *
+ * Fill it with `hat_event_engine_hooks_init` first. `user_data` belongs to
+ * the engine from the call to `hat_event_engine_create` that receives the
+ * hooks: `finalize_user_data`, if set, runs exactly once, after the last
+ * hook has returned: when that call fails, before it returns; otherwise
+ * when `hat_event_engine_destroy` returns at the latest. Not finalised,
+ * because not read: hooks whose `struct_size` is below the first released
+ * layout (the caller keeps `user_data` then); hooks refused for a larger
+ * `struct_size` are finalised.
  */
 typedef struct hat_event_engine_hooks_t {
   /**
-   * `sizeof(hat_event_engine_hooks_t)`, so that the struct can grow.
+   * `sizeof(hat_event_engine_hooks_t)` as the caller was compiled (set by
+   * `hat_event_engine_hooks_init`). The struct grows by appending slots:
+   * the size of an older released layout reads only the slots it has (the
+   * later ones are absent: 0.1's has no `finalize_user_data`); a size
+   * below 0.1's, or above this header's, is refused.
    */
   size_t struct_size;
   /**
@@ -323,6 +357,10 @@ typedef struct hat_event_engine_hooks_t {
    * entry is ever dropped silently.
    */
   size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
+  /**
+   * Optional: releases `user_data` (see above). Not in 0.1's layout.
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_engine_hooks_t;
 
 /**
@@ -391,8 +429,28 @@ typedef void (*hat_event_client_closed_cb_t)(void *user_data,
  * How `hat_event_client_connect` connects. Fill it with
  * `hat_event_client_options_init` first (hat's defaults), then set the
  * fields you need. Everything is copied by `hat_event_client_connect`.
+ *
+ * `user_data` belongs to the client from the call to
+ * `hat_event_client_connect` that receives the options:
+ * `finalize_user_data`, if set, runs exactly once, after the last
+ * callback has returned: when that call fails, before it returns;
+ * otherwise when the reader thread ends (on that thread, or in
+ * `hat_event_client_close`/`_destroy`), when `hat_event_client_destroy`
+ * returns at the latest (called from a callback: once that callback has
+ * returned). Not finalised, because not read: options whose `struct_size`
+ * is below the first layout with one (the caller keeps `user_data` then);
+ * options refused for a larger `struct_size` are finalised.
  */
 typedef struct hat_event_client_options_t {
+  /**
+   * `sizeof(hat_event_client_options_t)` as the caller was compiled (set
+   * by `hat_event_client_options_init`). The struct grows by appending
+   * fields: the size of an older released layout reads only the fields
+   * it has (the later ones take their zero value); a size below the
+   * first layout with `struct_size` (0.2's: 0.1's options had none, and
+   * are refused), or above this header's, is refused.
+   */
+  size_t struct_size;
   /**
    * Server host name or address (required).
    */
@@ -465,6 +523,10 @@ typedef struct hat_event_client_options_t {
    * Passed to every callback; the library never reads it.
    */
   void *user_data;
+  /**
+   * Optional: releases `user_data` (see above).
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_client_options_t;
 
 /**
@@ -487,7 +549,10 @@ typedef uint32_t hat_event_msg_kind_t;
  */
 typedef struct hat_event_backend_t {
   /**
-   * `sizeof(hat_event_backend_t)`, so that the struct can grow.
+   * `sizeof(hat_event_backend_t)` as the plug-in was compiled. The
+   * struct grows by appending slots: a smaller size of a released layout
+   * reads only the slots it has (the later ones are absent); a size below
+   * the first released layout, or above this header's, fails the create.
    */
   size_t struct_size;
   /**
@@ -543,14 +608,32 @@ typedef hat_event_status_t (*hat_event_backend_create_t)(void *user_data,
  * `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
  * repository: an object of schemas by id) are optional (`{NULL, 0}`); when
  * both are given, the configuration is validated before create. Copied by
- * `hat_event_backend_register`; `user_data` must stay valid (and be
- * usable from any thread) for as long as the name is registered.
+ * `hat_event_backend_register` (views included); a library's info, which
+ * its export returns, must stay valid for the life of the process.
+ *
+ * `user_data` belongs to the library from the call that receives the info
+ * (`hat_event_backend_register`, or the first import of a library by path,
+ * which calls its export once): from then on `finalize_user_data`, if set,
+ * runs exactly once, on every path: at once if that call fails, otherwise
+ * when the registration is replaced (the same name registered again) and
+ * no instance created from it remains. A library loaded by path is never
+ * unloaded, so a library's `user_data` is finalised only if its import
+ * fails. Not finalised, because not read: a NULL info, an unknown
+ * `abi_version`, a `struct_size` below the first released layout (the
+ * caller keeps `user_data` then); an info refused for a larger
+ * `struct_size` is finalised. `user_data` must be usable from any
+ * thread until finalised.
  */
 typedef struct hat_event_backend_info_t {
   /**
-   * `HAT_EVENT_PLUGIN_ABI_VERSION`.
+   * `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
    */
   uint32_t abi_version;
+  /**
+   * `sizeof(hat_event_backend_info_t)` as the plug-in was compiled; read
+   * as `hat_event_backend_t.struct_size` is (refused: `HAT_EVENT_ERR_IMPORT`).
+   */
+  size_t struct_size;
   /**
    * Passed to `create` as is.
    */
@@ -567,6 +650,10 @@ typedef struct hat_event_backend_info_t {
    * Optional: JSON text, an object of schemas by id (hat's repository form).
    */
   struct hat_event_str_t json_schema_repo;
+  /**
+   * Optional: releases `user_data` (see above).
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_backend_info_t;
 
 /**
@@ -583,7 +670,8 @@ typedef struct hat_event_backend_info_t {
  */
 typedef struct hat_event_module_t {
   /**
-   * `sizeof(hat_event_module_t)`, so that the struct can grow.
+   * `sizeof(hat_event_module_t)` as the plug-in was compiled; read as
+   * `hat_event_backend_t.struct_size` is.
    */
   size_t struct_size;
   /**
@@ -636,13 +724,19 @@ typedef hat_event_status_t (*hat_event_module_create_t)(void *user_data,
 
 /**
  * What a module implementation exposes (hat's `ModuleInfo`); as
- * `hat_event_backend_info_t`.
+ * `hat_event_backend_info_t`, `user_data` and its finalizer included
+ * (`hat_event_module_register`, or the first import of a library by path).
  */
 typedef struct hat_event_module_info_t {
   /**
-   * `HAT_EVENT_PLUGIN_ABI_VERSION`.
+   * `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
    */
   uint32_t abi_version;
+  /**
+   * `sizeof(hat_event_module_info_t)` as the plug-in was compiled; as
+   * `hat_event_backend_info_t.struct_size`.
+   */
+  size_t struct_size;
   /**
    * Passed to `create` as is.
    */
@@ -659,6 +753,10 @@ typedef struct hat_event_module_info_t {
    * Optional: JSON text, an object of schemas by id (hat's repository form).
    */
   struct hat_event_str_t json_schema_repo;
+  /**
+   * Optional: releases `user_data` (see `hat_event_backend_info_t`).
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_module_info_t;
 
 /**
@@ -1077,6 +1175,12 @@ size_t hat_event_values_len(const struct hat_event_values_t *values);
 const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
 
 /**
+ * Fills `*hooks` for this header: `struct_size` set, every other field
+ * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_hooks_init(struct hat_event_engine_hooks_t *hooks);
+
+/**
  * Creates an engine from `conf`, JSON text shaped like hat's server
  * configuration: `{"server_id": 1, "backend": {"module": "memory"},
  * "modules": [{"module": "./libcounter.so", ...}, ...]}`. Each `module` is
@@ -1084,10 +1188,12 @@ const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
  * plug-in's configuration is validated against its schema, then it is
  * created (backend first, modules in order, on this thread); then the
  * `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
- * `hooks` may be NULL. The caller owns `*out`.
+ * `hooks` may be NULL; the engine takes ownership of `hooks->user_data`
+ * here, on failure too (see `hat_event_engine_hooks_t`). The caller owns
+ * `*out`.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
- * configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
+ * configuration's shape, or a refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
  * (also for a library named by path whose schema is not JSON or cannot
  * validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
  * (a plug-in's create or first calls failed). On failure everything
@@ -1489,7 +1595,7 @@ hat_event_status_t hat_event_matches_query_type(const struct hat_event_str_t *ev
                                                 bool *out_matches);
 
 /**
- * Fills `*options` with the defaults: no host, port 23012, no name, token,
+ * Fills `*options` with `struct_size` and the defaults: no host, port 23012, no name, token,
  * subscriptions or server id, not persisted, `connect_timeout` 5,
  * `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
  * callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
@@ -1501,10 +1607,12 @@ hat_event_status_t hat_event_client_options_init(struct hat_event_client_options
  * init request and waits for its answer (within `connect_timeout`), then
  * starts the reader thread and writes a new client the caller owns to
  * `*out`. `user_data` and the callbacks are used from the reader thread
- * until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has run).
+ * until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has
+ * run); the client takes ownership of `options->user_data` here, on
+ * failure too (see `hat_event_client_options_t`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty host, a bad timeout or
- * frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (a refused `struct_size`, an empty
+ * host, a bad timeout or frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
  * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
  * `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
  * error, e.g. an invalid client token). Nothing is left behind on error.
@@ -1863,21 +1971,24 @@ void hat_event_plugin_set_error(struct hat_event_str_t message);
 /**
  * Registers (or replaces) a backend under `name` for this process, so that
  * an engine configuration's `"module": "<name>"` finds it. `*info` is
- * copied (its schema views too); `info->user_data` must stay valid while
- * registered. Thread-safe.
+ * copied (its schema views too). The library takes ownership of
+ * `info->user_data` here, on failure too (see `hat_event_backend_info_t`):
+ * a replaced registration's `user_data` is finalised once no instance
+ * created from it remains. Thread-safe.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_IMPORT` (wrong `abi_version`), `HAT_EVENT_ERR_INVALID_JSON`
- * (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_SCHEMA` (the schema
- * cannot validate: `json_schema_id` is not an id of `json_schema_repo`, or
- * it does not compile; the message names the id as given),
- * `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name or one containing '/',
- * which would read as a path).
+ * `HAT_EVENT_ERR_IMPORT` (unknown `abi_version`, refused `struct_size`),
+ * `HAT_EVENT_ERR_INVALID_JSON` (`json_schema_repo` is not JSON),
+ * `HAT_EVENT_ERR_SCHEMA` (the schema cannot validate: `json_schema_id` is
+ * not an id of `json_schema_repo`, or it does not compile; the message
+ * names the id as given), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name
+ * or one containing '/', which would read as a path).
  */
 hat_event_status_t hat_event_backend_register(struct hat_event_str_t name,
                                               const struct hat_event_backend_info_t *info);
 
 /**
- * Registers (or replaces) a module under `name`; as `hat_event_backend_register`.
+ * Registers (or replaces) a module under `name`; as
+ * `hat_event_backend_register`, ownership of `info->user_data` included.
  * Errors: as `hat_event_backend_register`.
  */
 hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
@@ -1888,8 +1999,11 @@ hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
  * with `hat_event_backend_register`, the built-in memory backend
  * (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
  * '/') to a shared library exporting `hat_event_backend_info` (loaded with
- * `dlopen`, never unloaded). Its schema views stay valid for the life of
- * the process (registered names: until re-registered). Thread-safe.
+ * `dlopen`, never unloaded; its export is called on the first import of
+ * that library only). Its schema views stay valid for the life of the
+ * process (registered names: until re-registered). The copy's `user_data`
+ * still belongs to the registration (valid while it lasts) and its
+ * `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
  * A plug-in library links the shared libhat_event; load plug-ins only into
  * hosts using that same shared library (a host linked with the static one
  * would run a second copy of the library). The memory backend's `create`
@@ -2657,6 +2771,44 @@ hat_event_status_t hat_event_timestamp_from_rfc3339(struct hat_event_str_t text,
  * macros to detect a header/library mismatch.
  */
 const char *hat_event_version(void);
+
+/**
+ * The name of the function a backend shared library exports, looked up
+ * with `dlsym` when a path is imported (`hat_event_import_backend_info`, an
+ * engine's `"module"`). It is declared below as `hat_event_backend_info`.
+ */
+#define HAT_EVENT_BACKEND_INFO_SYMBOL "hat_event_backend_info"
+
+/**
+ * The name of the function a module shared library exports; as
+ * `HAT_EVENT_BACKEND_INFO_SYMBOL`. Declared below as `hat_event_module_info`.
+ */
+#define HAT_EVENT_MODULE_INFO_SYMBOL "hat_event_module_info"
+
+/**
+ * The type of a backend library's export: returns a pointer to the
+ * library's info (never by value), valid for the life of the process
+ * (a `static const` object). Called once per loaded library, on the
+ * thread of its first import; it must only return the pointer.
+ */
+typedef const hat_event_backend_info_t *hat_event_backend_info_fn(void);
+
+/**
+ * The type of a module library's export; as `hat_event_backend_info_fn`.
+ */
+typedef const hat_event_module_info_t *hat_event_module_info_fn(void);
+
+/**
+ * Defined by a backend plug-in library (not by this library): declared
+ * here so that a definition with another signature does not compile.
+ */
+const hat_event_backend_info_t *hat_event_backend_info(void);
+
+/**
+ * Defined by a module plug-in library (not by this library): declared
+ * here so that a definition with another signature does not compile.
+ */
+const hat_event_module_info_t *hat_event_module_info(void);
 
 #ifdef __cplusplus
 }  // extern "C"

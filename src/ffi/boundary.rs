@@ -4,7 +4,7 @@
 //! turns raw pointers into references only through the helpers here.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_void, CString};
 use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -393,6 +393,130 @@ pub(crate) unsafe fn free_handle<H: Opaque>(ptr: *mut H) {
         // SAFETY: the pointer came from Box::into_raw in new_handle.
         drop(unsafe { Box::from_raw(ptr.cast::<H::Inner>()) });
     }
+}
+
+/// Releases a `user_data` the caller handed to the library (the optional
+/// `finalize_user_data` slot of the plug-in infos, the engine hooks and the
+/// client options): called exactly once, with that `user_data`, once the
+/// library no longer uses it, including when the call that received it
+/// fails (each struct's documentation says when). It may run on any thread;
+/// it must not call back into the object being released.
+pub type hat_event_finalize_user_data_t = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// A caller's `user_data` the library owns: its finalizer runs once, when
+/// the last holder drops it (share it with `Arc`).
+pub(crate) struct OwnedUserData {
+    ptr: *mut c_void,
+    finalize: hat_event_finalize_user_data_t,
+}
+
+// SAFETY: the documented contract of every struct carrying a user_data: it
+// and its finalizer may be used from any thread.
+unsafe impl Send for OwnedUserData {}
+// SAFETY: as above; the library only passes the pointer on.
+unsafe impl Sync for OwnedUserData {}
+
+impl OwnedUserData {
+    pub(crate) fn new(ptr: *mut c_void, finalize: hat_event_finalize_user_data_t) -> OwnedUserData {
+        OwnedUserData { ptr, finalize }
+    }
+
+    pub(crate) fn ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+}
+
+impl Drop for OwnedUserData {
+    fn drop(&mut self) {
+        if let Some(f) = self.finalize {
+            // SAFETY: the caller's finalizer for its own user_data, called once (this is Drop).
+            unsafe { f(self.ptr) };
+        }
+    }
+}
+
+/// A struct the caller fills that starts its growth at a `struct_size`
+/// field (Win32's `cbSize`): each release may append slots; a caller built
+/// against an older header declares an older, smaller size.
+///
+/// # Safety
+/// All-zero bytes are a valid value of the type (every field is an integer,
+/// a float, a bool, a raw pointer, a view or an `Option` of a function).
+pub(crate) unsafe trait GrowingStruct: Copy {
+    /// The C name, for messages.
+    const NAME: &'static str;
+    /// `sizeof` of each released layout, oldest first; the last is the
+    /// current `size_of::<Self>()`.
+    const LAYOUTS: &'static [usize];
+}
+
+/// How many bytes of a caller's `T` declaring `declared` bytes the library
+/// reads: the largest released layout not larger than `declared`. Below the
+/// first released layout, and above the current one (a newer header whose
+/// slots this library cannot honour), the struct is refused.
+pub(crate) fn known_prefix<T: GrowingStruct>(declared: usize, what: &str) -> FfiResult<usize> {
+    let first = T::LAYOUTS[0];
+    let current = std::mem::size_of::<T>();
+    if declared < first {
+        return Err(FfiError::invalid(format!(
+            "{what}struct_size is {declared}; the smallest {} this library reads has {first} bytes",
+            T::NAME
+        )));
+    }
+    if declared > current {
+        return Err(FfiError::invalid(format!(
+            "{what}struct_size is {declared}, more than sizeof({}) = {current} here: built against a newer header",
+            T::NAME
+        )));
+    }
+    Ok(T::LAYOUTS.iter().copied().filter(|&l| l <= declared).max().unwrap_or(first))
+}
+
+/// [`read_growing`] for a struct carrying a `user_data` with its finalizer:
+/// from a successful read on, the returned guard owns it. A struct refused
+/// for a size above the current one has its finalizer where ours is: it is
+/// run before the error returns. Below the first layout nothing is known to
+/// be a finalizer, and nothing is run.
+///
+/// # Safety
+/// As for [`read_growing`].
+pub(crate) unsafe fn take_growing<T: GrowingStruct>(
+    ptr: *const T,
+    declared: usize,
+    what: &str,
+    user_data: impl Fn(&T) -> (*mut c_void, hat_event_finalize_user_data_t),
+) -> FfiResult<(T, OwnedUserData)> {
+    // SAFETY: forwarded from the caller.
+    match unsafe { read_growing(ptr, declared, what) } {
+        Ok(value) => {
+            let (p, f) = user_data(&value);
+            Ok((value, OwnedUserData::new(p, f)))
+        }
+        Err(e) => {
+            if declared > std::mem::size_of::<T>() {
+                // SAFETY: more than size_of::<T>() bytes are readable, as the caller promises.
+                let (p, f) = user_data(&unsafe { ptr.read() });
+                drop(OwnedUserData::new(p, f));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A copy of the first `known_prefix(declared)` bytes of `*ptr`, the slots
+/// after them absent (zero). Nothing beyond `declared` bytes is read.
+///
+/// # Safety
+/// `ptr` is aligned for `T` and at least `declared` bytes from it are
+/// readable (they are when `declared` is the caller's `struct_size`).
+pub(crate) unsafe fn read_growing<T: GrowingStruct>(ptr: *const T, declared: usize, what: &str) -> FfiResult<T> {
+    let n = known_prefix::<T>(declared, what)?;
+    let mut value = MaybeUninit::<T>::zeroed();
+    // SAFETY: n <= declared bytes are readable at ptr and n <= size_of::<T>() fit in value.
+    unsafe { std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), value.as_mut_ptr().cast::<u8>(), n) };
+    // SAFETY: zero is valid for every field (GrowingStruct), and the copied
+    // bytes are whole fields of a T the caller wrote.
+    Ok(unsafe { value.assume_init() })
 }
 
 #[cfg(test)]

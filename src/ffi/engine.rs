@@ -5,8 +5,8 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use super::boundary::{
-    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, str_arg, FfiError,
-    FfiResult, Opaque, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT,
+    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, take_growing,
+    str_arg, FfiError, FfiResult, GrowingStruct, Opaque, OwnedUserData, hat_event_finalize_user_data_t, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT,
     HAT_EVENT_ERR_INVALID_ARGUMENT, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT,
     HAT_EVENT_ERR_SCHEMA,
 };
@@ -33,16 +33,18 @@ impl From<PluginError> for FfiError {
 }
 
 /// Which engine a handle speaks to: the host's own (which closes it when
-/// destroyed) or a module's view of it.
+/// destroyed, then releases the hooks' `user_data` if nothing else holds
+/// it) or a module's view of it.
 pub(crate) enum EngineHandle {
-    Owned(Engine),
+    /// The hooks' `user_data`, held for its `Drop` (after the engine's).
+    Owned(Engine, #[allow(dead_code)] Arc<OwnedUserData>),
     Ref(EngineRef),
 }
 
 impl EngineHandle {
     fn engine_ref(&self) -> EngineRef {
         match self {
-            EngineHandle::Owned(e) => e.as_ref(),
+            EngineHandle::Owned(e, _) => e.as_ref(),
             EngineHandle::Ref(r) => r.clone(),
         }
     }
@@ -79,12 +81,24 @@ impl Opaque for hat_event_event_list_t {
 /// `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
 /// `restart_cb`/`reset_monitor_ready_cb`). None may call
 /// `hat_event_engine_register` or `_query` of this engine on that thread
-/// (they fail with `HAT_EVENT_ERR_REENTRANT`). `user_data` must stay valid
-/// until `hat_event_engine_destroy` returns.
+/// (they fail with `HAT_EVENT_ERR_REENTRANT`).
+///
+/// Fill it with `hat_event_engine_hooks_init` first. `user_data` belongs to
+/// the engine from the call to `hat_event_engine_create` that receives the
+/// hooks: `finalize_user_data`, if set, runs exactly once, after the last
+/// hook has returned: when that call fails, before it returns; otherwise
+/// when `hat_event_engine_destroy` returns at the latest. Not finalised,
+/// because not read: hooks whose `struct_size` is below the first released
+/// layout (the caller keeps `user_data` then); hooks refused for a larger
+/// `struct_size` are finalised.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hat_event_engine_hooks_t {
-    /// `sizeof(hat_event_engine_hooks_t)`, so that the struct can grow.
+    /// `sizeof(hat_event_engine_hooks_t)` as the caller was compiled (set by
+    /// `hat_event_engine_hooks_init`). The struct grows by appending slots:
+    /// the size of an older released layout reads only the slots it has (the
+    /// later ones are absent: 0.1's has no `finalize_user_data`); a size
+    /// below 0.1's, or above this header's, is refused.
     pub struct_size: usize,
     /// Passed first to every hook.
     pub user_data: *mut c_void,
@@ -111,6 +125,39 @@ pub struct hat_event_engine_hooks_t {
     /// entry is ever dropped silently.
     pub client_names:
         Option<unsafe extern "C" fn(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize>,
+    /// Optional: releases `user_data` (see above). Not in 0.1's layout.
+    pub finalize_user_data: hat_event_finalize_user_data_t,
+}
+
+// SAFETY: every field is an integer, a raw pointer or an Option of a function.
+unsafe impl GrowingStruct for hat_event_engine_hooks_t {
+    const NAME: &'static str = "hat_event_engine_hooks_t";
+    /// 0.1's layout ended with `client_names`.
+    const LAYOUTS: &'static [usize] = &[
+        std::mem::offset_of!(hat_event_engine_hooks_t, finalize_user_data),
+        std::mem::size_of::<hat_event_engine_hooks_t>(),
+    ];
+}
+
+/// Fills `*hooks` for this header: `struct_size` set, every other field
+/// NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_engine_hooks_init(hooks: *mut hat_event_engine_hooks_t) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: NULL or writable, as documented.
+        let out = unsafe { out_arg(hooks, "hooks") }?;
+        out.write(hat_event_engine_hooks_t {
+            struct_size: std::mem::size_of::<hat_event_engine_hooks_t>(),
+            user_data: std::ptr::null_mut(),
+            registered: None,
+            flushed: None,
+            restart: None,
+            reset_monitor_ready: None,
+            client_names: None,
+            finalize_user_data: None,
+        });
+        Ok(())
+    })
 }
 
 /// One client of an eventer server: its source and its name (a view).
@@ -141,12 +188,12 @@ pub const HAT_EVENT_CLIENT_NAMES_CALLS: usize = 4;
 
 type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_client_name_t, usize) -> usize;
 
-fn client_names_hook(f: Option<ClientNamesHook>, user_data: UserData) -> Option<crate::engine::ClientNamesHook> {
+fn client_names_hook(f: Option<ClientNamesHook>, user_data: &Arc<OwnedUserData>) -> Option<crate::engine::ClientNamesHook> {
     let f = f?;
+    let user_data = user_data.clone();
     Some(Box::new(move || {
-        let user_data = user_data;
         // SAFETY: the host's hook and its user_data, as documented.
-        unsafe { call_client_names(f, user_data.0) }
+        unsafe { call_client_names(f, user_data.ptr()) }
     }))
 }
 
@@ -203,32 +250,24 @@ unsafe fn client_name_entry(c: &hat_event_client_name_t, index: usize) -> Result
     Ok((source, name.to_owned()))
 }
 
-/// `user_data` made `Send + Sync` by the documented contract.
-#[derive(Clone, Copy)]
-struct UserData(*mut c_void);
-// SAFETY: the documented contract: the hooks may be called from any thread.
-unsafe impl Send for UserData {}
-// SAFETY: as above.
-unsafe impl Sync for UserData {}
-
 type EventsHook = unsafe extern "C" fn(*mut c_void, *const *const hat_event_event_t, usize);
 
-fn events_hook(f: Option<EventsHook>, user_data: UserData) -> Option<crate::backend::EventsCallback> {
+fn events_hook(f: Option<EventsHook>, user_data: &Arc<OwnedUserData>) -> Option<crate::backend::EventsCallback> {
     let f = f?;
+    let user_data = user_data.clone();
     Some(Box::new(move |events: &[Arc<Event>]| {
-        let user_data = user_data;
         let ptrs = event_ptrs_of(events);
         // SAFETY: the host's callback with its user_data and events alive for the call.
-        unsafe { f(user_data.0, ptrs.as_ptr(), ptrs.len()) }
+        unsafe { f(user_data.ptr(), ptrs.as_ptr(), ptrs.len()) }
     }))
 }
 
-fn plain_hook(f: Option<unsafe extern "C" fn(*mut c_void)>, user_data: UserData) -> Option<Box<dyn Fn() + Send + Sync>> {
+fn plain_hook(f: Option<unsafe extern "C" fn(*mut c_void)>, user_data: &Arc<OwnedUserData>) -> Option<Box<dyn Fn() + Send + Sync>> {
     let f = f?;
+    let user_data = user_data.clone();
     Some(Box::new(move || {
-        let user_data = user_data;
         // SAFETY: the host's callback with its user_data.
-        unsafe { f(user_data.0) }
+        unsafe { f(user_data.ptr()) }
     }))
 }
 
@@ -239,10 +278,12 @@ fn plain_hook(f: Option<unsafe extern "C" fn(*mut c_void)>, user_data: UserData)
 /// plug-in's configuration is validated against its schema, then it is
 /// created (backend first, modules in order, on this thread); then the
 /// `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
-/// `hooks` may be NULL. The caller owns `*out`.
+/// `hooks` may be NULL; the engine takes ownership of `hooks->user_data`
+/// here, on failure too (see `hat_event_engine_hooks_t`). The caller owns
+/// `*out`.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
-/// configuration's shape, or `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
+/// configuration's shape, or a refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
 /// (also for a library named by path whose schema is not JSON or cannot
 /// validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
 /// (a plug-in's create or first calls failed). On failure everything
@@ -254,31 +295,34 @@ pub unsafe extern "C" fn hat_event_engine_create(
     out: *mut *mut hat_event_engine_t,
 ) -> hat_event_status_t {
     guard_status(|| {
+        // The hooks first: from a successful read on, their user_data is
+        // the engine's, and every failure below finalises it.
+        let (h, user_data) = if hooks.is_null() {
+            (None, OwnedUserData::new(std::ptr::null_mut(), None))
+        } else {
+            // SAFETY: non-NULL hooks are readable up to their struct_size, the first field.
+            let declared = unsafe { std::ptr::addr_of!((*hooks).struct_size).read() };
+            // SAFETY: as above.
+            let (h, user_data) = unsafe { take_growing(hooks, declared, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
+            (Some(h), user_data)
+        };
+        let user_data = Arc::new(user_data);
+        let mut engine_hooks = EngineHooks::default();
+        if let Some(h) = h {
+            engine_hooks.registered = events_hook(h.registered, &user_data);
+            engine_hooks.flushed = events_hook(h.flushed, &user_data);
+            engine_hooks.restart = plain_hook(h.restart, &user_data);
+            engine_hooks.reset_monitor_ready = plain_hook(h.reset_monitor_ready, &user_data);
+            engine_hooks.client_names = client_names_hook(h.client_names, &user_data);
+        }
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let text = unsafe { str_arg(conf, "conf") }?;
         let conf: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| FfiError::new(HAT_EVENT_ERR_INVALID_JSON, format!("conf is not JSON: {e}")))?;
-        let mut engine_hooks = EngineHooks::default();
-        // SAFETY: hooks is NULL or readable, as documented.
-        if let Some(h) = unsafe { hooks.as_ref() } {
-            if h.struct_size != std::mem::size_of::<hat_event_engine_hooks_t>() {
-                return Err(FfiError::invalid(format!(
-                    "hooks->struct_size is {}; expected sizeof(hat_event_engine_hooks_t) = {}",
-                    h.struct_size,
-                    std::mem::size_of::<hat_event_engine_hooks_t>()
-                )));
-            }
-            let user_data = UserData(h.user_data);
-            engine_hooks.registered = events_hook(h.registered, user_data);
-            engine_hooks.flushed = events_hook(h.flushed, user_data);
-            engine_hooks.restart = plain_hook(h.restart, user_data);
-            engine_hooks.reset_monitor_ready = plain_hook(h.reset_monitor_ready, user_data);
-            engine_hooks.client_names = client_names_hook(h.client_names, user_data);
-        }
         let engine = Engine::create(&conf, &CResolver, engine_hooks)?;
-        out.write(new_handle(EngineHandle::Owned(engine)));
+        out.write(new_handle(EngineHandle::Owned(engine, user_data)));
         Ok(())
     })
 }
@@ -306,7 +350,7 @@ pub unsafe extern "C" fn hat_event_engine_close(engine: *mut hat_event_engine_t)
     guard_status(|| {
         // SAFETY: a live handle or NULL, as documented.
         match unsafe { handle_arg(engine, "engine") }? {
-            EngineHandle::Owned(e) => Ok(e.close()?),
+            EngineHandle::Owned(e, _) => Ok(e.close()?),
             EngineHandle::Ref(_) => Err(FfiError::invalid("a module's engine handle cannot close the engine")),
         }
     })
@@ -365,7 +409,7 @@ pub unsafe extern "C" fn hat_event_engine_register(
             .map(|(i, p)| unsafe { handle_arg(*p, "events") }.map_err(|e| e.at_index("events", i)))
             .collect::<FfiResult<Vec<&crate::event::RegisterEvent>>>()?;
         let registered = match handle {
-            EngineHandle::Owned(e) => e.register(source, &register_events),
+            EngineHandle::Owned(e, _) => e.register(source, &register_events),
             EngineHandle::Ref(r) => r.register(source, &register_events),
         }?;
         out.write(new_handle(registered));
@@ -390,7 +434,7 @@ pub unsafe extern "C" fn hat_event_engine_query(
         // SAFETY: live handles or NULL, as documented.
         let (handle, params) = unsafe { (handle_arg(engine, "engine")?, handle_arg(params, "params")?) };
         let result = match handle {
-            EngineHandle::Owned(e) => e.query(params),
+            EngineHandle::Owned(e, _) => e.query(params),
             EngineHandle::Ref(r) => r.query(params),
         }?;
         out.write(new_handle(result));

@@ -5,8 +5,8 @@ use std::ffi::c_void;
 use std::time::Duration;
 
 use super::boundary::{
-    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, str_arg,
-    FfiError, FfiResult, Opaque, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO,
+    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, take_growing,
+    str_arg, FfiError, FfiResult, GrowingStruct, Opaque, OwnedUserData, hat_event_finalize_user_data_t, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO,
     HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED, HAT_EVENT_ERR_TIMEOUT,
 };
 use super::event::{hat_event_event_t, hat_event_register_event_t, hat_event_server_status_t};
@@ -36,8 +36,27 @@ pub type hat_event_client_closed_cb_t =
 /// How `hat_event_client_connect` connects. Fill it with
 /// `hat_event_client_options_init` first (hat's defaults), then set the
 /// fields you need. Everything is copied by `hat_event_client_connect`.
+///
+/// `user_data` belongs to the client from the call to
+/// `hat_event_client_connect` that receives the options:
+/// `finalize_user_data`, if set, runs exactly once, after the last
+/// callback has returned: when that call fails, before it returns;
+/// otherwise when the reader thread ends (on that thread, or in
+/// `hat_event_client_close`/`_destroy`), when `hat_event_client_destroy`
+/// returns at the latest (called from a callback: once that callback has
+/// returned). Not finalised, because not read: options whose `struct_size`
+/// is below the first layout with one (the caller keeps `user_data` then);
+/// options refused for a larger `struct_size` are finalised.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct hat_event_client_options_t {
+    /// `sizeof(hat_event_client_options_t)` as the caller was compiled (set
+    /// by `hat_event_client_options_init`). The struct grows by appending
+    /// fields: the size of an older released layout reads only the fields
+    /// it has (the later ones take their zero value); a size below the
+    /// first layout with `struct_size` (0.2's: 0.1's options had none, and
+    /// are refused), or above this header's, is refused.
+    pub struct_size: usize,
     /// Server host name or address (required).
     pub host: hat_event_str_t,
     /// Server port (hat-event-server's default is 23012).
@@ -78,6 +97,15 @@ pub struct hat_event_client_options_t {
     pub closed_cb: hat_event_client_closed_cb_t,
     /// Passed to every callback; the library never reads it.
     pub user_data: *mut c_void,
+    /// Optional: releases `user_data` (see above).
+    pub finalize_user_data: hat_event_finalize_user_data_t,
+}
+
+// SAFETY: every field is an integer, a float, a bool, a raw pointer, a view
+// or an Option of a function. This is the first layout with a struct_size.
+unsafe impl GrowingStruct for hat_event_client_options_t {
+    const NAME: &'static str = "hat_event_client_options_t";
+    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_client_options_t>()];
 }
 
 /// A connection to a Hat event server's eventer interface. Owned by the
@@ -125,7 +153,8 @@ struct CallbackHandler {
     status_cb: hat_event_client_status_cb_t,
     events_cb: hat_event_client_events_cb_t,
     closed_cb: hat_event_client_closed_cb_t,
-    user_data: *mut c_void,
+    /// Finalised when the handler is dropped, after its last callback.
+    user_data: OwnedUserData,
     views: Vec<*const hat_event_event_t>,
 }
 
@@ -137,7 +166,7 @@ impl Handler for CallbackHandler {
     fn on_status(&mut self, status: ServerStatus) {
         if let Some(cb) = self.status_cb {
             // SAFETY: a C function given by the caller for this purpose.
-            unsafe { cb(self.user_data, status_code(status)) };
+            unsafe { cb(self.user_data.ptr(), status_code(status)) };
         }
     }
 
@@ -146,7 +175,7 @@ impl Handler for CallbackHandler {
             self.views.clear();
             self.views.extend(events.iter().map(super::boundary::borrowed_handle::<hat_event_event_t>));
             // SAFETY: a C function given by the caller; the views outlive the call.
-            unsafe { cb(self.user_data, self.views.as_ptr(), self.views.len()) };
+            unsafe { cb(self.user_data.ptr(), self.views.as_ptr(), self.views.len()) };
         }
     }
 
@@ -154,7 +183,7 @@ impl Handler for CallbackHandler {
         if let Some(cb) = self.closed_cb {
             let e = FfiError::from(reason.clone());
             // SAFETY: a C function given by the caller; the message outlives the call.
-            unsafe { cb(self.user_data, e.status, hat_event_str_t::from_str(&e.message)) };
+            unsafe { cb(self.user_data.ptr(), e.status, hat_event_str_t::from_str(&e.message)) };
         }
     }
 }
@@ -180,7 +209,7 @@ fn timeout_arg(value: f64) -> FfiResult<Option<Duration>> {
     Ok(Duration::try_from_secs_f64(value).ok())
 }
 
-/// Fills `*options` with the defaults: no host, port 23012, no name, token,
+/// Fills `*options` with `struct_size` and the defaults: no host, port 23012, no name, token,
 /// subscriptions or server id, not persisted, `connect_timeout` 5,
 /// `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
 /// callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
@@ -191,6 +220,7 @@ pub unsafe extern "C" fn hat_event_client_options_init(options: *mut hat_event_c
         let out = unsafe { out_arg(options, "options") }?;
         let defaults = ClientOptions::new("", 23012, "");
         out.write(hat_event_client_options_t {
+            struct_size: std::mem::size_of::<hat_event_client_options_t>(),
             host: hat_event_str_t::EMPTY,
             port: defaults.port,
             client_name: hat_event_str_t::EMPTY,
@@ -207,6 +237,7 @@ pub unsafe extern "C" fn hat_event_client_options_init(options: *mut hat_event_c
             events_cb: None,
             closed_cb: None,
             user_data: std::ptr::null_mut(),
+            finalize_user_data: None,
         });
         Ok(())
     })
@@ -216,10 +247,12 @@ pub unsafe extern "C" fn hat_event_client_options_init(options: *mut hat_event_c
 /// init request and waits for its answer (within `connect_timeout`), then
 /// starts the reader thread and writes a new client the caller owns to
 /// `*out`. `user_data` and the callbacks are used from the reader thread
-/// until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has run).
+/// until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has
+/// run); the client takes ownership of `options->user_data` here, on
+/// failure too (see `hat_event_client_options_t`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
-/// `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty host, a bad timeout or
-/// frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
+/// `HAT_EVENT_ERR_INVALID_ARGUMENT` (a refused `struct_size`, an empty
+/// host, a bad timeout or frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
 /// `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
 /// `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
 /// error, e.g. an invalid client token). Nothing is left behind on error.
@@ -229,10 +262,16 @@ pub unsafe extern "C" fn hat_event_client_connect(
     out: *mut *mut hat_event_client_t,
 ) -> hat_event_status_t {
     guard_status(|| {
+        if options.is_null() {
+            return Err(FfiError::null("options"));
+        }
+        // SAFETY: non-NULL options are readable up to their struct_size, the first field.
+        let declared = unsafe { std::ptr::addr_of!((*options).struct_size).read() };
+        // SAFETY: as above.
+        let (o, user_data) = unsafe { take_growing(options, declared, "options->", |o| (o.user_data, o.finalize_user_data)) }?;
+        // From here on user_data is the client's: every failure below finalises it.
         // SAFETY: NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: NULL or a readable options struct, as documented.
-        let o = unsafe { options.as_ref() }.ok_or_else(|| FfiError::null("options"))?;
         // SAFETY: the views and pointers in the struct are readable, as documented.
         let (host, client_name, client_token, subscriptions, server_id) = unsafe {
             (
@@ -266,7 +305,7 @@ pub unsafe extern "C" fn hat_event_client_connect(
             status_cb: o.status_cb,
             events_cb: o.events_cb,
             closed_cb: o.closed_cb,
-            user_data: o.user_data,
+            user_data,
             views: Vec::new(),
         };
         let client = Client::connect(&opts, Box::new(handler))?;

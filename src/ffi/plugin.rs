@@ -13,8 +13,9 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::boundary::{
-    borrowed_handle, guard_status, handle_arg, new_handle, out_arg, slice_arg, str_arg, FfiError, FfiResult, Opaque,
-    hat_event_status_str, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
+    borrowed_handle, guard_status, handle_arg, new_handle, out_arg, read_growing, take_growing, slice_arg, str_arg, FfiError,
+    FfiResult, GrowingStruct, Opaque, OwnedUserData, hat_event_finalize_user_data_t, hat_event_status_str,
+    hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
 };
 use super::engine::{hat_event_engine_t, EngineHandle};
 use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
@@ -28,17 +29,24 @@ use crate::plugin::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginErr
 use crate::query::{QueryParams, QueryResult};
 use crate::subscription::Subscription;
 
-/// The version of `hat_event_backend_info_t` and `hat_event_module_info_t`
+/// The layout of `hat_event_backend_info_t` and `hat_event_module_info_t`
 /// this header describes; an info carries it in `abi_version` so that a
-/// plug-in built against another version is refused, not misread.
-pub const HAT_EVENT_PLUGIN_ABI_VERSION: u32 = 1;
+/// plug-in built against another layout is refused, not misread. Version 2
+/// added `struct_size` (after `abi_version`) and `finalize_user_data`.
+/// Infos of version 1 (hat-event-c 0.1: `{abi_version, user_data, create,
+/// json_schema_id, json_schema_repo}`, no `struct_size`) are still read, as
+/// that layout, without a finalizer; any other version is refused.
+pub const HAT_EVENT_PLUGIN_ABI_VERSION: u32 = 2;
 
-/// The symbol a backend shared library exports: a function
-/// `const hat_event_backend_info_t *hat_event_backend_info(void)`.
-pub const HAT_EVENT_BACKEND_INFO_SYMBOL: &str = "hat_event_backend_info";
-/// The symbol a module shared library exports: a function
-/// `const hat_event_module_info_t *hat_event_module_info(void)`.
-pub const HAT_EVENT_MODULE_INFO_SYMBOL: &str = "hat_event_module_info";
+/// The first `abi_version` of the infos: 0.1's layout, without `struct_size`.
+const PLUGIN_ABI_VERSION_0_1: u32 = 1;
+
+/// The symbol a backend shared library exports (the header declares it as
+/// `hat_event_backend_info`, of type `hat_event_backend_info_fn`).
+pub(crate) const HAT_EVENT_BACKEND_INFO_SYMBOL: &str = "hat_event_backend_info";
+/// The symbol a module shared library exports (the header declares it as
+/// `hat_event_module_info`, of type `hat_event_module_info_fn`).
+pub(crate) const HAT_EVENT_MODULE_INFO_SYMBOL: &str = "hat_event_module_info";
 
 /// The host side of a backend, given to the backend's create: the
 /// registered/flushed callbacks. Valid until the backend's `finalize`
@@ -75,7 +83,10 @@ impl Opaque for hat_event_register_event_list_t {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hat_event_backend_t {
-    /// `sizeof(hat_event_backend_t)`, so that the struct can grow.
+    /// `sizeof(hat_event_backend_t)` as the plug-in was compiled. The
+    /// struct grows by appending slots: a smaller size of a released layout
+    /// reads only the slots it has (the later ones are absent); a size below
+    /// the first released layout, or above this header's, fails the create.
     pub struct_size: usize,
     /// The backend's own state, passed to every slot.
     pub instance: *mut c_void,
@@ -117,7 +128,8 @@ pub struct hat_event_backend_t {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hat_event_module_t {
-    /// `sizeof(hat_event_module_t)`, so that the struct can grow.
+    /// `sizeof(hat_event_module_t)` as the plug-in was compiled; read as
+    /// `hat_event_backend_t.struct_size` is.
     pub struct_size: usize,
     /// The module's own state, passed to every slot.
     pub instance: *mut c_void,
@@ -179,13 +191,29 @@ pub type hat_event_module_create_t = Option<
 /// `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
 /// repository: an object of schemas by id) are optional (`{NULL, 0}`); when
 /// both are given, the configuration is validated before create. Copied by
-/// `hat_event_backend_register`; `user_data` must stay valid (and be
-/// usable from any thread) for as long as the name is registered.
+/// `hat_event_backend_register` (views included); a library's info, which
+/// its export returns, must stay valid for the life of the process.
+///
+/// `user_data` belongs to the library from the call that receives the info
+/// (`hat_event_backend_register`, or the first import of a library by path,
+/// which calls its export once): from then on `finalize_user_data`, if set,
+/// runs exactly once, on every path: at once if that call fails, otherwise
+/// when the registration is replaced (the same name registered again) and
+/// no instance created from it remains. A library loaded by path is never
+/// unloaded, so a library's `user_data` is finalised only if its import
+/// fails. Not finalised, because not read: a NULL info, an unknown
+/// `abi_version`, a `struct_size` below the first released layout (the
+/// caller keeps `user_data` then); an info refused for a larger
+/// `struct_size` is finalised. `user_data` must be usable from any
+/// thread until finalised.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hat_event_backend_info_t {
-    /// `HAT_EVENT_PLUGIN_ABI_VERSION`.
+    /// `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
     pub abi_version: u32,
+    /// `sizeof(hat_event_backend_info_t)` as the plug-in was compiled; read
+    /// as `hat_event_backend_t.struct_size` is (refused: `HAT_EVENT_ERR_IMPORT`).
+    pub struct_size: usize,
     /// Passed to `create` as is.
     pub user_data: *mut c_void,
     /// Required: makes an instance (see `hat_event_backend_create_t`).
@@ -194,15 +222,21 @@ pub struct hat_event_backend_info_t {
     pub json_schema_id: hat_event_str_t,
     /// Optional: JSON text, an object of schemas by id (hat's repository form).
     pub json_schema_repo: hat_event_str_t,
+    /// Optional: releases `user_data` (see above).
+    pub finalize_user_data: hat_event_finalize_user_data_t,
 }
 
 /// What a module implementation exposes (hat's `ModuleInfo`); as
-/// `hat_event_backend_info_t`.
+/// `hat_event_backend_info_t`, `user_data` and its finalizer included
+/// (`hat_event_module_register`, or the first import of a library by path).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hat_event_module_info_t {
-    /// `HAT_EVENT_PLUGIN_ABI_VERSION`.
+    /// `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
     pub abi_version: u32,
+    /// `sizeof(hat_event_module_info_t)` as the plug-in was compiled; as
+    /// `hat_event_backend_info_t.struct_size`.
+    pub struct_size: usize,
     /// Passed to `create` as is.
     pub user_data: *mut c_void,
     /// Required: makes an instance (see `hat_event_module_create_t`).
@@ -211,6 +245,110 @@ pub struct hat_event_module_info_t {
     pub json_schema_id: hat_event_str_t,
     /// Optional: JSON text, an object of schemas by id (hat's repository form).
     pub json_schema_repo: hat_event_str_t,
+    /// Optional: releases `user_data` (see `hat_event_backend_info_t`).
+    pub finalize_user_data: hat_event_finalize_user_data_t,
+}
+
+// SAFETY: every field is an integer, a raw pointer, a view or an Option of a function.
+unsafe impl GrowingStruct for hat_event_backend_t {
+    const NAME: &'static str = "hat_event_backend_t";
+    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_backend_t>()];
+}
+
+// SAFETY: as above.
+unsafe impl GrowingStruct for hat_event_module_t {
+    const NAME: &'static str = "hat_event_module_t";
+    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_module_t>()];
+}
+
+// SAFETY: as above. Version 2 is the first layout with a struct_size.
+unsafe impl GrowingStruct for hat_event_backend_info_t {
+    const NAME: &'static str = "hat_event_backend_info_t";
+    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_backend_info_t>()];
+}
+
+// SAFETY: as above.
+unsafe impl GrowingStruct for hat_event_module_info_t {
+    const NAME: &'static str = "hat_event_module_info_t";
+    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_module_info_t>()];
+}
+
+/// An info of `abi_version` 1 (hat-event-c 0.1), frozen.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct InfoV1<F> {
+    abi_version: u32,
+    user_data: *mut c_void,
+    create: F,
+    json_schema_id: hat_event_str_t,
+    json_schema_repo: hat_event_str_t,
+}
+
+/// What reading a plug-in info needs of its type.
+trait PluginInfo: GrowingStruct {
+    type Create: Copy;
+    fn from_v1(v1: InfoV1<Self::Create>) -> Self;
+    fn user_data(&self) -> (*mut c_void, hat_event_finalize_user_data_t);
+    /// The copy the registry keeps and hands out: its `user_data` stays the
+    /// registry's, so the finalizer is not handed out.
+    fn without_finalizer(self) -> Self;
+}
+
+macro_rules! plugin_info {
+    ($info:ty, $create:ty) => {
+        impl PluginInfo for $info {
+            type Create = $create;
+            fn from_v1(v1: InfoV1<$create>) -> Self {
+                Self {
+                    abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
+                    struct_size: std::mem::size_of::<Self>(),
+                    user_data: v1.user_data,
+                    create: v1.create,
+                    json_schema_id: v1.json_schema_id,
+                    json_schema_repo: v1.json_schema_repo,
+                    finalize_user_data: None,
+                }
+            }
+            fn user_data(&self) -> (*mut c_void, hat_event_finalize_user_data_t) {
+                (self.user_data, self.finalize_user_data)
+            }
+            fn without_finalizer(self) -> Self {
+                Self { finalize_user_data: None, ..self }
+            }
+        }
+    };
+}
+plugin_info!(hat_event_backend_info_t, hat_event_backend_create_t);
+plugin_info!(hat_event_module_info_t, hat_event_module_create_t);
+
+/// Reads a plug-in's info by its `abi_version` and `struct_size`; from a
+/// successful read on, the returned guard owns its `user_data`.
+///
+/// # Safety
+/// `info` points to an info whose `abi_version` and, for version 2 and
+/// later, `struct_size` bytes are readable.
+unsafe fn read_info<T: PluginInfo>(info: *const T, what: &str) -> FfiResult<(T, Arc<OwnedUserData>)> {
+    // SAFETY: abi_version, a u32, is the first field of every layout.
+    let abi_version = unsafe { info.cast::<u32>().read() };
+    let c = match abi_version {
+        // SAFETY: the caller's info is of the 0.1 layout, all of it readable.
+        PLUGIN_ABI_VERSION_0_1 => T::from_v1(unsafe { info.cast::<InfoV1<T::Create>>().read() }),
+        HAT_EVENT_PLUGIN_ABI_VERSION => {
+            // SAFETY: struct_size is at the same offset in both infos (checked by a test).
+            let declared = unsafe { info.cast::<u8>().add(std::mem::offset_of!(hat_event_backend_info_t, struct_size)).cast::<usize>().read() };
+            // SAFETY: declared bytes are readable, as the caller promises.
+            let (c, user_data) = unsafe { take_growing(info, declared, &format!("{what}: "), T::user_data) }
+                .map_err(|e| plugin_import_error(e.message.clone()))?;
+            return Ok((c.without_finalizer(), Arc::new(user_data)));
+        }
+        other => {
+            return Err(plugin_import_error(format!(
+                "{what} has ABI version {other}; this library reads {HAT_EVENT_PLUGIN_ABI_VERSION} and {PLUGIN_ABI_VERSION_0_1}"
+            )))
+        }
+    };
+    let (ptr, finalize) = c.user_data();
+    Ok((c.without_finalizer(), Arc::new(OwnedUserData::new(ptr, finalize))))
 }
 
 // ---------------------------------------------------------------------------
@@ -281,6 +419,8 @@ struct CBackend {
     vtable: hat_event_backend_t,
     /// Owned by the wrapper: the backend may use it until finalize returns.
     host: *mut hat_event_backend_host_t,
+    /// The info's user_data, released (if last) after the instance.
+    _user_data: Arc<OwnedUserData>,
 }
 
 // SAFETY: the documented contract: slots are called from any thread, one at a time.
@@ -348,6 +488,8 @@ struct CModule {
     subscription: Arc<Subscription>,
     /// The engine handle the module was created with; freed after finalize.
     engine: *mut hat_event_engine_t,
+    /// The info's user_data, released (if last) after the instance.
+    _user_data: Arc<OwnedUserData>,
 }
 
 // SAFETY: the documented contract: slots are called from any thread, one at a time.
@@ -401,18 +543,6 @@ impl Drop for CModule {
 // ---------------------------------------------------------------------------
 // From C infos to core infos.
 
-/// The parts of a C info the core needs, `Send + Sync` by the documented
-/// contract on `user_data`.
-#[derive(Clone, Copy)]
-struct CInfo<F> {
-    user_data: *mut c_void,
-    create: F,
-}
-
-// SAFETY: the documented contract: user_data is usable from any thread.
-unsafe impl<F: Send> Send for CInfo<F> {}
-// SAFETY: as above.
-unsafe impl<F: Sync> Sync for CInfo<F> {}
 
 /// The schema of an info, checked: both views or neither, and a schema
 /// that can validate (its id in its repository, compiling), so that a
@@ -433,15 +563,6 @@ unsafe fn schema_of(id: hat_event_str_t, repo: hat_event_str_t) -> FfiResult<Opt
     Ok(Some(schema))
 }
 
-fn abi_check(abi_version: u32, what: &str) -> FfiResult<()> {
-    if abi_version != HAT_EVENT_PLUGIN_ABI_VERSION {
-        return Err(plugin_import_error(format!(
-            "{what} has ABI version {abi_version}; this library supports {HAT_EVENT_PLUGIN_ABI_VERSION}"
-        )));
-    }
-    Ok(())
-}
-
 fn plugin_import_error(message: String) -> FfiError {
     FfiError::from(PluginError::Import(message))
 }
@@ -459,47 +580,67 @@ fn conf_text(conf: &serde_json::Value) -> String {
     serde_json::to_string(conf).unwrap_or_default()
 }
 
+/// A zeroed `T` with room after it, for a create to fill: a plug-in built
+/// against a newer, larger layout writes into the room, not past the
+/// buffer, and is then refused by its `struct_size`.
+#[repr(C)]
+struct Slack<T> {
+    value: T,
+    _room: [usize; 32],
+}
+
+impl<T: GrowingStruct> Slack<T> {
+    fn zeroed() -> Box<Slack<T>> {
+        // SAFETY: zero is valid for T (GrowingStruct) and for the room.
+        Box::new(unsafe { std::mem::MaybeUninit::<Slack<T>>::zeroed().assume_init() })
+    }
+
+    /// The pointer the plug-in fills: to the whole buffer, room included.
+    fn out(&mut self) -> *mut T {
+        (self as *mut Slack<T>).cast()
+    }
+
+    /// The struct the plug-in filled, read by its `struct_size` (the first
+    /// field of every vtable); `Err` with the whole buffer as filled, for
+    /// finalising the instance, if the size is refused.
+    fn read(&self, what: &str) -> Result<T, (T, PluginError)> {
+        // SAFETY: struct_size, a usize, is the first field of every vtable.
+        let declared = unsafe { (self as *const Slack<T>).cast::<usize>().read() };
+        // SAFETY: the buffer holds size_of::<T>() + room readable bytes, more than any accepted declared size.
+        unsafe { read_growing(&self.value, declared, &format!("{what}: ")) }
+            .map_err(|e| (self.value, PluginError::Import(e.message.clone())))
+    }
+}
+
 /// # Safety
 /// `info` is a valid info whose views are readable and whose function
-/// pointers stay callable for the life of the process.
-unsafe fn backend_info_from_c(info: &hat_event_backend_info_t, what: &str) -> FfiResult<BackendInfo> {
-    abi_check(info.abi_version, what)?;
+/// pointers stay callable for the life of the process; `user_data` is its.
+unsafe fn backend_info_from_c(info: &hat_event_backend_info_t, user_data: Arc<OwnedUserData>) -> FfiResult<BackendInfo> {
     let create: CBackendCreate = info.create.ok_or_else(|| FfiError::null("info->create"))?;
     // SAFETY: forwarded from the caller.
     let schema = unsafe { schema_of(info.json_schema_id, info.json_schema_repo) }?;
-    let c = CInfo { user_data: info.user_data, create };
     Ok(BackendInfo {
         create: Arc::new(move |conf, callbacks| {
-            let c = c;
             let text = conf_text(conf);
             let host = new_handle::<hat_event_backend_host_t>(callbacks);
-            let mut vtable = hat_event_backend_t {
-                struct_size: 0,
-                instance: std::ptr::null_mut(),
-                get_last_event_id: None,
-                register_events: None,
-                query: None,
-                flush: None,
-                finalize: None,
-            };
+            let mut out = Slack::<hat_event_backend_t>::zeroed();
             clear_plugin_error();
-            // SAFETY: the plug-in's create, with a live host handle and a local out.
-            let status = unsafe { (c.create)(c.user_data, hat_event_str_t::from_str(&text), host, &mut vtable) };
-            // From here on the wrapper owns host (and finalises the instance).
-            let backend = CBackend { vtable, host };
+            // SAFETY: the plug-in's create, with a live host handle and a zeroed out.
+            let status = unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), host, out.out()) };
             if status != HAT_EVENT_OK {
-                std::mem::forget(backend);
                 // SAFETY: the failed create made no instance that could still use host.
                 unsafe { super::boundary::free_handle(host) };
                 return Err(slot_error("backend create", status));
             }
-            if vtable.struct_size != std::mem::size_of::<hat_event_backend_t>() {
-                let size = vtable.struct_size;
+            // From here on the wrapper owns host (and finalises the instance).
+            let (vtable, refused) = match out.read("backend create") {
+                Ok(vtable) => (vtable, None),
+                Err((as_filled, e)) => (as_filled, Some(e)),
+            };
+            let backend = CBackend { vtable, host, _user_data: user_data.clone() };
+            if let Some(e) = refused {
                 drop(backend);
-                return Err(PluginError::Import(format!(
-                    "backend create filled struct_size {size}; expected sizeof(hat_event_backend_t) = {}",
-                    std::mem::size_of::<hat_event_backend_t>()
-                )));
+                return Err(e);
             }
             if vtable.register_events.is_none() || vtable.query.is_none() {
                 drop(backend);
@@ -513,34 +654,27 @@ unsafe fn backend_info_from_c(info: &hat_event_backend_info_t, what: &str) -> Ff
 
 /// # Safety
 /// As for [`backend_info_from_c`].
-unsafe fn module_info_from_c(info: &hat_event_module_info_t, what: &str) -> FfiResult<ModuleInfo> {
-    abi_check(info.abi_version, what)?;
+unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<OwnedUserData>) -> FfiResult<ModuleInfo> {
     let create: CModuleCreate = info.create.ok_or_else(|| FfiError::null("info->create"))?;
     // SAFETY: forwarded from the caller.
     let schema = unsafe { schema_of(info.json_schema_id, info.json_schema_repo) }?;
-    let c = CInfo { user_data: info.user_data, create };
     Ok(ModuleInfo {
         create: Arc::new(move |conf, engine, source| {
-            let c = c;
             let text = conf_text(conf);
             let engine = new_handle::<hat_event_engine_t>(EngineHandle::Ref(engine));
-            let mut vtable = hat_event_module_t {
-                struct_size: 0,
-                instance: std::ptr::null_mut(),
-                subscription: std::ptr::null_mut(),
-                on_session_start: None,
-                on_session_stop: None,
-                process: None,
-                finalize: None,
-            };
+            let mut out = Slack::<hat_event_module_t>::zeroed();
             clear_plugin_error();
-            // SAFETY: the plug-in's create, with a live engine handle and a local out.
-            let status = unsafe { (c.create)(c.user_data, hat_event_str_t::from_str(&text), engine, source_code(source), &mut vtable) };
+            // SAFETY: the plug-in's create, with a live engine handle and a zeroed out.
+            let status = unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source_code(source), out.out()) };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use engine.
                 unsafe { super::boundary::free_handle(engine) };
                 return Err(slot_error("module create", status));
             }
+            let (vtable, refused) = match out.read("module create") {
+                Ok(vtable) => (vtable, None),
+                Err((as_filled, e)) => (as_filled, Some(e)),
+            };
             // Take the subscription first, so that it is released whatever happens next.
             let subscription = if vtable.subscription.is_null() {
                 None
@@ -548,14 +682,11 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, what: &str) -> FfiR
                 // SAFETY: a subscription handle the module hands over, as documented.
                 Some(*unsafe { Box::from_raw(vtable.subscription.cast::<Arc<Subscription>>()) })
             };
-            let module = CModule { vtable, subscription: subscription.clone().unwrap_or_default(), engine };
-            if vtable.struct_size != std::mem::size_of::<hat_event_module_t>() {
-                let size = vtable.struct_size;
+            let module =
+                CModule { vtable, subscription: subscription.clone().unwrap_or_default(), engine, _user_data: user_data.clone() };
+            if let Some(e) = refused {
                 drop(module);
-                return Err(PluginError::Import(format!(
-                    "module create filled struct_size {size}; expected sizeof(hat_event_module_t) = {}",
-                    std::mem::size_of::<hat_event_module_t>()
-                )));
+                return Err(e);
             }
             if subscription.is_none() || vtable.process.is_none() {
                 drop(module);
@@ -571,6 +702,8 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, what: &str) -> FfiR
 // The registry of C infos, loading by path, and the resolver the engine uses.
 
 struct Stored<T> {
+    /// The info as registered, without its finalizer (the registry's own
+    /// `user_data` guard lives in the core info's create).
     c: T,
     /// Keeps the views of `c` alive.
     _strings: (Box<str>, Box<str>),
@@ -591,6 +724,25 @@ fn c_registry() -> std::sync::MutexGuard<'static, CRegistry> {
     REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What importing a loaded library gave, by its `dlopen` handle: its export
+/// is called once per library, whatever path names it.
+type Loaded<T, I> = HashMap<usize, Result<(T, I), (hat_event_status_t, String)>>;
+
+#[derive(Default)]
+struct Libraries {
+    backends: Loaded<hat_event_backend_info_t, BackendInfo>,
+    modules: Loaded<hat_event_module_info_t, ModuleInfo>,
+}
+
+// SAFETY: as for Stored: the infos' user_data is usable from any thread and
+// their views point into libraries that are never unloaded.
+unsafe impl Send for Libraries {}
+
+fn libraries() -> std::sync::MutexGuard<'static, Libraries> {
+    static LIBRARIES: OnceLock<Mutex<Libraries>> = OnceLock::new();
+    LIBRARIES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Copies the schema views of an info into owned strings and points the
 /// copy's views at them.
 ///
@@ -604,25 +756,31 @@ unsafe fn own_views(id: &mut hat_event_str_t, repo: &mut hat_event_str_t) -> Ffi
     Ok((i, r))
 }
 
-/// A loaded library's exported info. Libraries are never unloaded: their
-/// function pointers must outlive every instance.
-///
-/// # Safety
-/// The library's symbol, if found, has the type documented for it.
-unsafe fn dlopen_info<T>(path: &str, symbol: &str) -> FfiResult<*const T> {
+/// Loads a library (never unloaded: its function pointers must outlive
+/// every instance).
+fn dlopen_library(path: &str) -> FfiResult<*mut c_void> {
     let c_path = CString::new(path).map_err(|_| plugin_import_error(format!("path {} contains a NUL byte", Quoted(path))))?;
-    let c_symbol = CString::new(symbol).expect("no NUL in symbol names");
-    // SAFETY: plain libc calls with NUL-terminated strings.
+    // SAFETY: a plain libc call with a NUL-terminated string.
     let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     if handle.is_null() {
         return Err(plugin_import_error(format!("cannot load {}: {}", Quoted(path), dl_error(path))));
     }
+    Ok(handle)
+}
+
+/// Calls a loaded library's export `symbol` for its info.
+///
+/// # Safety
+/// `handle` is a loaded library; its symbol, if found, has the type the
+/// header declares for it (`hat_event_backend_info_fn` or `_module_info_fn`).
+unsafe fn call_export<T>(handle: *mut c_void, path: &str, symbol: &str) -> FfiResult<*const T> {
+    let c_symbol = CString::new(symbol).expect("no NUL in symbol names");
     // SAFETY: handle is a live library; c_symbol is NUL-terminated.
     let sym = unsafe { libc::dlsym(handle, c_symbol.as_ptr()) };
     if sym.is_null() {
         return Err(plugin_import_error(format!("{} does not export the symbol {symbol}", Quoted(path))));
     }
-    // SAFETY: the symbol is the documented function returning the info.
+    // SAFETY: the symbol is the declared function returning the info.
     let get: unsafe extern "C" fn() -> *const T = unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const T>(sym) };
     // SAFETY: calling the plug-in's exported function.
     let info = unsafe { get() };
@@ -630,6 +788,41 @@ unsafe fn dlopen_info<T>(path: &str, symbol: &str) -> FfiResult<*const T> {
         return Err(plugin_import_error(format!("{symbol}() of {} returned NULL", Quoted(path))));
     }
     Ok(info)
+}
+
+/// Imports the library at `path`: its export is called, and its info read
+/// and checked, on the first import of that library only; later imports
+/// get the same info or the same error.
+///
+/// # Safety
+/// The library's export, if any, has the declared type for `T`, and the
+/// info it returns stays valid for the life of the process.
+unsafe fn import_library<T: PluginInfo, I: Clone>(
+    path: &str,
+    symbol: &str,
+    kind: &str,
+    loaded: fn(&mut Libraries) -> &mut Loaded<T, I>,
+    core: unsafe fn(&T, Arc<OwnedUserData>) -> FfiResult<I>,
+) -> FfiResult<(T, I)> {
+    let handle = dlopen_library(path)?;
+    // Held while the export runs, so that it runs once; exports only return their info.
+    let mut libraries = libraries();
+    if let Some(known) = loaded(&mut libraries).get(&(handle as usize)) {
+        return known.clone().map_err(|(status, message)| FfiError::new(status, message));
+    }
+    let what = format!("{kind} {}", Quoted(path));
+    let imported = (|| {
+        // SAFETY: forwarded from the caller.
+        let info = unsafe { call_export::<T>(handle, path, symbol) }?;
+        // SAFETY: the info the export returned, valid as the caller promises.
+        let (c, user_data) = unsafe { read_info(info, &what) }?;
+        // SAFETY: as above.
+        let core = unsafe { core(&c, user_data) }?;
+        Ok((c, core))
+    })();
+    let entry = imported.as_ref().map(|(c, i)| (*c, i.clone())).map_err(|e: &FfiError| (e.status, e.message.clone()));
+    loaded(&mut libraries).insert(handle as usize, entry);
+    imported
 }
 
 /// The most bytes of the dynamic loader's message kept in ours.
@@ -668,11 +861,8 @@ fn import_backend(name: &str) -> FfiResult<(hat_event_backend_info_t, BackendInf
             Quoted(name)
         )));
     }
-    // SAFETY: the exported symbol has the documented type.
-    let c = unsafe { *dlopen_info::<hat_event_backend_info_t>(name, HAT_EVENT_BACKEND_INFO_SYMBOL)? };
-    // SAFETY: a loaded library's info; libraries stay loaded.
-    let info = unsafe { backend_info_from_c(&c, &format!("backend {}", Quoted(name))) }?;
-    Ok((c, info))
+    // SAFETY: a library's export has the declared type; libraries stay loaded.
+    unsafe { import_library(name, HAT_EVENT_BACKEND_INFO_SYMBOL, "backend", |l| &mut l.backends, backend_info_from_c) }
 }
 
 fn import_module(name: &str) -> FfiResult<(hat_event_module_info_t, ModuleInfo)> {
@@ -685,11 +875,8 @@ fn import_module(name: &str) -> FfiResult<(hat_event_module_info_t, ModuleInfo)>
             Quoted(name)
         )));
     }
-    // SAFETY: the exported symbol has the documented type.
-    let c = unsafe { *dlopen_info::<hat_event_module_info_t>(name, HAT_EVENT_MODULE_INFO_SYMBOL)? };
-    // SAFETY: a loaded library's info; libraries stay loaded.
-    let info = unsafe { module_info_from_c(&c, &format!("module {}", Quoted(name))) }?;
-    Ok((c, info))
+    // SAFETY: as in import_backend.
+    unsafe { import_library(name, HAT_EVENT_MODULE_INFO_SYMBOL, "module", |l| &mut l.modules, module_info_from_c) }
 }
 
 /// The engine's resolver: registered names and paths.
@@ -711,45 +898,55 @@ impl Resolver for CResolver {
 
 /// Registers (or replaces) a backend under `name` for this process, so that
 /// an engine configuration's `"module": "<name>"` finds it. `*info` is
-/// copied (its schema views too); `info->user_data` must stay valid while
-/// registered. Thread-safe.
+/// copied (its schema views too). The library takes ownership of
+/// `info->user_data` here, on failure too (see `hat_event_backend_info_t`):
+/// a replaced registration's `user_data` is finalised once no instance
+/// created from it remains. Thread-safe.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
-/// `HAT_EVENT_ERR_IMPORT` (wrong `abi_version`), `HAT_EVENT_ERR_INVALID_JSON`
-/// (`json_schema_repo` is not JSON), `HAT_EVENT_ERR_SCHEMA` (the schema
-/// cannot validate: `json_schema_id` is not an id of `json_schema_repo`, or
-/// it does not compile; the message names the id as given),
-/// `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name or one containing '/',
-/// which would read as a path).
+/// `HAT_EVENT_ERR_IMPORT` (unknown `abi_version`, refused `struct_size`),
+/// `HAT_EVENT_ERR_INVALID_JSON` (`json_schema_repo` is not JSON),
+/// `HAT_EVENT_ERR_SCHEMA` (the schema cannot validate: `json_schema_id` is
+/// not an id of `json_schema_repo`, or it does not compile; the message
+/// names the id as given), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name
+/// or one containing '/', which would read as a path).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_backend_register(name: hat_event_str_t, info: *const hat_event_backend_info_t) -> hat_event_status_t {
     guard_status(|| {
-        // SAFETY: a readable view and info or NULL, as documented.
-        let (name, info) = unsafe { (str_arg(name, "name")?, handle_info(info)?) };
+        // SAFETY: info is NULL or readable up to its struct_size, as documented.
+        let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
+        // From here on every return finalises user_data, unless the registry keeps it.
+        // SAFETY: a readable view, as documented.
+        let name = unsafe { str_arg(name, "name") }?;
         name_check(name)?;
-        let mut c = *info;
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { backend_info_from_c(&c, &format!("backend {}", Quoted(name))) }?;
-        c_registry().backends.insert(name.into(), (Stored { c, _strings: strings }, core));
+        let core = unsafe { backend_info_from_c(&c, user_data) }?;
+        let replaced = c_registry().backends.insert(name.into(), (Stored { c, _strings: strings }, core));
+        // Dropped outside the registry's lock: its finalizer may call the library.
+        drop(replaced);
         Ok(())
     })
 }
 
-/// Registers (or replaces) a module under `name`; as `hat_event_backend_register`.
+/// Registers (or replaces) a module under `name`; as
+/// `hat_event_backend_register`, ownership of `info->user_data` included.
 /// Errors: as `hat_event_backend_register`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_module_register(name: hat_event_str_t, info: *const hat_event_module_info_t) -> hat_event_status_t {
     guard_status(|| {
-        // SAFETY: a readable view and info or NULL, as documented.
-        let (name, info) = unsafe { (str_arg(name, "name")?, handle_info(info)?) };
+        // SAFETY: info is NULL or readable up to its struct_size, as documented.
+        let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
+        // SAFETY: a readable view, as documented.
+        let name = unsafe { str_arg(name, "name") }?;
         name_check(name)?;
-        let mut c = *info;
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { module_info_from_c(&c, &format!("module {}", Quoted(name))) }?;
-        c_registry().modules.insert(name.into(), (Stored { c, _strings: strings }, core));
+        let core = unsafe { module_info_from_c(&c, user_data) }?;
+        let replaced = c_registry().modules.insert(name.into(), (Stored { c, _strings: strings }, core));
+        // Dropped outside the registry's lock: its finalizer may call the library.
+        drop(replaced);
         Ok(())
     })
 }
@@ -772,8 +969,11 @@ fn name_check(name: &str) -> FfiResult<()> {
 /// with `hat_event_backend_register`, the built-in memory backend
 /// (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
 /// '/') to a shared library exporting `hat_event_backend_info` (loaded with
-/// `dlopen`, never unloaded). Its schema views stay valid for the life of
-/// the process (registered names: until re-registered). Thread-safe.
+/// `dlopen`, never unloaded; its export is called on the first import of
+/// that library only). Its schema views stay valid for the life of the
+/// process (registered names: until re-registered). The copy's `user_data`
+/// still belongs to the registration (valid while it lasts) and its
+/// `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
 /// A plug-in library links the shared libhat_event; load plug-ins only into
 /// hosts using that same shared library (a host linked with the static one
 /// would run a second copy of the library). The memory backend's `create`
@@ -899,10 +1099,12 @@ pub unsafe extern "C" fn hat_event_register_event_list_append(
 fn memory_backend_c_info() -> hat_event_backend_info_t {
     hat_event_backend_info_t {
         abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
+        struct_size: std::mem::size_of::<hat_event_backend_info_t>(),
         user_data: std::ptr::null_mut(),
         create: Some(memory_create),
         json_schema_id: hat_event_str_t::EMPTY,
         json_schema_repo: hat_event_str_t::EMPTY,
+        finalize_user_data: None,
     }
 }
 
@@ -1012,6 +1214,36 @@ fn _source_type_codes_match() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ffi::boundary::known_prefix;
+
+    #[test]
+    fn both_infos_keep_abi_version_and_struct_size_where_read_info_looks() {
+        use std::mem::offset_of;
+        assert_eq!(offset_of!(hat_event_backend_info_t, abi_version), 0);
+        assert_eq!(offset_of!(hat_event_module_info_t, abi_version), 0);
+        assert_eq!(offset_of!(hat_event_backend_info_t, struct_size), offset_of!(hat_event_module_info_t, struct_size));
+        // 0.1's infos, frozen: the fields they share keep their types
+        assert_eq!(std::mem::size_of::<InfoV1<hat_event_backend_create_t>>(), 56);
+    }
+
+    #[test]
+    fn sizes_between_layouts_read_the_older_layout_and_others_are_refused() {
+        use crate::ffi::engine::hat_event_engine_hooks_t as H;
+        let (old, current) = (H::LAYOUTS[0], std::mem::size_of::<H>());
+        assert!(old < current);
+        assert_eq!(known_prefix::<H>(old, "").unwrap(), old);
+        assert_eq!(known_prefix::<H>(current - 1, "").unwrap(), old);
+        assert_eq!(known_prefix::<H>(current, "").unwrap(), current);
+        assert!(known_prefix::<H>(old - 1, "").unwrap_err().message.contains("smallest hat_event_engine_hooks_t"));
+        assert!(known_prefix::<H>(current + 8, "").unwrap_err().message.contains("newer header"));
+        for last in [
+            *hat_event_backend_t::LAYOUTS.last().unwrap() == std::mem::size_of::<hat_event_backend_t>(),
+            *hat_event_module_t::LAYOUTS.last().unwrap() == std::mem::size_of::<hat_event_module_t>(),
+            *H::LAYOUTS.last().unwrap() == current,
+        ] {
+            assert!(last);
+        }
+    }
 
     #[test]
     fn a_plugins_huge_message_is_cut_and_its_length_given() {

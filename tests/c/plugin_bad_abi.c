@@ -6,9 +6,7 @@
 
 #include <hat/event.h>
 
-static const hat_event_module_info_t info = {999, NULL, NULL, {NULL, 0}, {NULL, 0}};
-
-const hat_event_module_info_t *hat_event_module_info(void);
+static const hat_event_module_info_t info = {.abi_version = 999, .struct_size = sizeof(hat_event_module_info_t)};
 
 const hat_event_module_info_t *hat_event_module_info(void) {
     return &info;

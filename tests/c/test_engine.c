@@ -553,6 +553,7 @@ static void register_map_module(const char *name, map_spec_t *spec) {
     hat_event_module_info_t info;
     memset(&info, 0, sizeof info);
     info.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    info.struct_size = sizeof info;
     info.user_data = spec;
     info.create = map_create;
     REQUIRE_OK(hat_event_module_register(hat_event_str_from_cstr(name), &info));
@@ -701,17 +702,19 @@ static void test_import_by_name_and_path(void) {
 
     /* registration errors */
     memset(&module, 0, sizeof module);
-    module.abi_version = 2;
+    module.abi_version = 999;
     module.create = map_create;
     CHECK_STATUS(hat_event_module_register(STR("test.bad"), &module), HAT_EVENT_ERR_IMPORT);
-    CHECK(strstr(hat_event_last_error_message(), "ABI version 2") != NULL);
+    CHECK(strstr(hat_event_last_error_message(), "ABI version 999") != NULL);
     module.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    module.struct_size = sizeof module;
     CHECK_STATUS(hat_event_module_register(STR("a/b"), &module), HAT_EVENT_ERR_INVALID_ARGUMENT);
     module.json_schema_id = STR("x");
     module.json_schema_repo = STR("{not json");
     CHECK_STATUS(hat_event_module_register(STR("test.bad"), &module), HAT_EVENT_ERR_INVALID_JSON);
     memset(&backend, 0, sizeof backend);
     backend.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    backend.struct_size = sizeof backend;
     CHECK_STATUS(hat_event_backend_register(STR("test.nocreate"), &backend), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK_STATUS(hat_event_backend_register(STR("test.null"), NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
 }
@@ -737,6 +740,7 @@ static void test_configuration_errors(void) {
 
     memset(&info, 0, sizeof info);
     info.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    info.struct_size = sizeof info;
     info.user_data = &spec_a;
     info.create = map_create;
     info.json_schema_id = STR("test://limit.yaml");
@@ -788,6 +792,7 @@ static void test_broken_schemas_are_refused_at_registration_and_import(void) {
 
     memset(&module, 0, sizeof module);
     module.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    module.struct_size = sizeof module;
     module.create = map_create;
     module.json_schema_id = STR("x");
     module.json_schema_repo = STR("{\"y\": {}}"); /* no schema "x" */
@@ -802,6 +807,7 @@ static void test_broken_schemas_are_refused_at_registration_and_import(void) {
 
     memset(&backend, 0, sizeof backend);
     backend.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    backend.struct_size = sizeof backend;
     backend.create = refuse_backend_create; /* never called: refused first */
     backend.json_schema_id = STR("test://limit.yaml#/nowhere");
     backend.json_schema_repo = STR("{}");

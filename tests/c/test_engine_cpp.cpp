@@ -122,7 +122,8 @@ static hat_event_event_list_t *register_sensor(hat_event_engine_t *engine, const
 }
 
 int main() {
-    hat_event_module_info_t info = {HAT_EVENT_PLUGIN_ABI_VERSION, nullptr, alarm_create, {nullptr, 0}, {nullptr, 0}};
+    hat_event_module_info_t info = {HAT_EVENT_PLUGIN_ABI_VERSION, sizeof(hat_event_module_info_t), nullptr,
+                                    alarm_create, {nullptr, 0}, {nullptr, 0}, nullptr};
     EXPECT(hat_event_module_register(hat_event_str_from_cstr("cpp.alarm"), &info) == HAT_EVENT_OK);
     hat_event_engine_t *engine = nullptr;
     EXPECT(hat_event_engine_create(hat_event_str_from_cstr("{\"server_id\": 3, \"backend\": {\"module\": \"memory\"},"

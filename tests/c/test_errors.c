@@ -735,6 +735,7 @@ static void test_messages_quote_a_bounded_prefix(void) {
     /* a name that reads as a path */
     memset(&module, 0, sizeof module);
     module.abi_version = HAT_EVENT_PLUGIN_ABI_VERSION;
+    module.struct_size = sizeof module;
     module.create = refuse_create;
     CHECK_STATUS(hat_event_module_register((hat_event_str_t){text, size}, &module), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(strlen(hat_event_last_error_message()) < 200);

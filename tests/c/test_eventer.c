@@ -189,6 +189,7 @@ static void test_options_init(void) {
     CHECK(options.connect_timeout == 5 && options.ping_delay == 20 && options.ping_timeout == 20);
     CHECK(options.max_frame_size == 64u << 20);
     CHECK(options.status_cb == NULL && options.events_cb == NULL && options.closed_cb == NULL);
+    CHECK(options.struct_size == sizeof options && options.user_data == NULL && options.finalize_user_data == NULL);
     CHECK_STATUS(hat_event_client_options_init(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
 }
 
@@ -391,6 +392,88 @@ static void test_events_notify_is_acknowledged(void) {
     hat_event_event_destroy(notified.kept);
 }
 
+static void count_finalize(void *user_data) {
+    ++*(long *)user_data;
+}
+
+/* The client owns options->user_data from hat_event_client_connect on: its
+ * finalizer runs once, when the call fails or after the client's last
+ * callback (by the time hat_event_client_destroy returns). */
+static void test_user_data_is_finalised_once_on_every_path(void) {
+    hat_event_client_options_t options;
+    hat_event_client_t *client = SENTINEL_PTR;
+    struct seen seen = {0};
+    struct fake fake;
+    long finalized = 0;
+    uint16_t port;
+    int fd;
+    struct {
+        hat_event_client_options_t options;
+        char newer[16];
+    } big;
+
+    /* success */
+    fake_start(&fake, INIT_OK, sizeof INIT_OK, NULL, 0);
+    options_for(&options, fake.port, &seen);
+    options.user_data = &finalized;
+    options.closed_cb = NULL;
+    options.finalize_user_data = count_finalize;
+    client = NULL;
+    REQUIRE_OK(hat_event_client_connect(&options, &client));
+    CHECK(finalized == 0);
+    hat_event_client_destroy(client);
+    CHECK(finalized == 1);
+    fake_join(&fake);
+
+    /* the server refuses the init */
+    finalized = 0;
+    client = SENTINEL_PTR;
+    fake_start(&fake, INIT_ERROR, sizeof INIT_ERROR, NULL, 0);
+    options.port = fake.port;
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_REFUSED);
+    CHECK(finalized == 1 && client == SENTINEL_PTR);
+    fake_join(&fake);
+
+    /* nobody listens */
+    finalized = 0;
+    fd = listen_loopback(&port);
+    close(fd);
+    options.port = port;
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_IO);
+    CHECK(finalized == 1);
+
+    /* bad arguments */
+    finalized = 0;
+    CHECK_STATUS(hat_event_client_connect(&options, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK(finalized == 1);
+    finalized = 0;
+    options.host = STR("");
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(finalized == 1);
+    finalized = 0;
+    options.host = STR("\xff");
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_UTF8);
+    CHECK(finalized == 1);
+
+    /* a newer, larger layout: refused, finalised */
+    finalized = 0;
+    memset(&big, 0, sizeof big);
+    big.options = options;
+    big.options.host = STR("127.0.0.1");
+    big.options.struct_size = sizeof big;
+    CHECK_STATUS(hat_event_client_connect(&big.options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "newer header") != NULL);
+    CHECK(finalized == 1);
+
+    /* not read, so not finalised: below the first layout (0.1's options had
+     * no struct_size: their first field, a pointer, reads as 0 or as a huge size) */
+    finalized = 0;
+    options.struct_size = 0;
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "smallest hat_event_client_options_t") != NULL);
+    CHECK(finalized == 0 && client == SENTINEL_PTR);
+}
+
 int main(void) {
     RUN(test_options_init);
     RUN(test_refused_connection);
@@ -399,5 +482,6 @@ int main(void) {
     RUN(test_malformed_frame_after_init);
     RUN(test_oversized_frame_and_wait_timeout);
     RUN(test_events_notify_is_acknowledged);
+    RUN(test_user_data_is_finalised_once_on_every_path);
     return check_finish();
 }
