@@ -9,7 +9,7 @@
 //!
 //! Two flavours: [`TreeCollection`] (the fast one) keeps every value at each
 //! of its query types — literal query types in one hash table keyed by the
-//! whole type, the others in a [`Trie`] — so `get` is one probe plus a walk
+//! whole type, the others in a `Trie` — so `get` is one probe plus a walk
 //! of the (often empty) wildcard trie. [`ListCollection`] is linear and
 //! serves as the reference in tests.
 

@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn total_order_is_timestamp_then_id() {
-        let mut v = vec![event(2, 1, 1, 5), event(1, 1, 2, 5), event(9, 9, 9, 1), event(1, 1, 1, 5)];
+        let mut v = [event(2, 1, 1, 5), event(1, 1, 2, 5), event(9, 9, 9, 1), event(1, 1, 1, 5)];
         v.sort_by(Event::cmp_total);
         let ids: Vec<_> = v.iter().map(|e| (e.id.server, e.id.instance)).collect();
         assert_eq!(ids, [(9, 9), (1, 1), (1, 2), (2, 1)]);

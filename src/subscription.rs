@@ -3,10 +3,10 @@
 //! of the reference (union, intersection, isdisjoint).
 //!
 //! Design. Query types are sanitised with the reference's rules in a
-//! transient tree ([`Tree`]), then compiled into two structures:
+//! transient tree (`Tree`), then compiled into two structures:
 //! - a hash set of the *literal* query types (no `?`, no `*`): one hash of
 //!   the whole event type and one probe, at any depth;
-//! - a trie ([`WildTrie`]) of only the query types holding `?` or a trailing
+//! - a trie (`Trie`) of only the query types holding `?` or a trailing
 //!   `*`, walked only when there are any.
 //!
 //! The set operations rebuild a tree from the query types where they need
@@ -541,6 +541,9 @@ mod tests {
     use crate::event_type::matches_query_type;
     use std::collections::BTreeSet;
 
+    /// Query types (or event types) written out in a test table.
+    type Types = &'static [&'static [&'static str]];
+
     fn sub(query_types: &[&[&str]]) -> Subscription {
         Subscription::new(query_types.iter().copied()).unwrap()
     }
@@ -556,7 +559,7 @@ mod tests {
     // hat-event test_subscription.py::test_subscription_get_query_types
     #[test]
     fn query_types_are_sanitised_as_the_reference() {
-        let cases: &[(&[&[&str]], &[&[&str]])] = &[
+        let cases: &[(Types, Types)] = &[
             (&[], &[]),
             (&[&[]], &[&[]]),
             (&[&["a"], &["b"], &["c"]], &[&["a"], &["b"], &["c"]]),
@@ -578,7 +581,7 @@ mod tests {
     // hat-event test_subscription.py::test_subscription_matches
     #[test]
     fn matches_reference_cases() {
-        let cases: &[(&[&[&str]], &[&[&str]], &[&[&str]])] = &[
+        let cases: &[(Types, Types, Types)] = &[
             (&[], &[], &[&["a"], &["a", "b"], &[]]),
             (&[&[]], &[&[]], &[&["a"], &["a", "b"]]),
             (&[&["*"]], &[&[], &["a"], &["a", "b"]], &[]),
@@ -599,7 +602,7 @@ mod tests {
     // hat-event test_subscription.py::test_subscription_union
     #[test]
     fn union_reference_cases() {
-        let cases: &[(&[&[&[&str]]], &[&[&str]])] = &[
+        let cases: &[(&[Types], Types)] = &[
             (&[], &[]),
             (&[&[]], &[]),
             (&[&[&["a"]], &[&["b"]]], &[&["a"], &["b"]]),
@@ -617,7 +620,7 @@ mod tests {
     // hat-event test_subscription.py::test_subscription_isdisjoint
     #[test]
     fn isdisjoint_reference_cases() {
-        let cases: &[(&[&[&str]], &[&[&str]], bool)] = &[
+        let cases: &[(Types, Types, bool)] = &[
             (&[], &[], true),
             (&[&["a"]], &[&["b"]], true),
             (&[&["a"]], &[&["a"]], false),
@@ -640,7 +643,7 @@ mod tests {
     // SPEC §6's cases where the reference is wrong.
     #[test]
     fn intersection_reference_cases_and_exact_fixes() {
-        let cases: &[(&[&[&str]], &[&[&str]], &[&[&str]])] = &[
+        let cases: &[(Types, Types, Types)] = &[
             (&[], &[], &[]),
             (&[&["a"]], &[&["b"]], &[]),
             (&[&["*"]], &[&["a"], &["b"], &["c"]], &[&["a"], &["b"], &["c"]]),

@@ -94,6 +94,8 @@ impl Timestamp {
 
     /// `Timestamp.add(seconds)` of the reference: the fractional part is
     /// rounded half-to-even to microseconds, then carried with floor division.
+    // hat's `Timestamp.add(seconds)`; fallible, so not `std::ops::Add`.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, seconds: f64) -> Result<Timestamp> {
         if !seconds.is_finite() {
             return Err(Error::OutOfRange(format!(

@@ -1,6 +1,6 @@
 //! The C boundary: status codes, the thread-local last error, panic
 //! catching, and the checked conversions of raw pointers. Every exported
-//! function runs its body through [`guard_status`] or [`guard_value`], and
+//! function runs its body through `guard_status` or `guard_value`, and
 //! turns raw pointers into references only through the helpers here.
 
 use std::cell::RefCell;

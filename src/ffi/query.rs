@@ -76,7 +76,7 @@ fn no_field(p: &QueryParams, field: &str) -> FfiError {
     FfiError::invalid(format!("query params of kind {} have no field {field}", kind_name(p)))
 }
 
-fn event_types_mut<'a>(p: &'a mut QueryParams) -> FfiResult<&'a mut Option<Vec<EventType>>> {
+fn event_types_mut(p: &mut QueryParams) -> FfiResult<&mut Option<Vec<EventType>>> {
     match p {
         QueryParams::Latest(q) => Ok(&mut q.event_types),
         QueryParams::Timeseries(q) => Ok(&mut q.event_types),
