@@ -22,19 +22,19 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use hat_event::ffi::boundary::hat_event_status_t;
 use hat_event::ffi::boundary::{hat_event_bytes_t, hat_event_str_t, HAT_EVENT_OK};
 use hat_event::ffi::buffer::*;
 use hat_event::ffi::collection::*;
+use hat_event::ffi::engine::*;
 use hat_event::ffi::event::*;
 use hat_event::ffi::event_type::hat_event_event_type_view_t;
 use hat_event::ffi::json_form::hat_event_query_result_to_json;
+use hat_event::ffi::plugin::*;
 use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
-use hat_event::ffi::timestamp::hat_event_timestamp_t;
 use hat_event::ffi::subscription::*;
-use hat_event::ffi::boundary::hat_event_status_t;
-use hat_event::ffi::engine::*;
-use hat_event::ffi::plugin::*;
+use hat_event::ffi::timestamp::hat_event_timestamp_t;
 use std::ffi::c_void;
 
 #[path = "views/mod.rs"]
@@ -136,10 +136,7 @@ struct Data {
 impl Data {
     fn types(&mut self, name: &str) -> Types {
         let dir = &self.dir;
-        self.cache
-            .entry(name.to_owned())
-            .or_insert_with(|| Rc::new(read_types(dir, name)))
-            .clone()
+        self.cache.entry(name.to_owned()).or_insert_with(|| Rc::new(read_types(dir, name))).clone()
     }
 
     fn raw(&self, name: &str) -> Vec<u8> {
@@ -188,7 +185,13 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
             };
             let check = hits();
             let ops = data.types(&name("queries")).len();
-            (Box::new(move || { black_box(hits()); }), ops, json!(check))
+            (
+                Box::new(move || {
+                    black_box(hits());
+                }),
+                ops,
+                json!(check),
+            )
         }
         "sub_union" | "sub_intersection" | "sub_isdisjoint" => {
             let a = Sub::new(&Views::new(&data.types(&name("a"))).type_views());
@@ -201,9 +204,16 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                     black_box(d)
                 };
                 let check = run();
-                return (Box::new(move || { black_box(run()); }), 1, json!(check));
+                return (
+                    Box::new(move || {
+                        black_box(run());
+                    }),
+                    1,
+                    json!(check),
+                );
             }
-            let op = if kind == "sub_union" { hat_event_subscription_union } else { hat_event_subscription_intersection };
+            let op =
+                if kind == "sub_union" { hat_event_subscription_union } else { hat_event_subscription_intersection };
             let run = move || {
                 let mut out = std::ptr::null_mut();
                 let others = [b.ptr() as *const _];
@@ -216,7 +226,13 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                 }
             };
             let check = run();
-            (Box::new(move || { black_box(run()); }), 1, json!(check))
+            (
+                Box::new(move || {
+                    black_box(run());
+                }),
+                1,
+                json!(check),
+            )
         }
         "coll_get" | "coll_churn" => {
             let mut c = Coll(std::ptr::null_mut(), std::ptr::null_mut());
@@ -257,7 +273,13 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                 black_box(found)
             };
             let check = run();
-            (Box::new(move || { black_box(run()); }), ops, json!(check))
+            (
+                Box::new(move || {
+                    black_box(run());
+                }),
+                ops,
+                json!(check),
+            )
         }
         "sbs_event_encode" | "sbs_event_decode" => {
             let raw = data.raw("event.sbs");
@@ -293,7 +315,8 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
             ok(unsafe { hat_event_query_result_decode(bytes_view(&raw), &mut r.0) });
             match kind {
                 "sbs_result_encode" | "json_result_encode" => {
-                    type Encode = unsafe extern "C" fn(*const hat_event_query_result_t, *mut *mut hat_event_buffer_t) -> u32;
+                    type Encode =
+                        unsafe extern "C" fn(*const hat_event_query_result_t, *mut *mut hat_event_buffer_t) -> u32;
                     let (f, expected): (Encode, _) = if kind == "sbs_result_encode" {
                         (hat_event_query_result_encode, raw)
                     } else {
@@ -323,7 +346,13 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                         }
                     };
                     let check = run();
-                    (Box::new(move || { black_box(run()); }), 1, json!(check))
+                    (
+                        Box::new(move || {
+                            black_box(run());
+                        }),
+                        1,
+                        json!(check),
+                    )
                 }
             }
         }
@@ -341,7 +370,13 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                 move || engine.register(&events.0)
             };
             let check = run();
-            (Box::new(move || { black_box(run()); }), count, json!(check))
+            (
+                Box::new(move || {
+                    black_box(run());
+                }),
+                count,
+                json!(check),
+            )
         }
         other => panic!("unknown kind {other}"),
     }
@@ -408,14 +443,21 @@ fn stored_event(i: usize) -> *mut hat_event_register_event_t {
 }
 
 /// A register event of `type_`, with a JSON payload (everything is copied).
-fn make_register_event(type_: &[&str], source_timestamp: Option<&hat_event_timestamp_t>, json: &str) -> *mut hat_event_register_event_t {
+fn make_register_event(
+    type_: &[&str],
+    source_timestamp: Option<&hat_event_timestamp_t>,
+    json: &str,
+) -> *mut hat_event_register_event_t {
     let segments: Vec<hat_event_str_t> = type_.iter().map(|s| str_view(s)).collect();
     let ts = source_timestamp.map_or(std::ptr::null(), std::ptr::from_ref);
     let (mut payload, mut out) = (std::ptr::null_mut(), std::ptr::null_mut());
     // SAFETY: the views, text and timestamp live across the calls; outs are locals; everything is copied.
     unsafe {
         assert_eq!(hat_event_payload_create_json(str_view(json), &mut payload), HAT_EVENT_OK);
-        assert_eq!(hat_event_register_event_create(segments.as_ptr(), segments.len(), ts, payload, &mut out), HAT_EVENT_OK);
+        assert_eq!(
+            hat_event_register_event_create(segments.as_ptr(), segments.len(), ts, payload, &mut out),
+            HAT_EVENT_OK
+        );
         hat_event_payload_destroy(payload);
     }
     out

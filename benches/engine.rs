@@ -39,12 +39,15 @@ fn main() {
             schema: None,
         },
     );
-    let conf = serde_json::json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "bench.sink"}]});
+    let conf =
+        serde_json::json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "bench.sink"}]});
     let source = Source { type_: SourceType::Eventer, id: 1 };
     let event = RegisterEvent {
         type_: vec!["sensor".into(), "temperature".into()],
         source_timestamp: None,
-        payload: Some(hat_event::event::EventPayload::Json(hat_event::json::JsonPayload::from_value(serde_json::json!(21.5)))),
+        payload: Some(hat_event::event::EventPayload::Json(hat_event::json::JsonPayload::from_value(
+            serde_json::json!(21.5),
+        ))),
     };
     for batch in [1usize, 100] {
         const EVENTS: usize = 20_000;

@@ -27,7 +27,6 @@ use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
 use hat_event::ffi::timestamp::hat_event_timestamp_t;
 
-
 /// The typical event as hat-event 0.9.44 encodes it:
 /// `sbs_repo.encode('HatEventer.Event', common.event_to_sbs(event))`.
 /// Generated once with the reference (`HAT sbs_event_hex=` in the output of
@@ -69,7 +68,12 @@ fn event(i: Option<usize>) -> *mut hat_event_event_t {
         // with ".0" when integral (as Python's repr; `{}` would write "20",
         // a JSON integer), so the payload holds the float Python computes
         // for `20.0 + i / 100`.
-        Some(i) => (format!("temperature{i}"), format!("{:?}", 20.0 + i as f64 / 100.0), 3 + i as i64, 1_700_000_000 + i as i64),
+        Some(i) => (
+            format!("temperature{i}"),
+            format!("{:?}", 20.0 + i as f64 / 100.0),
+            3 + i as i64,
+            1_700_000_000 + i as i64,
+        ),
     };
     let json = format!(r#"{{"value": {value}, "quality": "good", "ts": 1700000000.123}}"#);
     let segments = ["gateway", "device1", "measurement", last.as_str()].map(str_view);

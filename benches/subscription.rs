@@ -10,8 +10,8 @@
 
 mod harness;
 mod views;
-use views::Views;
 use harness::{measure, time};
+use views::Views;
 
 use std::hint::black_box;
 
@@ -19,7 +19,6 @@ use hat_event::ffi::boundary::HAT_EVENT_OK;
 use hat_event::ffi::collection::*;
 use hat_event::ffi::event_type::hat_event_event_type_view_t;
 use hat_event::ffi::subscription::*;
-
 
 /// hat-event's `get_event_types(event_type_size, count)`.
 fn hat_event_types(size: usize, count: usize) -> Vec<Vec<String>> {

@@ -20,7 +20,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-
 use crate::event::{Event, EventId, ServerId};
 use crate::event_type::EventType;
 use crate::plugin::PluginError;
@@ -90,7 +89,12 @@ impl MemoryBackend {
             None => self.latest.iter().map(|(_, e)| Event::clone(e)).collect(),
             Some(types) => {
                 let subscription = subscription(types)?;
-                self.latest.iter().map(|(_, e)| e).filter(|e| subscription.matches(&e.type_)).map(|e| Event::clone(e)).collect()
+                self.latest
+                    .iter()
+                    .map(|(_, e)| e)
+                    .filter(|e| subscription.matches(&e.type_))
+                    .map(|e| Event::clone(e))
+                    .collect()
             }
         };
         Ok(QueryResult { events, more_follows: false })
@@ -276,7 +280,10 @@ mod tests {
         let mut b = backend();
         b.register(&[ev((2, 1, 1), &["a"], 5, None)]).unwrap();
         let p = QueryLatestParams { event_types: Some(types(&[&["a"]])) };
-        assert_eq!(b.query(&QueryParams::Latest(p)).unwrap().events[0].id, EventId { server: 1, session: 1, instance: 3 });
+        assert_eq!(
+            b.query(&QueryParams::Latest(p)).unwrap().events[0].id,
+            EventId { server: 1, session: 1, instance: 3 }
+        );
     }
 
     #[test]
@@ -336,8 +343,10 @@ mod tests {
         b.register(&[ev((2, 1, 1), &["a"], 1, None), ev((1, 2, 1), &["a"], 0, None)]).unwrap();
         let mut p = QueryServerParams::new(1);
         let r = b.query(&QueryParams::Server(p.clone())).unwrap();
-        assert_eq!(r.events.iter().map(|e| (e.id.session, e.id.instance)).collect::<Vec<_>>(),
-                   [(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 1)]);
+        assert_eq!(
+            r.events.iter().map(|e| (e.id.session, e.id.instance)).collect::<Vec<_>>(),
+            [(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 1)]
+        );
         p.last_event_id = Some(EventId { server: 1, session: 1, instance: 5 });
         p.max_results = Some(1);
         let r = b.query(&QueryParams::Server(p.clone())).unwrap();

@@ -160,11 +160,7 @@ impl TreeCollection {
         self.literal.heap_bytes(Values::heap_bytes)
             + self.wild.heap_bytes()
             + self.locations.capacity() * (std::mem::size_of::<(u64, Vec<Location>)>() + 1)
-            + self
-                .locations
-                .values()
-                .map(|l| l.capacity() * std::mem::size_of::<Location>())
-                .sum::<usize>()
+            + self.locations.values().map(|l| l.capacity() * std::mem::size_of::<Location>()).sum::<usize>()
     }
 }
 

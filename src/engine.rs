@@ -211,7 +211,11 @@ impl Shared {
         }
     }
 
-    fn register<R: Borrow<RegisterEvent>>(&self, source: Source, register_events: &[R]) -> Result<Vec<Arc<Event>>, PluginError> {
+    fn register<R: Borrow<RegisterEvent>>(
+        &self,
+        source: Source,
+        register_events: &[R],
+    ) -> Result<Vec<Arc<Event>>, PluginError> {
         if register_events.is_empty() {
             return Ok(Vec::new());
         }
@@ -295,14 +299,20 @@ impl Engine {
     /// Creates the backend and the modules of `conf` (found through
     /// `resolver`, each configuration validated against the plug-in's
     /// schema first), then registers the `"STARTED"` session.
-    pub fn create(conf: &serde_json::Value, resolver: &dyn Resolver, hooks: EngineHooks) -> Result<Engine, PluginError> {
+    pub fn create(
+        conf: &serde_json::Value,
+        resolver: &dyn Resolver,
+        hooks: EngineHooks,
+    ) -> Result<Engine, PluginError> {
         let conf = EngineConf::from_json(conf)?;
         let backend_info = resolver.backend_info(plugin_name(&conf.backend, "'backend'")?)?;
         if let Some(schema) = &backend_info.schema {
             validate_conf(schema, &conf.backend)?;
         }
-        let mut backend =
-            (backend_info.create)(&conf.backend, BackendCallbacks { registered: hooks.registered, flushed: hooks.flushed })?;
+        let mut backend = (backend_info.create)(
+            &conf.backend,
+            BackendCallbacks { registered: hooks.registered, flushed: hooks.flushed },
+        )?;
         let last_event_id = backend.get_last_event_id(conf.server_id)?;
         let shared = Arc::new(Shared {
             server_id: conf.server_id,
@@ -323,7 +333,10 @@ impl Engine {
                     validate_conf(schema, module_conf)?;
                 }
                 let engine_ref = engine.as_ref();
-                modules.push((source, (info.create)(module_conf, engine_ref, source).map_err(|e| module_error(source, e))?));
+                modules.push((
+                    source,
+                    (info.create)(module_conf, engine_ref, source).map_err(|e| module_error(source, e))?,
+                ));
             }
             engine.shared.session.lock(REENTRANT_REGISTER)?.modules = modules;
             let started = engine.shared.status_event("STARTED");
@@ -352,7 +365,11 @@ impl Engine {
     /// modules derive); returns the caller's events with their ids and
     /// timestamp. An empty list opens no session. The register events are
     /// borrowed (`&[RegisterEvent]`, or `&[&RegisterEvent]` to avoid copies).
-    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Arc<Event>>, PluginError> {
+    pub fn register<R: Borrow<RegisterEvent>>(
+        &self,
+        source: Source,
+        events: &[R],
+    ) -> Result<Vec<Arc<Event>>, PluginError> {
         self.shared.register(source, events)
     }
 
@@ -408,7 +425,11 @@ impl EngineRef {
 
     /// As [`Engine::register`]; from inside this engine's session on the
     /// same thread it fails with [`PluginError::Reentrant`].
-    pub fn register<R: Borrow<RegisterEvent>>(&self, source: Source, events: &[R]) -> Result<Vec<Arc<Event>>, PluginError> {
+    pub fn register<R: Borrow<RegisterEvent>>(
+        &self,
+        source: Source,
+        events: &[R],
+    ) -> Result<Vec<Arc<Event>>, PluginError> {
         self.shared()?.register(source, events)
     }
 
@@ -510,7 +531,10 @@ mod tests {
         fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError> {
             if name == "store" {
                 let store = self.store.clone();
-                return Ok(BackendInfo { create: Arc::new(move |_, _| Ok(Box::new(store.clone()) as Box<dyn Backend>)), schema: None });
+                return Ok(BackendInfo {
+                    create: Arc::new(move |_, _| Ok(Box::new(store.clone()) as Box<dyn Backend>)),
+                    schema: None,
+                });
             }
             Registered.backend_info(name)
         }
@@ -535,7 +559,11 @@ mod tests {
         plugins: &mut Plugins,
         name: &str,
         query_types: &[&str],
-        process: impl Fn(&EngineRef, Source, &Event) -> Result<Vec<RegisterEvent>, PluginError> + Send + Sync + Clone + 'static,
+        process: impl Fn(&EngineRef, Source, &Event) -> Result<Vec<RegisterEvent>, PluginError>
+            + Send
+            + Sync
+            + Clone
+            + 'static,
     ) -> mpsc::Receiver<(&'static str, SessionId)> {
         let (tx, rx) = mpsc::channel();
         let tx = Arc::new(Mutex::new(tx));
@@ -570,17 +598,31 @@ mod tests {
     #[test]
     fn started_and_stopped_events_open_and_close_sessions() {
         let plugins = Plugins::default();
-        let engine = Engine::create(&json!({"server_id": 7, "backend": {"module": "store"}}), &plugins, EngineHooks::default()).unwrap();
+        let engine =
+            Engine::create(&json!({"server_id": 7, "backend": {"module": "store"}}), &plugins, EngineHooks::default())
+                .unwrap();
         assert_eq!(engine.server_id(), 7);
         let events = plugins.store.all(7);
         assert_eq!(events.len(), 1);
-        assert_eq!(status(&events[0]), (EventId { server: 7, session: 1, instance: 1 }, ty("event/7/engine"),
-                                        Some(EventPayload::Json(JsonPayload::from_value(json!("STARTED"))))));
+        assert_eq!(
+            status(&events[0]),
+            (
+                EventId { server: 7, session: 1, instance: 1 },
+                ty("event/7/engine"),
+                Some(EventPayload::Json(JsonPayload::from_value(json!("STARTED"))))
+            )
+        );
         assert_eq!(events[0].source_timestamp, None);
         drop(engine);
         let events = plugins.store.all(7);
-        assert_eq!(status(&events[1]), (EventId { server: 7, session: 2, instance: 1 }, ty("event/7/engine"),
-                                        Some(EventPayload::Json(JsonPayload::from_value(json!("STOPPED"))))));
+        assert_eq!(
+            status(&events[1]),
+            (
+                EventId { server: 7, session: 2, instance: 1 },
+                ty("event/7/engine"),
+                Some(EventPayload::Json(JsonPayload::from_value(json!("STOPPED"))))
+            )
+        );
     }
 
     #[test]
@@ -611,16 +653,24 @@ mod tests {
         assert_eq!(seen, vec![(Source { type_: SourceType::Engine, id: 0 }, ty("event/1/engine")); 3]);
         let created = Arc::new(Mutex::new(Vec::new()));
         let c = created.clone();
-        plugins.modules.insert("conf".into(), ModuleInfo {
-            create: Arc::new(move |conf, _engine, source| {
-                c.lock().unwrap().push((conf["index"].clone(), source));
-                Err(PluginError::Failed("no".into()))
-            }),
-            schema: None,
-        });
-        let err = Engine::create(&json!({"server_id": 1, "backend": {"module": "store"},
+        plugins.modules.insert(
+            "conf".into(),
+            ModuleInfo {
+                create: Arc::new(move |conf, _engine, source| {
+                    c.lock().unwrap().push((conf["index"].clone(), source));
+                    Err(PluginError::Failed("no".into()))
+                }),
+                schema: None,
+            },
+        );
+        let err = Engine::create(
+            &json!({"server_id": 1, "backend": {"module": "store"},
                                          "modules": [{"module": "m0"}, {"module": "conf", "index": 1}]}),
-                                 &plugins, EngineHooks::default()).err().unwrap();
+            &plugins,
+            EngineHooks::default(),
+        )
+        .err()
+        .unwrap();
         assert_eq!(err, PluginError::Failed("module 1: no".into()));
         assert_eq!(*created.lock().unwrap(), [(json!(1), Source { type_: SourceType::Module, id: 1 })]);
     }
@@ -643,14 +693,19 @@ mod tests {
         };
         let result = engine.register(EVENTER, std::slice::from_ref(&input)).unwrap();
         assert_eq!(result.len(), 1);
-        assert_eq!((result[0].type_.clone(), result[0].source_timestamp, result[0].payload.clone()),
-                   (input.type_.clone(), input.source_timestamp, input.payload.clone()));
+        assert_eq!(
+            (result[0].type_.clone(), result[0].source_timestamp, result[0].payload.clone()),
+            (input.type_.clone(), input.source_timestamp, input.payload.clone())
+        );
         assert_eq!(result[0].id, EventId { server: 1, session: 2, instance: 1 });
         let (source, event) = rx.recv().unwrap();
         assert_eq!((source, &event), (EVENTER, &*result[0]));
         let (source, event) = rx.recv().unwrap();
         assert_eq!(source, Source { type_: SourceType::Module, id: 0 });
-        assert_eq!((event.type_.clone(), event.id, event.timestamp), (ty("x/y/z"), EventId { server: 1, session: 2, instance: 2 }, result[0].timestamp));
+        assert_eq!(
+            (event.type_.clone(), event.id, event.timestamp),
+            (ty("x/y/z"), EventId { server: 1, session: 2, instance: 2 }, result[0].timestamp)
+        );
         assert!(rx.try_recv().is_err());
         assert_eq!(plugins.store.all(1).len(), 3);
         assert!(engine.register::<RegisterEvent>(EVENTER, &[]).unwrap().is_empty());
@@ -683,7 +738,13 @@ mod tests {
         let engine = Engine::create(&conf(&["m0", "m1"]), &plugins, EngineHooks::default()).unwrap();
         let result = engine.register(EVENTER, &[reg("a")]).unwrap();
         assert_eq!(result.len(), 1);
-        let session: Vec<_> = plugins.store.all(1).into_iter().filter(|e| e.id.session == 2).map(|e| (e.id.instance, e.type_.join("/"))).collect();
+        let session: Vec<_> = plugins
+            .store
+            .all(1)
+            .into_iter()
+            .filter(|e| e.id.session == 2)
+            .map(|e| (e.id.instance, e.type_.join("/")))
+            .collect();
         assert_eq!(session, [(1, "a".into()), (2, "b".into()), (3, "d".into()), (4, "c".into()), (5, "e".into())]);
     }
 
@@ -692,7 +753,10 @@ mod tests {
         let mut plugins = Plugins::default();
         let _ = module(&mut plugins, "m", &["bad"], |_, _, _| Err(PluginError::Failed("refused".into())));
         let engine = Engine::create(&conf(&["m"]), &plugins, EngineHooks::default()).unwrap();
-        assert_eq!(engine.register(EVENTER, &[reg("bad")]).unwrap_err(), PluginError::Failed("module 0: refused".into()));
+        assert_eq!(
+            engine.register(EVENTER, &[reg("bad")]).unwrap_err(),
+            PluginError::Failed("module 0: refused".into())
+        );
         assert_eq!(plugins.store.all(1).len(), 1);
         let e = engine.register(EVENTER, &[reg("good")]).unwrap();
         assert_eq!(e[0].id.session, 3, "the failed session's id is not reused");
@@ -715,7 +779,8 @@ mod tests {
         let outcome = outcome.lock().unwrap();
         assert!(matches!(&outcome[0].0, Err(PluginError::Reentrant(_))), "{outcome:?}");
         assert_eq!(outcome[0].1, Ok(1), "the query sees what is registered, not the open session");
-        let types: Vec<_> = plugins.store.all(1).iter().map(|e| (e.id.session, e.id.instance, e.type_.join("/"))).collect();
+        let types: Vec<_> =
+            plugins.store.all(1).iter().map(|e| (e.id.session, e.id.instance, e.type_.join("/"))).collect();
         assert_eq!(types[1..], [(2, 1, "a".into()), (2, 2, "derived".into())]);
     }
 
@@ -736,7 +801,8 @@ mod tests {
             })),
             ..Default::default()
         };
-        let engine = Engine::create(&json!({"server_id": 1, "backend": {"module": "memory"}}), &plugins, hooks).unwrap();
+        let engine =
+            Engine::create(&json!({"server_id": 1, "backend": {"module": "memory"}}), &plugins, hooks).unwrap();
         *slot.lock().unwrap() = Some(engine.as_ref());
         engine.register(EVENTER, &[reg("a"), reg("b")]).unwrap();
         let (n, r, q) = rx.recv().unwrap();
@@ -800,12 +866,22 @@ mod tests {
     #[test]
     fn configuration_errors_are_named() {
         let plugins = Plugins::default();
-        let err = |c: serde_json::Value| Engine::create(&c, &plugins, EngineHooks::default()).err().unwrap().to_string();
-        assert_eq!(err(json!({"backend": {"module": "memory"}})), "invalid configuration: 'server_id' must be an integer");
+        let err =
+            |c: serde_json::Value| Engine::create(&c, &plugins, EngineHooks::default()).err().unwrap().to_string();
+        assert_eq!(
+            err(json!({"backend": {"module": "memory"}})),
+            "invalid configuration: 'server_id' must be an integer"
+        );
         assert_eq!(err(json!({"server_id": 1})), "invalid configuration: 'backend' is missing");
-        assert_eq!(err(json!({"server_id": 1, "backend": {}})), "invalid configuration: 'backend' needs a string 'module'");
+        assert_eq!(
+            err(json!({"server_id": 1, "backend": {}})),
+            "invalid configuration: 'backend' needs a string 'module'"
+        );
         assert_eq!(err(json!({"server_id": 1, "backend": {"module": "nope"}})), "no backend registered as 'nope'");
-        assert_eq!(err(json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "m"}]})), "no module m");
+        assert_eq!(
+            err(json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "m"}]})),
+            "no module m"
+        );
     }
 
     #[test]
@@ -813,18 +889,24 @@ mod tests {
         let mut plugins = Plugins::default();
         let created = Arc::new(AtomicBool::new(false));
         let c = created.clone();
-        plugins.modules.insert("m".into(), ModuleInfo {
-            create: Arc::new(move |_, _, _| {
-                c.store(true, Ordering::SeqCst);
-                Err(PluginError::Failed("unreachable".into()))
-            }),
-            schema: Some(ConfSchema {
-                id: "test://m.yaml".into(),
-                repo: json!({"test://m.yaml": {"type": "object", "required": ["limit"]}}),
-            }),
-        });
+        plugins.modules.insert(
+            "m".into(),
+            ModuleInfo {
+                create: Arc::new(move |_, _, _| {
+                    c.store(true, Ordering::SeqCst);
+                    Err(PluginError::Failed("unreachable".into()))
+                }),
+                schema: Some(ConfSchema {
+                    id: "test://m.yaml".into(),
+                    repo: json!({"test://m.yaml": {"type": "object", "required": ["limit"]}}),
+                }),
+            },
+        );
         let err = Engine::create(&conf(&["m"]), &plugins, EngineHooks::default()).err().unwrap();
-        assert!(matches!(&err, PluginError::Schema { id, message } if id == "test://m.yaml" && message.contains("limit")), "{err:?}");
+        assert!(
+            matches!(&err, PluginError::Schema { id, message } if id == "test://m.yaml" && message.contains("limit")),
+            "{err:?}"
+        );
         assert!(!created.load(Ordering::SeqCst));
         assert_eq!(plugins.store.all(1).len(), 0, "nothing registered by an engine that never started");
     }

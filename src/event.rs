@@ -185,10 +185,15 @@ mod tests {
 
     #[test]
     fn json_payload_keeps_member_order_and_big_integers() {
-        let EventPayload::Json(v) = EventPayload::json_from_text(r#"{"b": 1, "a": 123456789012345678901234567890}"#).unwrap() else {
+        let EventPayload::Json(v) =
+            EventPayload::json_from_text(r#"{"b": 1, "a": 123456789012345678901234567890}"#).unwrap()
+        else {
             panic!("not json")
         };
-        assert_eq!(serde_json::to_string(&v.value().unwrap()).unwrap(), r#"{"b":1,"a":123456789012345678901234567890}"#);
+        assert_eq!(
+            serde_json::to_string(&v.value().unwrap()).unwrap(),
+            r#"{"b":1,"a":123456789012345678901234567890}"#
+        );
         assert_eq!(v.text().unwrap(), r#"{"b": 1, "a": 123456789012345678901234567890}"#);
     }
 

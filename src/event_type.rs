@@ -22,10 +22,7 @@ pub fn matches_query_type<E: AsRef<str>, Q: AsRef<str>>(event_type: &[E], query_
     if event_type.len() < fixed.len() || (event_type.len() > fixed.len() && !variable) {
         return false;
     }
-    event_type
-        .iter()
-        .zip(fixed)
-        .all(|(e, q)| q.as_ref() == "?" || e.as_ref() == q.as_ref())
+    event_type.iter().zip(fixed).all(|(e, q)| q.as_ref() == "?" || e.as_ref() == q.as_ref())
 }
 
 #[cfg(test)]

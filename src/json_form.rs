@@ -309,7 +309,9 @@ mod tests {
             r#""source_timestamp": {"s": -7, "us": 8}, "payload": {"data_type": "binary", "binary_type": "t", "data": "00abff"}}"#
         ));
         let e = event(Some(EventPayload::json_from_text(r#"{"v": [1.5, null]}"#).unwrap()), false);
-        assert!(event_to_json(&e).unwrap().ends_with(r#""payload": {"data_type": "json", "data": {"v": [1.5, null]}}}"#));
+        assert!(event_to_json(&e)
+            .unwrap()
+            .ends_with(r#""payload": {"data_type": "json", "data": {"v": [1.5, null]}}}"#));
     }
 
     /// The direct writer gives the bytes of writing the value tree.
@@ -325,7 +327,10 @@ mod tests {
             assert_eq!(event_to_json(e).unwrap(), crate::json::to_python_json(&event_to_value(e).unwrap()).unwrap());
         }
         let r = QueryResult { events, more_follows: true };
-        assert_eq!(query_result_to_json(&r).unwrap(), crate::json::to_python_json(&query_result_to_value(&r).unwrap()).unwrap());
+        assert_eq!(
+            query_result_to_json(&r).unwrap(),
+            crate::json::to_python_json(&query_result_to_value(&r).unwrap()).unwrap()
+        );
     }
 
     #[test]
@@ -352,7 +357,13 @@ mod tests {
             (good.replace("\"payload\": null", "\"payload\": null, \"extra\": 1"), "unknown member \"extra\""),
             (good.replace(", \"payload\": null", ""), "lacks member \"payload\""),
             (good.replace("\"a\"", "1"), "event.type[0] must be a string"),
-            (good.replace("\"payload\": null", r#""payload": {"data_type": "binary", "binary_type": "t", "data": "0g"}"#), "hexadecimal"),
+            (
+                good.replace(
+                    "\"payload\": null",
+                    r#""payload": {"data_type": "binary", "binary_type": "t", "data": "0g"}"#,
+                ),
+                "hexadecimal",
+            ),
             (good.replace("\"payload\": null", r#""payload": {"data_type": "sbs"}"#), "data_type"),
             (good.replace("\"server\": 1", "\"server\": 9223372036854775808"), "64-bit"),
             ("[]".to_owned(), "event must be an object"),

@@ -23,9 +23,8 @@ pub fn check(id: &str, repo: &serde_json::Value) -> Result<(), String> {
 }
 
 fn compile(id: &str, repo: &serde_json::Value) -> Result<(boon::Schemas, boon::SchemaIndex), String> {
-    let schemas_by_id = repo
-        .as_object()
-        .ok_or_else(|| "the schema repository is not a JSON object of schemas by id".to_string())?;
+    let schemas_by_id =
+        repo.as_object().ok_or_else(|| "the schema repository is not a JSON object of schemas by id".to_string())?;
     let base = id.split_once('#').map_or(id, |(base, _)| base);
     if !schemas_by_id.contains_key(base) {
         // Callers name `id` already; only a fragment-less base needs naming.

@@ -39,16 +39,16 @@ pub mod event;
 pub mod event_type;
 pub mod eventer;
 pub mod json;
-pub mod json_schema;
 pub mod json_form;
+pub mod json_schema;
 pub mod message;
 pub mod plugin;
 pub mod query;
 pub mod sbs;
 pub mod subscription;
-pub mod timestamp;
 #[cfg(test)]
 mod test_rng;
+pub mod timestamp;
 mod trie;
 mod type_index;
 

@@ -54,7 +54,8 @@ pub enum PluginError {
 }
 
 /// Creates a backend from its configuration and the host's callbacks.
-pub type CreateBackend = Arc<dyn Fn(&serde_json::Value, BackendCallbacks) -> Result<Box<dyn Backend>, PluginError> + Send + Sync>;
+pub type CreateBackend =
+    Arc<dyn Fn(&serde_json::Value, BackendCallbacks) -> Result<Box<dyn Backend>, PluginError> + Send + Sync>;
 
 /// Creates a module from its configuration, the engine it runs in and its
 /// source (`Module`, index in the configuration).
@@ -134,11 +135,19 @@ pub struct Registered;
 
 impl Resolver for Registered {
     fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError> {
-        lock().backends.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no backend registered as {}", Quoted(name))))
+        lock()
+            .backends
+            .get(name)
+            .cloned()
+            .ok_or_else(|| PluginError::Import(format!("no backend registered as {}", Quoted(name))))
     }
 
     fn module_info(&self, name: &str) -> Result<ModuleInfo, PluginError> {
-        lock().modules.get(name).cloned().ok_or_else(|| PluginError::Import(format!("no module registered as {}", Quoted(name))))
+        lock()
+            .modules
+            .get(name)
+            .cloned()
+            .ok_or_else(|| PluginError::Import(format!("no module registered as {}", Quoted(name))))
     }
 }
 

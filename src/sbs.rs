@@ -547,14 +547,11 @@ impl Sbs for Timestamp {
         let s = d.read_integer()?;
         let offset = d.position();
         let us = d.read_integer()?;
-        u32::try_from(us)
-            .ok()
-            .and_then(|us| Timestamp::new(s, us).ok())
-            .ok_or_else(|| SbsError::InvalidValue {
-                what: "timestamp",
-                offset,
-                message: format!("microseconds {us} not in 0..=999999"),
-            })
+        u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()).ok_or_else(|| SbsError::InvalidValue {
+            what: "timestamp",
+            offset,
+            message: format!("microseconds {us} not in 0..=999999"),
+        })
     }
 }
 
@@ -992,12 +989,12 @@ mod tests {
     #[test]
     fn overlong_integers_are_refused() {
         for bytes in [
-            &[0x00, 0x80][..],        // 0 in two groups
-            &[0x00, 0xbf],            // 63 in two groups
-            &[0x7f, 0xff],            // -1 in two groups
-            &[0x7f, 0xc0],            // -64 in two groups
-            &[0x00, 0x00, 0xc0],      // 64 in three groups
-            &[0x7f, 0x7f, 0xbf],      // -65 in three groups
+            &[0x00, 0x80][..],   // 0 in two groups
+            &[0x00, 0xbf],       // 63 in two groups
+            &[0x7f, 0xff],       // -1 in two groups
+            &[0x7f, 0xc0],       // -64 in two groups
+            &[0x00, 0x00, 0xc0], // 64 in three groups
+            &[0x7f, 0x7f, 0xbf], // -65 in three groups
             &[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80],
         ] {
             assert_eq!(read_int(bytes), Err(SbsError::OverlongInteger { offset: 0 }), "{bytes:02x?}");
@@ -1017,14 +1014,11 @@ mod tests {
         assert!(out(&[0x7e, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0xff])); // -2^63 - 1
         assert!(out(&[0x3f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0xff])); // 2^69 - 1
         assert!(out(&[0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80])); // 2^70: eleven groups
-        // Refused at the eleventh group, before reading on.
+                                                                // Refused at the eleventh group, before reading on.
         let mut long = vec![0x01u8];
         long.extend(std::iter::repeat_n(0u8, 1000));
         assert!(out(&long));
-        assert_eq!(
-            SbsError::IntegerOutOfRange { offset: 0 }.to_string(),
-            "integer out of the 64-bit range at byte 0"
-        );
+        assert_eq!(SbsError::IntegerOutOfRange { offset: 0 }.to_string(), "integer out of the 64-bit range at byte 0");
     }
 
     #[test]
@@ -1042,11 +1036,20 @@ mod tests {
 
     #[test]
     fn lengths_beyond_the_input_or_negative_are_refused() {
-        assert_eq!(decode_exact::<String>(&[0x85, b'a', b'b']), Err(SbsError::InvalidLength { length: 5, offset: 0, remaining: 2 }));
-        assert_eq!(decode_exact::<String>(&[0xff]), Err(SbsError::InvalidLength { length: -1, offset: 0, remaining: 0 }));
+        assert_eq!(
+            decode_exact::<String>(&[0x85, b'a', b'b']),
+            Err(SbsError::InvalidLength { length: 5, offset: 0, remaining: 2 })
+        );
+        assert_eq!(
+            decode_exact::<String>(&[0xff]),
+            Err(SbsError::InvalidLength { length: -1, offset: 0, remaining: 0 })
+        );
         let mut huge = int_bytes(i64::MAX);
         huge.extend_from_slice(b"abc");
-        assert_eq!(decode_exact::<String>(&huge), Err(SbsError::InvalidLength { length: i64::MAX, offset: 0, remaining: 3 }));
+        assert_eq!(
+            decode_exact::<String>(&huge),
+            Err(SbsError::InvalidLength { length: i64::MAX, offset: 0, remaining: 3 })
+        );
         let mut min = int_bytes(i64::MIN);
         min.push(0);
         assert!(matches!(decode_exact::<String>(&min), Err(SbsError::InvalidLength { length: i64::MIN, .. })));
@@ -1103,7 +1106,10 @@ mod tests {
         assert!(matches!(decode_exact::<QueryParams>(&[0x83]), Err(SbsError::InvalidChoice { .. })));
         assert!(matches!(decode_exact::<MsgInitRes>(&[0x82]), Err(SbsError::InvalidChoice { .. })));
         assert!(matches!(decode_exact::<MsgRegisterRes>(&[0x82]), Err(SbsError::InvalidChoice { .. })));
-        assert!(matches!(decode_exact::<Option<i64>>(&[0x82, 0x80]), Err(SbsError::InvalidChoice { type_name: "Optional", .. })));
+        assert!(matches!(
+            decode_exact::<Option<i64>>(&[0x82, 0x80]),
+            Err(SbsError::InvalidChoice { type_name: "Optional", .. })
+        ));
         // Event with payload Optional = value, then EventPayload index 7 at byte 10.
         let bytes = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x81, 0x87, 0x80];
         let err = decode_exact::<Event>(&bytes[..9]).unwrap_err();
@@ -1177,7 +1183,10 @@ mod tests {
         let expected = format!("{}1{}", "{\"a\": ".repeat(100_000), "}".repeat(100_000));
         assert!(encode_to_vec(&payload).unwrap() == json_payload(&expected));
         // Unbalanced: an error, not a crash.
-        assert!(matches!(decode_exact::<EventPayload>(&json_payload(&"[".repeat(100_000))), Err(SbsError::InvalidJson { .. })));
+        assert!(matches!(
+            decode_exact::<EventPayload>(&json_payload(&"[".repeat(100_000))),
+            Err(SbsError::InvalidJson { .. })
+        ));
     }
 
     #[test]

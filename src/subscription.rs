@@ -278,7 +278,8 @@ fn edge_hash(parent: u32, name: &str) -> u64 {
 
 impl Tree {
     fn with_root() -> Tree {
-        let root = TreeNode { parent: NONE, first_child: NONE, next_sibling: NONE, leaf: false, star: false, name: (0, 0) };
+        let root =
+            TreeNode { parent: NONE, first_child: NONE, next_sibling: NONE, leaf: false, star: false, name: (0, 0) };
         Tree { nodes: vec![root], names: String::new(), edges: HashTable::new() }
     }
 

@@ -45,9 +45,7 @@ impl Timestamp {
     /// A timestamp from its parts; `us` must be below 1_000_000.
     pub fn new(s: i64, us: u32) -> Result<Timestamp> {
         if i64::from(us) >= US_PER_S {
-            return Err(Error::OutOfRange(format!(
-                "timestamp microseconds {us} not in 0..=999999"
-            )));
+            return Err(Error::OutOfRange(format!("timestamp microseconds {us} not in 0..=999999")));
         }
         Ok(Timestamp { s, us })
     }
@@ -77,10 +75,7 @@ impl Timestamp {
     pub fn now() -> Timestamp {
         let now = std::time::SystemTime::now();
         match now.duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => Timestamp {
-                s: d.as_secs() as i64,
-                us: d.subsec_micros(),
-            },
+            Ok(d) => Timestamp { s: d.as_secs() as i64, us: d.subsec_micros() },
             // Before 1970: floor to whole microseconds.
             Err(e) => {
                 let d = e.duration();
@@ -98,9 +93,7 @@ impl Timestamp {
     #[allow(clippy::should_implement_trait)]
     pub fn add(self, seconds: f64) -> Result<Timestamp> {
         if !seconds.is_finite() {
-            return Err(Error::OutOfRange(format!(
-                "cannot add {seconds} seconds to a timestamp"
-            )));
+            return Err(Error::OutOfRange(format!("cannot add {seconds} seconds to a timestamp")));
         }
         let whole = seconds.trunc();
         // Beyond this the sum cannot fit in i64 anyway; checking first keeps
@@ -125,10 +118,7 @@ impl Timestamp {
     /// refused (the reference accepts them and builds an invalid timestamp).
     pub fn from_bytes(bytes: &[u8]) -> Result<Timestamp> {
         let bytes: &[u8; 12] = bytes.try_into().map_err(|_| {
-            Error::InvalidArgument(format!(
-                "timestamp bytes must be 12 bytes long, got {}",
-                bytes.len()
-            ))
+            Error::InvalidArgument(format!("timestamp bytes must be 12 bytes long, got {}", bytes.len()))
         })?;
         let mut s = [0u8; 8];
         s.copy_from_slice(&bytes[..8]);
@@ -151,15 +141,11 @@ impl Timestamp {
     /// into range (same total microseconds as the reference's answer).
     pub fn from_float(ts: f64) -> Result<Timestamp> {
         if !ts.is_finite() {
-            return Err(Error::OutOfRange(format!(
-                "{ts} is not a finite number of seconds"
-            )));
+            return Err(Error::OutOfRange(format!("{ts} is not a finite number of seconds")));
         }
         let whole = ts.trunc();
         if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&whole) {
-            return Err(Error::OutOfRange(format!(
-                "{ts} seconds is outside the 64-bit timestamp range"
-            )));
+            return Err(Error::OutOfRange(format!("{ts} seconds is outside the 64-bit timestamp range")));
         }
         let mut s = whole as i128;
         if ts < 0.0 {
@@ -175,10 +161,7 @@ impl Timestamp {
     /// an error (as in the reference, whose `datetime` cannot hold them).
     pub fn to_datetime(self) -> Result<DateTime> {
         if !(DATETIME_MIN_S..=DATETIME_MAX_S).contains(&self.s) {
-            return Err(Error::OutOfRange(format!(
-                "timestamp {} s is outside years 1..9999",
-                self.s
-            )));
+            return Err(Error::OutOfRange(format!("timestamp {} s is outside years 1..9999", self.s)));
         }
         let days = self.s.div_euclid(86_400);
         // Every field is bounded by the calendar (at most 999_999): fits i32.
@@ -209,10 +192,7 @@ impl Timestamp {
         check_field("second", i64::from(dt.second), 0, 59)?;
         check_field("microsecond", i64::from(dt.microsecond), 0, 999_999)?;
         let days = days_from_civil(dt.year, month, dt.day as u32);
-        let s = days * 86_400
-            + i64::from(dt.hour) * 3600
-            + i64::from(dt.minute) * 60
-            + i64::from(dt.second);
+        let s = days * 86_400 + i64::from(dt.hour) * 3600 + i64::from(dt.minute) * 60 + i64::from(dt.second);
         Timestamp::new(s, dt.microsecond as u32)
     }
 
@@ -298,16 +278,8 @@ impl Timestamp {
         if at != b.len() {
             return Err(err(&format!("unexpected text at byte {at}")));
         }
-        let local = Timestamp::from_datetime(&DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            microsecond,
-        })
-        .map_err(|e| err(&e.to_string()))?;
+        let local = Timestamp::from_datetime(&DateTime { year, month, day, hour, minute, second, microsecond })
+            .map_err(|e| err(&e.to_string()))?;
         Ok(Timestamp { s: local.s - offset_s, us: local.us })
     }
 }
@@ -320,9 +292,7 @@ fn check_field(name: &str, value: i64, min: i64, max: i64) -> Result<()> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {
-        Err(Error::OutOfRange(format!(
-            "datetime {name} {value} not in {min}..={max}"
-        )))
+        Err(Error::OutOfRange(format!("datetime {name} {value} not in {min}..={max}")))
     }
 }
 
@@ -602,7 +572,8 @@ mod tests {
         let e = Timestamp::parse_rfc3339(&text).unwrap_err().to_string();
         assert!(e.len() < 200, "{} bytes", e.len());
         assert!(e.contains("(104857600 bytes)"), "{e}");
-        let e = Timestamp::parse_rfc3339(&format!("2024-01-01T00:00:00Z{}", "9".repeat(10 << 20))).unwrap_err().to_string();
+        let e =
+            Timestamp::parse_rfc3339(&format!("2024-01-01T00:00:00Z{}", "9".repeat(10 << 20))).unwrap_err().to_string();
         assert!(e.len() < 200 && e.contains("unexpected text at byte 20"), "{e}");
     }
 

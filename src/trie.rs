@@ -69,7 +69,9 @@ impl Literals {
         match self {
             Literals::None => None,
             Literals::One(s, child) => (**s == *segment).then_some(*child),
-            Literals::Many(table) => table.find(segment_hash(segment), |(s, _)| **s == *segment).map(|(_, child)| *child),
+            Literals::Many(table) => {
+                table.find(segment_hash(segment), |(s, _)| **s == *segment).map(|(_, child)| *child)
+            }
         }
     }
 
@@ -108,7 +110,8 @@ impl Literals {
             Literals::None => 0,
             Literals::One(s, _) => s.len(),
             Literals::Many(table) => {
-                table.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1) + table.iter().map(|(s, _)| s.len()).sum::<usize>()
+                table.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
+                    + table.iter().map(|(s, _)| s.len()).sum::<usize>()
             }
         }
     }
@@ -346,11 +349,7 @@ impl<P: Payload> Trie<P> {
             + self
                 .nodes
                 .iter()
-                .map(|n| {
-                    n.literal.heap_bytes()
-                        + n.leaf.heap_bytes()
-                        + n.star.heap_bytes()
-                })
+                .map(|n| n.literal.heap_bytes() + n.leaf.heap_bytes() + n.star.heap_bytes())
                 .sum::<usize>()
     }
 }

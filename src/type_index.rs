@@ -19,7 +19,6 @@ impl TypeKey {
     pub(crate) fn hash(&self) -> u64 {
         hash_key(&self.0)
     }
-
 }
 
 /// Bytes of the LEB128 length of a segment of `len` bytes.
@@ -767,8 +766,9 @@ mod tests {
     #[test]
     fn reserve_for_sizes_the_arena_exactly() {
         let long = "z".repeat(200); // a two-byte length
-        let types: Vec<Vec<String>> =
-            (0..1000).map(|i| vec!["a".to_string(), i.to_string(), if i % 7 == 0 { long.clone() } else { String::new() }]).collect();
+        let types: Vec<Vec<String>> = (0..1000)
+            .map(|i| vec!["a".to_string(), i.to_string(), if i % 7 == 0 { long.clone() } else { String::new() }])
+            .collect();
         let mut m = TypeMap::default();
         m.reserve_for(&types);
         let capacity = m.arena.capacity();

@@ -143,7 +143,10 @@ fn deep_and_dense_json_payloads_pass_the_fuzz_checks() {
         ("arrays 10^5", format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))),
         ("arrays 10^6", format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000))),
         ("objects 10^5", format!("{}0{}", "{\"\":".repeat(100_000), "}".repeat(100_000))),
-        ("mixed 10^5 with lone surrogates", format!("{}\"\\ud800\"{}", "[{\"\\udc00\":".repeat(50_000), "}]".repeat(50_000))),
+        (
+            "mixed 10^5 with lone surrogates",
+            format!("{}\"\\ud800\"{}", "[{\"\\udc00\":".repeat(50_000), "}]".repeat(50_000)),
+        ),
         ("zeros", format!("[{}0]", "0,".repeat(500_000))),
         ("empty arrays", format!("[{}[]]", "[],".repeat(300_000))),
         ("DEL strings", format!("[{}\"\"]", "\"\u{7f}\",".repeat(200_000))),

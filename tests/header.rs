@@ -34,10 +34,8 @@ fn run_time_version_matches_cargo_toml() {
 fn header_has_no_conditionals_inside_declarations() {
     // cffi reads the preprocessed header; the only conditionals allowed are
     // the include guard and the C++ `extern "C"` wrapper.
-    let conditionals: Vec<&str> = COMMITTED
-        .lines()
-        .filter(|l| l.trim_start().starts_with("#if") || l.trim_start().starts_with("#el"))
-        .collect();
+    let conditionals: Vec<&str> =
+        COMMITTED.lines().filter(|l| l.trim_start().starts_with("#if") || l.trim_start().starts_with("#el")).collect();
     assert_eq!(conditionals, ["#ifndef HAT_EVENT_H", "#ifdef __cplusplus", "#ifdef __cplusplus"]);
 }
 
@@ -48,7 +46,8 @@ fn every_declaration_is_documented() {
     for (i, line) in lines.iter().enumerate() {
         let is_function = line.contains("hat_event_") && line.contains('(') && !line.starts_with([' ', '/', '*', '#']);
         let is_type = line.starts_with("typedef");
-        let is_constant = line.starts_with("#define HAT_EVENT_") && !line.starts_with("#define HAT_EVENT_VERSION_")
+        let is_constant = line.starts_with("#define HAT_EVENT_")
+            && !line.starts_with("#define HAT_EVENT_VERSION_")
             && *line != "#define HAT_EVENT_H";
         if is_function || is_type || is_constant {
             assert_eq!(lines[i - 1].trim(), "*/", "undocumented: {line}");

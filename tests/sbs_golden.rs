@@ -381,10 +381,29 @@ fn every_type_and_message_has_vectors() {
     let types: std::collections::BTreeSet<&str> =
         section(&all, "vectors").iter().map(|e| e["type"].as_str().unwrap()).collect();
     for ty in [
-        "Timestamp", "EventId", "Status", "Order", "OrderBy", "EventType", "EventPayload", "Event", "RegisterEvent",
-        "QueryLatestParams", "QueryTimeseriesParams", "QueryServerParams", "QueryParams", "QueryResult", "MsgInitReq",
-        "MsgInitRes", "MsgStatusNotify", "MsgEventsNotify", "MsgEventsAck", "MsgRegisterReq", "MsgRegisterRes",
-        "MsgQueryReq", "MsgQueryRes",
+        "Timestamp",
+        "EventId",
+        "Status",
+        "Order",
+        "OrderBy",
+        "EventType",
+        "EventPayload",
+        "Event",
+        "RegisterEvent",
+        "QueryLatestParams",
+        "QueryTimeseriesParams",
+        "QueryServerParams",
+        "QueryParams",
+        "QueryResult",
+        "MsgInitReq",
+        "MsgInitRes",
+        "MsgStatusNotify",
+        "MsgEventsNotify",
+        "MsgEventsAck",
+        "MsgRegisterReq",
+        "MsgRegisterRes",
+        "MsgQueryReq",
+        "MsgQueryRes",
     ] {
         assert!(types.contains(ty), "no vectors for {ty}");
     }
@@ -415,11 +434,8 @@ fn bytes_we_refuse_on_purpose() {
 #[test]
 fn damaged_reference_bytes_never_panic() {
     let all = vectors();
-    let small: Vec<Value> = section(&all, "vectors")
-        .iter()
-        .filter(|e| e["hex"].as_str().unwrap().len() <= 2 * 600)
-        .cloned()
-        .collect();
+    let small: Vec<Value> =
+        section(&all, "vectors").iter().filter(|e| e["hex"].as_str().unwrap().len() <= 2 * 600).cloned().collect();
     let n = run_all(&small, |e| {
         let ty = e["type"].as_str().unwrap();
         let bytes = unhex(e["hex"].as_str().unwrap());

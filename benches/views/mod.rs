@@ -42,6 +42,8 @@ impl Views {
     }
 
     pub fn type_views(&self) -> Vec<hat_event_event_type_view_t> {
-        (0..self.len()).map(|i| hat_event_event_type_view_t { segments: self.get(i).as_ptr(), len: self.get(i).len() }).collect()
+        (0..self.len())
+            .map(|i| hat_event_event_type_view_t { segments: self.get(i).as_ptr(), len: self.get(i).len() })
+            .collect()
     }
 }

@@ -167,7 +167,10 @@ mod tests {
         assert_eq!(parse_frame(&[0], 10), Err(FrameError::ZeroLengthOfLength));
         assert_eq!(parse_frame(&[1, 0], 10), Err(FrameError::Empty));
         assert_eq!(parse_frame(&[1, 11], 10), Err(FrameError::Oversized { len: Some(11), field_len: 1, limit: 10 }));
-        assert_eq!(parse_frame(&[2, 1, 0], 255), Err(FrameError::Oversized { len: Some(256), field_len: 2, limit: 255 }));
+        assert_eq!(
+            parse_frame(&[2, 1, 0], 255),
+            Err(FrameError::Oversized { len: Some(256), field_len: 2, limit: 255 })
+        );
         let huge = [255u8; 256];
         assert!(matches!(parse_frame(&huge, 1 << 30), Err(FrameError::Oversized { len: None, field_len: 255, .. })));
         assert!(matches!(parse_frame(&[1, 2, 0x81, 0x81], 10), Err(FrameError::Message(_))));
@@ -176,17 +179,26 @@ mod tests {
     #[test]
     fn an_oversized_frame_reports_what_its_length_field_says() {
         let e = parse_frame(&[2, 4, 1], 1024).unwrap_err();
-        assert_eq!(e.to_string(), "oversized frame: 1025 bytes announced by a length field of 2 bytes, the limit is 1024");
+        assert_eq!(
+            e.to_string(),
+            "oversized frame: 1025 bytes announced by a length field of 2 bytes, the limit is 1024"
+        );
         // a 245-byte field: the whole field is read, its value reported only if it fits
         let mut frame = vec![245u8];
         frame.extend(std::iter::repeat_n(0xb1, 245));
         let e = parse_frame(&frame, 1 << 26).unwrap_err().to_string();
-        assert_eq!(e, "oversized frame: 2^128 bytes or more announced by a length field of 245 bytes, the limit is 67108864");
+        assert_eq!(
+            e,
+            "oversized frame: 2^128 bytes or more announced by a length field of 245 bytes, the limit is 67108864"
+        );
         // leading zero bytes do not count towards the value's width
         let mut padded = vec![20u8];
         padded.extend([0u8; 12]);
         padded.extend([1u8, 0, 0, 0, 0, 0, 0, 0]);
         let e = parse_frame(&padded, 1 << 26).unwrap_err().to_string();
-        assert!(e.starts_with("oversized frame: 72057594037927936 bytes announced by a length field of 20 bytes"), "{e}");
+        assert!(
+            e.starts_with("oversized frame: 72057594037927936 bytes announced by a length field of 20 bytes"),
+            "{e}"
+        );
     }
 }

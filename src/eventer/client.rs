@@ -371,9 +371,8 @@ impl Client {
                 Err(e) => last_error = Some(ClientError::Io(format!("cannot connect to {addr}: {e}"))),
             }
         }
-        let stream = stream.ok_or_else(|| {
-            last_error.unwrap_or_else(|| ClientError::Io(format!("{where_} resolves to no address")))
-        })?;
+        let stream = stream
+            .ok_or_else(|| last_error.unwrap_or_else(|| ClientError::Io(format!("{where_} resolves to no address"))))?;
         let io = |e: std::io::Error| ClientError::Io(format!("socket setup failed: {e}"));
         stream.set_nodelay(true).map_err(io)?;
         // A server that stops reading must not block senders for ever.
@@ -562,7 +561,9 @@ impl Drop for Client {
 }
 
 /// `MsgRegisterReq` = Array(RegisterEvent), from borrowed events.
-fn encode_register<'a>(events: impl IntoIterator<Item = &'a RegisterEvent, IntoIter: ExactSizeIterator>) -> Result<Vec<u8>, ClientError> {
+fn encode_register<'a>(
+    events: impl IntoIterator<Item = &'a RegisterEvent, IntoIter: ExactSizeIterator>,
+) -> Result<Vec<u8>, ClientError> {
     let events = events.into_iter();
     let mut data = Vec::with_capacity(64 * events.len() + 1);
     sbs::write_integer(&mut data, events.len() as i64);

@@ -1,8 +1,8 @@
 //! Event-type collections in C, and the reusable value buffer `get` fills.
 
 use super::boundary::{
-    free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, new_handle, out_arg, FfiError,
-    Opaque, hat_event_status_t, hat_event_str_t,
+    free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, hat_event_status_t, hat_event_str_t,
+    new_handle, out_arg, FfiError, Opaque,
 };
 use super::event_type::{checked_types, hat_event_event_type_view_t, with_probe};
 use super::subscription::hat_event_subscription_t;
@@ -98,7 +98,10 @@ pub unsafe extern "C" fn hat_event_collection_add(
 /// Removes `value` and its subscription; an absent value is ignored.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_collection_remove(collection: *mut hat_event_collection_t, value: u64) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_collection_remove(
+    collection: *mut hat_event_collection_t,
+    value: u64,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: a live handle or NULL, as documented.
         match unsafe { handle_mut(collection, "collection") }? {

@@ -5,10 +5,10 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use super::boundary::{
-    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, take_growing,
-    str_arg, FfiError, FfiResult, GrowingStruct, Opaque, OwnedUserData, hat_event_finalize_user_data_t, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT,
-    HAT_EVENT_ERR_INVALID_ARGUMENT, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT,
-    HAT_EVENT_ERR_SCHEMA,
+    free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
+    OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
+    HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT, HAT_EVENT_ERR_SCHEMA,
 };
 use super::event::{hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
 use super::plugin::{event_ptrs_of, CResolver};
@@ -103,9 +103,11 @@ pub struct hat_event_engine_hooks_t {
     /// Passed first to every hook.
     pub user_data: *mut c_void,
     /// The backend registered these events.
-    pub registered: Option<unsafe extern "C" fn(user_data: *mut c_void, events: *const *const hat_event_event_t, count: usize)>,
+    pub registered:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, events: *const *const hat_event_event_t, count: usize)>,
     /// The backend made these events durable.
-    pub flushed: Option<unsafe extern "C" fn(user_data: *mut c_void, events: *const *const hat_event_event_t, count: usize)>,
+    pub flushed:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, events: *const *const hat_event_event_t, count: usize)>,
     /// A module asks for an engine restart.
     pub restart: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
     /// A module asks to reset the monitor's ready flag.
@@ -123,8 +125,9 @@ pub struct hat_event_engine_hooks_t {
     /// type or a name that is not a valid view (NULL with a non-zero length,
     /// or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
     /// entry is ever dropped silently.
-    pub client_names:
-        Option<unsafe extern "C" fn(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize>,
+    pub client_names: Option<
+        unsafe extern "C" fn(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize,
+    >,
     /// Optional: releases `user_data` (see above). Not in 0.1's layout.
     pub finalize_user_data: hat_event_finalize_user_data_t,
 }
@@ -188,7 +191,10 @@ pub const HAT_EVENT_CLIENT_NAMES_CALLS: usize = 4;
 
 type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_client_name_t, usize) -> usize;
 
-fn client_names_hook(f: Option<ClientNamesHook>, user_data: &Arc<OwnedUserData>) -> Option<crate::engine::ClientNamesHook> {
+fn client_names_hook(
+    f: Option<ClientNamesHook>,
+    user_data: &Arc<OwnedUserData>,
+) -> Option<crate::engine::ClientNamesHook> {
     let f = f?;
     let user_data = user_data.clone();
     Some(Box::new(move || {
@@ -208,7 +214,8 @@ fn host_error(message: String) -> PluginError {
 /// `f` is the host's hook, callable with `user_data`; the names it writes
 /// are readable until it is called again.
 unsafe fn call_client_names(f: ClientNamesHook, user_data: *mut c_void) -> Result<Vec<(Source, String)>, PluginError> {
-    let empty = hat_event_client_name_t { source: hat_event_source_t { type_: 0, id: 0 }, name: hat_event_str_t::EMPTY };
+    let empty =
+        hat_event_client_name_t { source: hat_event_source_t { type_: 0, id: 0 }, name: hat_event_str_t::EMPTY };
     let mut buf = vec![empty; 16];
     let (mut asked, mut offered) = (0, 0);
     for _ in 0..HAT_EVENT_CLIENT_NAMES_CALLS {
@@ -262,7 +269,10 @@ fn events_hook(f: Option<EventsHook>, user_data: &Arc<OwnedUserData>) -> Option<
     }))
 }
 
-fn plain_hook(f: Option<unsafe extern "C" fn(*mut c_void)>, user_data: &Arc<OwnedUserData>) -> Option<Box<dyn Fn() + Send + Sync>> {
+fn plain_hook(
+    f: Option<unsafe extern "C" fn(*mut c_void)>,
+    user_data: &Arc<OwnedUserData>,
+) -> Option<Box<dyn Fn() + Send + Sync>> {
     let f = f?;
     let user_data = user_data.clone();
     Some(Box::new(move || {
@@ -303,7 +313,8 @@ pub unsafe extern "C" fn hat_event_engine_create(
             // SAFETY: non-NULL hooks are readable up to their struct_size, the first field.
             let declared = unsafe { std::ptr::addr_of!((*hooks).struct_size).read() };
             // SAFETY: as above.
-            let (h, user_data) = unsafe { take_growing(hooks, declared, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
+            let (h, user_data) =
+                unsafe { take_growing(hooks, declared, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
             (Some(h), user_data)
         };
         let user_data = Arc::new(user_data);
@@ -528,7 +539,10 @@ pub unsafe extern "C" fn hat_event_event_list_len(list: *const hat_event_event_l
 /// Event `index` of `list`, borrowed from it (NULL if out of range or
 /// `list` is NULL).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_list_get(list: *const hat_event_event_list_t, index: usize) -> *const hat_event_event_t {
+pub unsafe extern "C" fn hat_event_event_list_get(
+    list: *const hat_event_event_list_t,
+    index: usize,
+) -> *const hat_event_event_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(list) }
@@ -564,13 +578,22 @@ mod tests {
         let n = (script.report)(capacity);
         for i in 0..n.min(capacity) {
             // SAFETY: the engine gives room for `capacity` entries.
-            unsafe { out.add(i).write(hat_event_client_name_t { source: hat_event_source_t { type_: 1, id: i as i64 }, name: script.name }) };
+            unsafe {
+                out.add(i).write(hat_event_client_name_t {
+                    source: hat_event_source_t { type_: 1, id: i as i64 },
+                    name: script.name,
+                })
+            };
         }
         n
     }
 
     fn run(report: fn(usize) -> usize, name: &'static [u8]) -> (Result<Vec<(Source, String)>, PluginError>, usize) {
-        let script = Script { calls: AtomicUsize::new(0), report, name: hat_event_str_t { ptr: name.as_ptr().cast(), len: name.len() } };
+        let script = Script {
+            calls: AtomicUsize::new(0),
+            report,
+            name: hat_event_str_t { ptr: name.as_ptr().cast(), len: name.len() },
+        };
         // SAFETY: a hook that writes at most `capacity` entries of a static name.
         let result = unsafe { call_client_names(scripted, &script as *const Script as *mut c_void) };
         (result, script.calls.load(Ordering::Relaxed))
@@ -611,9 +634,14 @@ mod tests {
         let e = names.unwrap_err().to_string();
         assert!(e.contains("out[0]") && e.contains("not valid UTF-8"), "{e}");
 
-        let script = Script { calls: AtomicUsize::new(0), report: |_| 2, name: hat_event_str_t { ptr: std::ptr::null(), len: 4 } };
+        let script = Script {
+            calls: AtomicUsize::new(0),
+            report: |_| 2,
+            name: hat_event_str_t { ptr: std::ptr::null(), len: 4 },
+        };
         // SAFETY: as in run.
-        let e = unsafe { call_client_names(scripted, &script as *const Script as *mut c_void) }.unwrap_err().to_string();
+        let e =
+            unsafe { call_client_names(scripted, &script as *const Script as *mut c_void) }.unwrap_err().to_string();
         assert!(e.contains("out[0]") && e.contains("NULL"), "{e}");
 
         // {NULL, 0} is the empty name, as everywhere in the API

@@ -2,8 +2,8 @@
 //! and register events as opaque handles with accessors.
 
 use super::boundary::{
-    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle,
-    out_arg, str_arg, FfiError, Opaque, hat_event_bytes_t, hat_event_status_t, hat_event_str_t,
+    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_bytes_t,
+    hat_event_status_t, hat_event_str_t, new_handle, out_arg, str_arg, FfiError, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event_type::{event_type_arg, hat_event_event_type_t};
@@ -335,7 +335,10 @@ pub unsafe extern "C" fn hat_event_event_create(
 /// Copies an event (owned or borrowed) into a new owned handle.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_clone(event: *const hat_event_event_t, out: *mut *mut hat_event_event_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_clone(
+    event: *const hat_event_event_t,
+    out: *mut *mut hat_event_event_t,
+) -> hat_event_status_t {
     // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
     unsafe { clone_handle(event, out, "event") }
 }
@@ -392,9 +395,7 @@ pub unsafe extern "C" fn hat_event_event_source_timestamp(
 pub unsafe extern "C" fn hat_event_event_payload(event: *const hat_event_event_t) -> *const hat_event_payload_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(event) }
-            .and_then(|e| e.payload.as_ref())
-            .map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_handle)
     })
 }
 
@@ -523,9 +524,7 @@ pub unsafe extern "C" fn hat_event_register_event_payload(
 ) -> *const hat_event_payload_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(event) }
-            .and_then(|e| e.payload.as_ref())
-            .map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_handle)
     })
 }
 
@@ -559,4 +558,3 @@ pub(crate) unsafe fn write_opt_timestamp(
         None => false,
     }
 }
-

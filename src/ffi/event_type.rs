@@ -1,8 +1,8 @@
 //! Event types in C: segment views in, owned handles out, and matching.
 
 use super::boundary::{
-    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, str_arg,
-    FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
+    free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t, hat_event_str_t, new_handle,
+    out_arg, slice_arg, str_arg, FfiResult, Opaque,
 };
 use crate::event_type::{matches_query_type, EventType};
 use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
@@ -31,7 +31,11 @@ pub struct hat_event_event_type_view_t {
 ///
 /// # Safety
 /// Unless NULL, `segments` points to `len` views of readable bytes.
-pub(crate) unsafe fn segments_arg<'a>(segments: *const hat_event_str_t, len: usize, name: &str) -> FfiResult<Vec<&'a str>> {
+pub(crate) unsafe fn segments_arg<'a>(
+    segments: *const hat_event_str_t,
+    len: usize,
+    name: &str,
+) -> FfiResult<Vec<&'a str>> {
     // SAFETY: forwarded from the caller.
     Ok(unsafe { checked_segments(segments, len, name) }?.iter().map(AsRef::as_ref).collect())
 }

@@ -5,9 +5,10 @@ use std::ffi::c_void;
 use std::time::Duration;
 
 use super::boundary::{
-    free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg, slice_arg, take_growing,
-    str_arg, FfiError, FfiResult, GrowingStruct, Opaque, OwnedUserData, hat_event_finalize_user_data_t, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO,
-    HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED, HAT_EVENT_ERR_TIMEOUT,
+    free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
+    OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO, HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED,
+    HAT_EVENT_ERR_TIMEOUT,
 };
 use super::event::{hat_event_event_t, hat_event_register_event_t, hat_event_server_status_t};
 use super::event_type::{event_types_arg, hat_event_event_type_view_t};
@@ -19,7 +20,8 @@ use crate::message::Message;
 use crate::sbs::MsgRegisterRes;
 
 /// Called on the reader thread when the server reports a new status.
-pub type hat_event_client_status_cb_t = Option<unsafe extern "C" fn(user_data: *mut c_void, status: hat_event_server_status_t)>;
+pub type hat_event_client_status_cb_t =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, status: hat_event_server_status_t)>;
 
 /// Called on the reader thread with `count` events of the subscription,
 /// borrowed for the duration of the call (clone what you keep).
@@ -268,7 +270,8 @@ pub unsafe extern "C" fn hat_event_client_connect(
         // SAFETY: non-NULL options are readable up to their struct_size, the first field.
         let declared = unsafe { std::ptr::addr_of!((*options).struct_size).read() };
         // SAFETY: as above.
-        let (o, user_data) = unsafe { take_growing(options, declared, "options->", |o| (o.user_data, o.finalize_user_data)) }?;
+        let (o, user_data) =
+            unsafe { take_growing(options, declared, "options->", |o| (o.user_data, o.finalize_user_data)) }?;
         // From here on user_data is the client's: every failure below finalises it.
         // SAFETY: NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
@@ -415,7 +418,9 @@ pub unsafe extern "C" fn hat_event_client_query(
 /// The server's status as last reported (`HAT_EVENT_SERVER_STATUS_*`);
 /// `UINT32_MAX` for NULL. Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_client_server_status(client: *const hat_event_client_t) -> hat_event_server_status_t {
+pub unsafe extern "C" fn hat_event_client_server_status(
+    client: *const hat_event_client_t,
+) -> hat_event_server_status_t {
     // SAFETY: a live client or NULL, as documented.
     guard_value(u32::MAX, || unsafe { handle_opt(client) }.map_or(u32::MAX, |c| status_code(c.server_status())))
 }
@@ -436,7 +441,10 @@ pub unsafe extern "C" fn hat_event_client_is_open(client: *const hat_event_clien
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
 /// (a negative or NaN timeout), `HAT_EVENT_ERR_TIMEOUT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_client_wait_closed(client: *const hat_event_client_t, timeout: f64) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_client_wait_closed(
+    client: *const hat_event_client_t,
+    timeout: f64,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: a live client or NULL, as documented.
         let client = unsafe { handle_arg(client, "client") }?;

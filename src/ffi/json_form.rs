@@ -1,8 +1,6 @@
 //! The JSON form of events and query results in C (hat-event manager's format).
 
-use super::boundary::{
-    guard_status, handle_arg, new_handle, out_arg, str_arg, hat_event_status_t, hat_event_str_t,
-};
+use super::boundary::{guard_status, handle_arg, hat_event_status_t, hat_event_str_t, new_handle, out_arg, str_arg};
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::hat_event_event_t;
 use super::query::hat_event_query_result_t;

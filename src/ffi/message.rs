@@ -4,9 +4,8 @@
 use std::ffi::c_char;
 
 use super::boundary::{
-    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle,
-    out_arg, slice_arg, str_arg, FfiError, FfiResult, Opaque, hat_event_bytes_t, hat_event_status_t,
-    hat_event_str_t,
+    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_bytes_t,
+    hat_event_status_t, hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, FfiError, FfiResult, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::{
@@ -211,7 +210,9 @@ pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
 
 /// Creates a failed `MsgRegisterRes`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_msg_create_register_res_failure(out: *mut *mut hat_event_msg_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_msg_create_register_res_failure(
+    out: *mut *mut hat_event_msg_t,
+) -> hat_event_status_t {
     create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Failure)))
 }
 
@@ -374,7 +375,10 @@ pub unsafe extern "C" fn hat_event_msg_init_req_client_name(msg: *const hat_even
 /// If a `MsgInitReq` carries a client token, writes it (borrowed) to
 /// `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_msg_init_req_client_token(msg: *const hat_event_msg_t, out: *mut hat_event_str_t) -> bool {
+pub unsafe extern "C" fn hat_event_msg_init_req_client_token(
+    msg: *const hat_event_msg_t,
+    out: *mut hat_event_str_t,
+) -> bool {
     read_or(msg, false, |m| match m {
         Message::InitReq(MsgInitReq { client_token: Some(t), .. }) => {
             // SAFETY: out is NULL or writable, as documented.
@@ -433,7 +437,10 @@ pub unsafe extern "C" fn hat_event_msg_init_req_persisted(msg: *const hat_event_
 /// For a successful `MsgInitRes` or a `MsgStatusNotify`, writes the server
 /// status to `*out` (when not NULL) and returns true; false otherwise.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_msg_server_status(msg: *const hat_event_msg_t, out: *mut hat_event_server_status_t) -> bool {
+pub unsafe extern "C" fn hat_event_msg_server_status(
+    msg: *const hat_event_msg_t,
+    out: *mut hat_event_server_status_t,
+) -> bool {
     read_or(msg, false, |m| match m {
         Message::InitRes(MsgInitRes::Success(s)) | Message::StatusNotify(s) => {
             // SAFETY: out is NULL or writable, as documented.

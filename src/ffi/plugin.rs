@@ -13,9 +13,9 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::boundary::{
-    borrowed_handle, guard_status, handle_arg, new_handle, out_arg, read_growing, take_growing, slice_arg, str_arg, FfiError,
-    FfiResult, GrowingStruct, Opaque, OwnedUserData, hat_event_finalize_user_data_t, hat_event_status_str,
-    hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
+    borrowed_handle, guard_status, handle_arg, hat_event_finalize_user_data_t, hat_event_status_str,
+    hat_event_status_t, hat_event_str_t, new_handle, out_arg, read_growing, slice_arg, str_arg, take_growing, FfiError,
+    FfiResult, GrowingStruct, Opaque, OwnedUserData, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
 };
 use super::engine::{hat_event_engine_t, EngineHandle};
 use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
@@ -23,8 +23,8 @@ use super::query::{hat_event_query_params_t, hat_event_query_result_t};
 use super::subscription::hat_event_subscription_t;
 use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
 use crate::engine::Module;
-use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
 use crate::error::{bounded_message, Quoted};
+use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
 use crate::plugin::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
 use crate::query::{QueryParams, QueryResult};
 use crate::subscription::Subscription;
@@ -92,13 +92,22 @@ pub struct hat_event_backend_t {
     pub instance: *mut c_void,
     /// Optional (absent: `{server_id, 0, 0}`): the greatest event id of
     /// `server_id` stored so far, or `{server_id, 0, 0}` if none, into `*out`.
-    pub get_last_event_id:
-        Option<unsafe extern "C" fn(instance: *mut c_void, server_id: i64, out: *mut hat_event_event_id_t) -> hat_event_status_t>,
+    pub get_last_event_id: Option<
+        unsafe extern "C" fn(
+            instance: *mut c_void,
+            server_id: i64,
+            out: *mut hat_event_event_id_t,
+        ) -> hat_event_status_t,
+    >,
     /// Required: store `count` events (borrowed: copy what you keep), all of
     /// one session in id order, then call `hat_event_backend_host_registered`
     /// (and `_flushed` once durable).
     pub register_events: Option<
-        unsafe extern "C" fn(instance: *mut c_void, events: *const *const hat_event_event_t, count: usize) -> hat_event_status_t,
+        unsafe extern "C" fn(
+            instance: *mut c_void,
+            events: *const *const hat_event_event_t,
+            count: usize,
+        ) -> hat_event_status_t,
     >,
     /// Required: answer `params` (borrowed) with a result made by
     /// `hat_event_query_result_create`, handed to the engine in `*out`.
@@ -543,7 +552,6 @@ impl Drop for CModule {
 // ---------------------------------------------------------------------------
 // From C infos to core infos.
 
-
 /// The schema of an info, checked: both views or neither, and a schema
 /// that can validate (its id in its repository, compiling), so that a
 /// broken schema fails the registration or import, not a later engine.
@@ -567,7 +575,12 @@ fn plugin_import_error(message: String) -> FfiError {
     FfiError::from(PluginError::Import(message))
 }
 
-type CBackendCreate = unsafe extern "C" fn(*mut c_void, hat_event_str_t, *mut hat_event_backend_host_t, *mut hat_event_backend_t) -> hat_event_status_t;
+type CBackendCreate = unsafe extern "C" fn(
+    *mut c_void,
+    hat_event_str_t,
+    *mut hat_event_backend_host_t,
+    *mut hat_event_backend_t,
+) -> hat_event_status_t;
 type CModuleCreate = unsafe extern "C" fn(
     *mut c_void,
     hat_event_str_t,
@@ -615,7 +628,10 @@ impl<T: GrowingStruct> Slack<T> {
 /// # Safety
 /// `info` is a valid info whose views are readable and whose function
 /// pointers stay callable for the life of the process; `user_data` is its.
-unsafe fn backend_info_from_c(info: &hat_event_backend_info_t, user_data: Arc<OwnedUserData>) -> FfiResult<BackendInfo> {
+unsafe fn backend_info_from_c(
+    info: &hat_event_backend_info_t,
+    user_data: Arc<OwnedUserData>,
+) -> FfiResult<BackendInfo> {
     let create: CBackendCreate = info.create.ok_or_else(|| FfiError::null("info->create"))?;
     // SAFETY: forwarded from the caller.
     let schema = unsafe { schema_of(info.json_schema_id, info.json_schema_repo) }?;
@@ -644,7 +660,9 @@ unsafe fn backend_info_from_c(info: &hat_event_backend_info_t, user_data: Arc<Ow
             }
             if vtable.register_events.is_none() || vtable.query.is_none() {
                 drop(backend);
-                return Err(PluginError::Import("backend create left the required slot register_events or query NULL".into()));
+                return Err(PluginError::Import(
+                    "backend create left the required slot register_events or query NULL".into(),
+                ));
             }
             Ok(Box::new(backend) as Box<dyn Backend>)
         }),
@@ -665,7 +683,9 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             let mut out = Slack::<hat_event_module_t>::zeroed();
             clear_plugin_error();
             // SAFETY: the plug-in's create, with a live engine handle and a zeroed out.
-            let status = unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source_code(source), out.out()) };
+            let status = unsafe {
+                create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source_code(source), out.out())
+            };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use engine.
                 unsafe { super::boundary::free_handle(engine) };
@@ -682,8 +702,12 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
                 // SAFETY: a subscription handle the module hands over, as documented.
                 Some(*unsafe { Box::from_raw(vtable.subscription.cast::<Arc<Subscription>>()) })
             };
-            let module =
-                CModule { vtable, subscription: subscription.clone().unwrap_or_default(), engine, _user_data: user_data.clone() };
+            let module = CModule {
+                vtable,
+                subscription: subscription.clone().unwrap_or_default(),
+                engine,
+                _user_data: user_data.clone(),
+            };
             if let Some(e) = refused {
                 drop(module);
                 return Err(e);
@@ -750,7 +774,8 @@ fn libraries() -> std::sync::MutexGuard<'static, Libraries> {
 /// The views are readable.
 unsafe fn own_views(id: &mut hat_event_str_t, repo: &mut hat_event_str_t) -> FfiResult<(Box<str>, Box<str>)> {
     // SAFETY: forwarded from the caller.
-    let (i, r): (Box<str>, Box<str>) = unsafe { (str_arg(*id, "json_schema_id")?.into(), str_arg(*repo, "json_schema_repo")?.into()) };
+    let (i, r): (Box<str>, Box<str>) =
+        unsafe { (str_arg(*id, "json_schema_id")?.into(), str_arg(*repo, "json_schema_repo")?.into()) };
     *id = hat_event_str_t::from_str(&i);
     *repo = hat_event_str_t::from_str(&r);
     Ok((i, r))
@@ -759,7 +784,8 @@ unsafe fn own_views(id: &mut hat_event_str_t, repo: &mut hat_event_str_t) -> Ffi
 /// Loads a library (never unloaded: its function pointers must outlive
 /// every instance).
 fn dlopen_library(path: &str) -> FfiResult<*mut c_void> {
-    let c_path = CString::new(path).map_err(|_| plugin_import_error(format!("path {} contains a NUL byte", Quoted(path))))?;
+    let c_path =
+        CString::new(path).map_err(|_| plugin_import_error(format!("path {} contains a NUL byte", Quoted(path))))?;
     // SAFETY: a plain libc call with a NUL-terminated string.
     let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     if handle.is_null() {
@@ -781,7 +807,8 @@ unsafe fn call_export<T>(handle: *mut c_void, path: &str, symbol: &str) -> FfiRe
         return Err(plugin_import_error(format!("{} does not export the symbol {symbol}", Quoted(path))));
     }
     // SAFETY: the symbol is the declared function returning the info.
-    let get: unsafe extern "C" fn() -> *const T = unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const T>(sym) };
+    let get: unsafe extern "C" fn() -> *const T =
+        unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const T>(sym) };
     // SAFETY: calling the plug-in's exported function.
     let info = unsafe { get() };
     if info.is_null() {
@@ -910,7 +937,10 @@ impl Resolver for CResolver {
 /// names the id as given), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name
 /// or one containing '/', which would read as a path).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_backend_register(name: hat_event_str_t, info: *const hat_event_backend_info_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_backend_register(
+    name: hat_event_str_t,
+    info: *const hat_event_backend_info_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: info is NULL or readable up to its struct_size, as documented.
         let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
@@ -933,7 +963,10 @@ pub unsafe extern "C" fn hat_event_backend_register(name: hat_event_str_t, info:
 /// `hat_event_backend_register`, ownership of `info->user_data` included.
 /// Errors: as `hat_event_backend_register`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_module_register(name: hat_event_str_t, info: *const hat_event_module_info_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_module_register(
+    name: hat_event_str_t,
+    info: *const hat_event_module_info_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: info is NULL or readable up to its struct_size, as documented.
         let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
@@ -960,7 +993,10 @@ unsafe fn handle_info<'a, T>(info: *const T) -> FfiResult<&'a T> {
 
 fn name_check(name: &str) -> FfiResult<()> {
     if name.is_empty() || is_path(name) {
-        return Err(FfiError::invalid(format!("plug-in name {} is empty or contains '/' (names with '/' are paths)", Quoted(name))));
+        return Err(FfiError::invalid(format!(
+            "plug-in name {} is empty or contains '/' (names with '/' are paths)",
+            Quoted(name)
+        )));
     }
     Ok(())
 }
@@ -985,7 +1021,10 @@ fn name_check(name: &str) -> FfiResult<()> {
 /// JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
 /// `hat_event_backend_register`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_import_backend_info(name: hat_event_str_t, out: *mut hat_event_backend_info_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_import_backend_info(
+    name: hat_event_str_t,
+    out: *mut hat_event_backend_info_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
@@ -1001,7 +1040,10 @@ pub unsafe extern "C" fn hat_event_import_backend_info(name: hat_event_str_t, ou
 /// `hat_event_import_backend_info`.
 /// Errors: as `hat_event_import_backend_info`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_import_module_info(name: hat_event_str_t, out: *mut hat_event_module_info_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_import_module_info(
+    name: hat_event_str_t,
+    out: *mut hat_event_module_info_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
@@ -1068,7 +1110,11 @@ unsafe fn host_report(
 ///
 /// # Safety
 /// `events` holds `count` live event handles or NULLs (NULL only if `count` is 0).
-pub(crate) unsafe fn events_arg(events: *const *const hat_event_event_t, count: usize, name: &str) -> FfiResult<Vec<Arc<Event>>> {
+pub(crate) unsafe fn events_arg(
+    events: *const *const hat_event_event_t,
+    count: usize,
+    name: &str,
+) -> FfiResult<Vec<Arc<Event>>> {
     // SAFETY: forwarded from the caller.
     let ptrs = unsafe { slice_arg(events, count, name) }?;
     ptrs.iter()
@@ -1124,7 +1170,8 @@ unsafe extern "C" fn memory_create(
         let out = unsafe { out_arg(out, "out") }?;
         // NULL: no callbacks (a host driving the memory backend directly).
         let host = host as usize;
-        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>, events: &[Arc<Event>]| {
+        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>,
+                           events: &[Arc<Event>]| {
             // SAFETY: the host outlives the instance, as documented for create.
             if let Some(cb) = unsafe { (host as *const BackendCallbacks).as_ref() }.and_then(pick) {
                 cb(events)
@@ -1152,14 +1199,20 @@ unsafe extern "C" fn memory_create(
 /// `instance` came from `memory_create` and is not finalised.
 unsafe fn memory<'a>(instance: *mut c_void) -> FfiResult<&'a mut MemoryBackend> {
     // SAFETY: forwarded from the caller.
-    unsafe { instance.cast::<MemoryInstance>().as_mut() }.map(|m| &mut m.backend).ok_or_else(|| FfiError::null("instance"))
+    unsafe { instance.cast::<MemoryInstance>().as_mut() }
+        .map(|m| &mut m.backend)
+        .ok_or_else(|| FfiError::null("instance"))
 }
 
 fn plugin_failed(e: PluginError) -> FfiError {
     FfiError::from(e)
 }
 
-unsafe extern "C" fn memory_get_last_event_id(instance: *mut c_void, server_id: i64, out: *mut hat_event_event_id_t) -> hat_event_status_t {
+unsafe extern "C" fn memory_get_last_event_id(
+    instance: *mut c_void,
+    server_id: i64,
+    out: *mut hat_event_event_id_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable.
         let out = unsafe { out_arg(out, "out") }?;
@@ -1170,7 +1223,11 @@ unsafe extern "C" fn memory_get_last_event_id(instance: *mut c_void, server_id: 
     })
 }
 
-unsafe extern "C" fn memory_register(instance: *mut c_void, events: *const *const hat_event_event_t, count: usize) -> hat_event_status_t {
+unsafe extern "C" fn memory_register(
+    instance: *mut c_void,
+    events: *const *const hat_event_event_t,
+    count: usize,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: the engine passes count live handles.
         let events = unsafe { events_arg(events, count, "events") }?;

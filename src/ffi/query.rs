@@ -2,8 +2,8 @@
 //! reference's defaults, then adjusted with setters and read with getters.
 
 use super::boundary::{
-    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, new_handle,
-    out_arg, FfiError, FfiResult, Opaque, hat_event_status_t,
+    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, hat_event_status_t,
+    new_handle, out_arg, FfiError, FfiResult, Opaque,
 };
 use super::event::{clone_handle, hat_event_event_id_t, hat_event_event_t, write_opt_timestamp};
 use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t};
@@ -132,7 +132,10 @@ fn create_params(out: *mut *mut hat_event_query_params_t, params: QueryParams) -
 }
 
 /// Runs a setter on a params handle (NULL-checked).
-fn set_params(params: *mut hat_event_query_params_t, set: impl FnOnce(&mut QueryParams) -> FfiResult<()>) -> hat_event_status_t {
+fn set_params(
+    params: *mut hat_event_query_params_t,
+    set: impl FnOnce(&mut QueryParams) -> FfiResult<()>,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: every setter documents params as a live owned handle or NULL.
         set(unsafe { handle_mut(params, "params") }?)
@@ -140,7 +143,11 @@ fn set_params(params: *mut hat_event_query_params_t, set: impl FnOnce(&mut Query
 }
 
 /// Runs a getter on a params handle; NULL reads as `None` of the right kind.
-fn get_params<T>(params: *const hat_event_query_params_t, fallback: T, get: impl FnOnce(Option<&QueryParams>) -> T) -> T {
+fn get_params<T>(
+    params: *const hat_event_query_params_t,
+    fallback: T,
+    get: impl FnOnce(Option<&QueryParams>) -> T,
+) -> T {
     // SAFETY: every getter documents params as a live handle or NULL.
     guard_value(fallback, || get(unsafe { handle_opt(params) }))
 }
@@ -148,7 +155,9 @@ fn get_params<T>(params: *const hat_event_query_params_t, fallback: T, get: impl
 /// Creates latest-query parameters with the reference's defaults (all event
 /// types). The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_create_latest(out: *mut *mut hat_event_query_params_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_query_params_create_latest(
+    out: *mut *mut hat_event_query_params_t,
+) -> hat_event_status_t {
     create_params(out, QueryParams::Latest(QueryLatestParams::default()))
 }
 
@@ -156,7 +165,9 @@ pub unsafe extern "C" fn hat_event_query_params_create_latest(out: *mut *mut hat
 /// filters, `HAT_EVENT_ORDER_DESCENDING`, `HAT_EVENT_ORDER_BY_TIMESTAMP`, no
 /// limit. The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_create_timeseries(out: *mut *mut hat_event_query_params_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_query_params_create_timeseries(
+    out: *mut *mut hat_event_query_params_t,
+) -> hat_event_status_t {
     create_params(out, QueryParams::Timeseries(QueryTimeseriesParams::default()))
 }
 
@@ -191,7 +202,9 @@ pub unsafe extern "C" fn hat_event_query_params_destroy(params: *mut hat_event_q
 
 /// The kind (`HAT_EVENT_QUERY_*`); `UINT32_MAX` for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_kind(params: *const hat_event_query_params_t) -> hat_event_query_kind_t {
+pub unsafe extern "C" fn hat_event_query_params_kind(
+    params: *const hat_event_query_params_t,
+) -> hat_event_query_kind_t {
     get_params(params, u32::MAX, |p| match p {
         Some(QueryParams::Latest(_)) => HAT_EVENT_QUERY_LATEST,
         Some(QueryParams::Timeseries(_)) => HAT_EVENT_QUERY_TIMESERIES,
@@ -263,9 +276,7 @@ pub unsafe extern "C" fn hat_event_query_params_event_type(
     index: usize,
 ) -> *const hat_event_event_type_t {
     get_params(params, std::ptr::null(), |p| {
-        p.and_then(event_types_ref)
-            .and_then(|types| types.get(index))
-            .map_or(std::ptr::null(), borrowed_handle)
+        p.and_then(event_types_ref).and_then(|types| types.get(index)).map_or(std::ptr::null(), borrowed_handle)
     })
 }
 
@@ -418,7 +429,9 @@ pub unsafe extern "C" fn hat_event_query_params_set_order_by(
 /// Which timestamp orders; `HAT_EVENT_ORDER_BY_TIMESTAMP` (the default) for
 /// other kinds and NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_order_by(params: *const hat_event_query_params_t) -> hat_event_order_by_t {
+pub unsafe extern "C" fn hat_event_query_params_order_by(
+    params: *const hat_event_query_params_t,
+) -> hat_event_order_by_t {
     get_params(params, HAT_EVENT_ORDER_BY_TIMESTAMP, |p| match timeseries_ref(p).map(|q| q.order_by) {
         Some(OrderBy::SourceTimestamp) => HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP,
         _ => HAT_EVENT_ORDER_BY_TIMESTAMP,
@@ -442,7 +455,10 @@ pub unsafe extern "C" fn hat_event_query_params_set_max_results(
 
 /// If `max_results` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_max_results(params: *const hat_event_query_params_t, out: *mut i64) -> bool {
+pub unsafe extern "C" fn hat_event_query_params_max_results(
+    params: *const hat_event_query_params_t,
+    out: *mut i64,
+) -> bool {
     get_params(params, false, |p| match paging_ref(p).0 {
         Some(v) => {
             if !out.is_null() {
@@ -598,9 +614,7 @@ pub unsafe extern "C" fn hat_event_query_result_event(
 ) -> *const hat_event_event_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(result) }
-            .and_then(|r| r.events.get(index))
-            .map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(result) }.and_then(|r| r.events.get(index)).map_or(std::ptr::null(), borrowed_handle)
     })
 }
 

@@ -8,8 +8,7 @@
 //! streams: decodes one value at the start and reports its length).
 
 use super::boundary::{
-    bytes_arg, guard_status, handle_arg, new_handle, out_arg, FfiResult, Opaque, hat_event_bytes_t,
-    hat_event_status_t,
+    bytes_arg, guard_status, handle_arg, hat_event_bytes_t, hat_event_status_t, new_handle, out_arg, FfiResult, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_payload_t, hat_event_register_event_t};
@@ -80,7 +79,10 @@ fn decode_value<T: Sbs>(data: &[u8], prefix: bool) -> FfiResult<(T, usize)> {
 /// JSON payload holding NaN, an infinity or a number beyond a double
 /// (which hat-event cannot write either).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_encode(value: *const hat_event_event_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_encode(
+    value: *const hat_event_event_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
     unsafe { encode_handle(value, out) }
 }
@@ -91,7 +93,10 @@ pub unsafe extern "C" fn hat_event_event_encode(value: *const hat_event_event_t,
 /// gives the problem and its byte offset; trailing bytes included);
 /// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_decode(data: hat_event_bytes_t, out: *mut *mut hat_event_event_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_decode(
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_event_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes readable bytes and a writable out or NULL.
     unsafe { decode_handle(data, out, None) }
 }
@@ -116,7 +121,10 @@ pub unsafe extern "C" fn hat_event_event_decode_prefix(
 /// JSON payload holding NaN, an infinity or a number beyond a double
 /// (which hat-event cannot write either).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_register_event_encode(value: *const hat_event_register_event_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_register_event_encode(
+    value: *const hat_event_register_event_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
     unsafe { encode_handle(value, out) }
 }
@@ -127,7 +135,10 @@ pub unsafe extern "C" fn hat_event_register_event_encode(value: *const hat_event
 /// gives the problem and its byte offset; trailing bytes included);
 /// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_register_event_decode(data: hat_event_bytes_t, out: *mut *mut hat_event_register_event_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_register_event_decode(
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_register_event_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes readable bytes and a writable out or NULL.
     unsafe { decode_handle(data, out, None) }
 }
@@ -152,7 +163,10 @@ pub unsafe extern "C" fn hat_event_register_event_decode_prefix(
 /// JSON payload holding NaN, an infinity or a number beyond a double
 /// (which hat-event cannot write either).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_payload_encode(value: *const hat_event_payload_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_payload_encode(
+    value: *const hat_event_payload_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
     unsafe { encode_handle(value, out) }
 }
@@ -163,7 +177,10 @@ pub unsafe extern "C" fn hat_event_payload_encode(value: *const hat_event_payloa
 /// gives the problem and its byte offset; trailing bytes included);
 /// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_payload_decode(data: hat_event_bytes_t, out: *mut *mut hat_event_payload_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_payload_decode(
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_payload_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes readable bytes and a writable out or NULL.
     unsafe { decode_handle(data, out, None) }
 }
@@ -188,7 +205,10 @@ pub unsafe extern "C" fn hat_event_payload_decode_prefix(
 /// JSON payload holding NaN, an infinity or a number beyond a double
 /// (which hat-event cannot write either).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_type_encode(value: *const hat_event_event_type_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_type_encode(
+    value: *const hat_event_event_type_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
     unsafe { encode_handle(value, out) }
 }
@@ -199,7 +219,10 @@ pub unsafe extern "C" fn hat_event_event_type_encode(value: *const hat_event_eve
 /// gives the problem and its byte offset; trailing bytes included);
 /// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_type_decode(data: hat_event_bytes_t, out: *mut *mut hat_event_event_type_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_type_decode(
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_event_type_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes readable bytes and a writable out or NULL.
     unsafe { decode_handle(data, out, None) }
 }
@@ -224,7 +247,10 @@ pub unsafe extern "C" fn hat_event_event_type_decode_prefix(
 /// JSON payload holding NaN, an infinity or a number beyond a double
 /// (which hat-event cannot write either).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_encode(value: *const hat_event_query_params_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_query_params_encode(
+    value: *const hat_event_query_params_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
     unsafe { encode_handle(value, out) }
 }
@@ -235,7 +261,10 @@ pub unsafe extern "C" fn hat_event_query_params_encode(value: *const hat_event_q
 /// gives the problem and its byte offset; trailing bytes included);
 /// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_decode(data: hat_event_bytes_t, out: *mut *mut hat_event_query_params_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_query_params_decode(
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_query_params_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes readable bytes and a writable out or NULL.
     unsafe { decode_handle(data, out, None) }
 }
@@ -260,7 +289,10 @@ pub unsafe extern "C" fn hat_event_query_params_decode_prefix(
 /// JSON payload holding NaN, an infinity or a number beyond a double
 /// (which hat-event cannot write either).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_result_encode(value: *const hat_event_query_result_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_query_result_encode(
+    value: *const hat_event_query_result_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes a live handle or NULL and a writable out or NULL.
     unsafe { encode_handle(value, out) }
 }
@@ -271,7 +303,10 @@ pub unsafe extern "C" fn hat_event_query_result_encode(value: *const hat_event_q
 /// gives the problem and its byte offset; trailing bytes included);
 /// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_result_decode(data: hat_event_bytes_t, out: *mut *mut hat_event_query_result_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_query_result_decode(
+    data: hat_event_bytes_t,
+    out: *mut *mut hat_event_query_result_t,
+) -> hat_event_status_t {
     // SAFETY: the caller passes readable bytes and a writable out or NULL.
     unsafe { decode_handle(data, out, None) }
 }
@@ -293,7 +328,10 @@ pub unsafe extern "C" fn hat_event_query_result_decode_prefix(
 /// Encodes a timestamp as SBS `HatEventer.Timestamp` into a new buffer the
 /// caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_timestamp_encode(t: hat_event_timestamp_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_timestamp_encode(
+    t: hat_event_timestamp_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
@@ -306,7 +344,10 @@ pub unsafe extern "C" fn hat_event_timestamp_encode(t: hat_event_timestamp_t, ou
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE` (including
 /// microseconds outside 0..999999).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_timestamp_decode(data: hat_event_bytes_t, out: *mut hat_event_timestamp_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_timestamp_decode(
+    data: hat_event_bytes_t,
+    out: *mut hat_event_timestamp_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
@@ -320,7 +361,10 @@ pub unsafe extern "C" fn hat_event_timestamp_decode(data: hat_event_bytes_t, out
 /// Encodes an event id as SBS `HatEventer.EventId` into a new buffer the
 /// caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_id_encode(id: hat_event_event_id_t, out: *mut *mut hat_event_buffer_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_id_encode(
+    id: hat_event_event_id_t,
+    out: *mut *mut hat_event_buffer_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
@@ -332,7 +376,10 @@ pub unsafe extern "C" fn hat_event_event_id_encode(id: hat_event_event_id_t, out
 /// Decodes SBS `HatEventer.EventId` bytes (exactly one value).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE`.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_id_decode(data: hat_event_bytes_t, out: *mut hat_event_event_id_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_event_id_decode(
+    data: hat_event_bytes_t,
+    out: *mut hat_event_event_id_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;

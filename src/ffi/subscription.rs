@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, new_handle, out_arg,
-    slice_arg, FfiError, FfiResult, Opaque, hat_event_status_t, hat_event_str_t,
+    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t,
+    hat_event_str_t, new_handle, out_arg, slice_arg, FfiError, FfiResult, Opaque,
 };
 use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_probe};
 use crate::event_type::EventType;
@@ -93,7 +93,9 @@ pub unsafe extern "C" fn hat_event_subscription_matches(
         // SAFETY: a live handle or NULL, as documented.
         let subscription = unsafe { handle_arg(subscription, "subscription") }?;
         // SAFETY: event_type holds len readable views, as documented.
-        out.write(unsafe { with_probe(event_type, len, "event_type", |probe, et| subscription.matches_probe(probe, et)) }?);
+        out.write(unsafe {
+            with_probe(event_type, len, "event_type", |probe, et| subscription.matches_probe(probe, et))
+        }?);
         Ok(())
     })
 }
@@ -123,8 +125,10 @@ pub unsafe extern "C" fn hat_event_subscription_matches_many(
         let mut results = Vec::with_capacity(count);
         for (i, v) in views.iter().enumerate() {
             // SAFETY: each view describes readable segment views, as documented.
-            let m = unsafe { with_probe(v.segments, v.len, "event_types", |probe, et| subscription.matches_probe(probe, et)) }
-                .map_err(|e| e.at_index("event_types", i))?;
+            let m = unsafe {
+                with_probe(v.segments, v.len, "event_types", |probe, et| subscription.matches_probe(probe, et))
+            }
+            .map_err(|e| e.at_index("event_types", i))?;
             results.push(m);
         }
         if count > 0 {
@@ -157,7 +161,10 @@ pub unsafe extern "C" fn hat_event_subscription_matches_type(
 
 /// # Safety
 /// `others` holds `count` live subscription handles (NULL only if `count` is 0).
-unsafe fn others_arg<'a>(others: *const *const hat_event_subscription_t, count: usize) -> FfiResult<Vec<&'a Subscription>> {
+unsafe fn others_arg<'a>(
+    others: *const *const hat_event_subscription_t,
+    count: usize,
+) -> FfiResult<Vec<&'a Subscription>> {
     // SAFETY: forwarded from the caller.
     let ptrs = unsafe { slice_arg(others, count, "others") }?;
     ptrs.iter()
@@ -282,9 +289,7 @@ pub unsafe extern "C" fn hat_event_event_type_list_get(
 ) -> *const hat_event_event_type_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(list) }
-            .and_then(|l| l.get(index))
-            .map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(list) }.and_then(|l| l.get(index)).map_or(std::ptr::null(), borrowed_handle)
     })
 }
 

@@ -3,7 +3,8 @@
 use std::ffi::c_char;
 
 use super::boundary::{
-    bytes_arg, guard_status, out_arg, str_arg, FfiError, FfiResult, hat_event_bytes_t, hat_event_status_t, hat_event_str_t, HAT_EVENT_ERR_BUFFER_TOO_SMALL,
+    bytes_arg, guard_status, hat_event_bytes_t, hat_event_status_t, hat_event_str_t, out_arg, str_arg, FfiError,
+    FfiResult, HAT_EVENT_ERR_BUFFER_TOO_SMALL,
 };
 use crate::timestamp::{DateTime, Timestamp};
 
@@ -187,7 +188,10 @@ pub unsafe extern "C" fn hat_event_timestamp_to_float(t: hat_event_timestamp_t, 
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for
 /// NaN, infinities and values outside the 64-bit seconds range.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_timestamp_from_float(seconds: f64, out: *mut hat_event_timestamp_t) -> hat_event_status_t {
+pub unsafe extern "C" fn hat_event_timestamp_from_float(
+    seconds: f64,
+    out: *mut hat_event_timestamp_t,
+) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
