@@ -20,6 +20,21 @@
  *   released layout, or above this header's, is refused with a status.
  * - Strings cross as hat_event_str_t {ptr, len} views (UTF-8, checked on
  *   entry, not NUL-terminated); bytes as hat_event_bytes_t.
+ * - Output comes in three forms: (1) a library buffer or handle
+ *   (hat_event_buffer_t from *_encode / *_to_json / _text; the caller
+ *   releases it with its *_destroy); (2) a caller buffer with size
+ *   reporting (hat_event_timestamp_to_rfc3339: on
+ *   HAT_EVENT_ERR_BUFFER_TOO_SMALL the needed length is written to
+ *   *out_len; call again with a buffer one byte larger, for the NUL);
+ *   (3) a borrowed view (getters returning hat_event_str_t or pointers
+ *   into a handle), valid while the parent handle lives and unchanged.
+ * - Callbacks (plug-in vtables, engine hooks, client callbacks) must never
+ *   unwind into the library: no C++ exception and no longjmp may leave
+ *   one. C++ code catches everything at the callback's edge, records the
+ *   reason (hat_event_plugin_set_error in plug-in slots) and returns a
+ *   failure status; tests/c/test_engine_cpp.cpp shows the pattern. The
+ *   library in turn never unwinds into C: a panic inside it becomes
+ *   HAT_EVENT_ERR_INTERNAL at the boundary.
  * - Thread-safety: functions without a handle argument are thread-safe.
  *   A handle may be read from several threads at once, but must not be
  *   modified or destroyed while another thread uses it.
@@ -1216,6 +1231,13 @@ void hat_event_engine_destroy(struct hat_event_engine_t *engine);
  * order, flushes and finalises the backend. Afterwards `register` and
  * `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
  * `HAT_EVENT_OK`. Only the host's handle can close.
+ * The engine counts as closed from the moment close begins: a `register`
+ * racing it on another thread fails with `HAT_EVENT_ERR_CLOSED`, while a
+ * `query` is still answered until the backend is finalised.
+ * Flushing: this is the only time the engine calls the backend's `flush`
+ * slot. A backend that must make events durable sooner (hat's backends
+ * flush on a period of their own) flushes on its own schedule and reports
+ * it through the host's `flushed` callback.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
  * (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
  * `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
@@ -1235,7 +1257,9 @@ int64_t hat_event_engine_server_id(const struct hat_event_engine_t *engine);
  * success `*out` (owned by the caller) holds the caller's events with
  * their ids and the session's timestamp, in order (the events modules
  * derive are registered too but not returned). `count` 0 opens no session
- * and gives an empty list. Thread-safe.
+ * and gives an empty list. Thread-safe. A session that fails still uses
+ * up its session number (as in hat's engine): the next one is numbered
+ * one higher, so session ids in the backend can have gaps.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
  * (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
  * failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,

@@ -352,6 +352,13 @@ pub unsafe extern "C" fn hat_event_engine_destroy(engine: *mut hat_event_engine_
 /// order, flushes and finalises the backend. Afterwards `register` and
 /// `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
 /// `HAT_EVENT_OK`. Only the host's handle can close.
+/// The engine counts as closed from the moment close begins: a `register`
+/// racing it on another thread fails with `HAT_EVENT_ERR_CLOSED`, while a
+/// `query` is still answered until the backend is finalised.
+/// Flushing: this is the only time the engine calls the backend's `flush`
+/// slot. A backend that must make events durable sooner (hat's backends
+/// flush on a period of their own) flushes on its own schedule and reports
+/// it through the host's `flushed` callback.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
 /// (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
 /// `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
@@ -391,7 +398,9 @@ fn source_arg(source: hat_event_source_t) -> FfiResult<Source> {
 /// success `*out` (owned by the caller) holds the caller's events with
 /// their ids and the session's timestamp, in order (the events modules
 /// derive are registered too but not returned). `count` 0 opens no session
-/// and gives an empty list. Thread-safe.
+/// and gives an empty list. Thread-safe. A session that fails still uses
+/// up its session number (as in hat's engine): the next one is numbered
+/// one higher, so session ids in the backend can have gaps.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
 /// (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
 /// failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,
