@@ -17,10 +17,13 @@ fn main() {
     let minor = env::var("CARGO_PKG_VERSION_MINOR").unwrap();
     let patch = env::var("CARGO_PKG_VERSION_PATCH").unwrap();
 
-    // The ABI major version is part of the soname, so that an incompatible
-    // library is never loaded by a program built against another one.
+    // The ABI version is part of the soname, so that an incompatible
+    // library is never loaded by a program built against another one: the
+    // major version from 1.0, and 0.<minor> before (0.x minors may break
+    // the ABI). CMakeLists.txt computes the same name.
+    let abi = if major == "0" { format!("0.{minor}") } else { major.clone() };
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhat_event.so.{major}");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhat_event.so.{abi}");
     }
 
     println!("cargo:rerun-if-changed=src");

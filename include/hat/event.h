@@ -53,7 +53,7 @@
 
 /** Version of this header; compare with hat_event_version() at run time. */
 #define HAT_EVENT_VERSION_MAJOR 0
-#define HAT_EVENT_VERSION_MINOR 1
+#define HAT_EVENT_VERSION_MINOR 2
 #define HAT_EVENT_VERSION_PATCH 0
 
 
