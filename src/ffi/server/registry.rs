@@ -12,21 +12,22 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::boundary::{
+use super::engine::{hat_event_engine_t, EngineHandle};
+use crate::error::{bounded_message, Quoted};
+use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
+use crate::ffi::boundary::{
     borrowed_handle, guard_status, handle_arg, hat_event_finalize_user_data_t, hat_event_status_str,
     hat_event_status_t, hat_event_str_t, new_handle, out_arg, read_growing, slice_arg, str_arg, take_growing, FfiError,
     FfiResult, GrowingStruct, Opaque, OwnedUserData, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
 };
-use super::engine::{hat_event_engine_t, EngineHandle};
-use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
-use super::query::{hat_event_query_params_t, hat_event_query_result_t};
-use super::subscription::hat_event_subscription_t;
-use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
-use crate::engine::Module;
-use crate::error::{bounded_message, Quoted};
-use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
-use crate::plugin::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
+use crate::ffi::event::{hat_event_event_id_t, hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
+use crate::ffi::query::{hat_event_query_params_t, hat_event_query_result_t};
+use crate::ffi::subscription::hat_event_subscription_t;
 use crate::query::{QueryParams, QueryResult};
+use crate::server::backend::{Backend, BackendCallbacks};
+use crate::server::backends::memory::MemoryBackend;
+use crate::server::module::Module;
+use crate::server::registry::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
 use crate::subscription::Subscription;
 
 /// The layout of `hat_event_backend_info_t` and `hat_event_module_info_t`
@@ -375,7 +376,7 @@ thread_local! {
 /// (the cut says how long the whole was).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_plugin_set_error(message: hat_event_str_t) {
-    super::boundary::guard_value((), || {
+    crate::ffi::boundary::guard_value((), || {
         // SAFETY: message is a readable view, as documented.
         let bytes = unsafe { slice_arg(message.ptr.cast::<u8>(), message.len, "message") }.unwrap_or(b"(NULL message)");
         let text = if bytes.len() <= HAT_EVENT_PLUGIN_ERROR_MAX {
@@ -487,7 +488,7 @@ impl Drop for CBackend {
             unsafe { f(self.vtable.instance) };
         }
         // SAFETY: made by new_handle in backend_create; the backend is gone.
-        unsafe { super::boundary::free_handle(self.host) };
+        unsafe { crate::ffi::boundary::free_handle(self.host) };
     }
 }
 
@@ -545,7 +546,7 @@ impl Drop for CModule {
             unsafe { f(self.vtable.instance) };
         }
         // SAFETY: made by new_handle in module_create; the module is gone.
-        unsafe { super::boundary::free_handle(self.engine) };
+        unsafe { crate::ffi::boundary::free_handle(self.engine) };
     }
 }
 
@@ -645,7 +646,7 @@ unsafe fn backend_info_from_c(
             let status = unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), host, out.out()) };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use host.
-                unsafe { super::boundary::free_handle(host) };
+                unsafe { crate::ffi::boundary::free_handle(host) };
                 return Err(slot_error("backend create", status));
             }
             // From here on the wrapper owns host (and finalises the instance).
@@ -688,7 +689,7 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use engine.
-                unsafe { super::boundary::free_handle(engine) };
+                unsafe { crate::ffi::boundary::free_handle(engine) };
                 return Err(slot_error("module create", status));
             }
             let (vtable, refused) = match out.read("module create") {
@@ -1091,7 +1092,7 @@ unsafe fn host_report(
     host: *mut hat_event_backend_host_t,
     events: *const *const hat_event_event_t,
     count: usize,
-    pick: impl Fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>,
+    pick: impl Fn(&BackendCallbacks) -> Option<&crate::server::backend::EventsCallback>,
 ) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: forwarded from the caller.
@@ -1133,7 +1134,7 @@ pub unsafe extern "C" fn hat_event_register_event_list_append(
 ) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: live handles or NULL, as documented.
-        let (list, event) = unsafe { (super::boundary::handle_mut(list, "list")?, handle_arg(event, "event")?) };
+        let (list, event) = unsafe { (crate::ffi::boundary::handle_mut(list, "list")?, handle_arg(event, "event")?) };
         list.push(event.clone());
         Ok(())
     })
@@ -1170,7 +1171,7 @@ unsafe extern "C" fn memory_create(
         let out = unsafe { out_arg(out, "out") }?;
         // NULL: no callbacks (a host driving the memory backend directly).
         let host = host as usize;
-        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>,
+        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::server::backend::EventsCallback>,
                            events: &[Arc<Event>]| {
             // SAFETY: the host outlives the instance, as documented for create.
             if let Some(cb) = unsafe { (host as *const BackendCallbacks).as_ref() }.and_then(pick) {
@@ -1254,7 +1255,7 @@ unsafe extern "C" fn memory_query(
 }
 
 unsafe extern "C" fn memory_finalize(instance: *mut c_void) {
-    super::boundary::guard_value((), || {
+    crate::ffi::boundary::guard_value((), || {
         if !instance.is_null() {
             // SAFETY: made by Box::into_raw in memory_create; finalised once.
             drop(unsafe { Box::from_raw(instance.cast::<MemoryInstance>()) });
@@ -1265,7 +1266,7 @@ unsafe extern "C" fn memory_finalize(instance: *mut c_void) {
 #[allow(dead_code)]
 fn _source_type_codes_match() {
     // The C codes are the core's discriminants (checked at compile time).
-    const _: () = assert!(SourceType::Module as u32 == super::event::HAT_EVENT_SOURCE_TYPE_MODULE);
+    const _: () = assert!(SourceType::Module as u32 == crate::ffi::event::HAT_EVENT_SOURCE_TYPE_MODULE);
 }
 
 #[cfg(test)]
@@ -1285,7 +1286,7 @@ mod tests {
 
     #[test]
     fn sizes_between_layouts_read_the_older_layout_and_others_are_refused() {
-        use crate::ffi::engine::hat_event_engine_hooks_t as H;
+        use crate::ffi::server::engine::hat_event_engine_hooks_t as H;
         let (old, current) = (H::LAYOUTS[0], std::mem::size_of::<H>());
         assert!(old < current);
         assert_eq!(known_prefix::<H>(old, "").unwrap(), old);

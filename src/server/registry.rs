@@ -6,10 +6,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
-use crate::engine::{EngineRef, Module};
 use crate::error::{bounded_message, Quoted};
 use crate::event::Source;
+use crate::server::backend::{Backend, BackendCallbacks};
+use crate::server::backends::memory::MemoryBackend;
+use crate::server::engine::EngineRef;
+use crate::server::module::Module;
 
 /// Why a plug-in or engine operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
