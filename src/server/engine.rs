@@ -441,10 +441,10 @@ impl EngineRef {
 mod tests {
     use super::*;
     use crate::event::SessionId;
-    use crate::subscription::Subscription;
     use crate::query::QueryServerParams;
     use crate::server::backends::memory::MemoryBackend;
     use crate::server::registry::{BackendInfo, ConfSchema, ModuleInfo, Registered};
+    use crate::subscription::Subscription;
     use serde_json::json;
     use std::collections::HashMap;
     use std::sync::mpsc;

@@ -9,4 +9,5 @@ pub mod backend;
 pub mod backends;
 pub mod engine;
 pub mod module;
+pub mod query;
 pub mod registry;
