@@ -38,6 +38,7 @@ fn main() {
                 Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() }) as Box<dyn Module>)
             }),
             schema: None,
+            foreign: None,
         },
     );
     let conf =

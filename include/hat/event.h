@@ -2702,6 +2702,40 @@ const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_
 void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
 
 /**
+ * Answers the query `params` over the `count` events of `events`, with
+ * the rules of the built-in memory backend, into a new result `*out` (the
+ * caller owns it; a backend's `query` slot hands it to the engine as is).
+ * Give the events in registration order: a latest query keeps each type's
+ * newest event (hat's natural order: within a server by id, across
+ * servers by timestamp, the later registered on a tie) with types in the
+ * order they first appear; timeseries and server queries sort, so their
+ * order does not matter there.
+ *
+ * The rules (hat-event 0.9.44's backends, with the reference memory
+ * backend's bugs fixed): latest: `event_types` filter; timeseries:
+ * `event_types`, inclusive `t_from`/`t_to` and `source_t_from`/
+ * `source_t_to` filters (a source filter, or `order_by` source timestamp,
+ * drops events without a source timestamp), ordered by the chosen
+ * timestamp then timestamp then id, `order` descending or ascending,
+ * then everything up to and including `last_event_id` skipped (an id not
+ * among the results gives no events); server: the events of `server_id`
+ * with an id greater than `last_event_id`, in id order; both then cut to
+ * `max_results` (a negative one counts from the end, as Python's slices)
+ * with `more_follows` set when anything was cut.
+ *
+ * Everything is borrowed for the call; the result holds copies. Thread-safe
+ * (no state). Cost: a pass over `events` and a sort of what matches.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`params`, `out`, `events` with a
+ * non-zero `count`, or one of the events is NULL; the message gives its
+ * index), `HAT_EVENT_ERR_INVALID_ARGUMENT` (query event types a
+ * subscription refuses: a `*` that is not last).
+ */
+hat_event_status_t hat_event_query_evaluate(const struct hat_event_query_params_t *params,
+                                            const struct hat_event_event_t *const *events,
+                                            size_t count,
+                                            struct hat_event_query_result_t **out);
+
+/**
  * Called by a plug-in slot just before it returns a failure status: the
  * message (copied) becomes part of the error the host sees. Thread-local;
  * a message not consumed by the next failing slot on this thread is
@@ -2738,9 +2772,8 @@ hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
                                              const struct hat_event_module_info_t *info);
 
 /**
- * The backend info named `name`, copied into `*out`: a name registered
- * with `hat_event_backend_register`, the built-in memory backend
- * (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
+ * The C info of the backend named `name`, copied into `*out`: a name
+ * registered with `hat_event_backend_register`, or a path (containing
  * '/') to a shared library exporting `hat_event_backend_info` (loaded with
  * `dlopen`, never unloaded; its export is called on the first import of
  * that library only). Its schema views stay valid for the life of the
@@ -2749,11 +2782,15 @@ hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
  * `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
  * A plug-in library links the shared libhat_event; load plug-ins only into
  * hosts using that same shared library (a host linked with the static one
- * would run a second copy of the library). The memory backend's `create`
- * accepts a NULL host (no callbacks), for driving it directly.
+ * would run a second copy of the library).
+ * A built-in backend (`"memory"`, `"hat.event.backends.memory"`) is a Rust
+ * backend inside the engine, not a C plug-in: it has no C info and is
+ * refused (`HAT_EVENT_ERR_IMPORT`, the message says it is built in); name
+ * it in an engine configuration instead. A C backend that wants the
+ * built-in query rules calls `hat_event_query_evaluate` over its events.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
- * wrong ABI version; the message names the cause),
+ * `HAT_EVENT_ERR_IMPORT` (unknown name, a built-in, missing file, missing
+ * symbol, wrong ABI version; the message names the cause),
  * `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
  * JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
  * `hat_event_backend_register`.

@@ -513,6 +513,7 @@ mod tests {
                 return Ok(BackendInfo {
                     create: Arc::new(move |_, _| Ok(Box::new(store.clone()) as Box<dyn Backend>)),
                     schema: None,
+                    foreign: None,
                 });
             }
             Registered.backend_info(name)
@@ -560,6 +561,7 @@ mod tests {
                     }) as Box<dyn Module>)
                 }),
                 schema: None,
+                foreign: None,
             },
         );
         rx
@@ -640,6 +642,7 @@ mod tests {
                     Err(PluginError::Failed("no".into()))
                 }),
                 schema: None,
+                foreign: None,
             },
         );
         let err = Engine::create(
@@ -879,6 +882,7 @@ mod tests {
                     id: "test://m.yaml".into(),
                     repo: json!({"test://m.yaml": {"type": "object", "required": ["limit"]}}),
                 }),
+                foreign: None,
             },
         );
         let err = Engine::create(&conf(&["m"]), &plugins, EngineHooks::default()).err().unwrap();

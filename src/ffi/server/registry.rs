@@ -25,9 +25,10 @@ use crate::ffi::query::{hat_event_query_params_t, hat_event_query_result_t};
 use crate::ffi::subscription::hat_event_subscription_t;
 use crate::query::{QueryParams, QueryResult};
 use crate::server::backend::{Backend, BackendCallbacks};
-use crate::server::backends::memory::MemoryBackend;
 use crate::server::module::Module;
-use crate::server::registry::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
+use crate::server::registry::{
+    self as registry, check_schema, BackendInfo, ConfSchema, Foreign, ModuleInfo, PluginError, Registered, Resolver,
+};
 use crate::subscription::Subscription;
 
 /// The layout of `hat_event_backend_info_t` and `hat_event_module_info_t`
@@ -668,6 +669,7 @@ unsafe fn backend_info_from_c(
             Ok(Box::new(backend) as Box<dyn Backend>)
         }),
         schema,
+        foreign: None,
     })
 }
 
@@ -720,33 +722,33 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             Ok(Box::new(module) as Box<dyn Module>)
         }),
         schema,
+        foreign: None,
     })
 }
 
 // ---------------------------------------------------------------------------
-// The registry of C infos, loading by path, and the resolver the engine uses.
+// Registration into the core's one registry, loading by path, and the
+// resolver the engine uses.
 
+/// The foreign part of a core info made from a registered C info (see
+/// [`crate::server::registry::Foreign`]): the info as registered, without
+/// its finalizer (the registration's `user_data` guard lives in the core
+/// info's create), and the strings its views point into.
 struct Stored<T> {
-    /// The info as registered, without its finalizer (the registry's own
-    /// `user_data` guard lives in the core info's create).
     c: T,
     /// Keeps the views of `c` alive.
     _strings: (Box<str>, Box<str>),
 }
 
 // SAFETY: the documented contract: user_data is usable from any thread;
-// the views point into the owned strings.
+// the views point into the owned strings, never written after creation.
 unsafe impl<T> Send for Stored<T> {}
+// SAFETY: as above; a Stored is never modified after it is made.
+unsafe impl<T> Sync for Stored<T> {}
 
-#[derive(Default)]
-struct CRegistry {
-    backends: HashMap<String, (Stored<hat_event_backend_info_t>, BackendInfo)>,
-    modules: HashMap<String, (Stored<hat_event_module_info_t>, ModuleInfo)>,
-}
-
-fn c_registry() -> std::sync::MutexGuard<'static, CRegistry> {
-    static REGISTRY: OnceLock<Mutex<CRegistry>> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+/// The C info of a registered name, if the name is a C plug-in's.
+fn stored_info<T: Copy + 'static>(foreign: Option<&Foreign>) -> Option<T> {
+    foreign.and_then(|f| f.downcast_ref::<Stored<T>>()).map(|stored| stored.c)
 }
 
 /// What importing a loaded library gave, by its `dlopen` handle: its export
@@ -875,36 +877,51 @@ fn is_path(name: &str) -> bool {
     name.contains('/')
 }
 
-/// Import by name: C registry, then the built-in registry, then a path.
-fn import_backend(name: &str) -> FfiResult<(hat_event_backend_info_t, BackendInfo)> {
-    if let Some((stored, info)) = c_registry().backends.get(name) {
-        return Ok((stored.c, info.clone()));
+/// Import by name (the one registry) or by path (a shared library).
+fn import_backend(name: &str) -> FfiResult<(Option<hat_event_backend_info_t>, BackendInfo)> {
+    if is_path(name) {
+        // SAFETY: a library's export has the declared type; libraries stay loaded.
+        let (c, info) = unsafe {
+            import_library(name, HAT_EVENT_BACKEND_INFO_SYMBOL, "backend", |l| &mut l.backends, backend_info_from_c)
+        }?;
+        return Ok((Some(c), info));
     }
-    if let Ok(info) = Registered.backend_info(name) {
-        return Ok((memory_backend_c_info(), info));
-    }
-    if !is_path(name) {
-        return Err(plugin_import_error(format!(
+    let info = Registered.backend_info(name).map_err(|_| {
+        plugin_import_error(format!(
             "no backend registered as {} (a shared library is named by a path containing '/')",
             Quoted(name)
-        )));
-    }
-    // SAFETY: a library's export has the declared type; libraries stay loaded.
-    unsafe { import_library(name, HAT_EVENT_BACKEND_INFO_SYMBOL, "backend", |l| &mut l.backends, backend_info_from_c) }
+        ))
+    })?;
+    Ok((stored_info(info.foreign.as_ref()), info))
 }
 
-fn import_module(name: &str) -> FfiResult<(hat_event_module_info_t, ModuleInfo)> {
-    if let Some((stored, info)) = c_registry().modules.get(name) {
-        return Ok((stored.c, info.clone()));
+fn import_module(name: &str) -> FfiResult<(Option<hat_event_module_info_t>, ModuleInfo)> {
+    if is_path(name) {
+        // SAFETY: as in import_backend.
+        let (c, info) = unsafe {
+            import_library(name, HAT_EVENT_MODULE_INFO_SYMBOL, "module", |l| &mut l.modules, module_info_from_c)
+        }?;
+        return Ok((Some(c), info));
     }
-    if !is_path(name) {
-        return Err(plugin_import_error(format!(
+    let info = Registered.module_info(name).map_err(|_| {
+        plugin_import_error(format!(
             "no module registered as {} (a shared library is named by a path containing '/')",
             Quoted(name)
-        )));
-    }
-    // SAFETY: as in import_backend.
-    unsafe { import_library(name, HAT_EVENT_MODULE_INFO_SYMBOL, "module", |l| &mut l.modules, module_info_from_c) }
+        ))
+    })?;
+    Ok((stored_info(info.foreign.as_ref()), info))
+}
+
+/// The C info of an import, or the refusal for a built-in: a Rust plug-in
+/// has no C info (no C shims over Rust plug-ins).
+fn c_info_of<T>(kind: &str, name: &str, c: Option<T>) -> FfiResult<T> {
+    c.ok_or_else(|| {
+        plugin_import_error(format!(
+            "{kind} {} is built in (a Rust {kind}): it has no C info; name it in an engine configuration's \"module\" \
+             instead",
+            Quoted(name)
+        ))
+    })
 }
 
 /// The engine's resolver: registered names and paths.
@@ -952,10 +969,10 @@ pub unsafe extern "C" fn hat_event_backend_register(
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { backend_info_from_c(&c, user_data) }?;
-        let replaced = c_registry().backends.insert(name.into(), (Stored { c, _strings: strings }, core));
+        let mut core = unsafe { backend_info_from_c(&c, user_data) }?;
+        core.foreign = Some(Arc::new(Stored { c, _strings: strings }));
         // Dropped outside the registry's lock: its finalizer may call the library.
-        drop(replaced);
+        drop(registry::register_backend(name, core));
         Ok(())
     })
 }
@@ -977,10 +994,10 @@ pub unsafe extern "C" fn hat_event_module_register(
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { module_info_from_c(&c, user_data) }?;
-        let replaced = c_registry().modules.insert(name.into(), (Stored { c, _strings: strings }, core));
+        let mut core = unsafe { module_info_from_c(&c, user_data) }?;
+        core.foreign = Some(Arc::new(Stored { c, _strings: strings }));
         // Dropped outside the registry's lock: its finalizer may call the library.
-        drop(replaced);
+        drop(registry::register_module(name, core));
         Ok(())
     })
 }
@@ -1002,9 +1019,8 @@ fn name_check(name: &str) -> FfiResult<()> {
     Ok(())
 }
 
-/// The backend info named `name`, copied into `*out`: a name registered
-/// with `hat_event_backend_register`, the built-in memory backend
-/// (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
+/// The C info of the backend named `name`, copied into `*out`: a name
+/// registered with `hat_event_backend_register`, or a path (containing
 /// '/') to a shared library exporting `hat_event_backend_info` (loaded with
 /// `dlopen`, never unloaded; its export is called on the first import of
 /// that library only). Its schema views stay valid for the life of the
@@ -1013,11 +1029,15 @@ fn name_check(name: &str) -> FfiResult<()> {
 /// `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
 /// A plug-in library links the shared libhat_event; load plug-ins only into
 /// hosts using that same shared library (a host linked with the static one
-/// would run a second copy of the library). The memory backend's `create`
-/// accepts a NULL host (no callbacks), for driving it directly.
+/// would run a second copy of the library).
+/// A built-in backend (`"memory"`, `"hat.event.backends.memory"`) is a Rust
+/// backend inside the engine, not a C plug-in: it has no C info and is
+/// refused (`HAT_EVENT_ERR_IMPORT`, the message says it is built in); name
+/// it in an engine configuration instead. A C backend that wants the
+/// built-in query rules calls `hat_event_query_evaluate` over its events.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
-/// `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
-/// wrong ABI version; the message names the cause),
+/// `HAT_EVENT_ERR_IMPORT` (unknown name, a built-in, missing file, missing
+/// symbol, wrong ABI version; the message names the cause),
 /// `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
 /// JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
 /// `hat_event_backend_register`.
@@ -1031,7 +1051,7 @@ pub unsafe extern "C" fn hat_event_import_backend_info(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let name = unsafe { str_arg(name, "name") }?;
-        out.write(import_backend(name)?.0);
+        out.write(c_info_of("backend", name, import_backend(name)?.0)?);
         Ok(())
     })
 }
@@ -1050,7 +1070,7 @@ pub unsafe extern "C" fn hat_event_import_module_info(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let name = unsafe { str_arg(name, "name") }?;
-        out.write(import_module(name)?.0);
+        out.write(c_info_of("module", name, import_module(name)?.0)?);
         Ok(())
     })
 }
@@ -1137,129 +1157,6 @@ pub unsafe extern "C" fn hat_event_register_event_list_append(
         let (list, event) = unsafe { (crate::ffi::boundary::handle_mut(list, "list")?, handle_arg(event, "event")?) };
         list.push(event.clone());
         Ok(())
-    })
-}
-
-// ---------------------------------------------------------------------------
-// The memory backend as a C info (what importing "memory" gives).
-
-fn memory_backend_c_info() -> hat_event_backend_info_t {
-    hat_event_backend_info_t {
-        abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
-        struct_size: std::mem::size_of::<hat_event_backend_info_t>(),
-        user_data: std::ptr::null_mut(),
-        create: Some(memory_create),
-        json_schema_id: hat_event_str_t::EMPTY,
-        json_schema_repo: hat_event_str_t::EMPTY,
-        finalize_user_data: None,
-    }
-}
-
-/// The memory backend's instance.
-struct MemoryInstance {
-    backend: MemoryBackend,
-}
-
-unsafe extern "C" fn memory_create(
-    _user_data: *mut c_void,
-    _conf: hat_event_str_t,
-    host: *mut hat_event_backend_host_t,
-    out: *mut hat_event_backend_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable (the engine's or a host's local).
-        let out = unsafe { out_arg(out, "out") }?;
-        // NULL: no callbacks (a host driving the memory backend directly).
-        let host = host as usize;
-        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::server::backend::EventsCallback>,
-                           events: &[Arc<Event>]| {
-            // SAFETY: the host outlives the instance, as documented for create.
-            if let Some(cb) = unsafe { (host as *const BackendCallbacks).as_ref() }.and_then(pick) {
-                cb(events)
-            }
-        };
-        let callbacks = BackendCallbacks {
-            registered: Some(Box::new(move |e: &[Arc<Event>]| report(|h| h.registered.as_ref(), e))),
-            flushed: Some(Box::new(move |e: &[Arc<Event>]| report(|h| h.flushed.as_ref(), e))),
-        };
-        let instance = Box::into_raw(Box::new(MemoryInstance { backend: MemoryBackend::new(callbacks) }));
-        out.write(hat_event_backend_t {
-            struct_size: std::mem::size_of::<hat_event_backend_t>(),
-            instance: instance.cast(),
-            get_last_event_id: Some(memory_get_last_event_id),
-            register_events: Some(memory_register),
-            query: Some(memory_query),
-            flush: None,
-            finalize: Some(memory_finalize),
-        });
-        Ok(())
-    })
-}
-
-/// # Safety
-/// `instance` came from `memory_create` and is not finalised.
-unsafe fn memory<'a>(instance: *mut c_void) -> FfiResult<&'a mut MemoryBackend> {
-    // SAFETY: forwarded from the caller.
-    unsafe { instance.cast::<MemoryInstance>().as_mut() }
-        .map(|m| &mut m.backend)
-        .ok_or_else(|| FfiError::null("instance"))
-}
-
-fn plugin_failed(e: PluginError) -> FfiError {
-    FfiError::from(e)
-}
-
-unsafe extern "C" fn memory_get_last_event_id(
-    instance: *mut c_void,
-    server_id: i64,
-    out: *mut hat_event_event_id_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable.
-        let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: the instance this slot belongs to.
-        let id = unsafe { memory(instance) }?.get_last_event_id(server_id).map_err(plugin_failed)?;
-        out.write(hat_event_event_id_t { server: id.server, session: id.session, instance: id.instance });
-        Ok(())
-    })
-}
-
-unsafe extern "C" fn memory_register(
-    instance: *mut c_void,
-    events: *const *const hat_event_event_t,
-    count: usize,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: the engine passes count live handles.
-        let events = unsafe { events_arg(events, count, "events") }?;
-        // SAFETY: the instance this slot belongs to.
-        unsafe { memory(instance) }?.register(&events).map_err(plugin_failed)
-    })
-}
-
-unsafe extern "C" fn memory_query(
-    instance: *mut c_void,
-    params: *const hat_event_query_params_t,
-    out: *mut *mut hat_event_query_result_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable.
-        let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: a live params handle or NULL.
-        let params = unsafe { handle_arg(params, "params") }?;
-        // SAFETY: the instance this slot belongs to.
-        let result = unsafe { memory(instance) }?.query(params).map_err(plugin_failed)?;
-        out.write(new_handle(result));
-        Ok(())
-    })
-}
-
-unsafe extern "C" fn memory_finalize(instance: *mut c_void) {
-    crate::ffi::boundary::guard_value((), || {
-        if !instance.is_null() {
-            // SAFETY: made by Box::into_raw in memory_create; finalised once.
-            drop(unsafe { Box::from_raw(instance.cast::<MemoryInstance>()) });
-        }
     })
 }
 
