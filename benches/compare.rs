@@ -32,6 +32,7 @@ use hat_event::ffi::json_form::hat_event_query_result_to_json;
 use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
 use hat_event::ffi::server::engine::*;
+use hat_event::ffi::server::module::*;
 use hat_event::ffi::server::registry::*;
 use hat_event::ffi::subscription::*;
 use hat_event::ffi::timestamp::hat_event_timestamp_t;

@@ -2549,6 +2549,25 @@ hat_event_status_t hat_event_timestamp_from_rfc3339(struct hat_event_str_t text,
 const char *hat_event_version(void);
 
 /**
+ * Reports events a backend has registered (`count` borrowed events) to the
+ * host's registered callback, if any. Call from the backend's
+ * `register_events` slot (or later, from any thread, while the backend lives).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
+                                                     const struct hat_event_event_t *const *events,
+                                                     size_t count);
+
+/**
+ * Reports events a backend has made durable to the host's flushed
+ * callback, if any; as `hat_event_backend_host_registered`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
+                                                  const struct hat_event_event_t *const *events,
+                                                  size_t count);
+
+/**
  * Fills `*hooks` for this header: `struct_size` set, every other field
  * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
@@ -2702,6 +2721,13 @@ const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_
 void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
 
 /**
+ * Appends a copy of `event` to a module's output (the caller keeps `event`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
+                                                        const struct hat_event_register_event_t *event);
+
+/**
  * Answers the query `params` over the `count` events of `events`, with
  * the rules of the built-in memory backend, into a new result `*out` (the
  * caller owns it; a backend's `query` slot hands it to the engine as is).
@@ -2806,32 +2832,6 @@ hat_event_status_t hat_event_import_backend_info(struct hat_event_str_t name,
  */
 hat_event_status_t hat_event_import_module_info(struct hat_event_str_t name,
                                                 struct hat_event_module_info_t *out);
-
-/**
- * Reports events a backend has registered (`count` borrowed events) to the
- * host's registered callback, if any. Call from the backend's
- * `register_events` slot (or later, from any thread, while the backend lives).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
-                                                     const struct hat_event_event_t *const *events,
-                                                     size_t count);
-
-/**
- * Reports events a backend has made durable to the host's flushed
- * callback, if any; as `hat_event_backend_host_registered`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
-                                                  const struct hat_event_event_t *const *events,
-                                                  size_t count);
-
-/**
- * Appends a copy of `event` to a module's output (the caller keeps `event`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
-                                                        const struct hat_event_register_event_t *event);
 
 /**
  * The name of the function a backend shared library exports, looked up

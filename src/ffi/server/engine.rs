@@ -4,7 +4,8 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use super::registry::{event_ptrs_of, CResolver};
+use super::backend::event_ptrs_of;
+use super::registry::CResolver;
 use crate::event::{Event, Source, SourceType};
 use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
