@@ -61,23 +61,18 @@ fn kind_code(kind: MessageKind) -> hat_event_msg_kind_t {
 }
 
 pub(crate) fn status_arg(status: hat_event_server_status_t) -> FfiResult<ServerStatus> {
-    match status {
-        HAT_EVENT_SERVER_STATUS_STANDBY => Ok(ServerStatus::Standby),
-        HAT_EVENT_SERVER_STATUS_STARTING => Ok(ServerStatus::Starting),
-        HAT_EVENT_SERVER_STATUS_OPERATIONAL => Ok(ServerStatus::Operational),
-        HAT_EVENT_SERVER_STATUS_STOPPING => Ok(ServerStatus::Stopping),
-        other => Err(FfiError::invalid(format!("unknown server status {other}"))),
-    }
+    ServerStatus::try_from(status).map_err(|other| FfiError::invalid(format!("unknown server status {other}")))
 }
 
 pub(crate) fn status_code(status: ServerStatus) -> hat_event_server_status_t {
-    match status {
-        ServerStatus::Standby => HAT_EVENT_SERVER_STATUS_STANDBY,
-        ServerStatus::Starting => HAT_EVENT_SERVER_STATUS_STARTING,
-        ServerStatus::Operational => HAT_EVENT_SERVER_STATUS_OPERATIONAL,
-        ServerStatus::Stopping => HAT_EVENT_SERVER_STATUS_STOPPING,
-    }
+    status.into()
 }
+
+// The C values are the core's (one mapping, beside the core type).
+const _: () = {
+    assert!(HAT_EVENT_SERVER_STATUS_STANDBY == 0 && HAT_EVENT_SERVER_STATUS_STARTING == 1);
+    assert!(HAT_EVENT_SERVER_STATUS_OPERATIONAL == 2 && HAT_EVENT_SERVER_STATUS_STOPPING == 3);
+};
 
 /// Copies of the values behind an array of handles.
 ///

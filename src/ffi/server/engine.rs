@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::backend::event_ptrs_of;
 use super::registry::CResolver;
-use crate::event::{Event, Source, SourceType};
+use crate::event::{Event, Source};
 use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
     hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
@@ -387,14 +387,7 @@ pub unsafe extern "C" fn hat_event_engine_server_id(engine: *const hat_event_eng
 }
 
 fn source_arg(source: hat_event_source_t) -> FfiResult<Source> {
-    let type_ = match source.type_ {
-        1 => SourceType::Eventer,
-        2 => SourceType::Module,
-        3 => SourceType::Engine,
-        4 => SourceType::Server,
-        other => return Err(FfiError::invalid(format!("argument source has unknown type {other}"))),
-    };
-    Ok(Source { type_, id: source.id })
+    Source::try_from(source).map_err(|other| FfiError::invalid(format!("argument source has unknown type {other}")))
 }
 
 /// Registers `count` register events (borrowed) from `source` as one
@@ -529,7 +522,7 @@ pub unsafe extern "C" fn hat_event_client_names_get(
     guard_value(none, || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(names) }.and_then(|n| n.get(index)).map_or(none, |(source, name)| hat_event_client_name_t {
-            source: hat_event_source_t { type_: source.type_ as u32, id: source.id },
+            source: (*source).into(),
             name: hat_event_str_t::from_str(name),
         })
     })
@@ -617,7 +610,7 @@ mod tests {
         let (names, calls) = run(|_| 20, b"c");
         let names = names.unwrap();
         assert_eq!((names.len(), calls), (20, 2));
-        assert_eq!(names[19], (Source { type_: SourceType::Eventer, id: 19 }, "c".to_string()));
+        assert_eq!(names[19], (Source { type_: crate::event::SourceType::Eventer, id: 19 }, "c".to_string()));
     }
 
     #[test]

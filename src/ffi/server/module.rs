@@ -105,10 +105,6 @@ pub(super) struct CModule {
 // SAFETY: the documented contract: slots are called from any thread, one at a time.
 unsafe impl Send for CModule {}
 
-pub(super) fn source_code(source: Source) -> hat_event_source_t {
-    hat_event_source_t { type_: source.type_ as u32, id: source.id }
-}
-
 impl Module for CModule {
     fn subscription(&self) -> &Subscription {
         &self.subscription
@@ -134,7 +130,7 @@ impl Module for CModule {
         clear_plugin_error();
         let list = (&mut out as *mut Vec<RegisterEvent>).cast::<hat_event_register_event_list_t>();
         // SAFETY: the slot of a live instance; event and list are alive for the call.
-        check("module process", unsafe { f(self.vtable.instance, source_code(source), borrowed_handle(event), list) })?;
+        check("module process", unsafe { f(self.vtable.instance, source.into(), borrowed_handle(event), list) })?;
         Ok(out)
     }
 }

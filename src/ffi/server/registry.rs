@@ -17,9 +17,8 @@ use super::backend::hat_event_backend_create_t;
 use super::backend::{hat_event_backend_host_t, hat_event_backend_t, CBackend};
 use super::engine::{hat_event_engine_t, EngineHandle};
 use super::module::hat_event_module_create_t;
-use super::module::{hat_event_module_t, source_code, CModule};
+use super::module::{hat_event_module_t, CModule};
 use crate::error::{bounded_message, Quoted};
-use crate::event::SourceType;
 use crate::ffi::boundary::{
     guard_status, hat_event_finalize_user_data_t, hat_event_status_str, hat_event_status_t, hat_event_str_t,
     new_handle, out_arg, read_growing, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct,
@@ -400,9 +399,8 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             let mut out = Slack::<hat_event_module_t>::zeroed();
             clear_plugin_error();
             // SAFETY: the plug-in's create, with a live engine handle and a zeroed out.
-            let status = unsafe {
-                create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source_code(source), out.out())
-            };
+            let status =
+                unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source.into(), out.out()) };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use engine.
                 unsafe { crate::ffi::boundary::free_handle(engine) };
@@ -787,12 +785,6 @@ pub unsafe extern "C" fn hat_event_import_module_info(
         out.write(c_info_of("module", name, import_module(name)?.0)?);
         Ok(())
     })
-}
-
-#[allow(dead_code)]
-fn _source_type_codes_match() {
-    // The C codes are the core's discriminants (checked at compile time).
-    const _: () = assert!(SourceType::Module as u32 == crate::ffi::event::HAT_EVENT_SOURCE_TYPE_MODULE);
 }
 
 #[cfg(test)]
