@@ -91,7 +91,9 @@ where
         .collect()
 }
 
-fn create(out: *mut *mut hat_event_msg_t, build: impl FnOnce() -> FfiResult<Message>) -> hat_event_status_t {
+/// # Safety
+/// `out` is NULL or writable; the pointers `build` reads are valid.
+unsafe fn create(out: *mut *mut hat_event_msg_t, build: impl FnOnce() -> FfiResult<Message>) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: every creator documents out as NULL or writable.
         let out = unsafe { out_arg(out, "out") }?;
@@ -113,9 +115,10 @@ pub unsafe extern "C" fn hat_event_msg_create_init_req(
     persisted: bool,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || {
-        // SAFETY: the documented contract: readable views, NULL or readable pointers.
-        unsafe {
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe {
+        create(out, || {
+            // The documented contract: readable views, NULL or readable pointers.
             Ok(Message::InitReq(MsgInitReq {
                 client_name: str_arg(client_name, "client_name")?.to_owned(),
                 client_token: match client_token.as_ref() {
@@ -126,8 +129,8 @@ pub unsafe extern "C" fn hat_event_msg_create_init_req(
                 server_id: server_id.as_ref().copied(),
                 persisted,
             }))
-        }
-    })
+        })
+    }
 }
 
 /// Creates a successful `MsgInitRes` carrying the server `status`.
@@ -137,7 +140,8 @@ pub unsafe extern "C" fn hat_event_msg_create_init_res_success(
     status: hat_event_server_status_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || Ok(Message::InitRes(MsgInitRes::Success(status_arg(status)?))))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::InitRes(MsgInitRes::Success(status_arg(status)?)))) }
 }
 
 /// Creates a failed `MsgInitRes` with an error text (copied).
@@ -147,8 +151,8 @@ pub unsafe extern "C" fn hat_event_msg_create_init_res_error(
     error: hat_event_str_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: the view describes readable bytes, as documented.
-    create(out, || Ok(Message::InitRes(MsgInitRes::Error(unsafe { str_arg(error, "error") }?.to_owned()))))
+    // SAFETY: out is NULL or writable; the view describes readable bytes, as documented.
+    unsafe { create(out, || Ok(Message::InitRes(MsgInitRes::Error(str_arg(error, "error")?.to_owned())))) }
 }
 
 /// Creates a `MsgStatusNotify`.
@@ -158,7 +162,8 @@ pub unsafe extern "C" fn hat_event_msg_create_status_notify(
     status: hat_event_server_status_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || Ok(Message::StatusNotify(status_arg(status)?)))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::StatusNotify(status_arg(status)?))) }
 }
 
 /// Creates a `MsgEventsNotify` from `count` events (copied).
@@ -169,14 +174,15 @@ pub unsafe extern "C" fn hat_event_msg_create_events_notify(
     count: usize,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: events holds count live handles, as documented.
-    create(out, || Ok(Message::EventsNotify(unsafe { handles_arg(events, count, "events") }?)))
+    // SAFETY: out is NULL or writable; events holds count live handles, as documented.
+    unsafe { create(out, || Ok(Message::EventsNotify(handles_arg(events, count, "events")?))) }
 }
 
 /// Creates a `MsgEventsAck`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_create_events_ack(out: *mut *mut hat_event_msg_t) -> hat_event_status_t {
-    create(out, || Ok(Message::EventsAck))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::EventsAck)) }
 }
 
 /// Creates a `MsgRegisterReq` from `count` register events (copied).
@@ -187,8 +193,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_req(
     count: usize,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: events holds count live handles, as documented.
-    create(out, || Ok(Message::RegisterReq(unsafe { handles_arg(events, count, "events") }?)))
+    // SAFETY: out is NULL or writable; events holds count live handles, as documented.
+    unsafe { create(out, || Ok(Message::RegisterReq(handles_arg(events, count, "events")?))) }
 }
 
 /// Creates a successful `MsgRegisterRes` from `count` events (copied).
@@ -199,8 +205,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
     count: usize,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: events holds count live handles, as documented.
-    create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Events(unsafe { handles_arg(events, count, "events") }?))))
+    // SAFETY: out is NULL or writable; events holds count live handles, as documented.
+    unsafe { create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Events(handles_arg(events, count, "events")?)))) }
 }
 
 /// Creates a failed `MsgRegisterRes`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
@@ -208,7 +214,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
 pub unsafe extern "C" fn hat_event_msg_create_register_res_failure(
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Failure)))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Failure))) }
 }
 
 /// Creates a `MsgQueryReq` (the parameters are copied).
@@ -218,8 +225,8 @@ pub unsafe extern "C" fn hat_event_msg_create_query_req(
     params: *const hat_event_query_params_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: a live handle or NULL, as documented.
-    create(out, || Ok(Message::QueryReq(unsafe { handle_arg(params, "params") }?.clone())))
+    // SAFETY: out is NULL or writable; a live handle or NULL, as documented.
+    unsafe { create(out, || Ok(Message::QueryReq(handle_arg(params, "params")?.clone()))) }
 }
 
 /// Creates a `MsgQueryRes` (the result is copied).
@@ -229,8 +236,8 @@ pub unsafe extern "C" fn hat_event_msg_create_query_res(
     result: *const hat_event_query_result_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: a live handle or NULL, as documented.
-    create(out, || Ok(Message::QueryRes(unsafe { handle_arg(result, "result") }?.clone())))
+    // SAFETY: out is NULL or writable; a live handle or NULL, as documented.
+    unsafe { create(out, || Ok(Message::QueryRes(handle_arg(result, "result")?.clone()))) }
 }
 
 /// Releases a message; NULL is ignored.
@@ -341,7 +348,10 @@ pub unsafe extern "C" fn hat_event_msg_decode_prefix(
 }
 
 /// Runs a getter: `fallback` for NULL, another kind (`f` gives None) or a panic.
-fn read_or<T: Copy>(msg: *const hat_event_msg_t, fallback: T, f: impl FnOnce(&Message) -> Option<T>) -> T {
+///
+/// # Safety
+/// `msg` is NULL or a live handle not modified during the call; the pointers `f` uses are valid.
+unsafe fn read_or<T: Copy>(msg: *const hat_event_msg_t, fallback: T, f: impl FnOnce(&Message) -> Option<T>) -> T {
     // SAFETY: every getter documents msg as a live handle or NULL.
     guard_value(fallback, || unsafe { handle_opt(msg) }.and_then(f).unwrap_or(fallback))
 }
@@ -361,10 +371,13 @@ unsafe fn write_opt<T>(out: *mut T, value: T) {
 /// other kinds and NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_client_name(msg: *const hat_event_msg_t) -> hat_event_str_t {
-    read_or(msg, hat_event_str_t::EMPTY, |m| match m {
-        Message::InitReq(r) => Some(hat_event_str_t::from_str(&r.client_name)),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, hat_event_str_t::EMPTY, |m| match m {
+            Message::InitReq(r) => Some(hat_event_str_t::from_str(&r.client_name)),
+            _ => None,
+        })
+    }
 }
 
 /// If a `MsgInitReq` carries a client token, writes it (borrowed) to
@@ -374,23 +387,29 @@ pub unsafe extern "C" fn hat_event_msg_init_req_client_token(
     msg: *const hat_event_msg_t,
     out: *mut hat_event_str_t,
 ) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitReq(MsgInitReq { client_token: Some(t), .. }) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, hat_event_str_t::from_str(t)) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitReq(MsgInitReq { client_token: Some(t), .. }) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, hat_event_str_t::from_str(t)));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// The number of subscriptions (query types) of a `MsgInitReq`; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_subscriptions_len(msg: *const hat_event_msg_t) -> usize {
-    read_or(msg, 0, |m| match m {
-        Message::InitReq(r) => Some(r.subscriptions.len()),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, 0, |m| match m {
+            Message::InitReq(r) => Some(r.subscriptions.len()),
+            _ => None,
+        })
+    }
 }
 
 /// Query type `index` of a `MsgInitReq`'s subscriptions, borrowed; NULL if
@@ -400,33 +419,42 @@ pub unsafe extern "C" fn hat_event_msg_init_req_subscription(
     msg: *const hat_event_msg_t,
     index: usize,
 ) -> *const hat_event_event_type_t {
-    read_or(msg, std::ptr::null(), |m| match m {
-        Message::InitReq(r) => r.subscriptions.get(index).map(borrowed_handle),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, std::ptr::null(), |m| match m {
+            Message::InitReq(r) => r.subscriptions.get(index).map(borrowed_handle),
+            _ => None,
+        })
+    }
 }
 
 /// If a `MsgInitReq` names a server id, writes it to `*out` (when not NULL)
 /// and returns true.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_server_id(msg: *const hat_event_msg_t, out: *mut i64) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitReq(MsgInitReq { server_id: Some(id), .. }) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, *id) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitReq(MsgInitReq { server_id: Some(id), .. }) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, *id));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// `persisted` of a `MsgInitReq`; false otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_persisted(msg: *const hat_event_msg_t) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitReq(r) => Some(r.persisted),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitReq(r) => Some(r.persisted),
+            _ => None,
+        })
+    }
 }
 
 /// For a successful `MsgInitRes` or a `MsgStatusNotify`, writes the server
@@ -436,28 +464,34 @@ pub unsafe extern "C" fn hat_event_msg_server_status(
     msg: *const hat_event_msg_t,
     out: *mut hat_event_server_status_t,
 ) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitRes(MsgInitRes::Success(s)) | Message::StatusNotify(s) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, status_code(*s)) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitRes(MsgInitRes::Success(s)) | Message::StatusNotify(s) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, status_code(*s)));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// If a `MsgInitRes` is an error, writes its text (borrowed) to `*out`
 /// (when not NULL) and returns true; false otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_res_error(msg: *const hat_event_msg_t, out: *mut hat_event_str_t) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitRes(MsgInitRes::Error(e)) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, hat_event_str_t::from_str(e)) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitRes(MsgInitRes::Error(e)) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, hat_event_str_t::from_str(e)));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 fn events_of(m: &Message) -> Option<&Vec<Event>> {
@@ -471,20 +505,23 @@ fn events_of(m: &Message) -> Option<&Vec<Event>> {
 /// `MsgRegisterRes`; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_events_len(msg: *const hat_event_msg_t) -> usize {
-    read_or(msg, 0, |m| events_of(m).map(Vec::len))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, 0, |m| events_of(m).map(Vec::len)) }
 }
 
 /// Event `index` of a `MsgEventsNotify` or successful `MsgRegisterRes`,
 /// borrowed; NULL if out of range, another kind or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_event(msg: *const hat_event_msg_t, index: usize) -> *const hat_event_event_t {
-    read_or(msg, std::ptr::null(), |m| events_of(m).and_then(|e| e.get(index)).map(borrowed_handle))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, std::ptr::null(), |m| events_of(m).and_then(|e| e.get(index)).map(borrowed_handle)) }
 }
 
 /// True for a failed `MsgRegisterRes`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_register_res_failed(msg: *const hat_event_msg_t) -> bool {
-    read_or(msg, false, |m| Some(matches!(m, Message::RegisterRes(MsgRegisterRes::Failure))))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, false, |m| Some(matches!(m, Message::RegisterRes(MsgRegisterRes::Failure)))) }
 }
 
 fn register_events_of(m: &Message) -> Option<&Vec<RegisterEvent>> {
@@ -497,7 +534,8 @@ fn register_events_of(m: &Message) -> Option<&Vec<RegisterEvent>> {
 /// The number of register events of a `MsgRegisterReq`; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_register_events_len(msg: *const hat_event_msg_t) -> usize {
-    read_or(msg, 0, |m| register_events_of(m).map(Vec::len))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, 0, |m| register_events_of(m).map(Vec::len)) }
 }
 
 /// Register event `index` of a `MsgRegisterReq`, borrowed; NULL if out of
@@ -507,23 +545,30 @@ pub unsafe extern "C" fn hat_event_msg_register_event(
     msg: *const hat_event_msg_t,
     index: usize,
 ) -> *const hat_event_register_event_t {
-    read_or(msg, std::ptr::null(), |m| register_events_of(m).and_then(|e| e.get(index)).map(borrowed_handle))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, std::ptr::null(), |m| register_events_of(m).and_then(|e| e.get(index)).map(borrowed_handle)) }
 }
 
 /// The parameters of a `MsgQueryReq`, borrowed; NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_query_params(msg: *const hat_event_msg_t) -> *const hat_event_query_params_t {
-    read_or(msg, std::ptr::null(), |m| match m {
-        Message::QueryReq(p) => Some(borrowed_handle(p)),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, std::ptr::null(), |m| match m {
+            Message::QueryReq(p) => Some(borrowed_handle(p)),
+            _ => None,
+        })
+    }
 }
 
 /// The result of a `MsgQueryRes`, borrowed; NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_query_result(msg: *const hat_event_msg_t) -> *const hat_event_query_result_t {
-    read_or(msg, std::ptr::null(), |m| match m {
-        Message::QueryRes(r) => Some(borrowed_handle(r)),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, std::ptr::null(), |m| match m {
+            Message::QueryRes(r) => Some(borrowed_handle(r)),
+            _ => None,
+        })
+    }
 }
