@@ -9,7 +9,6 @@ use super::event::{clone_handle, hat_event_event_id_t, hat_event_event_t, write_
 use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t};
 use super::timestamp::{hat_event_timestamp_t, opt_timestamp_arg};
 use crate::event::EventId;
-use crate::event_type::EventType;
 use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
 };
@@ -62,64 +61,6 @@ pub struct hat_event_query_result_t {
 
 impl Opaque for hat_event_query_result_t {
     type Inner = QueryResult;
-}
-
-fn kind_name(p: &QueryParams) -> &'static str {
-    match p {
-        QueryParams::Latest(_) => "latest",
-        QueryParams::Timeseries(_) => "timeseries",
-        QueryParams::Server(_) => "server",
-    }
-}
-
-fn no_field(p: &QueryParams, field: &str) -> FfiError {
-    FfiError::invalid(format!("query params of kind {} have no field {field}", kind_name(p)))
-}
-
-fn event_types_mut(p: &mut QueryParams) -> FfiResult<&mut Option<Vec<EventType>>> {
-    match p {
-        QueryParams::Latest(q) => Ok(&mut q.event_types),
-        QueryParams::Timeseries(q) => Ok(&mut q.event_types),
-        QueryParams::Server(_) => Err(no_field(p, "event_types")),
-    }
-}
-
-fn event_types_ref(p: &QueryParams) -> Option<&Vec<EventType>> {
-    match p {
-        QueryParams::Latest(q) => q.event_types.as_ref(),
-        QueryParams::Timeseries(q) => q.event_types.as_ref(),
-        QueryParams::Server(_) => None,
-    }
-}
-
-fn timeseries_mut<'a>(p: &'a mut QueryParams, field: &str) -> FfiResult<&'a mut QueryTimeseriesParams> {
-    match p {
-        QueryParams::Timeseries(q) => Ok(q),
-        _ => Err(no_field(p, field)),
-    }
-}
-
-fn timeseries_ref(p: Option<&QueryParams>) -> Option<&QueryTimeseriesParams> {
-    match p {
-        Some(QueryParams::Timeseries(q)) => Some(q),
-        _ => None,
-    }
-}
-
-fn paging_mut<'a>(p: &'a mut QueryParams, field: &str) -> FfiResult<(&'a mut Option<i64>, &'a mut Option<EventId>)> {
-    match p {
-        QueryParams::Timeseries(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
-        QueryParams::Server(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
-        QueryParams::Latest(_) => Err(no_field(p, field)),
-    }
-}
-
-fn paging_ref(p: Option<&QueryParams>) -> (Option<i64>, Option<EventId>) {
-    match p {
-        Some(QueryParams::Timeseries(q)) => (q.max_results, q.last_event_id),
-        Some(QueryParams::Server(q)) => (q.max_results, q.last_event_id),
-        _ => (None, None),
-    }
 }
 
 /// # Safety
@@ -251,7 +192,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_event_types(
     // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
     unsafe {
         set_params(params, |p| {
-            let slot = event_types_mut(p)?;
+            let slot = p.event_types_mut()?;
             *slot = if types.is_null() {
                 if count != 0 {
                     return Err(FfiError::null("types"));
@@ -275,7 +216,7 @@ pub unsafe extern "C" fn hat_event_query_params_event_types(
 ) -> bool {
     // SAFETY: params is a live handle or NULL (and any other pointer as documented).
     unsafe {
-        get_params(params, false, |p| match p.and_then(event_types_ref) {
+        get_params(params, false, |p| match p.and_then(QueryParams::event_types) {
             Some(types) => {
                 if !out_count.is_null() {
                     // SAFETY: out_count is non-NULL and writable, as documented.
@@ -298,7 +239,9 @@ pub unsafe extern "C" fn hat_event_query_params_event_type(
     // SAFETY: params is a live handle or NULL (and any other pointer as documented).
     unsafe {
         get_params(params, std::ptr::null(), |p| {
-            p.and_then(event_types_ref).and_then(|types| types.get(index)).map_or(std::ptr::null(), borrowed_handle)
+            p.and_then(QueryParams::event_types)
+                .and_then(|types| types.get(index))
+                .map_or(std::ptr::null(), borrowed_handle)
         })
     }
 }
@@ -316,7 +259,7 @@ unsafe fn set_timeseries_timestamp(
         set_params(params, |p| {
             // SAFETY: t is NULL or readable, as documented on every timestamp setter.
             let value = opt_timestamp_arg(t, field)?;
-            *slot(timeseries_mut(p, field)?) = value;
+            *slot(p.timeseries_mut(field)?) = value;
             Ok(())
         })
     }
@@ -330,7 +273,9 @@ unsafe fn get_timeseries_timestamp(
     field: fn(&QueryTimeseriesParams) -> Option<Timestamp>,
 ) -> bool {
     // SAFETY: params is a live handle or NULL; out is NULL or writable, as documented on every timestamp getter.
-    unsafe { get_params(params, false, |p| write_opt_timestamp(timeseries_ref(p).and_then(field), out)) }
+    unsafe {
+        get_params(params, false, |p| write_opt_timestamp(p.and_then(QueryParams::timeseries).and_then(field), out))
+    }
 }
 
 /// Sets `t_from` (timeseries only; inclusive lower bound on timestamp);
@@ -432,7 +377,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_order(
                 HAT_EVENT_ORDER_ASCENDING => Order::Ascending,
                 other => return Err(FfiError::invalid(format!("unknown order {other}"))),
             };
-            timeseries_mut(p, "order")?.order = order;
+            p.timeseries_mut("order")?.order = order;
             Ok(())
         })
     }
@@ -444,7 +389,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_order(
 pub unsafe extern "C" fn hat_event_query_params_order(params: *const hat_event_query_params_t) -> hat_event_order_t {
     // SAFETY: params is a live handle or NULL (and any other pointer as documented).
     unsafe {
-        get_params(params, HAT_EVENT_ORDER_DESCENDING, |p| match timeseries_ref(p).map(|q| q.order) {
+        get_params(params, HAT_EVENT_ORDER_DESCENDING, |p| match p.and_then(QueryParams::timeseries).map(|q| q.order) {
             Some(Order::Ascending) => HAT_EVENT_ORDER_ASCENDING,
             _ => HAT_EVENT_ORDER_DESCENDING,
         })
@@ -467,7 +412,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_order_by(
                 HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP => OrderBy::SourceTimestamp,
                 other => return Err(FfiError::invalid(format!("unknown order_by {other}"))),
             };
-            timeseries_mut(p, "order_by")?.order_by = order_by;
+            p.timeseries_mut("order_by")?.order_by = order_by;
             Ok(())
         })
     }
@@ -481,9 +426,11 @@ pub unsafe extern "C" fn hat_event_query_params_order_by(
 ) -> hat_event_order_by_t {
     // SAFETY: params is a live handle or NULL (and any other pointer as documented).
     unsafe {
-        get_params(params, HAT_EVENT_ORDER_BY_TIMESTAMP, |p| match timeseries_ref(p).map(|q| q.order_by) {
-            Some(OrderBy::SourceTimestamp) => HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP,
-            _ => HAT_EVENT_ORDER_BY_TIMESTAMP,
+        get_params(params, HAT_EVENT_ORDER_BY_TIMESTAMP, |p| {
+            match p.and_then(QueryParams::timeseries).map(|q| q.order_by) {
+                Some(OrderBy::SourceTimestamp) => HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP,
+                _ => HAT_EVENT_ORDER_BY_TIMESTAMP,
+            }
         })
     }
 }
@@ -500,7 +447,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_max_results(
         set_params(params, |p| {
             // SAFETY: NULL or readable, as documented.
             let value = (max_results.as_ref()).copied();
-            *paging_mut(p, "max_results")?.0 = value;
+            *p.paging_mut("max_results")?.0 = value;
             Ok(())
         })
     }
@@ -514,7 +461,7 @@ pub unsafe extern "C" fn hat_event_query_params_max_results(
 ) -> bool {
     // SAFETY: params is a live handle or NULL (and any other pointer as documented).
     unsafe {
-        get_params(params, false, |p| match paging_ref(p).0 {
+        get_params(params, false, |p| match p.map_or((None, None), QueryParams::paging).0 {
             Some(v) => {
                 if !out.is_null() {
                     // SAFETY: non-NULL and writable, as documented.
@@ -540,7 +487,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_last_event_id(
         set_params(params, |p| {
             // SAFETY: NULL or readable, as documented.
             let value = (id.as_ref()).map(|id| EventId::from(*id));
-            *paging_mut(p, "last_event_id")?.1 = value;
+            *p.paging_mut("last_event_id")?.1 = value;
             Ok(())
         })
     }
@@ -554,7 +501,7 @@ pub unsafe extern "C" fn hat_event_query_params_last_event_id(
 ) -> bool {
     // SAFETY: params is a live handle or NULL (and any other pointer as documented).
     unsafe {
-        get_params(params, false, |p| match paging_ref(p).1 {
+        get_params(params, false, |p| match p.map_or((None, None), QueryParams::paging).1 {
             Some(id) => {
                 if !out.is_null() {
                     // SAFETY: non-NULL and writable, as documented.
@@ -593,7 +540,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_persisted(
                 q.persisted = persisted;
                 Ok(())
             }
-            _ => Err(no_field(p, "persisted")),
+            _ => Err(p.no_field("persisted").into()),
         })
     }
 }
