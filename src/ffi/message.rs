@@ -50,14 +50,11 @@ impl Opaque for hat_event_msg_t {
 }
 
 fn kind_arg(kind: hat_event_msg_kind_t) -> FfiResult<MessageKind> {
-    MessageKind::ALL
-        .get(kind as usize)
-        .copied()
-        .ok_or_else(|| FfiError::invalid(format!("unknown message kind {kind}")))
+    MessageKind::try_from(kind).map_err(|kind| FfiError::invalid(format!("unknown message kind {kind}")))
 }
 
 fn kind_code(kind: MessageKind) -> hat_event_msg_kind_t {
-    MessageKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u32
+    kind.into()
 }
 
 pub(crate) fn status_arg(status: hat_event_server_status_t) -> FfiResult<ServerStatus> {
@@ -570,5 +567,46 @@ pub unsafe extern "C" fn hat_event_msg_query_result(msg: *const hat_event_msg_t)
             Message::QueryRes(r) => Some(borrowed_handle(r)),
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    /// The C constants are the positions in `MessageKind::ALL`, each named
+    /// after its kind's SBS name (`HatEventer.MsgInitReq` is
+    /// `HAT_EVENT_MSG_INIT_REQ`), and the header declares exactly these.
+    #[test]
+    fn one_list_drives_names_constants_and_c_values() {
+        let constants = [
+            ("HAT_EVENT_MSG_INIT_REQ", HAT_EVENT_MSG_INIT_REQ),
+            ("HAT_EVENT_MSG_INIT_RES", HAT_EVENT_MSG_INIT_RES),
+            ("HAT_EVENT_MSG_STATUS_NOTIFY", HAT_EVENT_MSG_STATUS_NOTIFY),
+            ("HAT_EVENT_MSG_EVENTS_NOTIFY", HAT_EVENT_MSG_EVENTS_NOTIFY),
+            ("HAT_EVENT_MSG_EVENTS_ACK", HAT_EVENT_MSG_EVENTS_ACK),
+            ("HAT_EVENT_MSG_REGISTER_REQ", HAT_EVENT_MSG_REGISTER_REQ),
+            ("HAT_EVENT_MSG_REGISTER_RES", HAT_EVENT_MSG_REGISTER_RES),
+            ("HAT_EVENT_MSG_QUERY_REQ", HAT_EVENT_MSG_QUERY_REQ),
+            ("HAT_EVENT_MSG_QUERY_RES", HAT_EVENT_MSG_QUERY_RES),
+        ];
+        assert_eq!(constants.len(), MessageKind::ALL.len());
+        for (kind, (c_name, c_value)) in MessageKind::ALL.into_iter().zip(constants) {
+            let camel = kind.name().strip_prefix("HatEventer.Msg").unwrap();
+            let mut upper = String::from("HAT_EVENT_MSG");
+            for ch in camel.chars() {
+                if ch.is_ascii_uppercase() {
+                    upper.push('_');
+                }
+                upper.push(ch.to_ascii_uppercase());
+            }
+            assert_eq!(upper, c_name);
+            assert_eq!(kind_code(kind), c_value, "{c_name}");
+            assert_eq!(kind_arg(c_value).unwrap(), kind);
+        }
+        assert!(kind_arg(MessageKind::ALL.len() as u32).is_err());
+        let header = include_str!("../../include/hat/event.h");
+        let declared = header.lines().filter(|l| l.starts_with("#define HAT_EVENT_MSG_")).count();
+        assert_eq!(declared, MessageKind::ALL.len());
     }
 }
