@@ -10,9 +10,10 @@ mod harness;
 
 use std::sync::Arc;
 
-use hat_event::engine::{Engine, EngineHooks, EngineRef, Module};
 use hat_event::event::{Event, RegisterEvent, Source, SourceType};
-use hat_event::plugin::{register_module, ModuleInfo, PluginError, Registered};
+use hat_event::server::engine::{Engine, EngineHooks, EngineRef};
+use hat_event::server::module::Module;
+use hat_event::server::registry::{register_module, ModuleInfo, PluginError, Registered};
 use hat_event::subscription::Subscription;
 
 struct Sink {
@@ -37,6 +38,7 @@ fn main() {
                 Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() }) as Box<dyn Module>)
             }),
             schema: None,
+            foreign: None,
         },
     );
     let conf =

@@ -10,10 +10,13 @@
  *
  *   u32 little-endian length N | N bytes: the event in SBS | u32 LE CRC-32 of those bytes
  *
- * Queries are answered by the library's memory backend, which the file is
- * replayed into on start, so an engine restarted over the same file finds
- * every earlier event and continues the session numbering. `flush` makes
- * the file durable (fsync) and then reports the events to the host.
+ * The backend keeps every event in memory too, replayed from the file on
+ * start, so an engine restarted over the same file finds every earlier
+ * event and continues the session numbering. Queries are answered by
+ * hat_event_query_evaluate over those events: hat's query rules, exactly
+ * as the built-in memory backend applies them, without reimplementing
+ * them. `flush` makes the file durable (fsync) and then reports the events
+ * written since the last flush to the host.
  *
  * A process killed mid-write leaves a torn last record: on start, a record
  * that is incomplete or whose CRC does not match ends the replay, and the
@@ -38,10 +41,10 @@
 
 typedef struct {
     int fd;
-    hat_event_backend_t memory;          /* the embedded memory backend */
     hat_event_backend_host_t *host;      /* the engine's callbacks */
-    hat_event_event_t **pending;         /* registered, not yet flushed */
-    size_t pending_len, pending_cap;
+    hat_event_event_t **events;          /* every event, in registration order */
+    size_t len, cap;
+    size_t flushed;                      /* events[0..flushed] were reported flushed */
 } file_backend_t;
 
 static const char schema_id[] = "hat-event-c://file_backend.yaml";
@@ -103,8 +106,26 @@ static int write_all(int fd, const uint8_t *data, size_t len) {
     return 0;
 }
 
-/* Replays the whole records of the file into the memory backend; truncates
- * a torn tail. */
+/* Keeps a copy of `event` (appended to b->events). */
+static hat_event_status_t keep(file_backend_t *b, const hat_event_event_t *event) {
+    if (b->len == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        hat_event_event_t **p = realloc(b->events, cap * sizeof *p);
+        if (p == NULL) {
+            return fail(HAT_EVENT_ERR_INTERNAL, "out of memory");
+        }
+        b->events = p;
+        b->cap = cap;
+    }
+    if (hat_event_event_clone(event, &b->events[b->len]) != HAT_EVENT_OK) {
+        return fail(HAT_EVENT_ERR_INTERNAL, "clone");
+    }
+    b->len++;
+    return HAT_EVENT_OK;
+}
+
+/* Replays the whole records of the file into memory; truncates a torn
+ * tail. Replayed events count as flushed (they are durable). */
 static hat_event_status_t replay(file_backend_t *b) {
     struct stat st;
     uint8_t *data;
@@ -125,15 +146,13 @@ static hat_event_status_t replay(file_backend_t *b) {
     while (status == HAT_EVENT_OK && size - at >= 8) {
         uint32_t len = get_u32(data + at);
         hat_event_event_t *event = NULL;
-        const hat_event_event_t *events[1];
         if (len > size - at - 8 || crc32(data + at + 4, len) != get_u32(data + at + 4 + len)) {
             break; /* torn (or corrupt) record: the end of what is durable */
         }
         if (hat_event_event_decode((hat_event_bytes_t){data + at + 4, len}, &event) != HAT_EVENT_OK) {
             break;
         }
-        events[0] = event;
-        status = b->memory.register_events(b->memory.instance, events, 1);
+        status = keep(b, event);
         hat_event_event_destroy(event);
         at += 8 + (size_t)len;
     }
@@ -141,6 +160,7 @@ static hat_event_status_t replay(file_backend_t *b) {
     if (status != HAT_EVENT_OK) {
         return status;
     }
+    b->flushed = b->len;
     if (at < size) {
         fprintf(stderr, "file backend: skipping a torn record of %zu bytes at offset %zu\n", size - at, at);
         if (ftruncate(b->fd, (off_t)at) != 0) {
@@ -155,7 +175,16 @@ static hat_event_status_t replay(file_backend_t *b) {
 
 static hat_event_status_t file_get_last_event_id(void *instance, int64_t server_id, hat_event_event_id_t *out) {
     file_backend_t *b = instance;
-    return b->memory.get_last_event_id(b->memory.instance, server_id, out);
+    hat_event_event_id_t last = {server_id, 0, 0};
+    size_t i;
+    for (i = 0; i < b->len; i++) {
+        hat_event_event_id_t id = hat_event_event_id(b->events[i]);
+        if (id.server == server_id && hat_event_event_id_compare(id, last) > 0) {
+            last = id;
+        }
+    }
+    *out = last;
+    return HAT_EVENT_OK;
 }
 
 static hat_event_status_t file_register(void *instance, const hat_event_event_t *const *events, size_t count) {
@@ -181,24 +210,11 @@ static hat_event_status_t file_register(void *instance, const hat_event_event_t 
         }
         hat_event_buffer_destroy(sbs);
     }
-    status = b->memory.register_events(b->memory.instance, events, count);
-    if (status != HAT_EVENT_OK) {
-        return status;
-    }
     for (i = 0; i < count; i++) {
-        if (b->pending_len == b->pending_cap) {
-            size_t cap = b->pending_cap ? 2 * b->pending_cap : 64;
-            hat_event_event_t **p = realloc(b->pending, cap * sizeof *p);
-            if (p == NULL) {
-                return fail(HAT_EVENT_ERR_INTERNAL, "out of memory");
-            }
-            b->pending = p;
-            b->pending_cap = cap;
+        status = keep(b, events[i]);
+        if (status != HAT_EVENT_OK) {
+            return status;
         }
-        if (hat_event_event_clone(events[i], &b->pending[b->pending_len]) != HAT_EVENT_OK) {
-            return fail(HAT_EVENT_ERR_INTERNAL, "clone");
-        }
-        b->pending_len++;
     }
     return hat_event_backend_host_registered(b->host, events, count);
 }
@@ -206,15 +222,7 @@ static hat_event_status_t file_register(void *instance, const hat_event_event_t 
 static hat_event_status_t file_query(void *instance, const hat_event_query_params_t *params,
                                      hat_event_query_result_t **out) {
     file_backend_t *b = instance;
-    return b->memory.query(b->memory.instance, params, out);
-}
-
-static void drop_pending(file_backend_t *b) {
-    size_t i;
-    for (i = 0; i < b->pending_len; i++) {
-        hat_event_event_destroy(b->pending[i]);
-    }
-    b->pending_len = 0;
+    return hat_event_query_evaluate(params, (const hat_event_event_t *const *)b->events, b->len, out);
 }
 
 static hat_event_status_t file_flush(void *instance) {
@@ -224,18 +232,19 @@ static hat_event_status_t file_flush(void *instance) {
     if (fsync(b->fd) != 0) {
         return fail(HAT_EVENT_ERR_INTERNAL, "fsync");
     }
-    status = hat_event_backend_host_flushed(b->host, (const hat_event_event_t *const *)b->pending, b->pending_len);
-    drop_pending(b);
+    status = hat_event_backend_host_flushed(b->host, (const hat_event_event_t *const *)b->events + b->flushed,
+                                            b->len - b->flushed);
+    b->flushed = b->len;
     return status;
 }
 
 static void file_finalize(void *instance) {
     file_backend_t *b = instance;
-    drop_pending(b);
-    free(b->pending);
-    if (b->memory.finalize != NULL) {
-        b->memory.finalize(b->memory.instance);
+    size_t i;
+    for (i = 0; i < b->len; i++) {
+        hat_event_event_destroy(b->events[i]);
     }
+    free(b->events);
     if (b->fd >= 0) {
         close(b->fd);
     }
@@ -278,7 +287,6 @@ static char *conf_path(hat_event_str_t conf) {
 
 static hat_event_status_t file_create(void *user_data, hat_event_str_t conf, hat_event_backend_host_t *host,
                                       hat_event_backend_t *out) {
-    hat_event_backend_info_t memory_info;
     file_backend_t *b;
     char *path;
     hat_event_status_t status;
@@ -303,13 +311,7 @@ static hat_event_status_t file_create(void *user_data, hat_event_str_t conf, hat
         return status;
     }
     free(path);
-    status = hat_event_import_backend_info((hat_event_str_t){"memory", 6}, &memory_info);
-    if (status == HAT_EVENT_OK) {
-        status = memory_info.create(memory_info.user_data, (hat_event_str_t){"{}", 2}, NULL, &b->memory);
-    }
-    if (status == HAT_EVENT_OK) {
-        status = replay(b);
-    }
+    status = replay(b);
     if (status != HAT_EVENT_OK) {
         file_finalize(b);
         return status;

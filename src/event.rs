@@ -123,6 +123,59 @@ pub enum SourceType {
     Server = 4,
 }
 
+/// The one mapping of server statuses to numbers: the reference's order,
+/// which is both the SBS choice index and the C value
+/// (`HAT_EVENT_SERVER_STATUS_*`).
+impl From<ServerStatus> for u32 {
+    fn from(status: ServerStatus) -> u32 {
+        match status {
+            ServerStatus::Standby => 0,
+            ServerStatus::Starting => 1,
+            ServerStatus::Operational => 2,
+            ServerStatus::Stopping => 3,
+        }
+    }
+}
+
+/// The inverse of `From<ServerStatus> for u32`; an unknown number is
+/// given back as the error.
+impl TryFrom<u32> for ServerStatus {
+    type Error = u32;
+    fn try_from(n: u32) -> std::result::Result<ServerStatus, u32> {
+        match n {
+            0 => Ok(ServerStatus::Standby),
+            1 => Ok(ServerStatus::Starting),
+            2 => Ok(ServerStatus::Operational),
+            3 => Ok(ServerStatus::Stopping),
+            other => Err(other),
+        }
+    }
+}
+
+/// The one mapping of source types to numbers: the reference's
+/// `SourceType` values, which are also the C values
+/// (`HAT_EVENT_SOURCE_TYPE_*`).
+impl From<SourceType> for u32 {
+    fn from(t: SourceType) -> u32 {
+        t as u32
+    }
+}
+
+/// The inverse of `From<SourceType> for u32`; an unknown number is given
+/// back as the error.
+impl TryFrom<u32> for SourceType {
+    type Error = u32;
+    fn try_from(n: u32) -> std::result::Result<SourceType, u32> {
+        match n {
+            1 => Ok(SourceType::Eventer),
+            2 => Ok(SourceType::Module),
+            3 => Ok(SourceType::Engine),
+            4 => Ok(SourceType::Server),
+            other => Err(other),
+        }
+    }
+}
+
 /// Who registered events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Source {
@@ -133,6 +186,18 @@ pub struct Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_and_source_type_numbers_round_trip() {
+        for s in [ServerStatus::Standby, ServerStatus::Starting, ServerStatus::Operational, ServerStatus::Stopping] {
+            assert_eq!(ServerStatus::try_from(u32::from(s)), Ok(s));
+        }
+        for t in [SourceType::Eventer, SourceType::Module, SourceType::Engine, SourceType::Server] {
+            assert_eq!(SourceType::try_from(u32::from(t)), Ok(t));
+        }
+        assert_eq!(ServerStatus::try_from(4), Err(4));
+        assert_eq!(SourceType::try_from(0), Err(0));
+    }
 
     fn event(server: i64, session: i64, instance: i64, s: i64) -> Event {
         Event {

@@ -21,19 +21,21 @@
 //! - [`eventer`]: a client of a running Hat event server (chatter framing,
 //!   the eventer protocol, a reader thread).
 //! - `type_index`, `trie`: the lookup structures those two share.
-//! - [`backend`]: the backend interface and the memory backend.
-//! - [`engine`]: the module interface and the in-process engine.
-//! - [`plugin`]: plug-in infos, the registry of names, plug-in errors.
+//! - [`server`]: the server side, as hat-event lays it out: the in-process
+//!   engine (`server::engine`), the backend and module interfaces
+//!   (`server::backend`, `server::module`), the one plug-in registry
+//!   (`server::registry`: infos, names, plug-in errors), the query rules
+//!   every backend shares (`server::query`) and the built-in backends
+//!   (`server::backends`: memory).
 //! - [`json_schema`]: validation of plug-in configurations.
 //!
-//! The `extern "C"` layer, [`ffi`], mirrors those files one to one and adds
+//! The `extern "C"` layer, [`ffi`], mirrors those files one to one
+//! (`ffi/server/` mirroring `server/`) and adds
 //! `ffi/boundary.rs`, the single place that holds status codes, the
 //! thread-local last error, panic catching and pointer checks.
 #![deny(unsafe_code)]
 
-pub mod backend;
 pub mod collection;
-pub mod engine;
 pub mod error;
 pub mod event;
 pub mod event_type;
@@ -42,9 +44,9 @@ pub mod json;
 pub mod json_form;
 pub mod json_schema;
 pub mod message;
-pub mod plugin;
 pub mod query;
 pub mod sbs;
+pub mod server;
 pub mod subscription;
 #[cfg(test)]
 mod test_rng;

@@ -19,7 +19,27 @@ pub enum MessageKind {
     QueryRes,
 }
 
+/// The one list of kinds is [`MessageKind::ALL`], in `HatEventer` schema
+/// order: it drives the names ([`MessageKind::name`]), the numbers below
+/// (each kind's position, which is also its C value `HAT_EVENT_MSG_*`,
+/// checked by a test in `ffi/message.rs`) and decoding by name.
+impl From<MessageKind> for u32 {
+    fn from(kind: MessageKind) -> u32 {
+        MessageKind::ALL.iter().position(|k| *k == kind).expect("every kind is in ALL") as u32
+    }
+}
+
+/// The inverse of `From<MessageKind> for u32`; an unknown number is given
+/// back as the error.
+impl TryFrom<u32> for MessageKind {
+    type Error = u32;
+    fn try_from(n: u32) -> std::result::Result<MessageKind, u32> {
+        MessageKind::ALL.get(n as usize).copied().ok_or(n)
+    }
+}
+
 impl MessageKind {
+    /// Every kind, in `HatEventer` schema order.
     pub const ALL: [MessageKind; 9] = [
         MessageKind::InitReq,
         MessageKind::InitRes,

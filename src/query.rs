@@ -1,5 +1,6 @@
 //! Query parameters and query results.
 
+use crate::error::{Error, Result};
 use crate::event::{Event, EventId, ServerId};
 use crate::event_type::EventType;
 use crate::timestamp::Timestamp;
@@ -65,6 +66,80 @@ pub enum QueryParams {
     Server(QueryServerParams),
 }
 
+/// Which fields each kind has: the rules every reader and writer of
+/// parameters by field name (the C setters and getters) follows. A field
+/// the kind lacks reads as absent and is refused on write.
+impl QueryParams {
+    /// `"latest"`, `"timeseries"` or `"server"`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            QueryParams::Latest(_) => "latest",
+            QueryParams::Timeseries(_) => "timeseries",
+            QueryParams::Server(_) => "server",
+        }
+    }
+
+    /// The error for writing `field`, which this kind lacks.
+    pub fn no_field(&self, field: &str) -> Error {
+        Error::InvalidArgument(format!("query params of kind {} have no field {field}", self.kind_name()))
+    }
+
+    /// `event_types` (latest and timeseries); `None` for a server query.
+    pub fn event_types(&self) -> Option<&Vec<EventType>> {
+        match self {
+            QueryParams::Latest(q) => q.event_types.as_ref(),
+            QueryParams::Timeseries(q) => q.event_types.as_ref(),
+            QueryParams::Server(_) => None,
+        }
+    }
+
+    /// `event_types` to write; refused for a server query.
+    pub fn event_types_mut(&mut self) -> Result<&mut Option<Vec<EventType>>> {
+        match self {
+            QueryParams::Latest(q) => Ok(&mut q.event_types),
+            QueryParams::Timeseries(q) => Ok(&mut q.event_types),
+            QueryParams::Server(_) => Err(self.no_field("event_types")),
+        }
+    }
+
+    /// The timeseries parameters, if this is a timeseries query.
+    pub fn timeseries(&self) -> Option<&QueryTimeseriesParams> {
+        match self {
+            QueryParams::Timeseries(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    /// The timeseries parameters to write `field` of; refused for the
+    /// other kinds.
+    pub fn timeseries_mut(&mut self, field: &str) -> Result<&mut QueryTimeseriesParams> {
+        match self {
+            QueryParams::Timeseries(q) => Ok(q),
+            _ => Err(self.no_field(field)),
+        }
+    }
+
+    /// `(max_results, last_event_id)` (timeseries and server); absent for
+    /// a latest query.
+    pub fn paging(&self) -> (Option<i64>, Option<EventId>) {
+        match self {
+            QueryParams::Timeseries(q) => (q.max_results, q.last_event_id),
+            QueryParams::Server(q) => (q.max_results, q.last_event_id),
+            QueryParams::Latest(_) => (None, None),
+        }
+    }
+
+    /// `(max_results, last_event_id)` to write `field` of; refused for a
+    /// latest query.
+    pub fn paging_mut(&mut self, field: &str) -> Result<(&mut Option<i64>, &mut Option<EventId>)> {
+        match self {
+            QueryParams::Timeseries(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
+            QueryParams::Server(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
+            QueryParams::Latest(_) => Err(self.no_field(field)),
+        }
+    }
+}
+
 /// What a query returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryResult {
@@ -84,5 +159,24 @@ mod tests {
         let s = QueryServerParams::new(7);
         assert_eq!((s.server_id, s.persisted, s.max_results), (7, false, None));
         assert!(QueryLatestParams::default().event_types.is_none());
+    }
+
+    #[test]
+    fn fields_a_kind_lacks_read_as_absent_and_are_refused_on_write() {
+        let mut server = QueryParams::Server(QueryServerParams::new(1));
+        assert_eq!(server.kind_name(), "server");
+        assert!(server.event_types().is_none() && server.timeseries().is_none());
+        assert_eq!(
+            server.event_types_mut().unwrap_err().to_string(),
+            "query params of kind server have no field event_types"
+        );
+        assert!(server.timeseries_mut("order").is_err());
+        *server.paging_mut("max_results").unwrap().0 = Some(3);
+        assert_eq!(server.paging(), (Some(3), None));
+        let mut latest = QueryParams::Latest(QueryLatestParams::default());
+        assert_eq!(latest.paging(), (None, None));
+        assert!(latest.paging_mut("last_event_id").is_err());
+        *latest.event_types_mut().unwrap() = Some(vec![]);
+        assert_eq!(latest.event_types(), Some(&vec![]));
     }
 }

@@ -573,22 +573,13 @@ impl Sbs for EventId {
 impl Sbs for ServerStatus {
     const MIN_LEN: usize = 1;
     fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
-        let index = match self {
-            ServerStatus::Standby => 0,
-            ServerStatus::Starting => 1,
-            ServerStatus::Operational => 2,
-            ServerStatus::Stopping => 3,
-        };
-        write_choice(out, index);
+        write_choice(out, u32::from(*self) as usize);
         Ok(())
     }
     fn decode(d: &mut Decoder<'_>) -> Result<ServerStatus> {
-        Ok(match d.read_choice("Status", 4)? {
-            0 => ServerStatus::Standby,
-            1 => ServerStatus::Starting,
-            2 => ServerStatus::Operational,
-            _ => ServerStatus::Stopping,
-        })
+        // read_choice refuses an index beyond the 4 choices.
+        let index = d.read_choice("Status", 4)?;
+        Ok(ServerStatus::try_from(index as u32).unwrap_or(ServerStatus::Stopping))
     }
 }
 

@@ -8,10 +8,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hat_event::backend::{Backend, MemoryBackend};
 use hat_event::collection::{Collection, ListCollection, TreeCollection};
 use hat_event::event::{Event, EventId};
 use hat_event::query::{QueryLatestParams, QueryParams, QueryTimeseriesParams};
+use hat_event::server::backend::Backend;
+use hat_event::server::backends::memory::MemoryBackend;
 use hat_event::subscription::Subscription;
 use hat_event::timestamp::Timestamp;
 

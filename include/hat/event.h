@@ -58,6 +58,17 @@
 
 
 /**
+ * Length of the 12-byte form of a timestamp.
+ */
+#define HAT_EVENT_TIMESTAMP_BYTES_LEN 12
+
+/**
+ * Buffer size that always fits `hat_event_timestamp_to_rfc3339` output
+ * (27 characters plus the NUL).
+ */
+#define HAT_EVENT_TIMESTAMP_RFC3339_SIZE 28
+
+/**
  * The most clients a `client_names` hook may report (a larger count is
  * refused, never allocated for).
  */
@@ -85,17 +96,6 @@
  * kept in the error the host sees.
  */
 #define HAT_EVENT_PLUGIN_ERROR_MAX 1024
-
-/**
- * Length of the 12-byte form of a timestamp.
- */
-#define HAT_EVENT_TIMESTAMP_BYTES_LEN 12
-
-/**
- * Buffer size that always fits `hat_event_timestamp_to_rfc3339` output
- * (27 characters plus the NUL).
- */
-#define HAT_EVENT_TIMESTAMP_RFC3339_SIZE 28
 
 /**
  * The host side of a backend, given to the backend's create: the
@@ -277,108 +277,6 @@ typedef struct hat_event_event_type_view_t {
 } hat_event_event_type_view_t;
 
 /**
- * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
- * the reference's `SourceType` values).
- */
-typedef uint32_t hat_event_source_type_t;
-
-/**
- * Who registered events: a source type and an id. A plain value.
- */
-typedef struct hat_event_source_t {
-  hat_event_source_type_t type_;
-  int64_t id;
-} hat_event_source_t;
-
-/**
- * One client of an eventer server: its source and its name (a view).
- */
-typedef struct hat_event_client_name_t {
-  struct hat_event_source_t source;
-  struct hat_event_str_t name;
-} hat_event_client_name_t;
-
-/**
- * Releases a `user_data` the caller handed to the library (the optional
- * `finalize_user_data` slot of the plug-in infos, the engine hooks and the
- * client options): called exactly once, with that `user_data`, once the
- * library no longer uses it, including when the call that received it
- * fails (each struct's documentation says when). It may run on any thread;
- * it must not call back into the object being released.
- */
-typedef void (*hat_event_finalize_user_data_t)(void *user_data);
-
-/**
- * The host's callbacks, all optional (NULL). Each gets `user_data` first.
- * `registered`/`flushed` receive the events the backend reports (borrowed
- * for the call), on whichever thread runs that backend call (a thread in
- * `hat_event_engine_register`, `_create` or `_close`), one call at a time;
- * `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
- * `restart_cb`/`reset_monitor_ready_cb`). None may call
- * `hat_event_engine_register` or `_query` of this engine on that thread
- * (they fail with `HAT_EVENT_ERR_REENTRANT`).
- *
- * Fill it with `hat_event_engine_hooks_init` first. `user_data` belongs to
- * the engine from the call to `hat_event_engine_create` that receives the
- * hooks: `finalize_user_data`, if set, runs exactly once, after the last
- * hook has returned: when that call fails, before it returns; otherwise
- * when `hat_event_engine_destroy` returns at the latest. Not finalised,
- * because not read: hooks whose `struct_size` is below the first released
- * layout (the caller keeps `user_data` then); hooks refused for a larger
- * `struct_size` are finalised.
- */
-typedef struct hat_event_engine_hooks_t {
-  /**
-   * `sizeof(hat_event_engine_hooks_t)` as the caller was compiled (set by
-   * `hat_event_engine_hooks_init`). The struct grows by appending slots:
-   * the size of an older released layout reads only the slots it has (the
-   * later ones are absent: 0.1's has no `finalize_user_data`); a size
-   * below 0.1's, or above this header's, is refused.
-   */
-  size_t struct_size;
-  /**
-   * Passed first to every hook.
-   */
-  void *user_data;
-  /**
-   * The backend registered these events.
-   */
-  void (*registered)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
-  /**
-   * The backend made these events durable.
-   */
-  void (*flushed)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
-  /**
-   * A module asks for an engine restart.
-   */
-  void (*restart)(void *user_data);
-  /**
-   * A module asks to reset the monitor's ready flag.
-   */
-  void (*reset_monitor_ready)(void *user_data);
-  /**
-   * A module asks for the names of the clients of the host's eventer
-   * server (hat's `get_client_names`): write up to `capacity` of them to
-   * `out` (names borrowed until the hook returns) and return how many
-   * there are in all; the engine calls again with room for all when
-   * `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
-   * calls in all. NULL: no clients.
-   * The engine refuses the answer, and `hat_event_engine_client_names`
-   * fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
-   * hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
-   * more room on its last call, or fills an entry with an unknown source
-   * type or a name that is not a valid view (NULL with a non-zero length,
-   * or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
-   * entry is ever dropped silently.
-   */
-  size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
-  /**
-   * Optional: releases `user_data` (see above). Not in 0.1's layout.
-   */
-  hat_event_finalize_user_data_t finalize_user_data;
-} hat_event_engine_hooks_t;
-
-/**
  * Identifies an event: server, session and instance. A plain value.
  */
 typedef struct hat_event_event_id_t {
@@ -439,6 +337,16 @@ typedef void (*hat_event_client_events_cb_t)(void *user_data,
 typedef void (*hat_event_client_closed_cb_t)(void *user_data,
                                              hat_event_status_t reason,
                                              struct hat_event_str_t message);
+
+/**
+ * Releases a `user_data` the caller handed to the library (the optional
+ * `finalize_user_data` slot of the plug-in infos, the engine hooks and the
+ * client options): called exactly once, with that `user_data`, once the
+ * library no longer uses it, including when the call that received it
+ * fails (each struct's documentation says when). It may run on any thread;
+ * it must not call back into the object being released.
+ */
+typedef void (*hat_event_finalize_user_data_t)(void *user_data);
 
 /**
  * How `hat_event_client_connect` connects. Fill it with
@@ -548,6 +456,128 @@ typedef struct hat_event_client_options_t {
  * Which eventer message (`HAT_EVENT_MSG_*`, in `HatEventer` schema order).
  */
 typedef uint32_t hat_event_msg_kind_t;
+
+/**
+ * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
+ */
+typedef uint32_t hat_event_query_kind_t;
+
+/**
+ * Result order (`HAT_EVENT_ORDER_*`).
+ */
+typedef uint32_t hat_event_order_t;
+
+/**
+ * Which timestamp orders and filters results (`HAT_EVENT_ORDER_BY_*`).
+ */
+typedef uint32_t hat_event_order_by_t;
+
+/**
+ * A broken-down UTC calendar time. Valid ranges: year 1..9999, month 1..12,
+ * day 1..(days in month), hour 0..23, minute 0..59, second 0..59 (no leap
+ * seconds), microsecond 0..999999.
+ */
+typedef struct hat_event_datetime_t {
+  int32_t year;
+  int32_t month;
+  int32_t day;
+  int32_t hour;
+  int32_t minute;
+  int32_t second;
+  int32_t microsecond;
+} hat_event_datetime_t;
+
+/**
+ * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
+ * the reference's `SourceType` values).
+ */
+typedef uint32_t hat_event_source_type_t;
+
+/**
+ * Who registered events: a source type and an id. A plain value.
+ */
+typedef struct hat_event_source_t {
+  hat_event_source_type_t type_;
+  int64_t id;
+} hat_event_source_t;
+
+/**
+ * One client of an eventer server: its source and its name (a view).
+ */
+typedef struct hat_event_client_name_t {
+  struct hat_event_source_t source;
+  struct hat_event_str_t name;
+} hat_event_client_name_t;
+
+/**
+ * The host's callbacks, all optional (NULL). Each gets `user_data` first.
+ * `registered`/`flushed` receive the events the backend reports (borrowed
+ * for the call), on whichever thread runs that backend call (a thread in
+ * `hat_event_engine_register`, `_create` or `_close`), one call at a time;
+ * `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
+ * `restart_cb`/`reset_monitor_ready_cb`). None may call
+ * `hat_event_engine_register` or `_query` of this engine on that thread
+ * (they fail with `HAT_EVENT_ERR_REENTRANT`).
+ *
+ * Fill it with `hat_event_engine_hooks_init` first. `user_data` belongs to
+ * the engine from the call to `hat_event_engine_create` that receives the
+ * hooks: `finalize_user_data`, if set, runs exactly once, after the last
+ * hook has returned: when that call fails, before it returns; otherwise
+ * when `hat_event_engine_destroy` returns at the latest. Not finalised,
+ * because not read: hooks whose `struct_size` is below the first released
+ * layout (the caller keeps `user_data` then); hooks refused for a larger
+ * `struct_size` are finalised.
+ */
+typedef struct hat_event_engine_hooks_t {
+  /**
+   * `sizeof(hat_event_engine_hooks_t)` as the caller was compiled (set by
+   * `hat_event_engine_hooks_init`). The struct grows by appending slots:
+   * the size of an older released layout reads only the slots it has (the
+   * later ones are absent: 0.1's has no `finalize_user_data`); a size
+   * below 0.1's, or above this header's, is refused.
+   */
+  size_t struct_size;
+  /**
+   * Passed first to every hook.
+   */
+  void *user_data;
+  /**
+   * The backend registered these events.
+   */
+  void (*registered)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * The backend made these events durable.
+   */
+  void (*flushed)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * A module asks for an engine restart.
+   */
+  void (*restart)(void *user_data);
+  /**
+   * A module asks to reset the monitor's ready flag.
+   */
+  void (*reset_monitor_ready)(void *user_data);
+  /**
+   * A module asks for the names of the clients of the host's eventer
+   * server (hat's `get_client_names`): write up to `capacity` of them to
+   * `out` (names borrowed until the hook returns) and return how many
+   * there are in all; the engine calls again with room for all when
+   * `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
+   * calls in all. NULL: no clients.
+   * The engine refuses the answer, and `hat_event_engine_client_names`
+   * fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
+   * hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
+   * more room on its last call, or fills an entry with an unknown source
+   * type or a name that is not a valid view (NULL with a non-zero length,
+   * or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
+   * entry is ever dropped silently.
+   */
+  size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
+  /**
+   * Optional: releases `user_data` (see above). Not in 0.1's layout.
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
+} hat_event_engine_hooks_t;
 
 /**
  * A backend instance: its slots, filled by the backend's create.
@@ -773,36 +803,6 @@ typedef struct hat_event_module_info_t {
    */
   hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_module_info_t;
-
-/**
- * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
- */
-typedef uint32_t hat_event_query_kind_t;
-
-/**
- * Result order (`HAT_EVENT_ORDER_*`).
- */
-typedef uint32_t hat_event_order_t;
-
-/**
- * Which timestamp orders and filters results (`HAT_EVENT_ORDER_BY_*`).
- */
-typedef uint32_t hat_event_order_by_t;
-
-/**
- * A broken-down UTC calendar time. Valid ranges: year 1..9999, month 1..12,
- * day 1..(days in month), hour 0..23, minute 0..59, second 0..59 (no leap
- * seconds), microsecond 0..999999.
- */
-typedef struct hat_event_datetime_t {
-  int32_t year;
-  int32_t month;
-  int32_t day;
-  int32_t hour;
-  int32_t minute;
-  int32_t second;
-  int32_t microsecond;
-} hat_event_datetime_t;
 
 /**
  * Success.
@@ -1188,159 +1188,6 @@ size_t hat_event_values_len(const struct hat_event_values_t *values);
  * for an empty buffer).
  */
 const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
-
-/**
- * Fills `*hooks` for this header: `struct_size` set, every other field
- * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_engine_hooks_init(struct hat_event_engine_hooks_t *hooks);
-
-/**
- * Creates an engine from `conf`, JSON text shaped like hat's server
- * configuration: `{"server_id": 1, "backend": {"module": "memory"},
- * "modules": [{"module": "./libcounter.so", ...}, ...]}`. Each `module` is
- * a registered name or a path (see `hat_event_import_backend_info`); each
- * plug-in's configuration is validated against its schema, then it is
- * created (backend first, modules in order, on this thread); then the
- * `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
- * `hooks` may be NULL; the engine takes ownership of `hooks->user_data`
- * here, on failure too (see `hat_event_engine_hooks_t`). The caller owns
- * `*out`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
- * configuration's shape, or a refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
- * (also for a library named by path whose schema is not JSON or cannot
- * validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
- * (a plug-in's create or first calls failed). On failure everything
- * created so far is finalised.
- */
-hat_event_status_t hat_event_engine_create(struct hat_event_str_t conf,
-                                           const struct hat_event_engine_hooks_t *hooks,
-                                           struct hat_event_engine_t **out);
-
-/**
- * Closes the engine (see `hat_event_engine_close`) and releases the host's
- * handle; NULL is ignored. Do not call it on a module's handle. Waits for
- * a running session.
- */
-void hat_event_engine_destroy(struct hat_event_engine_t *engine);
-
-/**
- * Closes the engine: waits for a running session, registers the
- * `"STOPPED"` event straight to the backend, finalises the modules in
- * order, flushes and finalises the backend. Afterwards `register` and
- * `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
- * `HAT_EVENT_OK`. Only the host's handle can close.
- * The engine counts as closed from the moment close begins: a `register`
- * racing it on another thread fails with `HAT_EVENT_ERR_CLOSED`, while a
- * `query` is still answered until the backend is finalised.
- * Flushing: this is the only time the engine calls the backend's `flush`
- * slot. A backend that must make events durable sooner (hat's backends
- * flush on a period of their own) flushes on its own schedule and reports
- * it through the host's `flushed` callback.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
- * `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
- * engine is closed all the same).
- */
-hat_event_status_t hat_event_engine_close(struct hat_event_engine_t *engine);
-
-/**
- * The configured server id (0 for a NULL handle or a closed engine seen by
- * a module).
- */
-int64_t hat_event_engine_server_id(const struct hat_event_engine_t *engine);
-
-/**
- * Registers `count` register events (borrowed) from `source` as one
- * session, processed by the modules and then stored by the backend; on
- * success `*out` (owned by the caller) holds the caller's events with
- * their ids and the session's timestamp, in order (the events modules
- * derive are registered too but not returned). `count` 0 opens no session
- * and gives an empty list. Thread-safe. A session that fails still uses
- * up its session number (as in hat's engine): the next one is numbered
- * one higher, so session ids in the backend can have gaps.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
- * failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,
- * `HAT_EVENT_ERR_REENTRANT` (called from a module slot or backend callback
- * while that session runs on this thread: it would deadlock).
- */
-hat_event_status_t hat_event_engine_register(const struct hat_event_engine_t *engine,
-                                             struct hat_event_source_t source,
-                                             const struct hat_event_register_event_t *const *events,
-                                             size_t count,
-                                             struct hat_event_event_list_t **out);
-
-/**
- * Queries the backend with `params` (borrowed); the caller owns `*out`.
- * Thread-safe; callable from module slots.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
- * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT` (from
- * a backend callback).
- */
-hat_event_status_t hat_event_engine_query(const struct hat_event_engine_t *engine,
-                                          const struct hat_event_query_params_t *params,
-                                          struct hat_event_query_result_t **out);
-
-/**
- * Asks the host to restart the engine: calls the host's `restart` hook
- * (hat's `Engine.restart`), if any, on this thread. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_engine_restart(const struct hat_event_engine_t *engine);
-
-/**
- * Asks the host to reset the monitor's ready flag: calls the host's
- * `reset_monitor_ready` hook, if any, on this thread. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_engine_t *engine);
-
-/**
- * The clients of the host's eventer server (hat's `get_client_names`),
- * from the host's `client_names` hook (empty without one). The caller owns
- * `*out`. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * when the host's hook answers something unusable (see
- * `hat_event_engine_hooks_t.client_names`; the message says what).
- */
-hat_event_status_t hat_event_engine_client_names(const struct hat_event_engine_t *engine,
-                                                 struct hat_event_client_names_t **out);
-
-/**
- * The number of clients in `names` (0 for NULL).
- */
-size_t hat_event_client_names_len(const struct hat_event_client_names_t *names);
-
-/**
- * Client `index` of `names`: its source and its name, a view borrowed
- * from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
- */
-struct hat_event_client_name_t hat_event_client_names_get(const struct hat_event_client_names_t *names,
-                                                          size_t index);
-
-/**
- * Releases a client name list; NULL is ignored.
- */
-void hat_event_client_names_destroy(struct hat_event_client_names_t *names);
-
-/**
- * The number of events in `list` (0 for NULL).
- */
-size_t hat_event_event_list_len(const struct hat_event_event_list_t *list);
-
-/**
- * Event `index` of `list`, borrowed from it (NULL if out of range or
- * `list` is NULL).
- */
-const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_event_list_t *list,
-                                                         size_t index);
-
-/**
- * Releases an event list and its events; NULL is ignored.
- */
-void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
 
 /**
  * Compares ids lexicographically by (server, session, instance): negative,
@@ -1981,101 +1828,6 @@ const struct hat_event_query_params_t *hat_event_msg_query_params(const struct h
  * The result of a `MsgQueryRes`, borrowed; NULL otherwise.
  */
 const struct hat_event_query_result_t *hat_event_msg_query_result(const struct hat_event_msg_t *msg);
-
-/**
- * Called by a plug-in slot just before it returns a failure status: the
- * message (copied) becomes part of the error the host sees. Thread-local;
- * a message not consumed by the next failing slot on this thread is
- * replaced by the next call. Invalid UTF-8 is replaced, never refused.
- * A message longer than `HAT_EVENT_PLUGIN_ERROR_MAX` bytes is cut to that
- * (the cut says how long the whole was).
- */
-void hat_event_plugin_set_error(struct hat_event_str_t message);
-
-/**
- * Registers (or replaces) a backend under `name` for this process, so that
- * an engine configuration's `"module": "<name>"` finds it. `*info` is
- * copied (its schema views too). The library takes ownership of
- * `info->user_data` here, on failure too (see `hat_event_backend_info_t`):
- * a replaced registration's `user_data` is finalised once no instance
- * created from it remains. Thread-safe.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_IMPORT` (unknown `abi_version`, refused `struct_size`),
- * `HAT_EVENT_ERR_INVALID_JSON` (`json_schema_repo` is not JSON),
- * `HAT_EVENT_ERR_SCHEMA` (the schema cannot validate: `json_schema_id` is
- * not an id of `json_schema_repo`, or it does not compile; the message
- * names the id as given), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name
- * or one containing '/', which would read as a path).
- */
-hat_event_status_t hat_event_backend_register(struct hat_event_str_t name,
-                                              const struct hat_event_backend_info_t *info);
-
-/**
- * Registers (or replaces) a module under `name`; as
- * `hat_event_backend_register`, ownership of `info->user_data` included.
- * Errors: as `hat_event_backend_register`.
- */
-hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
-                                             const struct hat_event_module_info_t *info);
-
-/**
- * The backend info named `name`, copied into `*out`: a name registered
- * with `hat_event_backend_register`, the built-in memory backend
- * (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
- * '/') to a shared library exporting `hat_event_backend_info` (loaded with
- * `dlopen`, never unloaded; its export is called on the first import of
- * that library only). Its schema views stay valid for the life of the
- * process (registered names: until re-registered). The copy's `user_data`
- * still belongs to the registration (valid while it lasts) and its
- * `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
- * A plug-in library links the shared libhat_event; load plug-ins only into
- * hosts using that same shared library (a host linked with the static one
- * would run a second copy of the library). The memory backend's `create`
- * accepts a NULL host (no callbacks), for driving it directly.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
- * wrong ABI version; the message names the cause),
- * `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
- * JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
- * `hat_event_backend_register`.
- */
-hat_event_status_t hat_event_import_backend_info(struct hat_event_str_t name,
-                                                 struct hat_event_backend_info_t *out);
-
-/**
- * The module info named `name`, copied into `*out`: a registered name or a
- * path to a shared library exporting `hat_event_module_info`; as
- * `hat_event_import_backend_info`.
- * Errors: as `hat_event_import_backend_info`.
- */
-hat_event_status_t hat_event_import_module_info(struct hat_event_str_t name,
-                                                struct hat_event_module_info_t *out);
-
-/**
- * Reports events a backend has registered (`count` borrowed events) to the
- * host's registered callback, if any. Call from the backend's
- * `register_events` slot (or later, from any thread, while the backend lives).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
-                                                     const struct hat_event_event_t *const *events,
-                                                     size_t count);
-
-/**
- * Reports events a backend has made durable to the host's flushed
- * callback, if any; as `hat_event_backend_host_registered`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
-                                                  const struct hat_event_event_t *const *events,
-                                                  size_t count);
-
-/**
- * Appends a copy of `event` to a module's output (the caller keeps `event`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
-                                                        const struct hat_event_register_event_t *event);
 
 /**
  * Creates latest-query parameters with the reference's defaults (all event
@@ -2795,6 +2547,291 @@ hat_event_status_t hat_event_timestamp_from_rfc3339(struct hat_event_str_t text,
  * macros to detect a header/library mismatch.
  */
 const char *hat_event_version(void);
+
+/**
+ * Reports events a backend has registered (`count` borrowed events) to the
+ * host's registered callback, if any. Call from the backend's
+ * `register_events` slot (or later, from any thread, while the backend lives).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
+                                                     const struct hat_event_event_t *const *events,
+                                                     size_t count);
+
+/**
+ * Reports events a backend has made durable to the host's flushed
+ * callback, if any; as `hat_event_backend_host_registered`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
+                                                  const struct hat_event_event_t *const *events,
+                                                  size_t count);
+
+/**
+ * Fills `*hooks` for this header: `struct_size` set, every other field
+ * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_hooks_init(struct hat_event_engine_hooks_t *hooks);
+
+/**
+ * Creates an engine from `conf`, JSON text shaped like hat's server
+ * configuration: `{"server_id": 1, "backend": {"module": "memory"},
+ * "modules": [{"module": "./libcounter.so", ...}, ...]}`. Each `module` is
+ * a registered name or a path (see `hat_event_import_backend_info`); each
+ * plug-in's configuration is validated against its schema, then it is
+ * created (backend first, modules in order, on this thread); then the
+ * `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
+ * `hooks` may be NULL; the engine takes ownership of `hooks->user_data`
+ * here, on failure too (see `hat_event_engine_hooks_t`). The caller owns
+ * `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
+ * configuration's shape, or a refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
+ * (also for a library named by path whose schema is not JSON or cannot
+ * validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
+ * (a plug-in's create or first calls failed). On failure everything
+ * created so far is finalised.
+ */
+hat_event_status_t hat_event_engine_create(struct hat_event_str_t conf,
+                                           const struct hat_event_engine_hooks_t *hooks,
+                                           struct hat_event_engine_t **out);
+
+/**
+ * Closes the engine (see `hat_event_engine_close`) and releases the host's
+ * handle; NULL is ignored. Do not call it on a module's handle. Waits for
+ * a running session.
+ */
+void hat_event_engine_destroy(struct hat_event_engine_t *engine);
+
+/**
+ * Closes the engine: waits for a running session, registers the
+ * `"STOPPED"` event straight to the backend, finalises the modules in
+ * order, flushes and finalises the backend. Afterwards `register` and
+ * `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
+ * `HAT_EVENT_OK`. Only the host's handle can close.
+ * The engine counts as closed from the moment close begins: a `register`
+ * racing it on another thread fails with `HAT_EVENT_ERR_CLOSED`, while a
+ * `query` is still answered until the backend is finalised.
+ * Flushing: this is the only time the engine calls the backend's `flush`
+ * slot. A backend that must make events durable sooner (hat's backends
+ * flush on a period of their own) flushes on its own schedule and reports
+ * it through the host's `flushed` callback.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
+ * `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
+ * engine is closed all the same).
+ */
+hat_event_status_t hat_event_engine_close(struct hat_event_engine_t *engine);
+
+/**
+ * The configured server id (0 for a NULL handle or a closed engine seen by
+ * a module).
+ */
+int64_t hat_event_engine_server_id(const struct hat_event_engine_t *engine);
+
+/**
+ * Registers `count` register events (borrowed) from `source` as one
+ * session, processed by the modules and then stored by the backend; on
+ * success `*out` (owned by the caller) holds the caller's events with
+ * their ids and the session's timestamp, in order (the events modules
+ * derive are registered too but not returned). `count` 0 opens no session
+ * and gives an empty list. Thread-safe. A session that fails still uses
+ * up its session number (as in hat's engine): the next one is numbered
+ * one higher, so session ids in the backend can have gaps.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
+ * failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,
+ * `HAT_EVENT_ERR_REENTRANT` (called from a module slot or backend callback
+ * while that session runs on this thread: it would deadlock).
+ */
+hat_event_status_t hat_event_engine_register(const struct hat_event_engine_t *engine,
+                                             struct hat_event_source_t source,
+                                             const struct hat_event_register_event_t *const *events,
+                                             size_t count,
+                                             struct hat_event_event_list_t **out);
+
+/**
+ * Queries the backend with `params` (borrowed); the caller owns `*out`.
+ * Thread-safe; callable from module slots.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
+ * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT` (from
+ * a backend callback).
+ */
+hat_event_status_t hat_event_engine_query(const struct hat_event_engine_t *engine,
+                                          const struct hat_event_query_params_t *params,
+                                          struct hat_event_query_result_t **out);
+
+/**
+ * Asks the host to restart the engine: calls the host's `restart` hook
+ * (hat's `Engine.restart`), if any, on this thread. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_restart(const struct hat_event_engine_t *engine);
+
+/**
+ * Asks the host to reset the monitor's ready flag: calls the host's
+ * `reset_monitor_ready` hook, if any, on this thread. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_engine_t *engine);
+
+/**
+ * The clients of the host's eventer server (hat's `get_client_names`),
+ * from the host's `client_names` hook (empty without one). The caller owns
+ * `*out`. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * when the host's hook answers something unusable (see
+ * `hat_event_engine_hooks_t.client_names`; the message says what).
+ */
+hat_event_status_t hat_event_engine_client_names(const struct hat_event_engine_t *engine,
+                                                 struct hat_event_client_names_t **out);
+
+/**
+ * The number of clients in `names` (0 for NULL).
+ */
+size_t hat_event_client_names_len(const struct hat_event_client_names_t *names);
+
+/**
+ * Client `index` of `names`: its source and its name, a view borrowed
+ * from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
+ */
+struct hat_event_client_name_t hat_event_client_names_get(const struct hat_event_client_names_t *names,
+                                                          size_t index);
+
+/**
+ * Releases a client name list; NULL is ignored.
+ */
+void hat_event_client_names_destroy(struct hat_event_client_names_t *names);
+
+/**
+ * The number of events in `list` (0 for NULL).
+ */
+size_t hat_event_event_list_len(const struct hat_event_event_list_t *list);
+
+/**
+ * Event `index` of `list`, borrowed from it (NULL if out of range or
+ * `list` is NULL).
+ */
+const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_event_list_t *list,
+                                                         size_t index);
+
+/**
+ * Releases an event list and its events; NULL is ignored.
+ */
+void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
+
+/**
+ * Appends a copy of `event` to a module's output (the caller keeps `event`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
+                                                        const struct hat_event_register_event_t *event);
+
+/**
+ * Answers the query `params` over the `count` events of `events`, with
+ * the rules of the built-in memory backend, into a new result `*out` (the
+ * caller owns it; a backend's `query` slot hands it to the engine as is).
+ * Give the events in registration order: a latest query keeps each type's
+ * newest event (hat's natural order: within a server by id, across
+ * servers by timestamp, the later registered on a tie) with types in the
+ * order they first appear; timeseries and server queries sort, so their
+ * order does not matter there.
+ *
+ * The rules (hat-event 0.9.44's backends, with the reference memory
+ * backend's bugs fixed): latest: `event_types` filter; timeseries:
+ * `event_types`, inclusive `t_from`/`t_to` and `source_t_from`/
+ * `source_t_to` filters (a source filter, or `order_by` source timestamp,
+ * drops events without a source timestamp), ordered by the chosen
+ * timestamp then timestamp then id, `order` descending or ascending,
+ * then everything up to and including `last_event_id` skipped (an id not
+ * among the results gives no events); server: the events of `server_id`
+ * with an id greater than `last_event_id`, in id order; both then cut to
+ * `max_results` (a negative one counts from the end, as Python's slices)
+ * with `more_follows` set when anything was cut.
+ *
+ * Everything is borrowed for the call; the result holds copies. Thread-safe
+ * (no state). Cost: a pass over `events` and a sort of what matches.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`params`, `out`, `events` with a
+ * non-zero `count`, or one of the events is NULL; the message gives its
+ * index), `HAT_EVENT_ERR_INVALID_ARGUMENT` (query event types a
+ * subscription refuses: a `*` that is not last).
+ */
+hat_event_status_t hat_event_query_evaluate(const struct hat_event_query_params_t *params,
+                                            const struct hat_event_event_t *const *events,
+                                            size_t count,
+                                            struct hat_event_query_result_t **out);
+
+/**
+ * Called by a plug-in slot just before it returns a failure status: the
+ * message (copied) becomes part of the error the host sees. Thread-local;
+ * a message not consumed by the next failing slot on this thread is
+ * replaced by the next call. Invalid UTF-8 is replaced, never refused.
+ * A message longer than `HAT_EVENT_PLUGIN_ERROR_MAX` bytes is cut to that
+ * (the cut says how long the whole was).
+ */
+void hat_event_plugin_set_error(struct hat_event_str_t message);
+
+/**
+ * Registers (or replaces) a backend under `name` for this process, so that
+ * an engine configuration's `"module": "<name>"` finds it. `*info` is
+ * copied (its schema views too). The library takes ownership of
+ * `info->user_data` here, on failure too (see `hat_event_backend_info_t`):
+ * a replaced registration's `user_data` is finalised once no instance
+ * created from it remains. Thread-safe.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_IMPORT` (unknown `abi_version`, refused `struct_size`),
+ * `HAT_EVENT_ERR_INVALID_JSON` (`json_schema_repo` is not JSON),
+ * `HAT_EVENT_ERR_SCHEMA` (the schema cannot validate: `json_schema_id` is
+ * not an id of `json_schema_repo`, or it does not compile; the message
+ * names the id as given), `HAT_EVENT_ERR_INVALID_ARGUMENT` (an empty name
+ * or one containing '/', which would read as a path).
+ */
+hat_event_status_t hat_event_backend_register(struct hat_event_str_t name,
+                                              const struct hat_event_backend_info_t *info);
+
+/**
+ * Registers (or replaces) a module under `name`; as
+ * `hat_event_backend_register`, ownership of `info->user_data` included.
+ * Errors: as `hat_event_backend_register`.
+ */
+hat_event_status_t hat_event_module_register(struct hat_event_str_t name,
+                                             const struct hat_event_module_info_t *info);
+
+/**
+ * The C info of the backend named `name`, copied into `*out`: a name
+ * registered with `hat_event_backend_register`, or a path (containing
+ * '/') to a shared library exporting `hat_event_backend_info` (loaded with
+ * `dlopen`, never unloaded; its export is called on the first import of
+ * that library only). Its schema views stay valid for the life of the
+ * process (registered names: until re-registered). The copy's `user_data`
+ * still belongs to the registration (valid while it lasts) and its
+ * `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
+ * A plug-in library links the shared libhat_event; load plug-ins only into
+ * hosts using that same shared library (a host linked with the static one
+ * would run a second copy of the library).
+ * A built-in backend (`"memory"`, `"hat.event.backends.memory"`) is a Rust
+ * backend inside the engine, not a C plug-in: it has no C info and is
+ * refused (`HAT_EVENT_ERR_IMPORT`, the message says it is built in); name
+ * it in an engine configuration instead. A C backend that wants the
+ * built-in query rules calls `hat_event_query_evaluate` over its events.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_IMPORT` (unknown name, a built-in, missing file, missing
+ * symbol, wrong ABI version; the message names the cause),
+ * `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
+ * JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
+ * `hat_event_backend_register`.
+ */
+hat_event_status_t hat_event_import_backend_info(struct hat_event_str_t name,
+                                                 struct hat_event_backend_info_t *out);
+
+/**
+ * The module info named `name`, copied into `*out`: a registered name or a
+ * path to a shared library exporting `hat_event_module_info`; as
+ * `hat_event_import_backend_info`.
+ * Errors: as `hat_event_import_backend_info`.
+ */
+hat_event_status_t hat_event_import_module_info(struct hat_event_str_t name,
+                                                struct hat_event_module_info_t *out);
 
 /**
  * The name of the function a backend shared library exports, looked up

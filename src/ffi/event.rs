@@ -8,7 +8,7 @@ use super::boundary::{
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event_type::{event_type_arg, hat_event_event_type_t};
 use super::timestamp::{hat_event_timestamp_t, opt_timestamp_arg, timestamp_arg};
-use crate::event::{Event, EventId, EventPayload, RegisterEvent};
+use crate::event::{Event, EventId, EventPayload, RegisterEvent, Source, SourceType};
 
 /// Identifies an event: server, session and instance. A plain value.
 #[repr(C)]
@@ -70,6 +70,26 @@ pub struct hat_event_source_t {
     pub type_: hat_event_source_type_t,
     pub id: i64,
 }
+
+impl From<Source> for hat_event_source_t {
+    fn from(source: Source) -> hat_event_source_t {
+        hat_event_source_t { type_: source.type_.into(), id: source.id }
+    }
+}
+
+/// An unknown source type is given back as the error.
+impl TryFrom<hat_event_source_t> for Source {
+    type Error = u32;
+    fn try_from(source: hat_event_source_t) -> Result<Source, u32> {
+        Ok(Source { type_: SourceType::try_from(source.type_)?, id: source.id })
+    }
+}
+
+// The C values are the core's (one mapping, beside the core types).
+const _: () = assert!(SourceType::Eventer as u32 == HAT_EVENT_SOURCE_TYPE_EVENTER);
+const _: () = assert!(SourceType::Module as u32 == HAT_EVENT_SOURCE_TYPE_MODULE);
+const _: () = assert!(SourceType::Engine as u32 == HAT_EVENT_SOURCE_TYPE_ENGINE);
+const _: () = assert!(SourceType::Server as u32 == HAT_EVENT_SOURCE_TYPE_SERVER);
 
 /// Which variant a payload is (`HAT_EVENT_PAYLOAD_*`).
 pub type hat_event_payload_kind_t = u32;

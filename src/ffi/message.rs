@@ -50,34 +50,26 @@ impl Opaque for hat_event_msg_t {
 }
 
 fn kind_arg(kind: hat_event_msg_kind_t) -> FfiResult<MessageKind> {
-    MessageKind::ALL
-        .get(kind as usize)
-        .copied()
-        .ok_or_else(|| FfiError::invalid(format!("unknown message kind {kind}")))
+    MessageKind::try_from(kind).map_err(|kind| FfiError::invalid(format!("unknown message kind {kind}")))
 }
 
 fn kind_code(kind: MessageKind) -> hat_event_msg_kind_t {
-    MessageKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u32
+    kind.into()
 }
 
 pub(crate) fn status_arg(status: hat_event_server_status_t) -> FfiResult<ServerStatus> {
-    match status {
-        HAT_EVENT_SERVER_STATUS_STANDBY => Ok(ServerStatus::Standby),
-        HAT_EVENT_SERVER_STATUS_STARTING => Ok(ServerStatus::Starting),
-        HAT_EVENT_SERVER_STATUS_OPERATIONAL => Ok(ServerStatus::Operational),
-        HAT_EVENT_SERVER_STATUS_STOPPING => Ok(ServerStatus::Stopping),
-        other => Err(FfiError::invalid(format!("unknown server status {other}"))),
-    }
+    ServerStatus::try_from(status).map_err(|other| FfiError::invalid(format!("unknown server status {other}")))
 }
 
 pub(crate) fn status_code(status: ServerStatus) -> hat_event_server_status_t {
-    match status {
-        ServerStatus::Standby => HAT_EVENT_SERVER_STATUS_STANDBY,
-        ServerStatus::Starting => HAT_EVENT_SERVER_STATUS_STARTING,
-        ServerStatus::Operational => HAT_EVENT_SERVER_STATUS_OPERATIONAL,
-        ServerStatus::Stopping => HAT_EVENT_SERVER_STATUS_STOPPING,
-    }
+    status.into()
 }
+
+// The C values are the core's (one mapping, beside the core type).
+const _: () = {
+    assert!(HAT_EVENT_SERVER_STATUS_STANDBY == 0 && HAT_EVENT_SERVER_STATUS_STARTING == 1);
+    assert!(HAT_EVENT_SERVER_STATUS_OPERATIONAL == 2 && HAT_EVENT_SERVER_STATUS_STOPPING == 3);
+};
 
 /// Copies of the values behind an array of handles.
 ///
@@ -96,7 +88,9 @@ where
         .collect()
 }
 
-fn create(out: *mut *mut hat_event_msg_t, build: impl FnOnce() -> FfiResult<Message>) -> hat_event_status_t {
+/// # Safety
+/// `out` is NULL or writable; the pointers `build` reads are valid.
+unsafe fn create(out: *mut *mut hat_event_msg_t, build: impl FnOnce() -> FfiResult<Message>) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: every creator documents out as NULL or writable.
         let out = unsafe { out_arg(out, "out") }?;
@@ -118,9 +112,10 @@ pub unsafe extern "C" fn hat_event_msg_create_init_req(
     persisted: bool,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || {
-        // SAFETY: the documented contract: readable views, NULL or readable pointers.
-        unsafe {
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe {
+        create(out, || {
+            // The documented contract: readable views, NULL or readable pointers.
             Ok(Message::InitReq(MsgInitReq {
                 client_name: str_arg(client_name, "client_name")?.to_owned(),
                 client_token: match client_token.as_ref() {
@@ -131,8 +126,8 @@ pub unsafe extern "C" fn hat_event_msg_create_init_req(
                 server_id: server_id.as_ref().copied(),
                 persisted,
             }))
-        }
-    })
+        })
+    }
 }
 
 /// Creates a successful `MsgInitRes` carrying the server `status`.
@@ -142,7 +137,8 @@ pub unsafe extern "C" fn hat_event_msg_create_init_res_success(
     status: hat_event_server_status_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || Ok(Message::InitRes(MsgInitRes::Success(status_arg(status)?))))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::InitRes(MsgInitRes::Success(status_arg(status)?)))) }
 }
 
 /// Creates a failed `MsgInitRes` with an error text (copied).
@@ -152,8 +148,8 @@ pub unsafe extern "C" fn hat_event_msg_create_init_res_error(
     error: hat_event_str_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: the view describes readable bytes, as documented.
-    create(out, || Ok(Message::InitRes(MsgInitRes::Error(unsafe { str_arg(error, "error") }?.to_owned()))))
+    // SAFETY: out is NULL or writable; the view describes readable bytes, as documented.
+    unsafe { create(out, || Ok(Message::InitRes(MsgInitRes::Error(str_arg(error, "error")?.to_owned())))) }
 }
 
 /// Creates a `MsgStatusNotify`.
@@ -163,7 +159,8 @@ pub unsafe extern "C" fn hat_event_msg_create_status_notify(
     status: hat_event_server_status_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || Ok(Message::StatusNotify(status_arg(status)?)))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::StatusNotify(status_arg(status)?))) }
 }
 
 /// Creates a `MsgEventsNotify` from `count` events (copied).
@@ -174,14 +171,15 @@ pub unsafe extern "C" fn hat_event_msg_create_events_notify(
     count: usize,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: events holds count live handles, as documented.
-    create(out, || Ok(Message::EventsNotify(unsafe { handles_arg(events, count, "events") }?)))
+    // SAFETY: out is NULL or writable; events holds count live handles, as documented.
+    unsafe { create(out, || Ok(Message::EventsNotify(handles_arg(events, count, "events")?))) }
 }
 
 /// Creates a `MsgEventsAck`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_create_events_ack(out: *mut *mut hat_event_msg_t) -> hat_event_status_t {
-    create(out, || Ok(Message::EventsAck))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::EventsAck)) }
 }
 
 /// Creates a `MsgRegisterReq` from `count` register events (copied).
@@ -192,8 +190,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_req(
     count: usize,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: events holds count live handles, as documented.
-    create(out, || Ok(Message::RegisterReq(unsafe { handles_arg(events, count, "events") }?)))
+    // SAFETY: out is NULL or writable; events holds count live handles, as documented.
+    unsafe { create(out, || Ok(Message::RegisterReq(handles_arg(events, count, "events")?))) }
 }
 
 /// Creates a successful `MsgRegisterRes` from `count` events (copied).
@@ -204,8 +202,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
     count: usize,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: events holds count live handles, as documented.
-    create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Events(unsafe { handles_arg(events, count, "events") }?))))
+    // SAFETY: out is NULL or writable; events holds count live handles, as documented.
+    unsafe { create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Events(handles_arg(events, count, "events")?)))) }
 }
 
 /// Creates a failed `MsgRegisterRes`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
@@ -213,7 +211,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
 pub unsafe extern "C" fn hat_event_msg_create_register_res_failure(
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Failure)))
+    // SAFETY: out is NULL or writable (and any other pointer as documented).
+    unsafe { create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Failure))) }
 }
 
 /// Creates a `MsgQueryReq` (the parameters are copied).
@@ -223,8 +222,8 @@ pub unsafe extern "C" fn hat_event_msg_create_query_req(
     params: *const hat_event_query_params_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: a live handle or NULL, as documented.
-    create(out, || Ok(Message::QueryReq(unsafe { handle_arg(params, "params") }?.clone())))
+    // SAFETY: out is NULL or writable; a live handle or NULL, as documented.
+    unsafe { create(out, || Ok(Message::QueryReq(handle_arg(params, "params")?.clone()))) }
 }
 
 /// Creates a `MsgQueryRes` (the result is copied).
@@ -234,8 +233,8 @@ pub unsafe extern "C" fn hat_event_msg_create_query_res(
     result: *const hat_event_query_result_t,
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
-    // SAFETY: a live handle or NULL, as documented.
-    create(out, || Ok(Message::QueryRes(unsafe { handle_arg(result, "result") }?.clone())))
+    // SAFETY: out is NULL or writable; a live handle or NULL, as documented.
+    unsafe { create(out, || Ok(Message::QueryRes(handle_arg(result, "result")?.clone()))) }
 }
 
 /// Releases a message; NULL is ignored.
@@ -346,7 +345,10 @@ pub unsafe extern "C" fn hat_event_msg_decode_prefix(
 }
 
 /// Runs a getter: `fallback` for NULL, another kind (`f` gives None) or a panic.
-fn read_or<T: Copy>(msg: *const hat_event_msg_t, fallback: T, f: impl FnOnce(&Message) -> Option<T>) -> T {
+///
+/// # Safety
+/// `msg` is NULL or a live handle not modified during the call; the pointers `f` uses are valid.
+unsafe fn read_or<T: Copy>(msg: *const hat_event_msg_t, fallback: T, f: impl FnOnce(&Message) -> Option<T>) -> T {
     // SAFETY: every getter documents msg as a live handle or NULL.
     guard_value(fallback, || unsafe { handle_opt(msg) }.and_then(f).unwrap_or(fallback))
 }
@@ -366,10 +368,13 @@ unsafe fn write_opt<T>(out: *mut T, value: T) {
 /// other kinds and NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_client_name(msg: *const hat_event_msg_t) -> hat_event_str_t {
-    read_or(msg, hat_event_str_t::EMPTY, |m| match m {
-        Message::InitReq(r) => Some(hat_event_str_t::from_str(&r.client_name)),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, hat_event_str_t::EMPTY, |m| match m {
+            Message::InitReq(r) => Some(hat_event_str_t::from_str(&r.client_name)),
+            _ => None,
+        })
+    }
 }
 
 /// If a `MsgInitReq` carries a client token, writes it (borrowed) to
@@ -379,23 +384,29 @@ pub unsafe extern "C" fn hat_event_msg_init_req_client_token(
     msg: *const hat_event_msg_t,
     out: *mut hat_event_str_t,
 ) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitReq(MsgInitReq { client_token: Some(t), .. }) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, hat_event_str_t::from_str(t)) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitReq(MsgInitReq { client_token: Some(t), .. }) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, hat_event_str_t::from_str(t)));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// The number of subscriptions (query types) of a `MsgInitReq`; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_subscriptions_len(msg: *const hat_event_msg_t) -> usize {
-    read_or(msg, 0, |m| match m {
-        Message::InitReq(r) => Some(r.subscriptions.len()),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, 0, |m| match m {
+            Message::InitReq(r) => Some(r.subscriptions.len()),
+            _ => None,
+        })
+    }
 }
 
 /// Query type `index` of a `MsgInitReq`'s subscriptions, borrowed; NULL if
@@ -405,33 +416,42 @@ pub unsafe extern "C" fn hat_event_msg_init_req_subscription(
     msg: *const hat_event_msg_t,
     index: usize,
 ) -> *const hat_event_event_type_t {
-    read_or(msg, std::ptr::null(), |m| match m {
-        Message::InitReq(r) => r.subscriptions.get(index).map(borrowed_handle),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, std::ptr::null(), |m| match m {
+            Message::InitReq(r) => r.subscriptions.get(index).map(borrowed_handle),
+            _ => None,
+        })
+    }
 }
 
 /// If a `MsgInitReq` names a server id, writes it to `*out` (when not NULL)
 /// and returns true.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_server_id(msg: *const hat_event_msg_t, out: *mut i64) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitReq(MsgInitReq { server_id: Some(id), .. }) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, *id) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitReq(MsgInitReq { server_id: Some(id), .. }) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, *id));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// `persisted` of a `MsgInitReq`; false otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_req_persisted(msg: *const hat_event_msg_t) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitReq(r) => Some(r.persisted),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitReq(r) => Some(r.persisted),
+            _ => None,
+        })
+    }
 }
 
 /// For a successful `MsgInitRes` or a `MsgStatusNotify`, writes the server
@@ -441,28 +461,34 @@ pub unsafe extern "C" fn hat_event_msg_server_status(
     msg: *const hat_event_msg_t,
     out: *mut hat_event_server_status_t,
 ) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitRes(MsgInitRes::Success(s)) | Message::StatusNotify(s) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, status_code(*s)) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitRes(MsgInitRes::Success(s)) | Message::StatusNotify(s) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, status_code(*s)));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// If a `MsgInitRes` is an error, writes its text (borrowed) to `*out`
 /// (when not NULL) and returns true; false otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_init_res_error(msg: *const hat_event_msg_t, out: *mut hat_event_str_t) -> bool {
-    read_or(msg, false, |m| match m {
-        Message::InitRes(MsgInitRes::Error(e)) => {
-            // SAFETY: out is NULL or writable, as documented.
-            unsafe { write_opt(out, hat_event_str_t::from_str(e)) };
-            Some(true)
-        }
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, false, |m| match m {
+            Message::InitRes(MsgInitRes::Error(e)) => {
+                // SAFETY: out is NULL or writable, as documented.
+                (write_opt(out, hat_event_str_t::from_str(e)));
+                Some(true)
+            }
+            _ => None,
+        })
+    }
 }
 
 fn events_of(m: &Message) -> Option<&Vec<Event>> {
@@ -476,20 +502,23 @@ fn events_of(m: &Message) -> Option<&Vec<Event>> {
 /// `MsgRegisterRes`; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_events_len(msg: *const hat_event_msg_t) -> usize {
-    read_or(msg, 0, |m| events_of(m).map(Vec::len))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, 0, |m| events_of(m).map(Vec::len)) }
 }
 
 /// Event `index` of a `MsgEventsNotify` or successful `MsgRegisterRes`,
 /// borrowed; NULL if out of range, another kind or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_event(msg: *const hat_event_msg_t, index: usize) -> *const hat_event_event_t {
-    read_or(msg, std::ptr::null(), |m| events_of(m).and_then(|e| e.get(index)).map(borrowed_handle))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, std::ptr::null(), |m| events_of(m).and_then(|e| e.get(index)).map(borrowed_handle)) }
 }
 
 /// True for a failed `MsgRegisterRes`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_register_res_failed(msg: *const hat_event_msg_t) -> bool {
-    read_or(msg, false, |m| Some(matches!(m, Message::RegisterRes(MsgRegisterRes::Failure))))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, false, |m| Some(matches!(m, Message::RegisterRes(MsgRegisterRes::Failure)))) }
 }
 
 fn register_events_of(m: &Message) -> Option<&Vec<RegisterEvent>> {
@@ -502,7 +531,8 @@ fn register_events_of(m: &Message) -> Option<&Vec<RegisterEvent>> {
 /// The number of register events of a `MsgRegisterReq`; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_register_events_len(msg: *const hat_event_msg_t) -> usize {
-    read_or(msg, 0, |m| register_events_of(m).map(Vec::len))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, 0, |m| register_events_of(m).map(Vec::len)) }
 }
 
 /// Register event `index` of a `MsgRegisterReq`, borrowed; NULL if out of
@@ -512,23 +542,71 @@ pub unsafe extern "C" fn hat_event_msg_register_event(
     msg: *const hat_event_msg_t,
     index: usize,
 ) -> *const hat_event_register_event_t {
-    read_or(msg, std::ptr::null(), |m| register_events_of(m).and_then(|e| e.get(index)).map(borrowed_handle))
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe { read_or(msg, std::ptr::null(), |m| register_events_of(m).and_then(|e| e.get(index)).map(borrowed_handle)) }
 }
 
 /// The parameters of a `MsgQueryReq`, borrowed; NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_query_params(msg: *const hat_event_msg_t) -> *const hat_event_query_params_t {
-    read_or(msg, std::ptr::null(), |m| match m {
-        Message::QueryReq(p) => Some(borrowed_handle(p)),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, std::ptr::null(), |m| match m {
+            Message::QueryReq(p) => Some(borrowed_handle(p)),
+            _ => None,
+        })
+    }
 }
 
 /// The result of a `MsgQueryRes`, borrowed; NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_query_result(msg: *const hat_event_msg_t) -> *const hat_event_query_result_t {
-    read_or(msg, std::ptr::null(), |m| match m {
-        Message::QueryRes(r) => Some(borrowed_handle(r)),
-        _ => None,
-    })
+    // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        read_or(msg, std::ptr::null(), |m| match m {
+            Message::QueryRes(r) => Some(borrowed_handle(r)),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    /// The C constants are the positions in `MessageKind::ALL`, each named
+    /// after its kind's SBS name (`HatEventer.MsgInitReq` is
+    /// `HAT_EVENT_MSG_INIT_REQ`), and the header declares exactly these.
+    #[test]
+    fn one_list_drives_names_constants_and_c_values() {
+        let constants = [
+            ("HAT_EVENT_MSG_INIT_REQ", HAT_EVENT_MSG_INIT_REQ),
+            ("HAT_EVENT_MSG_INIT_RES", HAT_EVENT_MSG_INIT_RES),
+            ("HAT_EVENT_MSG_STATUS_NOTIFY", HAT_EVENT_MSG_STATUS_NOTIFY),
+            ("HAT_EVENT_MSG_EVENTS_NOTIFY", HAT_EVENT_MSG_EVENTS_NOTIFY),
+            ("HAT_EVENT_MSG_EVENTS_ACK", HAT_EVENT_MSG_EVENTS_ACK),
+            ("HAT_EVENT_MSG_REGISTER_REQ", HAT_EVENT_MSG_REGISTER_REQ),
+            ("HAT_EVENT_MSG_REGISTER_RES", HAT_EVENT_MSG_REGISTER_RES),
+            ("HAT_EVENT_MSG_QUERY_REQ", HAT_EVENT_MSG_QUERY_REQ),
+            ("HAT_EVENT_MSG_QUERY_RES", HAT_EVENT_MSG_QUERY_RES),
+        ];
+        assert_eq!(constants.len(), MessageKind::ALL.len());
+        for (kind, (c_name, c_value)) in MessageKind::ALL.into_iter().zip(constants) {
+            let camel = kind.name().strip_prefix("HatEventer.Msg").unwrap();
+            let mut upper = String::from("HAT_EVENT_MSG");
+            for ch in camel.chars() {
+                if ch.is_ascii_uppercase() {
+                    upper.push('_');
+                }
+                upper.push(ch.to_ascii_uppercase());
+            }
+            assert_eq!(upper, c_name);
+            assert_eq!(kind_code(kind), c_value, "{c_name}");
+            assert_eq!(kind_arg(c_value).unwrap(), kind);
+        }
+        assert!(kind_arg(MessageKind::ALL.len() as u32).is_err());
+        let header = include_str!("../../include/hat/event.h");
+        let declared = header.lines().filter(|l| l.starts_with("#define HAT_EVENT_MSG_")).count();
+        assert_eq!(declared, MessageKind::ALL.len());
+    }
 }

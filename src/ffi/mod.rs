@@ -18,16 +18,17 @@
 pub mod boundary;
 pub mod buffer;
 pub mod collection;
-pub mod engine;
 pub mod event;
 pub mod event_type;
 pub mod eventer;
 pub mod json_form;
 pub mod message;
-pub mod plugin;
 pub mod query;
 pub mod sbs;
 pub mod schema;
 pub mod subscription;
 pub mod timestamp;
 pub mod version;
+
+// Last: the header reads from basic to advanced, and cbindgen follows this order.
+pub mod server;

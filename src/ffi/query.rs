@@ -9,7 +9,6 @@ use super::event::{clone_handle, hat_event_event_id_t, hat_event_event_t, write_
 use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t};
 use super::timestamp::{hat_event_timestamp_t, opt_timestamp_arg};
 use crate::event::EventId;
-use crate::event_type::EventType;
 use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
 };
@@ -64,65 +63,9 @@ impl Opaque for hat_event_query_result_t {
     type Inner = QueryResult;
 }
 
-fn kind_name(p: &QueryParams) -> &'static str {
-    match p {
-        QueryParams::Latest(_) => "latest",
-        QueryParams::Timeseries(_) => "timeseries",
-        QueryParams::Server(_) => "server",
-    }
-}
-
-fn no_field(p: &QueryParams, field: &str) -> FfiError {
-    FfiError::invalid(format!("query params of kind {} have no field {field}", kind_name(p)))
-}
-
-fn event_types_mut(p: &mut QueryParams) -> FfiResult<&mut Option<Vec<EventType>>> {
-    match p {
-        QueryParams::Latest(q) => Ok(&mut q.event_types),
-        QueryParams::Timeseries(q) => Ok(&mut q.event_types),
-        QueryParams::Server(_) => Err(no_field(p, "event_types")),
-    }
-}
-
-fn event_types_ref(p: &QueryParams) -> Option<&Vec<EventType>> {
-    match p {
-        QueryParams::Latest(q) => q.event_types.as_ref(),
-        QueryParams::Timeseries(q) => q.event_types.as_ref(),
-        QueryParams::Server(_) => None,
-    }
-}
-
-fn timeseries_mut<'a>(p: &'a mut QueryParams, field: &str) -> FfiResult<&'a mut QueryTimeseriesParams> {
-    match p {
-        QueryParams::Timeseries(q) => Ok(q),
-        _ => Err(no_field(p, field)),
-    }
-}
-
-fn timeseries_ref(p: Option<&QueryParams>) -> Option<&QueryTimeseriesParams> {
-    match p {
-        Some(QueryParams::Timeseries(q)) => Some(q),
-        _ => None,
-    }
-}
-
-fn paging_mut<'a>(p: &'a mut QueryParams, field: &str) -> FfiResult<(&'a mut Option<i64>, &'a mut Option<EventId>)> {
-    match p {
-        QueryParams::Timeseries(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
-        QueryParams::Server(q) => Ok((&mut q.max_results, &mut q.last_event_id)),
-        QueryParams::Latest(_) => Err(no_field(p, field)),
-    }
-}
-
-fn paging_ref(p: Option<&QueryParams>) -> (Option<i64>, Option<EventId>) {
-    match p {
-        Some(QueryParams::Timeseries(q)) => (q.max_results, q.last_event_id),
-        Some(QueryParams::Server(q)) => (q.max_results, q.last_event_id),
-        _ => (None, None),
-    }
-}
-
-fn create_params(out: *mut *mut hat_event_query_params_t, params: QueryParams) -> hat_event_status_t {
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn create_params(out: *mut *mut hat_event_query_params_t, params: QueryParams) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented on every creator.
         let out = unsafe { out_arg(out, "out") }?;
@@ -132,7 +75,10 @@ fn create_params(out: *mut *mut hat_event_query_params_t, params: QueryParams) -
 }
 
 /// Runs a setter on a params handle (NULL-checked).
-fn set_params(
+///
+/// # Safety
+/// `params` is NULL or a live owned handle that no other thread uses during the call; the pointers `set` reads are valid.
+unsafe fn set_params(
     params: *mut hat_event_query_params_t,
     set: impl FnOnce(&mut QueryParams) -> FfiResult<()>,
 ) -> hat_event_status_t {
@@ -143,7 +89,10 @@ fn set_params(
 }
 
 /// Runs a getter on a params handle; NULL reads as `None` of the right kind.
-fn get_params<T>(
+///
+/// # Safety
+/// `params` is NULL or a live handle not modified during the call; the pointers `get` uses are valid.
+unsafe fn get_params<T>(
     params: *const hat_event_query_params_t,
     fallback: T,
     get: impl FnOnce(Option<&QueryParams>) -> T,
@@ -158,7 +107,8 @@ fn get_params<T>(
 pub unsafe extern "C" fn hat_event_query_params_create_latest(
     out: *mut *mut hat_event_query_params_t,
 ) -> hat_event_status_t {
-    create_params(out, QueryParams::Latest(QueryLatestParams::default()))
+    // SAFETY: out is NULL or writable, as documented.
+    unsafe { create_params(out, QueryParams::Latest(QueryLatestParams::default())) }
 }
 
 /// Creates timeseries-query parameters with the reference's defaults: no
@@ -168,7 +118,8 @@ pub unsafe extern "C" fn hat_event_query_params_create_latest(
 pub unsafe extern "C" fn hat_event_query_params_create_timeseries(
     out: *mut *mut hat_event_query_params_t,
 ) -> hat_event_status_t {
-    create_params(out, QueryParams::Timeseries(QueryTimeseriesParams::default()))
+    // SAFETY: out is NULL or writable, as documented.
+    unsafe { create_params(out, QueryParams::Timeseries(QueryTimeseriesParams::default())) }
 }
 
 /// Creates server-query parameters for `server_id` with the reference's
@@ -179,7 +130,8 @@ pub unsafe extern "C" fn hat_event_query_params_create_server(
     server_id: i64,
     out: *mut *mut hat_event_query_params_t,
 ) -> hat_event_status_t {
-    create_params(out, QueryParams::Server(QueryServerParams::new(server_id)))
+    // SAFETY: out is NULL or writable, as documented.
+    unsafe { create_params(out, QueryParams::Server(QueryServerParams::new(server_id))) }
 }
 
 /// Copies query parameters into a new owned handle.
@@ -205,12 +157,15 @@ pub unsafe extern "C" fn hat_event_query_params_destroy(params: *mut hat_event_q
 pub unsafe extern "C" fn hat_event_query_params_kind(
     params: *const hat_event_query_params_t,
 ) -> hat_event_query_kind_t {
-    get_params(params, u32::MAX, |p| match p {
-        Some(QueryParams::Latest(_)) => HAT_EVENT_QUERY_LATEST,
-        Some(QueryParams::Timeseries(_)) => HAT_EVENT_QUERY_TIMESERIES,
-        Some(QueryParams::Server(_)) => HAT_EVENT_QUERY_SERVER,
-        None => u32::MAX,
-    })
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, u32::MAX, |p| match p {
+            Some(QueryParams::Latest(_)) => HAT_EVENT_QUERY_LATEST,
+            Some(QueryParams::Timeseries(_)) => HAT_EVENT_QUERY_TIMESERIES,
+            Some(QueryParams::Server(_)) => HAT_EVENT_QUERY_SERVER,
+            None => u32::MAX,
+        })
+    }
 }
 
 /// True if both are non-NULL and equal.
@@ -234,19 +189,22 @@ pub unsafe extern "C" fn hat_event_query_params_set_event_types(
     types: *const hat_event_event_type_view_t,
     count: usize,
 ) -> hat_event_status_t {
-    set_params(params, |p| {
-        let slot = event_types_mut(p)?;
-        *slot = if types.is_null() {
-            if count != 0 {
-                return Err(FfiError::null("types"));
-            }
-            None
-        } else {
-            // SAFETY: types holds count readable views, as documented.
-            Some(unsafe { event_types_arg(types, count, "types") }?)
-        };
-        Ok(())
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| {
+            let slot = p.event_types_mut()?;
+            *slot = if types.is_null() {
+                if count != 0 {
+                    return Err(FfiError::null("types"));
+                }
+                None
+            } else {
+                // SAFETY: types holds count readable views, as documented.
+                Some(event_types_arg(types, count, "types")?)
+            };
+            Ok(())
+        })
+    }
 }
 
 /// If `event_types` is set, writes their number to `*out_count` (when not
@@ -256,16 +214,19 @@ pub unsafe extern "C" fn hat_event_query_params_event_types(
     params: *const hat_event_query_params_t,
     out_count: *mut usize,
 ) -> bool {
-    get_params(params, false, |p| match p.and_then(event_types_ref) {
-        Some(types) => {
-            if !out_count.is_null() {
-                // SAFETY: out_count is non-NULL and writable, as documented.
-                unsafe { out_count.write(types.len()) };
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, false, |p| match p.and_then(QueryParams::event_types) {
+            Some(types) => {
+                if !out_count.is_null() {
+                    // SAFETY: out_count is non-NULL and writable, as documented.
+                    (out_count.write(types.len()));
+                }
+                true
             }
-            true
-        }
-        None => false,
-    })
+            None => false,
+        })
+    }
 }
 
 /// Event type `index` of `event_types`, borrowed: valid until the params are
@@ -275,32 +236,46 @@ pub unsafe extern "C" fn hat_event_query_params_event_type(
     params: *const hat_event_query_params_t,
     index: usize,
 ) -> *const hat_event_event_type_t {
-    get_params(params, std::ptr::null(), |p| {
-        p.and_then(event_types_ref).and_then(|types| types.get(index)).map_or(std::ptr::null(), borrowed_handle)
-    })
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, std::ptr::null(), |p| {
+            p.and_then(QueryParams::event_types)
+                .and_then(|types| types.get(index))
+                .map_or(std::ptr::null(), borrowed_handle)
+        })
+    }
 }
 
-fn set_timeseries_timestamp(
+/// # Safety
+/// As for `set_params`; `t` is NULL or readable.
+unsafe fn set_timeseries_timestamp(
     params: *mut hat_event_query_params_t,
     t: *const hat_event_timestamp_t,
     field: &'static str,
     slot: fn(&mut QueryTimeseriesParams) -> &mut Option<Timestamp>,
 ) -> hat_event_status_t {
-    set_params(params, |p| {
-        // SAFETY: t is NULL or readable, as documented on every timestamp setter.
-        let value = unsafe { opt_timestamp_arg(t, field) }?;
-        *slot(timeseries_mut(p, field)?) = value;
-        Ok(())
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| {
+            // SAFETY: t is NULL or readable, as documented on every timestamp setter.
+            let value = opt_timestamp_arg(t, field)?;
+            *slot(p.timeseries_mut(field)?) = value;
+            Ok(())
+        })
+    }
 }
 
-fn get_timeseries_timestamp(
+/// # Safety
+/// As for `get_params`; `out` is NULL or writable.
+unsafe fn get_timeseries_timestamp(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
     field: fn(&QueryTimeseriesParams) -> Option<Timestamp>,
 ) -> bool {
-    // SAFETY: out is NULL or writable, as documented on every timestamp getter.
-    get_params(params, false, |p| unsafe { write_opt_timestamp(timeseries_ref(p).and_then(field), out) })
+    // SAFETY: params is a live handle or NULL; out is NULL or writable, as documented on every timestamp getter.
+    unsafe {
+        get_params(params, false, |p| write_opt_timestamp(p.and_then(QueryParams::timeseries).and_then(field), out))
+    }
 }
 
 /// Sets `t_from` (timeseries only; inclusive lower bound on timestamp);
@@ -311,7 +286,8 @@ pub unsafe extern "C" fn hat_event_query_params_set_t_from(
     params: *mut hat_event_query_params_t,
     t: *const hat_event_timestamp_t,
 ) -> hat_event_status_t {
-    set_timeseries_timestamp(params, t, "t_from", |q| &mut q.t_from)
+    // SAFETY: params is a live owned handle or NULL and t NULL or readable, as documented.
+    unsafe { set_timeseries_timestamp(params, t, "t_from", |q| &mut q.t_from) }
 }
 
 /// Sets `t_to` (timeseries only; inclusive upper bound on timestamp); as
@@ -321,7 +297,8 @@ pub unsafe extern "C" fn hat_event_query_params_set_t_to(
     params: *mut hat_event_query_params_t,
     t: *const hat_event_timestamp_t,
 ) -> hat_event_status_t {
-    set_timeseries_timestamp(params, t, "t_to", |q| &mut q.t_to)
+    // SAFETY: params is a live owned handle or NULL and t NULL or readable, as documented.
+    unsafe { set_timeseries_timestamp(params, t, "t_to", |q| &mut q.t_to) }
 }
 
 /// Sets `source_t_from` (timeseries only); as `hat_event_query_params_set_t_from`.
@@ -330,7 +307,8 @@ pub unsafe extern "C" fn hat_event_query_params_set_source_t_from(
     params: *mut hat_event_query_params_t,
     t: *const hat_event_timestamp_t,
 ) -> hat_event_status_t {
-    set_timeseries_timestamp(params, t, "source_t_from", |q| &mut q.source_t_from)
+    // SAFETY: params is a live owned handle or NULL and t NULL or readable, as documented.
+    unsafe { set_timeseries_timestamp(params, t, "source_t_from", |q| &mut q.source_t_from) }
 }
 
 /// Sets `source_t_to` (timeseries only); as `hat_event_query_params_set_t_from`.
@@ -339,7 +317,8 @@ pub unsafe extern "C" fn hat_event_query_params_set_source_t_to(
     params: *mut hat_event_query_params_t,
     t: *const hat_event_timestamp_t,
 ) -> hat_event_status_t {
-    set_timeseries_timestamp(params, t, "source_t_to", |q| &mut q.source_t_to)
+    // SAFETY: params is a live owned handle or NULL and t NULL or readable, as documented.
+    unsafe { set_timeseries_timestamp(params, t, "source_t_to", |q| &mut q.source_t_to) }
 }
 
 /// If `t_from` is set, writes it to `*out` (when not NULL) and returns true.
@@ -348,7 +327,8 @@ pub unsafe extern "C" fn hat_event_query_params_t_from(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
-    get_timeseries_timestamp(params, out, |q| q.t_from)
+    // SAFETY: params is a live handle or NULL and out NULL or writable, as documented.
+    unsafe { get_timeseries_timestamp(params, out, |q| q.t_from) }
 }
 
 /// If `t_to` is set, writes it to `*out` (when not NULL) and returns true.
@@ -357,7 +337,8 @@ pub unsafe extern "C" fn hat_event_query_params_t_to(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
-    get_timeseries_timestamp(params, out, |q| q.t_to)
+    // SAFETY: params is a live handle or NULL and out NULL or writable, as documented.
+    unsafe { get_timeseries_timestamp(params, out, |q| q.t_to) }
 }
 
 /// If `source_t_from` is set, writes it to `*out` (when not NULL) and returns true.
@@ -366,7 +347,8 @@ pub unsafe extern "C" fn hat_event_query_params_source_t_from(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
-    get_timeseries_timestamp(params, out, |q| q.source_t_from)
+    // SAFETY: params is a live handle or NULL and out NULL or writable, as documented.
+    unsafe { get_timeseries_timestamp(params, out, |q| q.source_t_from) }
 }
 
 /// If `source_t_to` is set, writes it to `*out` (when not NULL) and returns true.
@@ -375,7 +357,8 @@ pub unsafe extern "C" fn hat_event_query_params_source_t_to(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
-    get_timeseries_timestamp(params, out, |q| q.source_t_to)
+    // SAFETY: params is a live handle or NULL and out NULL or writable, as documented.
+    unsafe { get_timeseries_timestamp(params, out, |q| q.source_t_to) }
 }
 
 /// Sets the result order (timeseries only).
@@ -386,25 +369,31 @@ pub unsafe extern "C" fn hat_event_query_params_set_order(
     params: *mut hat_event_query_params_t,
     order: hat_event_order_t,
 ) -> hat_event_status_t {
-    set_params(params, |p| {
-        let order = match order {
-            HAT_EVENT_ORDER_DESCENDING => Order::Descending,
-            HAT_EVENT_ORDER_ASCENDING => Order::Ascending,
-            other => return Err(FfiError::invalid(format!("unknown order {other}"))),
-        };
-        timeseries_mut(p, "order")?.order = order;
-        Ok(())
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| {
+            let order = match order {
+                HAT_EVENT_ORDER_DESCENDING => Order::Descending,
+                HAT_EVENT_ORDER_ASCENDING => Order::Ascending,
+                other => return Err(FfiError::invalid(format!("unknown order {other}"))),
+            };
+            p.timeseries_mut("order")?.order = order;
+            Ok(())
+        })
+    }
 }
 
 /// The result order; `HAT_EVENT_ORDER_DESCENDING` (the default) for other
 /// kinds and NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_order(params: *const hat_event_query_params_t) -> hat_event_order_t {
-    get_params(params, HAT_EVENT_ORDER_DESCENDING, |p| match timeseries_ref(p).map(|q| q.order) {
-        Some(Order::Ascending) => HAT_EVENT_ORDER_ASCENDING,
-        _ => HAT_EVENT_ORDER_DESCENDING,
-    })
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, HAT_EVENT_ORDER_DESCENDING, |p| match p.and_then(QueryParams::timeseries).map(|q| q.order) {
+            Some(Order::Ascending) => HAT_EVENT_ORDER_ASCENDING,
+            _ => HAT_EVENT_ORDER_DESCENDING,
+        })
+    }
 }
 
 /// Sets which timestamp orders and filters (timeseries only).
@@ -415,15 +404,18 @@ pub unsafe extern "C" fn hat_event_query_params_set_order_by(
     params: *mut hat_event_query_params_t,
     order_by: hat_event_order_by_t,
 ) -> hat_event_status_t {
-    set_params(params, |p| {
-        let order_by = match order_by {
-            HAT_EVENT_ORDER_BY_TIMESTAMP => OrderBy::Timestamp,
-            HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP => OrderBy::SourceTimestamp,
-            other => return Err(FfiError::invalid(format!("unknown order_by {other}"))),
-        };
-        timeseries_mut(p, "order_by")?.order_by = order_by;
-        Ok(())
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| {
+            let order_by = match order_by {
+                HAT_EVENT_ORDER_BY_TIMESTAMP => OrderBy::Timestamp,
+                HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP => OrderBy::SourceTimestamp,
+                other => return Err(FfiError::invalid(format!("unknown order_by {other}"))),
+            };
+            p.timeseries_mut("order_by")?.order_by = order_by;
+            Ok(())
+        })
+    }
 }
 
 /// Which timestamp orders; `HAT_EVENT_ORDER_BY_TIMESTAMP` (the default) for
@@ -432,10 +424,15 @@ pub unsafe extern "C" fn hat_event_query_params_set_order_by(
 pub unsafe extern "C" fn hat_event_query_params_order_by(
     params: *const hat_event_query_params_t,
 ) -> hat_event_order_by_t {
-    get_params(params, HAT_EVENT_ORDER_BY_TIMESTAMP, |p| match timeseries_ref(p).map(|q| q.order_by) {
-        Some(OrderBy::SourceTimestamp) => HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP,
-        _ => HAT_EVENT_ORDER_BY_TIMESTAMP,
-    })
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, HAT_EVENT_ORDER_BY_TIMESTAMP, |p| {
+            match p.and_then(QueryParams::timeseries).map(|q| q.order_by) {
+                Some(OrderBy::SourceTimestamp) => HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP,
+                _ => HAT_EVENT_ORDER_BY_TIMESTAMP,
+            }
+        })
+    }
 }
 
 /// Sets `max_results` (timeseries and server); `max_results == NULL` unsets it.
@@ -445,12 +442,15 @@ pub unsafe extern "C" fn hat_event_query_params_set_max_results(
     params: *mut hat_event_query_params_t,
     max_results: *const i64,
 ) -> hat_event_status_t {
-    set_params(params, |p| {
-        // SAFETY: NULL or readable, as documented.
-        let value = unsafe { max_results.as_ref() }.copied();
-        *paging_mut(p, "max_results")?.0 = value;
-        Ok(())
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| {
+            // SAFETY: NULL or readable, as documented.
+            let value = (max_results.as_ref()).copied();
+            *p.paging_mut("max_results")?.0 = value;
+            Ok(())
+        })
+    }
 }
 
 /// If `max_results` is set, writes it to `*out` (when not NULL) and returns true.
@@ -459,16 +459,19 @@ pub unsafe extern "C" fn hat_event_query_params_max_results(
     params: *const hat_event_query_params_t,
     out: *mut i64,
 ) -> bool {
-    get_params(params, false, |p| match paging_ref(p).0 {
-        Some(v) => {
-            if !out.is_null() {
-                // SAFETY: non-NULL and writable, as documented.
-                unsafe { out.write(v) };
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, false, |p| match p.map_or((None, None), QueryParams::paging).0 {
+            Some(v) => {
+                if !out.is_null() {
+                    // SAFETY: non-NULL and writable, as documented.
+                    (out.write(v));
+                }
+                true
             }
-            true
-        }
-        None => false,
-    })
+            None => false,
+        })
+    }
 }
 
 /// Sets `last_event_id` (timeseries and server: continue after this event);
@@ -479,12 +482,15 @@ pub unsafe extern "C" fn hat_event_query_params_set_last_event_id(
     params: *mut hat_event_query_params_t,
     id: *const hat_event_event_id_t,
 ) -> hat_event_status_t {
-    set_params(params, |p| {
-        // SAFETY: NULL or readable, as documented.
-        let value = unsafe { id.as_ref() }.map(|id| EventId::from(*id));
-        *paging_mut(p, "last_event_id")?.1 = value;
-        Ok(())
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| {
+            // SAFETY: NULL or readable, as documented.
+            let value = (id.as_ref()).map(|id| EventId::from(*id));
+            *p.paging_mut("last_event_id")?.1 = value;
+            Ok(())
+        })
+    }
 }
 
 /// If `last_event_id` is set, writes it to `*out` (when not NULL) and returns true.
@@ -493,25 +499,31 @@ pub unsafe extern "C" fn hat_event_query_params_last_event_id(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_event_id_t,
 ) -> bool {
-    get_params(params, false, |p| match paging_ref(p).1 {
-        Some(id) => {
-            if !out.is_null() {
-                // SAFETY: non-NULL and writable, as documented.
-                unsafe { out.write(id.into()) };
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, false, |p| match p.map_or((None, None), QueryParams::paging).1 {
+            Some(id) => {
+                if !out.is_null() {
+                    // SAFETY: non-NULL and writable, as documented.
+                    (out.write(id.into()));
+                }
+                true
             }
-            true
-        }
-        None => false,
-    })
+            None => false,
+        })
+    }
 }
 
 /// The server id of server-kind params; 0 for other kinds and NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_server_id(params: *const hat_event_query_params_t) -> i64 {
-    get_params(params, 0, |p| match p {
-        Some(QueryParams::Server(q)) => q.server_id,
-        _ => 0,
-    })
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe {
+        get_params(params, 0, |p| match p {
+            Some(QueryParams::Server(q)) => q.server_id,
+            _ => 0,
+        })
+    }
 }
 
 /// Sets `persisted` (server only: return only events already persisted).
@@ -521,19 +533,23 @@ pub unsafe extern "C" fn hat_event_query_params_set_persisted(
     params: *mut hat_event_query_params_t,
     persisted: bool,
 ) -> hat_event_status_t {
-    set_params(params, |p| match p {
-        QueryParams::Server(q) => {
-            q.persisted = persisted;
-            Ok(())
-        }
-        _ => Err(no_field(p, "persisted")),
-    })
+    // SAFETY: params is a live owned handle or NULL (and any other pointer as documented).
+    unsafe {
+        set_params(params, |p| match p {
+            QueryParams::Server(q) => {
+                q.persisted = persisted;
+                Ok(())
+            }
+            _ => Err(p.no_field("persisted").into()),
+        })
+    }
 }
 
 /// `persisted` of server-kind params; false for other kinds and NULL.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_persisted(params: *const hat_event_query_params_t) -> bool {
-    get_params(params, false, |p| matches!(p, Some(QueryParams::Server(q)) if q.persisted))
+    // SAFETY: params is a live handle or NULL (and any other pointer as documented).
+    unsafe { get_params(params, false, |p| matches!(p, Some(QueryParams::Server(q)) if q.persisted)) }
 }
 
 /// Creates an empty query result with the given `more_follows`. The caller

@@ -1,6 +1,7 @@
 /*
- * Plug-ins and the engine from C: the memory backend's queries (the cases
- * of hat-event's backends/memory.py, hand-checked), the engine's sessions
+ * Plug-ins and the engine from C: hat's query rules over a backend's own
+ * events (hat_event_query_evaluate; the cases of hat-event's
+ * backends/memory.py, hand-checked), the engine's sessions
  * (hat-event's test_server/test_engine.py: STARTED/STOPPED, register,
  * session start/stop, cascading modules), import by name and by path with
  * every import error, schema validation, re-entrancy, failing plug-ins,
@@ -118,29 +119,19 @@ static hat_event_query_result_t *query_server(hat_event_engine_t *engine, int64_
     return result;
 }
 
-/* ---- the memory backend driven through its vtable ----------------------- */
+/* ---- hat's query rules over a C backend's own events ---------------------- */
 
+/* A C backend's store: its own array of events, queried with
+ * hat_event_query_evaluate (the memory backend's rules). */
 typedef struct {
-    hat_event_backend_t vt;
-} memory_t;
+    hat_event_event_t *events[16];
+    size_t len;
+} store_t;
 
-static memory_t memory_open(void) {
-    hat_event_backend_info_t info;
-    memory_t m;
-    memset(&m, 0, sizeof m);
-    REQUIRE_OK(hat_event_import_backend_info(STR("memory"), &info));
-    CHECK(info.abi_version == HAT_EVENT_PLUGIN_ABI_VERSION);
-    CHECK(info.json_schema_id.len == 0);
-    REQUIRE_OK(info.create(info.user_data, STR("{}"), NULL, &m.vt));
-    CHECK(m.vt.struct_size == sizeof(hat_event_backend_t));
-    return m;
-}
-
-/* Event (1, 1, instance) of `type`, timestamp t seconds, source timestamp
- * st seconds (none if st < 0). */
-static void memory_add(memory_t *m, int64_t instance, const char *type, int64_t t, int64_t st) {
+/* Event (server, 1, instance) of `type`, timestamp t seconds, source
+ * timestamp st seconds (none if st < 0). */
+static void store_add_at(store_t *m, int64_t server, int64_t instance, const char *type, int64_t t, int64_t st) {
     hat_event_register_event_t *r = reg(type);
-    hat_event_event_t *e = NULL;
     hat_event_timestamp_t source_t = ts(st, 0);
     const hat_event_event_type_t *et = hat_event_register_event_type(r);
     hat_event_str_t segs[4];
@@ -148,15 +139,27 @@ static void memory_add(memory_t *m, int64_t instance, const char *type, int64_t 
     for (i = 0; i < hat_event_event_type_len(et) && i < 4; i++) {
         segs[i] = hat_event_event_type_segment(et, i);
     }
-    REQUIRE_OK(hat_event_event_create(id3(1, 1, instance), segs, i, ts(t, 0), st >= 0 ? &source_t : NULL,
-                                      NULL, &e));
-    {
-        const hat_event_event_t *events[1];
-        events[0] = e;
-        CHECK_OK(m->vt.register_events(m->vt.instance, events, 1));
+    CHECK(m->len < 16);
+    if (m->len >= 16) {
+        hat_event_register_event_destroy(r);
+        return;
     }
-    hat_event_event_destroy(e);
+    REQUIRE_OK(hat_event_event_create(id3(server, 1, instance), segs, i, ts(t, 0), st >= 0 ? &source_t : NULL, NULL,
+                                      &m->events[m->len]));
+    m->len++;
     hat_event_register_event_destroy(r);
+}
+
+static void store_add(store_t *m, int64_t instance, const char *type, int64_t t, int64_t st) {
+    store_add_at(m, 1, instance, type, t, st);
+}
+
+static void store_free(store_t *m) {
+    size_t i;
+    for (i = 0; i < m->len; i++) {
+        hat_event_event_destroy(m->events[i]);
+    }
+    m->len = 0;
 }
 
 /* The instances of a query result, as a string "3,5,4" (for comparisons). */
@@ -171,9 +174,9 @@ static const char *instances(const hat_event_query_result_t *r) {
     return text;
 }
 
-static hat_event_query_result_t *memory_query(memory_t *m, hat_event_query_params_t *params) {
+static hat_event_query_result_t *memory_query(store_t *m, hat_event_query_params_t *params) {
     hat_event_query_result_t *r = NULL;
-    CHECK_OK(m->vt.query(m->vt.instance, params, &r));
+    CHECK_OK(hat_event_query_evaluate(params, (const hat_event_event_t *const *)m->events, m->len, &r));
     hat_event_query_params_destroy(params);
     return r;
 }
@@ -199,27 +202,31 @@ static hat_event_query_params_t *timeseries(void) {
     return p;
 }
 
-static void test_memory_backend_queries(void) {
-    memory_t m = memory_open();
+static void test_query_evaluate(void) {
+    store_t m;
     hat_event_query_params_t *p;
+    hat_event_query_result_t *r = NULL;
     hat_event_event_id_t last;
     hat_event_timestamp_t t30 = ts(30, 0), t40 = ts(40, 0);
     hat_event_str_t c_any[] = {SEG("c"), SEG("*")};
     hat_event_event_type_view_t c_view = {c_any, 2};
+    hat_event_str_t bad_star[] = {SEG("*"), SEG("a")};
+    hat_event_event_type_view_t bad_view = {bad_star, 2};
+    const hat_event_event_t *with_null[2];
 
-    CHECK_OK(m.vt.get_last_event_id(m.vt.instance, 1, &last));
-    CHECK(id_eq(last, id3(1, 0, 0)));
+    memset(&m, 0, sizeof m);
+    /* no events: every kind answers nothing */
+    REQUIRE_OK(hat_event_query_params_create_latest(&p));
+    CHECK_RESULT(memory_query(&m, p), "", false);
+    CHECK_RESULT(memory_query(&m, timeseries()), "", false);
+
     /* instance, type, timestamp, source timestamp (-1: none) */
-    memory_add(&m, 1, "a", 10, 60);
-    memory_add(&m, 2, "b", 20, -1);
-    memory_add(&m, 3, "a", 30, 40);
-    memory_add(&m, 4, "c/d", 40, 50);
-    memory_add(&m, 5, "b", 50, 10);
-    memory_add(&m, 6, "c/e", 60, -1);
-    CHECK_OK(m.vt.get_last_event_id(m.vt.instance, 1, &last));
-    CHECK(id_eq(last, id3(1, 1, 6)));
-    CHECK_OK(m.vt.get_last_event_id(m.vt.instance, 2, &last));
-    CHECK(id_eq(last, id3(2, 0, 0)));
+    store_add(&m, 1, "a", 10, 60);
+    store_add(&m, 2, "b", 20, -1);
+    store_add(&m, 3, "a", 30, 40);
+    store_add(&m, 4, "c/d", 40, 50);
+    store_add(&m, 5, "b", 50, 10);
+    store_add(&m, 6, "c/e", 60, -1);
 
     /* latest: newest of each type, types in first-seen order */
     REQUIRE_OK(hat_event_query_params_create_latest(&p));
@@ -288,7 +295,31 @@ static void test_memory_backend_queries(void) {
     REQUIRE_OK(hat_event_query_params_create_server(2, &p));
     CHECK_RESULT(memory_query(&m, p), "", false);
 
-    m.vt.finalize(m.vt.instance);
+    /* latest across servers: an older event of another server registered
+     * later does not replace the newest one (hat's natural order) */
+    store_add_at(&m, 2, 1, "a", 5, -1);
+    store_add_at(&m, 2, 2, "f", 5, -1);
+    REQUIRE_OK(hat_event_query_params_create_latest(&p));
+    CHECK_RESULT(memory_query(&m, p), "3,5,4,6,2", false);
+    REQUIRE_OK(hat_event_query_params_create_server(2, &p));
+    CHECK_RESULT(memory_query(&m, p), "1,2", false);
+
+    /* errors: NULLs, a NULL event (by index), refused query types */
+    REQUIRE_OK(hat_event_query_params_create_latest(&p));
+    CHECK_STATUS(hat_event_query_evaluate(NULL, NULL, 0, &r), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_query_evaluate(p, NULL, 0, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(hat_event_query_evaluate(p, NULL, 1, &r), HAT_EVENT_ERR_NULL_ARGUMENT);
+    with_null[0] = m.events[0];
+    with_null[1] = NULL;
+    CHECK_STATUS(hat_event_query_evaluate(p, with_null, 2, &r), HAT_EVENT_ERR_NULL_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "events[1]") != NULL);
+    CHECK(r == NULL);
+    CHECK_OK(hat_event_query_params_set_event_types(p, &bad_view, 1));
+    CHECK_STATUS(hat_event_query_evaluate(p, with_null, 1, &r), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(r == NULL);
+    hat_event_query_params_destroy(p);
+
+    store_free(&m);
 }
 
 /* ---- the engine with the memory backend --------------------------------- */
@@ -682,7 +713,10 @@ static void test_import_by_name_and_path(void) {
     register_map_module("test.map_a", &spec_a);
     CHECK_OK(hat_event_import_module_info(STR("test.map_a"), &module));
     CHECK(module.user_data == &spec_a);
-    CHECK_OK(hat_event_import_backend_info(STR("hat.event.backends.memory"), &backend));
+    /* a built-in backend is Rust, not a C plug-in: it has no C info */
+    CHECK_STATUS(hat_event_import_backend_info(STR("hat.event.backends.memory"), &backend), HAT_EVENT_ERR_IMPORT);
+    CHECK(strstr(hat_event_last_error_message(), "'hat.event.backends.memory' is built in") != NULL);
+    CHECK_STATUS(hat_event_import_backend_info(STR("memory"), &backend), HAT_EVENT_ERR_IMPORT);
 
     CHECK_STATUS(hat_event_import_module_info(STR("no.such.module"), &module), HAT_EVENT_ERR_IMPORT);
     CHECK(strstr(hat_event_last_error_message(), "no module registered as 'no.such.module'") != NULL);
@@ -1150,7 +1184,7 @@ int main(int argc, char **argv) {
     }
     counter_path = argv[1];
     bad_abi_path = argv[2];
-    RUN(test_memory_backend_queries);
+    RUN(test_query_evaluate);
     RUN(test_engine_started_register_query_stopped);
     RUN(test_cascading_modules_in_order);
     RUN(test_reentrant_register_and_failing_module);

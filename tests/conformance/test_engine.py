@@ -2,7 +2,8 @@
 (`hat.event.server.engine` over `hat.event.backends.memory`): the same
 register calls from the same sources must give the same events (ids,
 types, source timestamps, payloads; one timestamp per session) and latest
-queries must find the same events. Each random case runs a fresh pair of
+queries must find the same events, through the engine and through
+`hat_event_query_evaluate` over the engine's events. Each random case runs a fresh pair of
 engines through a sequence of register calls and queries.
 
 Only latest queries are compared: hat's memory backend fails on
@@ -86,7 +87,10 @@ class OurEngine:
         finally:
             lib.hat_event_event_list_destroy(out[0])
 
-    def query_latest(self, event_types):
+    def query_latest(self, event_types, evaluate=False):
+        """The engine's answer, or with evaluate=True that of
+        hat_event_query_evaluate over every event the engine stored (read
+        back with a server query, in id order: registration order here)."""
         hat, lib, ffi = self.hat, self.hat.lib, self.hat.ffi
         out = ffi.new('hat_event_query_params_t **')
         hat.check(lib.hat_event_query_params_create_latest(out))
@@ -98,7 +102,18 @@ class OurEngine:
                 views[i].segments, views[i].len = a.ptr, a.len
             hat.check(lib.hat_event_query_params_set_event_types(params, views, len(arrays)))
         rout = ffi.new('hat_event_query_result_t **')
-        hat.check(lib.hat_event_engine_query(self.engine, params, rout))
+        if evaluate:
+            sout = ffi.new('hat_event_query_params_t **')
+            hat.check(lib.hat_event_query_params_create_server(SERVER_ID, sout))
+            server = ffi.gc(sout[0], lib.hat_event_query_params_destroy)
+            hat.check(lib.hat_event_engine_query(self.engine, server, rout))
+            stored = ffi.gc(rout[0], lib.hat_event_query_result_destroy)
+            n = lib.hat_event_query_result_len(stored)
+            ptrs = ffi.new('hat_event_event_t *[]', [lib.hat_event_query_result_event(stored, i)
+                                                     for i in range(n)] or [ffi.NULL])
+            hat.check(lib.hat_event_query_evaluate(params, ptrs, n, rout))
+        else:
+            hat.check(lib.hat_event_engine_query(self.engine, params, rout))
         result = ffi.gc(rout[0], lib.hat_event_query_result_destroy)
         return [read_event(hat, lib.hat_event_query_result_event(result, i))
                 for i in range(lib.hat_event_query_result_len(result))]
@@ -158,6 +173,9 @@ def check_engine_case(hat, case):
                 a, b = ours.query_latest(step[1]), theirs.query_latest(step[1])
                 if not same_events(a, b):
                     return f'step {i} latest {step[1]!r}: ours {a!r:.400}, hat {b!r:.400}'
+                c = ours.query_latest(step[1], evaluate=True)
+                if not same_events(c, b):
+                    return f'step {i} latest {step[1]!r} by hat_event_query_evaluate: ours {c!r:.400}, hat {b!r:.400}'
         return None
     finally:
         ours.close()

@@ -28,36 +28,13 @@ use std::borrow::Borrow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use crate::backend::{Backend, BackendCallbacks, EventsCallback};
-use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerId, SessionId, Source, SourceType};
+use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerId, Source, SourceType};
 use crate::json::JsonPayload;
-use crate::plugin::{validate_conf, PluginError, Resolver};
 use crate::query::{QueryParams, QueryResult};
-use crate::subscription::Subscription;
+use crate::server::backend::{Backend, BackendCallbacks, EventsCallback};
+use crate::server::module::Module;
+use crate::server::registry::{validate_conf, PluginError, Resolver};
 use crate::timestamp::Timestamp;
-
-/// A module: processes the session events its subscription matches.
-/// The engine calls a module from one thread at a time (whichever thread
-/// runs the session), never concurrently.
-pub trait Module: Send {
-    /// The event types this module processes; constant for its lifetime.
-    fn subscription(&self) -> &Subscription;
-
-    /// Called before a session's events are processed.
-    fn on_session_start(&mut self, _session_id: SessionId) -> Result<(), PluginError> {
-        Ok(())
-    }
-
-    /// Called after a session's events are processed, before the backend
-    /// registers them.
-    fn on_session_stop(&mut self, _session_id: SessionId) -> Result<(), PluginError> {
-        Ok(())
-    }
-
-    /// Processes one event of the session; the register events returned
-    /// become events of the same session.
-    fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError>;
-}
 
 /// The host's list of eventer clients as (source, client name), or why the
 /// host could not give it ([`PluginError::Host`]).
@@ -463,9 +440,11 @@ impl EngineRef {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::MemoryBackend;
-    use crate::plugin::{BackendInfo, ConfSchema, ModuleInfo, Registered};
+    use crate::event::SessionId;
     use crate::query::QueryServerParams;
+    use crate::server::backends::memory::MemoryBackend;
+    use crate::server::registry::{BackendInfo, ConfSchema, ModuleInfo, Registered};
+    use crate::subscription::Subscription;
     use serde_json::json;
     use std::collections::HashMap;
     use std::sync::mpsc;
@@ -534,6 +513,7 @@ mod tests {
                 return Ok(BackendInfo {
                     create: Arc::new(move |_, _| Ok(Box::new(store.clone()) as Box<dyn Backend>)),
                     schema: None,
+                    foreign: None,
                 });
             }
             Registered.backend_info(name)
@@ -581,6 +561,7 @@ mod tests {
                     }) as Box<dyn Module>)
                 }),
                 schema: None,
+                foreign: None,
             },
         );
         rx
@@ -661,6 +642,7 @@ mod tests {
                     Err(PluginError::Failed("no".into()))
                 }),
                 schema: None,
+                foreign: None,
             },
         );
         let err = Engine::create(
@@ -900,6 +882,7 @@ mod tests {
                     id: "test://m.yaml".into(),
                     repo: json!({"test://m.yaml": {"type": "object", "required": ["limit"]}}),
                 }),
+                foreign: None,
             },
         );
         let err = Engine::create(&conf(&["m"]), &plugins, EngineHooks::default()).err().unwrap();

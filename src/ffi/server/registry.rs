@@ -1,5 +1,6 @@
-//! Plug-ins in C: backend and module vtables, their infos, the in-process
-//! registry and loading by path with `dlopen`.
+//! Plug-ins in C: their infos, their registration into the core's one
+//! registry, loading by path with `dlopen`, and the plug-in error message.
+//! The vtables and their adapters are in `backend.rs` and `module.rs`.
 //!
 //! A plug-in is a struct of optional function pointers with an `instance`
 //! pointer passed first to each (wasmtime's `{env, slots, finalizer}`
@@ -12,21 +13,23 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::boundary::{
-    borrowed_handle, guard_status, handle_arg, hat_event_finalize_user_data_t, hat_event_status_str,
-    hat_event_status_t, hat_event_str_t, new_handle, out_arg, read_growing, slice_arg, str_arg, take_growing, FfiError,
-    FfiResult, GrowingStruct, Opaque, OwnedUserData, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
-};
+use super::backend::hat_event_backend_create_t;
+use super::backend::{hat_event_backend_host_t, hat_event_backend_t, CBackend};
 use super::engine::{hat_event_engine_t, EngineHandle};
-use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
-use super::query::{hat_event_query_params_t, hat_event_query_result_t};
-use super::subscription::hat_event_subscription_t;
-use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
-use crate::engine::Module;
+use super::module::hat_event_module_create_t;
+use super::module::{hat_event_module_t, CModule};
 use crate::error::{bounded_message, Quoted};
-use crate::event::{Event, EventId, RegisterEvent, ServerId, SessionId, Source, SourceType};
-use crate::plugin::{check_schema, BackendInfo, ConfSchema, ModuleInfo, PluginError, Registered, Resolver};
-use crate::query::{QueryParams, QueryResult};
+use crate::ffi::boundary::{
+    guard_status, hat_event_finalize_user_data_t, hat_event_status_str, hat_event_status_t, hat_event_str_t,
+    new_handle, out_arg, read_growing, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct,
+    OwnedUserData, HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_OK,
+};
+use crate::ffi::event::hat_event_source_t;
+use crate::server::backend::Backend;
+use crate::server::module::Module;
+use crate::server::registry::{
+    self as registry, check_schema, BackendInfo, ConfSchema, Foreign, ModuleInfo, PluginError, Registered, Resolver,
+};
 use crate::subscription::Subscription;
 
 /// The layout of `hat_event_backend_info_t` and `hat_event_module_info_t`
@@ -47,154 +50,6 @@ pub(crate) const HAT_EVENT_BACKEND_INFO_SYMBOL: &str = "hat_event_backend_info";
 /// The symbol a module shared library exports (the header declares it as
 /// `hat_event_module_info`, of type `hat_event_module_info_fn`).
 pub(crate) const HAT_EVENT_MODULE_INFO_SYMBOL: &str = "hat_event_module_info";
-
-/// The host side of a backend, given to the backend's create: the
-/// registered/flushed callbacks. Valid until the backend's `finalize`
-/// returns; thread-safe (call it from any thread).
-pub struct hat_event_backend_host_t {
-    _private: [u8; 0],
-}
-
-impl Opaque for hat_event_backend_host_t {
-    type Inner = BackendCallbacks;
-}
-
-/// Where a module's `process` puts the register events it derives.
-/// Owned by the engine; valid during that `process` call only.
-pub struct hat_event_register_event_list_t {
-    _private: [u8; 0],
-}
-
-impl Opaque for hat_event_register_event_list_t {
-    type Inner = Vec<RegisterEvent>;
-}
-
-/// A backend instance: its slots, filled by the backend's create.
-///
-/// Every slot takes `instance` first. The engine calls the slots one at a
-/// time (never concurrently), from whichever host thread is registering or
-/// querying. Borrowed arguments are valid for the call only. A slot returns
-/// `HAT_EVENT_OK` or a failure status (call `hat_event_plugin_set_error`
-/// first to give the message): a failure fails the host's call that caused
-/// it (engine creation, `register`, `query`, `close`) with
-/// `HAT_EVENT_ERR_PLUGIN` and that message; the engine stays usable.
-/// Backend slots must not call back into the engine (`register` and
-/// `query` fail there with `HAT_EVENT_ERR_REENTRANT`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct hat_event_backend_t {
-    /// `sizeof(hat_event_backend_t)` as the plug-in was compiled. The
-    /// struct grows by appending slots: a smaller size of a released layout
-    /// reads only the slots it has (the later ones are absent); a size below
-    /// the first released layout, or above this header's, fails the create.
-    pub struct_size: usize,
-    /// The backend's own state, passed to every slot.
-    pub instance: *mut c_void,
-    /// Optional (absent: `{server_id, 0, 0}`): the greatest event id of
-    /// `server_id` stored so far, or `{server_id, 0, 0}` if none, into `*out`.
-    pub get_last_event_id: Option<
-        unsafe extern "C" fn(
-            instance: *mut c_void,
-            server_id: i64,
-            out: *mut hat_event_event_id_t,
-        ) -> hat_event_status_t,
-    >,
-    /// Required: store `count` events (borrowed: copy what you keep), all of
-    /// one session in id order, then call `hat_event_backend_host_registered`
-    /// (and `_flushed` once durable).
-    pub register_events: Option<
-        unsafe extern "C" fn(
-            instance: *mut c_void,
-            events: *const *const hat_event_event_t,
-            count: usize,
-        ) -> hat_event_status_t,
-    >,
-    /// Required: answer `params` (borrowed) with a result made by
-    /// `hat_event_query_result_create`, handed to the engine in `*out`.
-    pub query: Option<
-        unsafe extern "C" fn(
-            instance: *mut c_void,
-            params: *const hat_event_query_params_t,
-            out: *mut *mut hat_event_query_result_t,
-        ) -> hat_event_status_t,
-    >,
-    /// Optional: make everything stored so far durable.
-    pub flush: Option<unsafe extern "C" fn(instance: *mut c_void) -> hat_event_status_t>,
-    /// Optional: release the instance; called once, last.
-    pub finalize: Option<unsafe extern "C" fn(instance: *mut c_void)>,
-}
-
-/// A module instance: its slots, filled by the module's create.
-///
-/// The engine calls the slots one at a time, from whichever host thread
-/// runs the session. Borrowed arguments are valid for the call only. A
-/// failure status fails the register call of the session (`HAT_EVENT_ERR_PLUGIN`
-/// with the message from `hat_event_plugin_set_error`): nothing of that
-/// session is registered; the engine stays usable. From its slots a module
-/// may call `hat_event_engine_query` and `hat_event_engine_server_id`;
-/// `hat_event_engine_register` there fails with `HAT_EVENT_ERR_REENTRANT`
-/// (call it from another thread, or derive events through `process`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct hat_event_module_t {
-    /// `sizeof(hat_event_module_t)` as the plug-in was compiled; read as
-    /// `hat_event_backend_t.struct_size` is.
-    pub struct_size: usize,
-    /// The module's own state, passed to every slot.
-    pub instance: *mut c_void,
-    /// Required: the event types the module processes. The engine takes
-    /// ownership when create succeeds and destroys it after `finalize`.
-    pub subscription: *mut hat_event_subscription_t,
-    /// Optional: a session starts.
-    pub on_session_start: Option<unsafe extern "C" fn(instance: *mut c_void, session_id: i64) -> hat_event_status_t>,
-    /// Optional: a session's events are processed (before the backend
-    /// registers them).
-    pub on_session_stop: Option<unsafe extern "C" fn(instance: *mut c_void, session_id: i64) -> hat_event_status_t>,
-    /// Required: process one event of the session (borrowed) that the
-    /// subscription matches; append derived register events to `out` with
-    /// `hat_event_register_event_list_append`.
-    pub process: Option<
-        unsafe extern "C" fn(
-            instance: *mut c_void,
-            source: hat_event_source_t,
-            event: *const hat_event_event_t,
-            out: *mut hat_event_register_event_list_t,
-        ) -> hat_event_status_t,
-    >,
-    /// Optional: release the instance; called once, last (when the engine
-    /// closes). It may call the engine, which fails with `HAT_EVENT_ERR_CLOSED`.
-    pub finalize: Option<unsafe extern "C" fn(instance: *mut c_void)>,
-}
-
-/// Creates a backend instance: `conf` is the backend's configuration object
-/// as JSON text (borrowed for the call), `host` the callbacks to report
-/// registered/flushed events with. Fill `*out` (zeroed by the engine) and
-/// return `HAT_EVENT_OK`; on failure release what you made and return a
-/// failure status. Called on the thread creating the engine.
-pub type hat_event_backend_create_t = Option<
-    unsafe extern "C" fn(
-        user_data: *mut c_void,
-        conf: hat_event_str_t,
-        host: *mut hat_event_backend_host_t,
-        out: *mut hat_event_backend_t,
-    ) -> hat_event_status_t,
->;
-
-/// Creates a module instance: `conf` is the module's configuration object
-/// as JSON text (borrowed for the call), `engine` the engine it runs in
-/// (valid until the module's `finalize` returns; never destroy it), `source`
-/// its source (`HAT_EVENT_SOURCE_TYPE_MODULE`, its index in the
-/// configuration). Fill `*out` (zeroed by the engine). Called on the thread
-/// creating the engine.
-pub type hat_event_module_create_t = Option<
-    unsafe extern "C" fn(
-        user_data: *mut c_void,
-        conf: hat_event_str_t,
-        engine: *mut hat_event_engine_t,
-        source: hat_event_source_t,
-        out: *mut hat_event_module_t,
-    ) -> hat_event_status_t,
->;
 
 /// What a backend implementation exposes (hat's `BackendInfo`).
 /// `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
@@ -259,18 +114,7 @@ pub struct hat_event_module_info_t {
 }
 
 // SAFETY: every field is an integer, a raw pointer, a view or an Option of a function.
-unsafe impl GrowingStruct for hat_event_backend_t {
-    const NAME: &'static str = "hat_event_backend_t";
-    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_backend_t>()];
-}
-
-// SAFETY: as above.
-unsafe impl GrowingStruct for hat_event_module_t {
-    const NAME: &'static str = "hat_event_module_t";
-    const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_module_t>()];
-}
-
-// SAFETY: as above. Version 2 is the first layout with a struct_size.
+// Version 2 is the first layout with a struct_size.
 unsafe impl GrowingStruct for hat_event_backend_info_t {
     const NAME: &'static str = "hat_event_backend_info_t";
     const LAYOUTS: &'static [usize] = &[std::mem::size_of::<hat_event_backend_info_t>()];
@@ -375,7 +219,7 @@ thread_local! {
 /// (the cut says how long the whole was).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_plugin_set_error(message: hat_event_str_t) {
-    super::boundary::guard_value((), || {
+    crate::ffi::boundary::guard_value((), || {
         // SAFETY: message is a readable view, as documented.
         let bytes = unsafe { slice_arg(message.ptr.cast::<u8>(), message.len, "message") }.unwrap_or(b"(NULL message)");
         let text = if bytes.len() <= HAT_EVENT_PLUGIN_ERROR_MAX {
@@ -399,7 +243,7 @@ pub unsafe extern "C" fn hat_event_plugin_set_error(message: hat_event_str_t) {
 /// kept in the error the host sees.
 pub const HAT_EVENT_PLUGIN_ERROR_MAX: usize = 1024;
 
-fn clear_plugin_error() {
+pub(super) fn clear_plugin_error() {
     PLUGIN_ERROR.with(|e| e.borrow_mut().take());
 }
 
@@ -412,140 +256,11 @@ fn slot_error(what: &str, status: hat_event_status_t) -> PluginError {
     PluginError::Failed(format!("{what} failed (status {status}): {message}"))
 }
 
-fn check(what: &str, status: hat_event_status_t) -> Result<(), PluginError> {
+pub(super) fn check(what: &str, status: hat_event_status_t) -> Result<(), PluginError> {
     if status == HAT_EVENT_OK {
         Ok(())
     } else {
         Err(slot_error(what, status))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The wrappers.
-
-/// A C backend, finalised on drop.
-struct CBackend {
-    vtable: hat_event_backend_t,
-    /// Owned by the wrapper: the backend may use it until finalize returns.
-    host: *mut hat_event_backend_host_t,
-    /// The info's user_data, released (if last) after the instance.
-    _user_data: Arc<OwnedUserData>,
-}
-
-// SAFETY: the documented contract: slots are called from any thread, one at a time.
-unsafe impl Send for CBackend {}
-
-pub(crate) fn event_ptrs_of<E: std::ops::Deref<Target = Event>>(events: &[E]) -> Vec<*const hat_event_event_t> {
-    events.iter().map(|e| borrowed_handle::<hat_event_event_t>(&**e)).collect()
-}
-
-impl Backend for CBackend {
-    fn get_last_event_id(&mut self, server_id: ServerId) -> Result<EventId, PluginError> {
-        let Some(f) = self.vtable.get_last_event_id else {
-            return Ok(EventId { server: server_id, session: 0, instance: 0 });
-        };
-        let mut out = hat_event_event_id_t { server: server_id, session: 0, instance: 0 };
-        clear_plugin_error();
-        // SAFETY: the slot of a live instance; out is a local.
-        check("backend get_last_event_id", unsafe { f(self.vtable.instance, server_id, &mut out) })?;
-        Ok(EventId { server: out.server, session: out.session, instance: out.instance })
-    }
-
-    fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError> {
-        let f = self.vtable.register_events.expect("checked at create");
-        let ptrs = event_ptrs_of(events);
-        clear_plugin_error();
-        // SAFETY: the slot of a live instance; ptrs point to events alive for the call.
-        check("backend register", unsafe { f(self.vtable.instance, ptrs.as_ptr(), ptrs.len()) })
-    }
-
-    fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
-        let f = self.vtable.query.expect("checked at create");
-        let mut out: *mut hat_event_query_result_t = std::ptr::null_mut();
-        clear_plugin_error();
-        // SAFETY: the slot of a live instance; params is alive for the call; out is a local.
-        check("backend query", unsafe { f(self.vtable.instance, borrowed_handle(params), &mut out) })?;
-        if out.is_null() {
-            return Err(PluginError::Failed("backend query returned HAT_EVENT_OK without a result".into()));
-        }
-        // SAFETY: a result made by hat_event_query_result_create, now owned here.
-        Ok(*unsafe { Box::from_raw(out.cast::<QueryResult>()) })
-    }
-
-    fn flush(&mut self) -> Result<(), PluginError> {
-        let Some(f) = self.vtable.flush else { return Ok(()) };
-        clear_plugin_error();
-        // SAFETY: the slot of a live instance.
-        check("backend flush", unsafe { f(self.vtable.instance) })
-    }
-}
-
-impl Drop for CBackend {
-    fn drop(&mut self) {
-        if let Some(f) = self.vtable.finalize {
-            // SAFETY: called once, last, as documented.
-            unsafe { f(self.vtable.instance) };
-        }
-        // SAFETY: made by new_handle in backend_create; the backend is gone.
-        unsafe { super::boundary::free_handle(self.host) };
-    }
-}
-
-/// A C module, finalised on drop.
-struct CModule {
-    vtable: hat_event_module_t,
-    subscription: Arc<Subscription>,
-    /// The engine handle the module was created with; freed after finalize.
-    engine: *mut hat_event_engine_t,
-    /// The info's user_data, released (if last) after the instance.
-    _user_data: Arc<OwnedUserData>,
-}
-
-// SAFETY: the documented contract: slots are called from any thread, one at a time.
-unsafe impl Send for CModule {}
-
-fn source_code(source: Source) -> hat_event_source_t {
-    hat_event_source_t { type_: source.type_ as u32, id: source.id }
-}
-
-impl Module for CModule {
-    fn subscription(&self) -> &Subscription {
-        &self.subscription
-    }
-
-    fn on_session_start(&mut self, session_id: SessionId) -> Result<(), PluginError> {
-        let Some(f) = self.vtable.on_session_start else { return Ok(()) };
-        clear_plugin_error();
-        // SAFETY: the slot of a live instance.
-        check("module on_session_start", unsafe { f(self.vtable.instance, session_id) })
-    }
-
-    fn on_session_stop(&mut self, session_id: SessionId) -> Result<(), PluginError> {
-        let Some(f) = self.vtable.on_session_stop else { return Ok(()) };
-        clear_plugin_error();
-        // SAFETY: the slot of a live instance.
-        check("module on_session_stop", unsafe { f(self.vtable.instance, session_id) })
-    }
-
-    fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError> {
-        let f = self.vtable.process.expect("checked at create");
-        let mut out: Vec<RegisterEvent> = Vec::new();
-        clear_plugin_error();
-        let list = (&mut out as *mut Vec<RegisterEvent>).cast::<hat_event_register_event_list_t>();
-        // SAFETY: the slot of a live instance; event and list are alive for the call.
-        check("module process", unsafe { f(self.vtable.instance, source_code(source), borrowed_handle(event), list) })?;
-        Ok(out)
-    }
-}
-
-impl Drop for CModule {
-    fn drop(&mut self) {
-        if let Some(f) = self.vtable.finalize {
-            // SAFETY: called once, last, as documented.
-            unsafe { f(self.vtable.instance) };
-        }
-        // SAFETY: made by new_handle in module_create; the module is gone.
-        unsafe { super::boundary::free_handle(self.engine) };
     }
 }
 
@@ -645,7 +360,7 @@ unsafe fn backend_info_from_c(
             let status = unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), host, out.out()) };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use host.
-                unsafe { super::boundary::free_handle(host) };
+                unsafe { crate::ffi::boundary::free_handle(host) };
                 return Err(slot_error("backend create", status));
             }
             // From here on the wrapper owns host (and finalises the instance).
@@ -667,6 +382,7 @@ unsafe fn backend_info_from_c(
             Ok(Box::new(backend) as Box<dyn Backend>)
         }),
         schema,
+        foreign: None,
     })
 }
 
@@ -683,12 +399,11 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             let mut out = Slack::<hat_event_module_t>::zeroed();
             clear_plugin_error();
             // SAFETY: the plug-in's create, with a live engine handle and a zeroed out.
-            let status = unsafe {
-                create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source_code(source), out.out())
-            };
+            let status =
+                unsafe { create(user_data.ptr(), hat_event_str_t::from_str(&text), engine, source.into(), out.out()) };
             if status != HAT_EVENT_OK {
                 // SAFETY: the failed create made no instance that could still use engine.
-                unsafe { super::boundary::free_handle(engine) };
+                unsafe { crate::ffi::boundary::free_handle(engine) };
                 return Err(slot_error("module create", status));
             }
             let (vtable, refused) = match out.read("module create") {
@@ -719,33 +434,33 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             Ok(Box::new(module) as Box<dyn Module>)
         }),
         schema,
+        foreign: None,
     })
 }
 
 // ---------------------------------------------------------------------------
-// The registry of C infos, loading by path, and the resolver the engine uses.
+// Registration into the core's one registry, loading by path, and the
+// resolver the engine uses.
 
+/// The foreign part of a core info made from a registered C info (see
+/// [`crate::server::registry::Foreign`]): the info as registered, without
+/// its finalizer (the registration's `user_data` guard lives in the core
+/// info's create), and the strings its views point into.
 struct Stored<T> {
-    /// The info as registered, without its finalizer (the registry's own
-    /// `user_data` guard lives in the core info's create).
     c: T,
     /// Keeps the views of `c` alive.
     _strings: (Box<str>, Box<str>),
 }
 
 // SAFETY: the documented contract: user_data is usable from any thread;
-// the views point into the owned strings.
+// the views point into the owned strings, never written after creation.
 unsafe impl<T> Send for Stored<T> {}
+// SAFETY: as above; a Stored is never modified after it is made.
+unsafe impl<T> Sync for Stored<T> {}
 
-#[derive(Default)]
-struct CRegistry {
-    backends: HashMap<String, (Stored<hat_event_backend_info_t>, BackendInfo)>,
-    modules: HashMap<String, (Stored<hat_event_module_info_t>, ModuleInfo)>,
-}
-
-fn c_registry() -> std::sync::MutexGuard<'static, CRegistry> {
-    static REGISTRY: OnceLock<Mutex<CRegistry>> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+/// The C info of a registered name, if the name is a C plug-in's.
+fn stored_info<T: Copy + 'static>(foreign: Option<&Foreign>) -> Option<T> {
+    foreign.and_then(|f| f.downcast_ref::<Stored<T>>()).map(|stored| stored.c)
 }
 
 /// What importing a loaded library gave, by its `dlopen` handle: its export
@@ -874,36 +589,51 @@ fn is_path(name: &str) -> bool {
     name.contains('/')
 }
 
-/// Import by name: C registry, then the built-in registry, then a path.
-fn import_backend(name: &str) -> FfiResult<(hat_event_backend_info_t, BackendInfo)> {
-    if let Some((stored, info)) = c_registry().backends.get(name) {
-        return Ok((stored.c, info.clone()));
+/// Import by name (the one registry) or by path (a shared library).
+fn import_backend(name: &str) -> FfiResult<(Option<hat_event_backend_info_t>, BackendInfo)> {
+    if is_path(name) {
+        // SAFETY: a library's export has the declared type; libraries stay loaded.
+        let (c, info) = unsafe {
+            import_library(name, HAT_EVENT_BACKEND_INFO_SYMBOL, "backend", |l| &mut l.backends, backend_info_from_c)
+        }?;
+        return Ok((Some(c), info));
     }
-    if let Ok(info) = Registered.backend_info(name) {
-        return Ok((memory_backend_c_info(), info));
-    }
-    if !is_path(name) {
-        return Err(plugin_import_error(format!(
+    let info = Registered.backend_info(name).map_err(|_| {
+        plugin_import_error(format!(
             "no backend registered as {} (a shared library is named by a path containing '/')",
             Quoted(name)
-        )));
-    }
-    // SAFETY: a library's export has the declared type; libraries stay loaded.
-    unsafe { import_library(name, HAT_EVENT_BACKEND_INFO_SYMBOL, "backend", |l| &mut l.backends, backend_info_from_c) }
+        ))
+    })?;
+    Ok((stored_info(info.foreign.as_ref()), info))
 }
 
-fn import_module(name: &str) -> FfiResult<(hat_event_module_info_t, ModuleInfo)> {
-    if let Some((stored, info)) = c_registry().modules.get(name) {
-        return Ok((stored.c, info.clone()));
+fn import_module(name: &str) -> FfiResult<(Option<hat_event_module_info_t>, ModuleInfo)> {
+    if is_path(name) {
+        // SAFETY: as in import_backend.
+        let (c, info) = unsafe {
+            import_library(name, HAT_EVENT_MODULE_INFO_SYMBOL, "module", |l| &mut l.modules, module_info_from_c)
+        }?;
+        return Ok((Some(c), info));
     }
-    if !is_path(name) {
-        return Err(plugin_import_error(format!(
+    let info = Registered.module_info(name).map_err(|_| {
+        plugin_import_error(format!(
             "no module registered as {} (a shared library is named by a path containing '/')",
             Quoted(name)
-        )));
-    }
-    // SAFETY: as in import_backend.
-    unsafe { import_library(name, HAT_EVENT_MODULE_INFO_SYMBOL, "module", |l| &mut l.modules, module_info_from_c) }
+        ))
+    })?;
+    Ok((stored_info(info.foreign.as_ref()), info))
+}
+
+/// The C info of an import, or the refusal for a built-in: a Rust plug-in
+/// has no C info (no C shims over Rust plug-ins).
+fn c_info_of<T>(kind: &str, name: &str, c: Option<T>) -> FfiResult<T> {
+    c.ok_or_else(|| {
+        plugin_import_error(format!(
+            "{kind} {} is built in (a Rust {kind}): it has no C info; name it in an engine configuration's \"module\" \
+             instead",
+            Quoted(name)
+        ))
+    })
 }
 
 /// The engine's resolver: registered names and paths.
@@ -951,10 +681,10 @@ pub unsafe extern "C" fn hat_event_backend_register(
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { backend_info_from_c(&c, user_data) }?;
-        let replaced = c_registry().backends.insert(name.into(), (Stored { c, _strings: strings }, core));
+        let mut core = unsafe { backend_info_from_c(&c, user_data) }?;
+        core.foreign = Some(Arc::new(Stored { c, _strings: strings }));
         // Dropped outside the registry's lock: its finalizer may call the library.
-        drop(replaced);
+        drop(registry::register_backend(name, core));
         Ok(())
     })
 }
@@ -976,10 +706,10 @@ pub unsafe extern "C" fn hat_event_module_register(
         // SAFETY: the views are readable, as documented.
         let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
         // SAFETY: a valid info; its views now point into strings, kept with it.
-        let core = unsafe { module_info_from_c(&c, user_data) }?;
-        let replaced = c_registry().modules.insert(name.into(), (Stored { c, _strings: strings }, core));
+        let mut core = unsafe { module_info_from_c(&c, user_data) }?;
+        core.foreign = Some(Arc::new(Stored { c, _strings: strings }));
         // Dropped outside the registry's lock: its finalizer may call the library.
-        drop(replaced);
+        drop(registry::register_module(name, core));
         Ok(())
     })
 }
@@ -1001,9 +731,8 @@ fn name_check(name: &str) -> FfiResult<()> {
     Ok(())
 }
 
-/// The backend info named `name`, copied into `*out`: a name registered
-/// with `hat_event_backend_register`, the built-in memory backend
-/// (`"hat.event.backends.memory"` or `"memory"`), or a path (containing
+/// The C info of the backend named `name`, copied into `*out`: a name
+/// registered with `hat_event_backend_register`, or a path (containing
 /// '/') to a shared library exporting `hat_event_backend_info` (loaded with
 /// `dlopen`, never unloaded; its export is called on the first import of
 /// that library only). Its schema views stay valid for the life of the
@@ -1012,11 +741,15 @@ fn name_check(name: &str) -> FfiResult<()> {
 /// `finalize_user_data` is NULL: never finalise it yourself. Thread-safe.
 /// A plug-in library links the shared libhat_event; load plug-ins only into
 /// hosts using that same shared library (a host linked with the static one
-/// would run a second copy of the library). The memory backend's `create`
-/// accepts a NULL host (no callbacks), for driving it directly.
+/// would run a second copy of the library).
+/// A built-in backend (`"memory"`, `"hat.event.backends.memory"`) is a Rust
+/// backend inside the engine, not a C plug-in: it has no C info and is
+/// refused (`HAT_EVENT_ERR_IMPORT`, the message says it is built in); name
+/// it in an engine configuration instead. A C backend that wants the
+/// built-in query rules calls `hat_event_query_evaluate` over its events.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
-/// `HAT_EVENT_ERR_IMPORT` (unknown name, missing file, missing symbol,
-/// wrong ABI version; the message names the cause),
+/// `HAT_EVENT_ERR_IMPORT` (unknown name, a built-in, missing file, missing
+/// symbol, wrong ABI version; the message names the cause),
 /// `HAT_EVENT_ERR_INVALID_JSON` (the library's schema repository is not
 /// JSON), `HAT_EVENT_ERR_SCHEMA` (its schema cannot validate), as for
 /// `hat_event_backend_register`.
@@ -1030,7 +763,7 @@ pub unsafe extern "C" fn hat_event_import_backend_info(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let name = unsafe { str_arg(name, "name") }?;
-        out.write(import_backend(name)?.0);
+        out.write(c_info_of("backend", name, import_backend(name)?.0)?);
         Ok(())
     })
 }
@@ -1049,223 +782,9 @@ pub unsafe extern "C" fn hat_event_import_module_info(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let name = unsafe { str_arg(name, "name") }?;
-        out.write(import_module(name)?.0);
+        out.write(c_info_of("module", name, import_module(name)?.0)?);
         Ok(())
     })
-}
-
-// ---------------------------------------------------------------------------
-// What plug-ins call.
-
-/// Reports events a backend has registered (`count` borrowed events) to the
-/// host's registered callback, if any. Call from the backend's
-/// `register_events` slot (or later, from any thread, while the backend lives).
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
-#[no_mangle]
-pub unsafe extern "C" fn hat_event_backend_host_registered(
-    host: *mut hat_event_backend_host_t,
-    events: *const *const hat_event_event_t,
-    count: usize,
-) -> hat_event_status_t {
-    // SAFETY: forwarded; as documented.
-    unsafe { host_report(host, events, count, |h| h.registered.as_ref()) }
-}
-
-/// Reports events a backend has made durable to the host's flushed
-/// callback, if any; as `hat_event_backend_host_registered`.
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
-#[no_mangle]
-pub unsafe extern "C" fn hat_event_backend_host_flushed(
-    host: *mut hat_event_backend_host_t,
-    events: *const *const hat_event_event_t,
-    count: usize,
-) -> hat_event_status_t {
-    // SAFETY: forwarded; as documented.
-    unsafe { host_report(host, events, count, |h| h.flushed.as_ref()) }
-}
-
-/// # Safety
-/// `host` is a live host handle or NULL; `events` holds `count` live event
-/// handles (NULL only if `count` is 0).
-unsafe fn host_report(
-    host: *mut hat_event_backend_host_t,
-    events: *const *const hat_event_event_t,
-    count: usize,
-    pick: impl Fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: forwarded from the caller.
-        let host = unsafe { handle_arg(host, "host") }?;
-        // SAFETY: forwarded from the caller.
-        let events = unsafe { events_arg(events, count, "events") }?;
-        if let Some(cb) = pick(host) {
-            cb(&events);
-        }
-        Ok(())
-    })
-}
-
-/// Copies `count` event handles into a vector, each in the `Arc` that
-/// backends and their callbacks share.
-///
-/// # Safety
-/// `events` holds `count` live event handles or NULLs (NULL only if `count` is 0).
-pub(crate) unsafe fn events_arg(
-    events: *const *const hat_event_event_t,
-    count: usize,
-    name: &str,
-) -> FfiResult<Vec<Arc<Event>>> {
-    // SAFETY: forwarded from the caller.
-    let ptrs = unsafe { slice_arg(events, count, name) }?;
-    ptrs.iter()
-        .enumerate()
-        // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, name) }.map(|e| Arc::new(e.clone())).map_err(|e| e.at_index(name, i)))
-        .collect()
-}
-
-/// Appends a copy of `event` to a module's output (the caller keeps `event`).
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
-#[no_mangle]
-pub unsafe extern "C" fn hat_event_register_event_list_append(
-    list: *mut hat_event_register_event_list_t,
-    event: *const hat_event_register_event_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: live handles or NULL, as documented.
-        let (list, event) = unsafe { (super::boundary::handle_mut(list, "list")?, handle_arg(event, "event")?) };
-        list.push(event.clone());
-        Ok(())
-    })
-}
-
-// ---------------------------------------------------------------------------
-// The memory backend as a C info (what importing "memory" gives).
-
-fn memory_backend_c_info() -> hat_event_backend_info_t {
-    hat_event_backend_info_t {
-        abi_version: HAT_EVENT_PLUGIN_ABI_VERSION,
-        struct_size: std::mem::size_of::<hat_event_backend_info_t>(),
-        user_data: std::ptr::null_mut(),
-        create: Some(memory_create),
-        json_schema_id: hat_event_str_t::EMPTY,
-        json_schema_repo: hat_event_str_t::EMPTY,
-        finalize_user_data: None,
-    }
-}
-
-/// The memory backend's instance.
-struct MemoryInstance {
-    backend: MemoryBackend,
-}
-
-unsafe extern "C" fn memory_create(
-    _user_data: *mut c_void,
-    _conf: hat_event_str_t,
-    host: *mut hat_event_backend_host_t,
-    out: *mut hat_event_backend_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable (the engine's or a host's local).
-        let out = unsafe { out_arg(out, "out") }?;
-        // NULL: no callbacks (a host driving the memory backend directly).
-        let host = host as usize;
-        let report = move |pick: fn(&BackendCallbacks) -> Option<&crate::backend::EventsCallback>,
-                           events: &[Arc<Event>]| {
-            // SAFETY: the host outlives the instance, as documented for create.
-            if let Some(cb) = unsafe { (host as *const BackendCallbacks).as_ref() }.and_then(pick) {
-                cb(events)
-            }
-        };
-        let callbacks = BackendCallbacks {
-            registered: Some(Box::new(move |e: &[Arc<Event>]| report(|h| h.registered.as_ref(), e))),
-            flushed: Some(Box::new(move |e: &[Arc<Event>]| report(|h| h.flushed.as_ref(), e))),
-        };
-        let instance = Box::into_raw(Box::new(MemoryInstance { backend: MemoryBackend::new(callbacks) }));
-        out.write(hat_event_backend_t {
-            struct_size: std::mem::size_of::<hat_event_backend_t>(),
-            instance: instance.cast(),
-            get_last_event_id: Some(memory_get_last_event_id),
-            register_events: Some(memory_register),
-            query: Some(memory_query),
-            flush: None,
-            finalize: Some(memory_finalize),
-        });
-        Ok(())
-    })
-}
-
-/// # Safety
-/// `instance` came from `memory_create` and is not finalised.
-unsafe fn memory<'a>(instance: *mut c_void) -> FfiResult<&'a mut MemoryBackend> {
-    // SAFETY: forwarded from the caller.
-    unsafe { instance.cast::<MemoryInstance>().as_mut() }
-        .map(|m| &mut m.backend)
-        .ok_or_else(|| FfiError::null("instance"))
-}
-
-fn plugin_failed(e: PluginError) -> FfiError {
-    FfiError::from(e)
-}
-
-unsafe extern "C" fn memory_get_last_event_id(
-    instance: *mut c_void,
-    server_id: i64,
-    out: *mut hat_event_event_id_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable.
-        let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: the instance this slot belongs to.
-        let id = unsafe { memory(instance) }?.get_last_event_id(server_id).map_err(plugin_failed)?;
-        out.write(hat_event_event_id_t { server: id.server, session: id.session, instance: id.instance });
-        Ok(())
-    })
-}
-
-unsafe extern "C" fn memory_register(
-    instance: *mut c_void,
-    events: *const *const hat_event_event_t,
-    count: usize,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: the engine passes count live handles.
-        let events = unsafe { events_arg(events, count, "events") }?;
-        // SAFETY: the instance this slot belongs to.
-        unsafe { memory(instance) }?.register(&events).map_err(plugin_failed)
-    })
-}
-
-unsafe extern "C" fn memory_query(
-    instance: *mut c_void,
-    params: *const hat_event_query_params_t,
-    out: *mut *mut hat_event_query_result_t,
-) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: out is NULL or writable.
-        let out = unsafe { out_arg(out, "out") }?;
-        // SAFETY: a live params handle or NULL.
-        let params = unsafe { handle_arg(params, "params") }?;
-        // SAFETY: the instance this slot belongs to.
-        let result = unsafe { memory(instance) }?.query(params).map_err(plugin_failed)?;
-        out.write(new_handle(result));
-        Ok(())
-    })
-}
-
-unsafe extern "C" fn memory_finalize(instance: *mut c_void) {
-    super::boundary::guard_value((), || {
-        if !instance.is_null() {
-            // SAFETY: made by Box::into_raw in memory_create; finalised once.
-            drop(unsafe { Box::from_raw(instance.cast::<MemoryInstance>()) });
-        }
-    })
-}
-
-#[allow(dead_code)]
-fn _source_type_codes_match() {
-    // The C codes are the core's discriminants (checked at compile time).
-    const _: () = assert!(SourceType::Module as u32 == super::event::HAT_EVENT_SOURCE_TYPE_MODULE);
 }
 
 #[cfg(test)]
@@ -1285,7 +804,7 @@ mod tests {
 
     #[test]
     fn sizes_between_layouts_read_the_older_layout_and_others_are_refused() {
-        use crate::ffi::engine::hat_event_engine_hooks_t as H;
+        use crate::ffi::server::engine::hat_event_engine_hooks_t as H;
         let (old, current) = (H::LAYOUTS[0], std::mem::size_of::<H>());
         assert!(old < current);
         assert_eq!(known_prefix::<H>(old, "").unwrap(), old);

@@ -1,64 +1,18 @@
-//! Backends: where an engine stores the events of its sessions and what it
-//! queries. The [`Backend`] trait mirrors hat-event's `common.Backend`;
-//! [`MemoryBackend`] is hat-event's `backends/memory.py`, with its bugs fixed.
+//! The memory backend: hat-event's `backends/memory.py`, with its bugs fixed.
 //!
-//! The reference's memory backend only answers latest queries: its
-//! `get_last_event_id` and server queries read attributes events do not have
-//! (`e.server`, `e.event_id`) and its timeseries query raises
-//! `UnboundLocalError` (the sort key is a tuple `(lambda, event)`). What is
-//! implemented here is what that code evidently intends, with the gaps it
-//! leaves decided as hat-event's LMDB backend decides them:
-//! - a `source_t_from`/`source_t_to` filter drops events without a source
-//!   timestamp, and ordering by source timestamp leaves them out;
-//! - ties of the ordering key are broken by timestamp, then event id;
-//! - `last_event_id` skips everything up to and including that event; an id
-//!   that is not among the results gives no events;
-//! - a server query returns the events whose id is greater than
-//!   `last_event_id` (the reference's loop returns the last event when none
-//!   is greater).
+//! Its query rules are those of [`crate::server::query`], which any
+//! backend can use: the memory backend only keeps the events (and, for
+//! speed, the latest of each type and the last id of each server).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::event::{Event, EventId, ServerId};
-use crate::event_type::EventType;
-use crate::plugin::PluginError;
-use crate::query::{
-    Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
-};
-use crate::subscription::Subscription;
+use crate::query::{QueryParams, QueryResult};
+use crate::server::backend::{Backend, BackendCallbacks};
+use crate::server::query::{keep_latest, query_latest, query_server, query_timeseries};
+use crate::server::registry::PluginError;
 use crate::type_index::TypeMap;
-
-/// Called by a backend with the events it has just registered (or flushed).
-pub type EventsCallback = Box<dyn Fn(&[Arc<Event>]) + Send + Sync>;
-
-/// The host's callbacks a backend is created with (both optional, as in
-/// the reference).
-#[derive(Default)]
-pub struct BackendCallbacks {
-    pub registered: Option<EventsCallback>,
-    pub flushed: Option<EventsCallback>,
-}
-
-/// A backend. The engine serialises every call (one at a time, from any
-/// thread), so methods take `&mut self`.
-pub trait Backend: Send {
-    /// The greatest event id of `server_id` registered so far;
-    /// `(server_id, 0, 0)` if none.
-    fn get_last_event_id(&mut self, server_id: ServerId) -> Result<EventId, PluginError>;
-
-    /// Stores `events` (all of one session, in id order) and calls the
-    /// registered (and, once durable, flushed) callback.
-    /// Events are shared with the engine (which returns them to its
-    /// caller): keep them by cloning the `Arc`, not the event.
-    fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError>;
-
-    /// Answers a query.
-    fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError>;
-
-    /// Makes everything registered so far durable.
-    fn flush(&mut self) -> Result<(), PluginError>;
-}
 
 /// Events kept in memory, lost when it is dropped.
 ///
@@ -83,78 +37,10 @@ impl MemoryBackend {
     pub fn new(callbacks: BackendCallbacks) -> MemoryBackend {
         MemoryBackend { callbacks, ..Default::default() }
     }
-
-    fn query_latest(&self, params: &QueryLatestParams) -> Result<QueryResult, PluginError> {
-        let events = match &params.event_types {
-            None => self.latest.iter().map(|(_, e)| Event::clone(e)).collect(),
-            Some(types) => {
-                let subscription = subscription(types)?;
-                self.latest
-                    .iter()
-                    .map(|(_, e)| e)
-                    .filter(|e| subscription.matches(&e.type_))
-                    .map(|e| Event::clone(e))
-                    .collect()
-            }
-        };
-        Ok(QueryResult { events, more_follows: false })
-    }
-
-    fn query_timeseries(&self, params: &QueryTimeseriesParams) -> Result<QueryResult, PluginError> {
-        let subscription = params.event_types.as_deref().map(subscription).transpose()?;
-        let by_source = params.order_by == OrderBy::SourceTimestamp;
-        let mut events: Vec<&Event> = self
-            .events
-            .iter()
-            .map(|e| &**e)
-            .filter(|e| subscription.as_ref().is_none_or(|s| s.matches(&e.type_)))
-            .filter(|e| params.t_from.is_none_or(|t| e.timestamp >= t))
-            .filter(|e| params.t_to.is_none_or(|t| e.timestamp <= t))
-            .filter(|e| params.source_t_from.is_none_or(|t| e.source_timestamp.is_some_and(|s| s >= t)))
-            .filter(|e| params.source_t_to.is_none_or(|t| e.source_timestamp.is_some_and(|s| s <= t)))
-            .filter(|e| !by_source || e.source_timestamp.is_some())
-            .collect();
-        if by_source {
-            events.sort_by_key(|e| (e.source_timestamp, e.timestamp, e.id));
-        } else {
-            events.sort_by_key(|e| (e.timestamp, e.id));
-        }
-        if params.order == Order::Descending {
-            events.reverse();
-        }
-        let start = match params.last_event_id {
-            Some(id) => events.iter().position(|e| e.id == id).map_or(events.len(), |i| i + 1),
-            None => 0,
-        };
-        Ok(limit(&events[start..], params.max_results))
-    }
-
-    fn query_server(&self, params: &QueryServerParams) -> Result<QueryResult, PluginError> {
-        let mut events: Vec<&Event> = self
-            .events
-            .iter()
-            .map(|e| &**e)
-            .filter(|e| e.id.server == params.server_id)
-            .filter(|e| params.last_event_id.is_none_or(|id| e.id > id))
-            .collect();
-        events.sort_by_key(|e| e.id);
-        Ok(limit(&events, params.max_results))
-    }
 }
 
-fn subscription(types: &[EventType]) -> Result<Subscription, PluginError> {
-    Subscription::new(types).map_err(|e| PluginError::Failed(format!("query event types: {e}")))
-}
-
-fn limit(events: &[&Event], max_results: Option<i64>) -> QueryResult {
-    match max_results {
-        // A negative limit cuts as Python's `events[:n]` does, from the end.
-        Some(n) if (events.len() as i64) > n => {
-            let keep = if n >= 0 { n as usize } else { events.len().saturating_sub(n.unsigned_abs() as usize) };
-            QueryResult { events: events[..keep].iter().map(|e| (*e).clone()).collect(), more_follows: true }
-        }
-        _ => QueryResult { events: events.iter().map(|e| (*e).clone()).collect(), more_follows: false },
-    }
+fn query_failed(e: crate::error::Error) -> PluginError {
+    PluginError::Failed(format!("query event types: {e}"))
 }
 
 impl Backend for MemoryBackend {
@@ -166,18 +52,10 @@ impl Backend for MemoryBackend {
         self.events.reserve(events.len());
         for event in events {
             // Shared with the engine's caller, the list and the latest map.
-            let shared = Arc::clone(event);
-            let mut inserted = false;
-            let latest = self.latest.insert_with(&event.type_, || {
-                inserted = true;
-                Arc::clone(&shared)
-            });
-            if !inserted && latest.natural_lt(event) {
-                *latest = Arc::clone(&shared);
-            }
+            keep_latest(&mut self.latest, Arc::clone(event));
             let last = self.last_ids.entry(event.id.server).or_insert(event.id);
             *last = (*last).max(event.id);
-            self.events.push(shared);
+            self.events.push(Arc::clone(event));
         }
         if let Some(cb) = &self.callbacks.registered {
             cb(events);
@@ -190,9 +68,9 @@ impl Backend for MemoryBackend {
 
     fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
         match params {
-            QueryParams::Latest(p) => self.query_latest(p),
-            QueryParams::Timeseries(p) => self.query_timeseries(p),
-            QueryParams::Server(p) => self.query_server(p),
+            QueryParams::Latest(p) => query_latest(self.latest.iter().map(|(_, e)| &**e), p).map_err(query_failed),
+            QueryParams::Timeseries(p) => query_timeseries(self.events.iter().map(|e| &**e), p).map_err(query_failed),
+            QueryParams::Server(p) => Ok(query_server(self.events.iter().map(|e| &**e), p)),
         }
     }
 
@@ -205,6 +83,8 @@ impl Backend for MemoryBackend {
 mod tests {
     use super::*;
     use crate::event::EventPayload;
+    use crate::event_type::EventType;
+    use crate::query::{Order, OrderBy, QueryLatestParams, QueryServerParams, QueryTimeseriesParams};
     use crate::timestamp::Timestamp;
     use std::sync::{Arc, Mutex};
 

@@ -1,15 +1,29 @@
 //! Plug-ins: what a backend or module implementation exposes (its info),
-//! the in-process registry of infos by name, and the errors plug-ins and the
-//! engine report. The counterpart of hat-event's `BackendInfo`, `ModuleInfo`,
-//! `import_backend_info` and `import_module_info`.
+//! the one in-process registry of infos by name, and the errors plug-ins and
+//! the engine report. The counterpart of hat-event's `BackendInfo`,
+//! `ModuleInfo`, `import_backend_info` and `import_module_info`.
+//!
+//! One registry holds built-in and C plug-ins alike. A built-in backend
+//! (memory; LMDB next) is a plain Rust [`Backend`] registered here by name
+//! when the registry is first used. A C plug-in, registered with
+//! `hat_event_backend_register`/`_module_register`, is wrapped by the one
+//! generic adapter of `ffi/server/registry.rs` into the same [`BackendInfo`]
+//! or [`ModuleInfo`], which keeps the C info as its [`Foreign`] part so that
+//! `hat_event_import_*_info` can give it back. No Rust backend is exposed as
+//! a C info: a built-in has no [`Foreign`] part, and importing it from C is
+//! refused. Shared libraries named by a path are not names: the FFI layer
+//! loads them (`dlopen`) and wraps their infos with the same adapter.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::backend::{Backend, BackendCallbacks, MemoryBackend};
-use crate::engine::{EngineRef, Module};
 use crate::error::{bounded_message, Quoted};
 use crate::event::Source;
+use crate::server::backend::{Backend, BackendCallbacks};
+use crate::server::backends::memory::MemoryBackend;
+use crate::server::engine::EngineRef;
+use crate::server::module::Module;
 
 /// Why a plug-in or engine operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,11 +86,19 @@ pub struct ConfSchema {
     pub repo: serde_json::Value,
 }
 
+/// What the adapter that made an info from a foreign (C) plug-in keeps with
+/// it: the plug-in's own info, for giving it back in the plug-in's terms.
+/// Opaque to the core.
+pub type Foreign = Arc<dyn Any + Send + Sync>;
+
 /// What a backend implementation exposes (hat's `BackendInfo`).
 #[derive(Clone)]
 pub struct BackendInfo {
     pub create: CreateBackend,
     pub schema: Option<ConfSchema>,
+    /// `None` for a built-in (Rust) backend; for a C plug-in, what its
+    /// adapter keeps (see [`Foreign`]).
+    pub foreign: Option<Foreign>,
 }
 
 /// What a module implementation exposes (hat's `ModuleInfo`).
@@ -84,6 +106,22 @@ pub struct BackendInfo {
 pub struct ModuleInfo {
     pub create: CreateModule,
     pub schema: Option<ConfSchema>,
+    /// As [`BackendInfo::foreign`].
+    pub foreign: Option<Foreign>,
+}
+
+impl BackendInfo {
+    /// A built-in backend's info: no foreign part.
+    pub fn builtin(create: CreateBackend, schema: Option<ConfSchema>) -> BackendInfo {
+        BackendInfo { create, schema, foreign: None }
+    }
+}
+
+impl ModuleInfo {
+    /// A Rust module's info: no foreign part.
+    pub fn builtin(create: CreateModule, schema: Option<ConfSchema>) -> ModuleInfo {
+        ModuleInfo { create, schema, foreign: None }
+    }
 }
 
 /// Finds plug-in infos by the name in a configuration's `module` field.
@@ -105,10 +143,10 @@ fn registry() -> &'static Mutex<Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut r = Registry::default();
-        let memory = BackendInfo {
-            create: Arc::new(|_conf, callbacks| Ok(Box::new(MemoryBackend::new(callbacks)) as Box<dyn Backend>)),
-            schema: None,
-        };
+        let memory = BackendInfo::builtin(
+            Arc::new(|_conf, callbacks| Ok(Box::new(MemoryBackend::new(callbacks)) as Box<dyn Backend>)),
+            None,
+        );
         r.backends.insert(MEMORY_BACKEND_NAME.into(), memory.clone());
         r.backends.insert("memory".into(), memory);
         Mutex::new(r)
@@ -119,15 +157,19 @@ fn lock() -> std::sync::MutexGuard<'static, Registry> {
     registry().lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Registers (or replaces) a backend under `name` for this process. The
-/// memory backend is registered as `"hat.event.backends.memory"` and `"memory"`.
-pub fn register_backend(name: &str, info: BackendInfo) {
-    lock().backends.insert(name.into(), info);
+/// Registers (or replaces) a backend under `name` for this process; returns
+/// the info it replaced (drop it where no lock of yours is held: a C
+/// plug-in's finalizer may run then). The memory backend is registered as
+/// `"hat.event.backends.memory"` and `"memory"` (a later registration under
+/// either name replaces it, as for any name).
+pub fn register_backend(name: &str, info: BackendInfo) -> Option<BackendInfo> {
+    lock().backends.insert(name.into(), info)
 }
 
-/// Registers (or replaces) a module under `name` for this process.
-pub fn register_module(name: &str, info: ModuleInfo) {
-    lock().modules.insert(name.into(), info);
+/// Registers (or replaces) a module under `name` for this process; as
+/// [`register_backend`].
+pub fn register_module(name: &str, info: ModuleInfo) -> Option<ModuleInfo> {
+    lock().modules.insert(name.into(), info)
 }
 
 /// The process registry as a [`Resolver`].

@@ -4,18 +4,19 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use super::boundary::{
+use super::backend::event_ptrs_of;
+use super::registry::CResolver;
+use crate::event::{Event, Source};
+use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
     hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
     OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
     HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT, HAT_EVENT_ERR_SCHEMA,
 };
-use super::event::{hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
-use super::plugin::{event_ptrs_of, CResolver};
-use super::query::{hat_event_query_params_t, hat_event_query_result_t};
-use crate::engine::{Engine, EngineHooks, EngineRef};
-use crate::event::{Event, Source, SourceType};
-use crate::plugin::PluginError;
+use crate::ffi::event::{hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
+use crate::ffi::query::{hat_event_query_params_t, hat_event_query_result_t};
+use crate::server::engine::{Engine, EngineHooks, EngineRef};
+use crate::server::registry::PluginError;
 
 impl From<PluginError> for FfiError {
     fn from(e: PluginError) -> FfiError {
@@ -194,7 +195,7 @@ type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_client_n
 fn client_names_hook(
     f: Option<ClientNamesHook>,
     user_data: &Arc<OwnedUserData>,
-) -> Option<crate::engine::ClientNamesHook> {
+) -> Option<crate::server::engine::ClientNamesHook> {
     let f = f?;
     let user_data = user_data.clone();
     Some(Box::new(move || {
@@ -259,7 +260,10 @@ unsafe fn client_name_entry(c: &hat_event_client_name_t, index: usize) -> Result
 
 type EventsHook = unsafe extern "C" fn(*mut c_void, *const *const hat_event_event_t, usize);
 
-fn events_hook(f: Option<EventsHook>, user_data: &Arc<OwnedUserData>) -> Option<crate::backend::EventsCallback> {
+fn events_hook(
+    f: Option<EventsHook>,
+    user_data: &Arc<OwnedUserData>,
+) -> Option<crate::server::backend::EventsCallback> {
     let f = f?;
     let user_data = user_data.clone();
     Some(Box::new(move |events: &[Arc<Event>]| {
@@ -383,14 +387,7 @@ pub unsafe extern "C" fn hat_event_engine_server_id(engine: *const hat_event_eng
 }
 
 fn source_arg(source: hat_event_source_t) -> FfiResult<Source> {
-    let type_ = match source.type_ {
-        1 => SourceType::Eventer,
-        2 => SourceType::Module,
-        3 => SourceType::Engine,
-        4 => SourceType::Server,
-        other => return Err(FfiError::invalid(format!("argument source has unknown type {other}"))),
-    };
-    Ok(Source { type_, id: source.id })
+    Source::try_from(source).map_err(|other| FfiError::invalid(format!("argument source has unknown type {other}")))
 }
 
 /// Registers `count` register events (borrowed) from `source` as one
@@ -525,7 +522,7 @@ pub unsafe extern "C" fn hat_event_client_names_get(
     guard_value(none, || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(names) }.and_then(|n| n.get(index)).map_or(none, |(source, name)| hat_event_client_name_t {
-            source: hat_event_source_t { type_: source.type_ as u32, id: source.id },
+            source: (*source).into(),
             name: hat_event_str_t::from_str(name),
         })
     })
@@ -556,7 +553,7 @@ pub unsafe extern "C" fn hat_event_event_list_get(
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(list) }
             .and_then(|l| l.get(index))
-            .map_or(std::ptr::null(), |e| super::boundary::borrowed_handle::<hat_event_event_t>(e))
+            .map_or(std::ptr::null(), |e| crate::ffi::boundary::borrowed_handle::<hat_event_event_t>(e))
     })
 }
 
@@ -613,7 +610,7 @@ mod tests {
         let (names, calls) = run(|_| 20, b"c");
         let names = names.unwrap();
         assert_eq!((names.len(), calls), (20, 2));
-        assert_eq!(names[19], (Source { type_: SourceType::Eventer, id: 19 }, "c".to_string()));
+        assert_eq!(names[19], (Source { type_: crate::event::SourceType::Eventer, id: 19 }, "c".to_string()));
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! The server side in C, mirroring `server/`: the engine; the backend and
+//! module vtables with the one adapter each that makes a C plug-in a core
+//! one (`backend.rs`, `module.rs`); the plug-in infos, their registration
+//! into the core's one registry and loading by path (`registry.rs`); and
+//! the query rules for C backends (`query.rs`).
+
+pub mod backend;
+pub mod engine;
+pub mod module;
+pub mod query;
+pub mod registry;
