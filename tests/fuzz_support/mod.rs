@@ -939,6 +939,11 @@ fn collection_script(script: &[u8], subs: &[&Subscription], size: usize, all_pro
     let mut model: Vec<(u64, Vec<usize>)> = Vec::new();
     let script = &script[..script.len().min(SCRIPT_LIMIT)];
     let mut out = Vec::new();
+    // Bit k of a probe's mask: subs[k] matches it.
+    let masks: Vec<u32> = all_probes
+        .iter()
+        .map(|e| subs.iter().enumerate().filter(|(_, s)| s.matches(e)).map(|(k, _)| 1 << k).sum())
+        .collect();
     for (step, &byte) in script.iter().enumerate() {
         let value = u64::from(byte & 7);
         match usize::from(byte >> 3 & 7) {
@@ -958,9 +963,12 @@ fn collection_script(script: &[u8], subs: &[&Subscription], size: usize, all_pro
             }
         }
         let last = step + 1 == script.len();
-        for e in all_probes.iter().take(if last { usize::MAX } else { PROBES_PER_STEP }) {
-            let mut expected: Vec<u64> =
-                model.iter().filter(|(_, added)| added.iter().any(|&k| subs[k].matches(e))).map(|(v, _)| *v).collect();
+        for (e, &matching) in all_probes.iter().zip(&masks).take(if last { usize::MAX } else { PROBES_PER_STEP }) {
+            let mut expected: Vec<u64> = model
+                .iter()
+                .filter(|(_, added)| added.iter().any(|&k| matching & 1 << k != 0))
+                .map(|(v, _)| *v)
+                .collect();
             expected.sort_unstable();
             for (flavour, got) in [("TreeCollection", get_sorted(&tree, e, &mut out)), ("ListCollection", get_sorted(&list, e, &mut out))] {
                 assert_eq!(got, expected, "{flavour}.get({e:?}) after step {step} of script {script:?}");
