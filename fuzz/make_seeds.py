@@ -71,6 +71,84 @@ def json_payload(text):
     return b"\x81" + integer(len(raw)) + raw
 
 
+def sbs_string(text):
+    raw = text.encode()
+    return integer(len(raw)) + raw
+
+
+def query_type_list(types):
+    """An SBS Array(EventType)."""
+    return integer(len(types)) + b"".join(
+        integer(len(t)) + b"".join(sbs_string(s) for s in t) for t in types)
+
+
+def op(kind, value):
+    """One byte of the subscriptions target's collection script: kind 0-4
+    adds A, B, C, A | B, A & B; 5 the empty subscription; 6, 7 remove."""
+    return bytes([kind << 3 | value])
+
+
+# Inputs of the subscriptions target: lists A, B, C and a script (b"" = the
+# default script). Cases of the reference's test_subscription.py and
+# test_collection.py, the SPEC's intersection fixes, refused '*'.
+SUBSCRIPTION_CASES = [
+    ([], [], [], b""),
+    ([[]], [["*"]], [["a"]], b""),
+    ([["a"], ["b"], ["c"]], [["b"], ["c"]], [["c", "?"]], b""),
+    ([["a"], ["b", "*"], [], ["*"]], [["a", "*"], ["a"]], [[""], ["*"]], b""),
+    ([["a", "*"], ["b"], ["c", "?"], ["c", "*"]], [["a", "?"], ["a"]], [[""], ["a"]], b""),
+    ([["a", "?"], ["a"]], [["a", "b"], ["a", "c"]], [["a", ""], ["", "a"]], b""),
+    ([["?", "a"]], [["?", "b"]], [["a", "b", "*"]], b""),
+    ([["a", "", "?"]], [["a", "", "b"]], [["a", "b"]], b""),
+    ([["*"]], [["a"], ["b"], ["c"]], [["?", "b"]], b""),
+    ([["?"]], [["a", "*"]], [[]], b""),
+    ([["?", "*"], [], ["b", "?", "x"], ["b"]], [["?", "*"]], [["b"], ["?"]], b""),
+    ([["*", "a"]], [["a", "*", "b"]], [["a", "*", "b"], ["a", "*"]], b""),
+    ([["*"], ["*", "a"]], [["a", "*"], ["a", "*", "b"]], [["?", "?", "*"]], b""),
+    ([["a", "*", "b"], ["a", "b"]], [["x", "*"], ["x", "*", "*"]], [["ž", "日本"]], b""),
+    ([["?", "x1"], ["?", "x2"], ["?", "x3"]], [["y1", "?"], ["y2", "?"]], [["?", "?"]], b""),
+    # test_collection.py: '*' to 1, nothing to 2, ('?','b','c') to 3,
+    # ('a','b','c') to 4; remove 3.
+    ([["*"]], [["?", "b", "c"]], [["a", "b", "c"]],
+     op(0, 1) + op(5, 2) + op(1, 3) + op(2, 4) + op(6, 3)),
+    # A value added twice widens; removing twice is harmless.
+    ([["a"]], [["a", "*"], ["?"]], [["a"]],
+     op(0, 7) + op(1, 7) + op(2, 7) + op(6, 7) + op(7, 7)),
+    # Churn of wildcard types.
+    ([["?", "s", "*"], ["a", "?"]], [["?", "t", "*"], ["t", "?", "x"]], [["?", "u"]],
+     b"".join(op(k % 5, k % 8) + op(6, (k + 3) % 8) for k in range(16))),
+]
+
+
+def subscription_seeds():
+    """(name, bytes) of the subscriptions target's seeds."""
+    out = []
+    for a, b, c, script in SUBSCRIPTION_CASES:
+        data = query_type_list(a) + query_type_list(b) + query_type_list(c) + script
+        out.append((hashlib.sha1(data).hexdigest(), data))
+    return out
+
+
+def subscription_memory_seeds():
+    """(name, bytes) of subscriptions inputs with many segments: one long
+    type of '?' (and of empty segments, with '*'), and the wildcard product
+    ('?', x_i) & (y_j, '?')."""
+    out = []
+    n = (MAX_LEN - 16) // 2
+    out.append(("mem-long-question", query_type_list([["?"] * n]) * 1))
+    m = (MAX_LEN - 16) // 3
+    out.append(("mem-long-empty-star", query_type_list([[""] * (m - 1) + ["*"]]) + query_type_list([["?"] * (m - 1) + ["*"]])))
+    k = 150
+    a = [["?", "x%d" % i] for i in range(k)]
+    b = [["y%d" % i, "?"] for i in range(k)]
+    out.append(("mem-wild-product", query_type_list(a) + query_type_list(b) + query_type_list([["?", "*"]]) + op(4, 1) + op(3, 2)))
+    many = [["%d" % i] for i in range(500)]
+    out.append(("mem-many-literals", query_type_list(many) + query_type_list([["?"]]) + query_type_list(many[::2])))
+    for name, data in out:
+        assert len(data) <= MAX_LEN, (name, len(data))
+    return out
+
+
 def memory_seeds():
     """(target, name, bytes) of inputs that make decodes hold the most
     memory per input byte."""
@@ -94,6 +172,7 @@ def memory_seeds():
     out.append(("decode_messages", "mem-register-events", bytes([MESSAGES.index("MsgRegisterReq")]) + events))
     types = b"\x81" + integer(budget) + b"\x80" * budget
     out.append(("decode_query_params", "mem-latest-empty-types", types))
+    out.extend(("subscriptions", name, data) for name, data in subscription_memory_seeds())
     return out
 
 
@@ -132,6 +211,11 @@ def main():
         for s in kept:
             (d / hashlib.sha1(s).hexdigest()).write_bytes(s)
         print(f"{target}: {len(kept)} seeds ({len(inputs) - len(kept)} over {MAX_LEN} bytes left out)")
+    d = out / "subscriptions"
+    d.mkdir(parents=True, exist_ok=True)
+    for name, data in subscription_seeds():
+        (d / name).write_bytes(data)
+    print(f"subscriptions: {len(SUBSCRIPTION_CASES)} seeds")
 
 
 if __name__ == "__main__":

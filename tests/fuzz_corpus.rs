@@ -15,7 +15,7 @@ use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use fuzz_support::{worst_memory, Counting, ALL, TARGETS};
+use fuzz_support::{worst_memory, worst_subscription_memory, Counting, ALL, TARGETS};
 
 // Counts the bytes decodes hold, for the memory bound the checks assert.
 #[global_allocator]
@@ -89,6 +89,8 @@ fn corpus_passes_the_fuzz_checks() {
     assert!(count > 0, "no corpus files under {}", root.display());
     let (peak, len) = worst_memory();
     eprintln!("{count} corpus files; most memory per input byte: {peak} bytes for {len} bytes ({}x)", peak / len);
+    let (peak, len, call) = worst_subscription_memory();
+    eprintln!("subscriptions: most memory per input byte: {peak} bytes for {len} bytes ({}x) in {call}", peak / len);
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n\n"));
     // Every type decodes from some corpus file (else the corpus misses it).
     let missing: Vec<&str> = ALL.iter().zip(&decoded).filter(|(_, &n)| n == 0).map(|(e, _)| e.name).collect();

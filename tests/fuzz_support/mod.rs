@@ -482,4 +482,519 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("decode_query_result", decode_query_result),
     ("decode_messages", decode_messages),
     ("roundtrip", roundtrip),
+    ("subscriptions", subscriptions),
 ];
+
+// ---------------------------------------------------------------------------
+// Subscriptions and collections (target `subscriptions`)
+//
+// Input: up to three query-type lists A, B, C, each the SBS encoding of an
+// `Array(EventType)` (as `MsgInitReq.subscriptions` and
+// `QueryLatestParams.event_types` carry them), read one after the other with
+// `decode_prefix`; decoding stops at the first list that does not decode
+// (the missing lists are empty). The bytes after the last list decoded are
+// a script of collection operations (see [`collection_script`]); an empty
+// script stands for [`DEFAULT_SCRIPT`].
+//
+// The properties (each a panic when it fails):
+//
+// S1. `Subscription::new(list)` fails exactly when the reference's rule
+//     refuses some query type ([`first_refused`]: a `*` that is not last,
+//     where no earlier accepted query type `P + ['*']` with `P` a prefix of
+//     it up to that `*` absorbed the position), and then with
+//     `InvalidArgument("invalid query event type")`. The list without the
+//     refused query types ([`accepted`]) is then used, and must be accepted.
+// S2. `query_types()` is the reference's sanitised set, computed by brute
+//     force ([`sanitised`]: the accepted query types no other accepted one
+//     absorbs, each once); `len()` is its size; rebuilding a subscription
+//     from it gives the same set.
+// S3. On every probe event type ([`probes`]), `matches` agrees with
+//     `matches_query_type` over the accepted query types; the union of A,
+//     B, C (and of A with B) matches a ∨ b (∨ c) and its query types are the
+//     sanitised concatenation; the intersection matches a ∧ b (∧ c), its
+//     query types are sanitised (no duplicates, no `*` but last, none absorbs
+//     another) and its `len()` is `query_types().len()`; a subscription
+//     rebuilt from any result's query types matches the same probes.
+// S4. `isdisjoint` is symmetric; false when some probe matches both sides;
+//     and, when both sides have at most [`MEET_LIMIT`] sanitised query
+//     types (so that the probes include the meet of every pair of them, an
+//     event type matching both whenever one exists), true exactly when no
+//     probe matches both. `a.isdisjoint(a)` is `a.is_empty()`.
+// S5. `TreeCollection` and `ListCollection`, run through the same script,
+//     answer `get` for every probe with the same values, each once, and the
+//     values a model expects (value -> the subscriptions added for it, a
+//     value matching when any of them matches); `get` clears its output and
+//     `get_into` appends to it.
+// S6. Memory: each library call (create, query_types, union, intersection,
+//     isdisjoint, collection add) holds at its peak at most
+//     [`SUBSCRIPTION_MEMORY_PER_BYTE`] bytes per byte of input plus
+//     [`MEMORY_SLACK`], where "input" is the fuzz input plus, for the
+//     intersection (whose result can be as large as the product of its
+//     operands) and for adding an intersection to a collection, the SBS size
+//     of the intersection's query types.
+
+use std::collections::{BTreeSet, HashSet};
+
+use hat_event::collection::{Collection, ListCollection, TreeCollection};
+use hat_event::error::Error;
+use hat_event::event_type::{matches_query_type, EventType};
+use hat_event::subscription::Subscription;
+
+/// Query-type lists read from the input.
+pub const SUBSCRIPTION_LISTS: usize = 3;
+/// Script operations run at most.
+pub const SCRIPT_LIMIT: usize = 32;
+/// Query types of each source that probes are derived from.
+pub const PROBE_SOURCES: usize = 32;
+/// Sanitised query types of each side whose pairwise meets become probes.
+pub const MEET_LIMIT: usize = 16;
+/// Probes run through the collections after each script operation (all of
+/// them after the last).
+pub const PROBES_PER_STEP: usize = 16;
+/// Intersections with more query types than this are not added to the
+/// collections (each addition costs time proportional to its size).
+pub const COLLECTION_TYPES_LIMIT: usize = 4096;
+/// See property S6. The library documents at most 300 bytes per segment
+/// for set operations; an SBS segment takes at least one input byte.
+pub const SUBSCRIPTION_MEMORY_PER_BYTE: usize = 300;
+/// A segment no input is likely to hold, standing for "any other value".
+pub const FRESH: &str = "\u{0}fresh";
+/// The script used when the input leaves none: add A to 1, B to 2, C to 3,
+/// A to 1 again, the union to 4, B to 1 (widening it), remove 2, the
+/// intersection to 5, the empty subscription to 6, remove 4.
+pub const DEFAULT_SCRIPT: &[u8] = &[1, 8 | 2, 16 | 3, 1, 24 | 4, 8 | 1, 48 | 2, 32 | 5, 40 | 6, 56 | 4];
+
+thread_local! {
+    static WORST_SUBSCRIPTION: Cell<(usize, usize, &'static str)> = const { Cell::new((0, 1, "")) };
+}
+
+/// The subscription call (on at least 64 bytes of input) that held the most
+/// bytes per input byte, as (peak bytes, input bytes, call).
+pub fn worst_subscription_memory() -> (usize, usize, &'static str) {
+    WORST_SUBSCRIPTION.with(Cell::get)
+}
+
+/// Runs `f`, asserting property S6 for an input of `input_len` bytes.
+fn bounded<R>(what: &'static str, input_len: usize, f: impl FnOnce() -> R) -> R {
+    let (r, peak) = peak_memory(f);
+    let (worst_peak, worst_len, _) = WORST_SUBSCRIPTION.with(Cell::get);
+    if input_len >= 64 && peak * worst_len > worst_peak * input_len {
+        WORST_SUBSCRIPTION.with(|w| w.set((peak, input_len, what)));
+    }
+    let allowed = SUBSCRIPTION_MEMORY_PER_BYTE * input_len + MEMORY_SLACK;
+    assert!(peak <= allowed, "{what}: held {peak} bytes at once for {input_len} bytes of input (allowed {allowed})");
+    r
+}
+
+/// SBS size of a list of query types (count, then each type's count and
+/// segments): what the input would need to carry them.
+fn sbs_size(types: &[EventType]) -> usize {
+    let integer = |n: usize| {
+        let mut len = 1;
+        let mut v = n >> 6;
+        while v > 0 {
+            len += 1;
+            v >>= 7;
+        }
+        len
+    };
+    integer(types.len()) + types.iter().map(|t| integer(t.len()) + t.iter().map(|s| integer(s.len()) + s.len()).sum::<usize>()).sum::<usize>()
+}
+
+/// The fixed part of a query type and whether it ends in `*` (a `*` elsewhere
+/// is an ordinary segment, as in `matches_query_type`).
+fn split_star(q: &[String]) -> (&[String], bool) {
+    match q.split_last() {
+        Some((last, rest)) if last == "*" => (rest, true),
+        _ => (q, false),
+    }
+}
+
+/// Whether `p` absorbs `q` when sanitising: `p` is `P + ['*']` with no `*`
+/// in `P`, `q` starts with `P`, and `q` is not `p` itself. (An accepted
+/// query type with a `*` in `P` was itself absorbed by one without.)
+fn absorbs(p: &[String], q: &[String]) -> bool {
+    let (prefix, star) = split_star(p);
+    star && p != q && q.len() >= prefix.len() && q[..prefix.len()] == *prefix && !prefix.iter().any(|s| s == "*")
+}
+
+/// Whether `Subscription::new` refuses `q` after accepting `before`: `q`
+/// has a `*` that is not last, and no accepted `P + ['*']` with `P` a prefix
+/// of `q` ending at or before that `*` absorbed it first.
+fn refused(before: &[&EventType], q: &[String]) -> bool {
+    let Some(i) = q.iter().position(|s| s == "*") else { return false };
+    if i + 1 == q.len() {
+        return false;
+    }
+    !before.iter().any(|p| {
+        let (prefix, star) = split_star(p);
+        star && prefix.len() <= i && q[..prefix.len()] == *prefix
+    })
+}
+
+/// The index of the first query type `Subscription::new` refuses.
+pub fn first_refused(list: &[EventType]) -> Option<usize> {
+    let mut before = Vec::new();
+    for (i, q) in list.iter().enumerate() {
+        if refused(&before, q) {
+            return Some(i);
+        }
+        before.push(q);
+    }
+    None
+}
+
+/// `list` without the query types `Subscription::new` refuses (each judged
+/// after the ones kept before it).
+pub fn accepted(list: &[EventType]) -> Vec<EventType> {
+    let mut kept: Vec<&EventType> = Vec::new();
+    for q in list {
+        if !refused(&kept, q) {
+            kept.push(q);
+        }
+    }
+    kept.into_iter().cloned().collect()
+}
+
+/// The reference's sanitised set of accepted query types: those no other
+/// absorbs, each once.
+pub fn sanitised(accepted: &[EventType]) -> BTreeSet<EventType> {
+    let stars: Vec<&EventType> = accepted.iter().filter(|p| split_star(p).1).collect();
+    accepted.iter().filter(|q| !stars.iter().any(|p| absorbs(p, q))).cloned().collect()
+}
+
+fn set_of(s: &Subscription) -> BTreeSet<EventType> {
+    s.query_types().into_iter().collect()
+}
+
+/// Brute force: does any of `query_types` match `e`?
+fn model_matches(query_types: &[EventType], e: &[String]) -> bool {
+    query_types.iter().any(|q| matches_query_type(e, q))
+}
+
+/// Event types that exercise `q`: `?` replaced by a fresh segment and by a
+/// literal `?`, a trailing `*` by zero to two segments (one more segment
+/// otherwise), a prefix, and `q` itself read literally.
+fn push_probes_of(q: &[String], out: &mut Vec<EventType>) {
+    let (fixed, star) = split_star(q);
+    out.push(q.to_vec());
+    for wild in [FRESH, "?"] {
+        let base: EventType = fixed.iter().map(|s| if s == "?" { wild.to_owned() } else { s.clone() }).collect();
+        if let Some((_, prefix)) = base.split_last() {
+            out.push(prefix.to_vec());
+        }
+        out.push(base.clone());
+        let mut longer = base.clone();
+        longer.push(FRESH.to_owned());
+        out.push(longer.clone());
+        if star {
+            longer.push(String::new());
+            out.push(longer);
+        }
+    }
+}
+
+/// An event type both `p` and `q` match, if any: segment by segment the
+/// literal one (where both are literal they must be equal), a fresh segment
+/// where both are `?`; as long as the longer fixed part where a `*` allows
+/// it.
+fn meet(p: &[String], q: &[String]) -> Option<EventType> {
+    let ((pf, ps), (qf, qs)) = (split_star(p), split_star(q));
+    let len = match (ps, qs) {
+        (false, false) if pf.len() == qf.len() => pf.len(),
+        (true, false) if qf.len() >= pf.len() => qf.len(),
+        (false, true) if pf.len() >= qf.len() => pf.len(),
+        (true, true) => pf.len().max(qf.len()),
+        _ => return None,
+    };
+    (0..len)
+        .map(|i| {
+            let segment = match (pf.get(i), qf.get(i)) {
+                (Some(a), Some(b)) if a == "?" => b,
+                (Some(a), Some(b)) if b == "?" || a == b => a,
+                (Some(_), Some(_)) => return None,
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => unreachable!("len is at most the longer fixed part"),
+            };
+            Some(if segment == "?" { FRESH.to_owned() } else { segment.clone() })
+        })
+        .collect()
+}
+
+/// The probes: the empty event type, [`push_probes_of`] for the first
+/// [`PROBE_SOURCES`] query types of each source, and the meets of the first
+/// [`MEET_LIMIT`] of each pair of `meet_sides`; deduplicated, in a fixed
+/// order.
+fn probes(sources: &[&[EventType]], meet_sides: &[&[EventType]]) -> Vec<EventType> {
+    let mut out = vec![Vec::new()];
+    for source in sources {
+        for q in source.iter().take(PROBE_SOURCES) {
+            push_probes_of(q, &mut out);
+        }
+    }
+    for (i, a) in meet_sides.iter().enumerate() {
+        for b in &meet_sides[i + 1..] {
+            for p in a.iter().take(MEET_LIMIT) {
+                for q in b.iter().take(MEET_LIMIT) {
+                    out.extend(meet(p, q));
+                }
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    out.retain(|e| seen.insert(e.clone()));
+    out
+}
+
+/// A subscription checked against its source list: S1, S2.
+struct SubscriptionChecked {
+    sub: Subscription,
+    /// The accepted query types (the model matches with these).
+    accepted: Vec<EventType>,
+    /// `query_types()`, sorted.
+    sorted: Vec<EventType>,
+}
+
+fn checked_subscription(name: &str, list: &[EventType], input_len: usize) -> SubscriptionChecked {
+    // S1.
+    let result = bounded("Subscription::new", input_len, || Subscription::new(list));
+    let refused_at = first_refused(list);
+    match (&result, refused_at) {
+        (Ok(_), None) => {}
+        (Ok(s), Some(i)) => panic!("{name}: Subscription::new accepted {:?} (query type {i}); got {s:?}", list[i]),
+        (Err(e), None) => panic!("{name}: Subscription::new refused a valid list: {e:?}\nlist: {list:?}"),
+        (Err(e), Some(_)) => assert_eq!(
+            *e,
+            Error::InvalidArgument("invalid query event type".into()),
+            "{name}: Subscription::new failed with another error"
+        ),
+    }
+    let accepted = accepted(list);
+    let sub = match result {
+        Ok(s) => s,
+        Err(_) => match Subscription::new(&accepted) {
+            Ok(s) => s,
+            Err(e) => panic!("{name}: the accepted query types are refused: {e:?}\naccepted: {accepted:?}"),
+        },
+    };
+    // S2.
+    let types = bounded("query_types", input_len, || sub.query_types());
+    let set: BTreeSet<EventType> = types.iter().cloned().collect();
+    assert_eq!(set.len(), types.len(), "{name}: query_types() repeats a query type: {types:?}");
+    assert_eq!(sub.len(), types.len(), "{name}: len() differs from query_types().len()");
+    assert_eq!(sub.is_empty(), types.is_empty(), "{name}: is_empty()");
+    assert_eq!(set, sanitised(&accepted), "{name}: query_types() is not the sanitised set of {accepted:?}");
+    SubscriptionChecked { sub, accepted, sorted: set.into_iter().collect() }
+}
+
+/// A set-operation result's own consistency (S2, S3 in part): query types
+/// unique, sanitised, `len()` their number, and a subscription rebuilt from
+/// them has the same query types.
+fn check_result(name: &str, s: &Subscription) -> Vec<EventType> {
+    let types = s.query_types();
+    let set: BTreeSet<EventType> = types.iter().cloned().collect();
+    assert_eq!(set.len(), types.len(), "{name}: query_types() repeats a query type");
+    assert_eq!(s.len(), types.len(), "{name}: len() differs from query_types().len()");
+    for q in &types {
+        assert!(
+            !q.iter().rev().skip(1).any(|seg| seg == "*"),
+            "{name}: query type {q:?} has a '*' that is not last"
+        );
+    }
+    let as_list: Vec<EventType> = set.iter().cloned().collect();
+    assert_eq!(sanitised(&as_list), set, "{name}: some query type absorbs another: {types:?}");
+    let rebuilt = Subscription::new(&types).unwrap_or_else(|e| panic!("{name}: own query types refused: {e:?}"));
+    assert_eq!(set_of(&rebuilt), set, "{name}: rebuilt from its query types, the set differs");
+    as_list
+}
+
+/// Reads the query-type lists; returns them and the rest of the input.
+pub fn split_query_type_lists(data: &[u8]) -> (Vec<Vec<EventType>>, &[u8]) {
+    let mut lists = Vec::new();
+    let mut rest = data;
+    while lists.len() < SUBSCRIPTION_LISTS {
+        match decode_prefix::<Vec<EventType>>(rest) {
+            Ok((list, n)) => {
+                lists.push(list);
+                rest = &rest[n..];
+            }
+            Err(_) => break,
+        }
+    }
+    lists.resize_with(SUBSCRIPTION_LISTS, Vec::new);
+    (lists, rest)
+}
+
+/// The body of the `subscriptions` target: properties S1-S6.
+pub fn subscriptions(data: &[u8]) {
+    let n = data.len();
+    let (lists, script) = split_query_type_lists(data);
+    let [a, b, c] = [0, 1, 2].map(|i| checked_subscription(["A", "B", "C"][i], &lists[i], n));
+
+    // Set operations.
+    let union_ab = bounded("union", n, || a.sub.union([&b.sub]));
+    let union_abc = bounded("union", n, || a.sub.union([&b.sub, &c.sub]));
+    let union_a = a.sub.union([]);
+    let inter_ab = a.sub.intersection([&b.sub]);
+    let inter_ab_types = check_result("A ∩ B", &inter_ab);
+    let inter_abc = a.sub.intersection([&b.sub, &c.sub]);
+    let inter_abc_types = check_result("A ∩ B ∩ C", &inter_abc);
+    // S6 for the intersections, now that their sizes are known.
+    bounded("intersection", n + sbs_size(&inter_ab_types), || a.sub.intersection([&b.sub]));
+    bounded("intersection", n + sbs_size(&inter_abc_types), || a.sub.intersection([&b.sub, &c.sub]));
+    let inter_a = a.sub.intersection([]);
+    let union_ab_types = check_result("A ∪ B", &union_ab);
+    let union_abc_types = check_result("A ∪ B ∪ C", &union_abc);
+    let concat = |lists: &[&Vec<EventType>]| -> Vec<EventType> { lists.iter().flat_map(|l| l.iter().cloned()).collect() };
+    assert_eq!(
+        union_ab_types.iter().cloned().collect::<BTreeSet<_>>(),
+        sanitised(&concat(&[&a.accepted, &b.accepted])),
+        "A ∪ B: query types"
+    );
+    assert_eq!(
+        union_abc_types.iter().cloned().collect::<BTreeSet<_>>(),
+        sanitised(&concat(&[&a.accepted, &b.accepted, &c.accepted])),
+        "A ∪ B ∪ C: query types"
+    );
+    assert_eq!(set_of(&union_a), set_of(&a.sub), "A.union([]) differs from A");
+    assert_eq!(set_of(&inter_a), set_of(&a.sub), "A.intersection([]) differs from A");
+
+    // S3 on the probes.
+    let all_probes = probes(
+        &[&lists[0], &lists[1], &lists[2], &a.sorted, &b.sorted, &c.sorted, &inter_ab_types, &inter_abc_types]
+            .map(Vec::as_slice),
+        &[&a.sorted, &b.sorted, &c.sorted].map(Vec::as_slice),
+    );
+    let rebuilt: Vec<(&str, Subscription, &Subscription)> = [
+        ("A", &a.sub),
+        ("B", &b.sub),
+        ("C", &c.sub),
+        ("A ∩ B", &inter_ab),
+        ("A ∩ B ∩ C", &inter_abc),
+        ("A ∪ B ∪ C", &union_abc),
+    ]
+    .into_iter()
+    .map(|(name, s)| (name, Subscription::new(s.query_types()).expect("checked above"), s))
+    .collect();
+    for e in &all_probes {
+        let [ma, mb, mc] = [&a, &b, &c].map(|x| {
+            let m = x.sub.matches(e);
+            assert_eq!(m, model_matches(&x.accepted, e), "matches({e:?}) differs from matches_query_type over {:?}", x.accepted);
+            m
+        });
+        assert_eq!(union_ab.matches(e), ma || mb, "A ∪ B matches({e:?})");
+        assert_eq!(union_abc.matches(e), ma || mb || mc, "A ∪ B ∪ C matches({e:?})");
+        assert_eq!(inter_ab.matches(e), ma && mb, "A ∩ B matches({e:?}); A ∩ B = {inter_ab:?}");
+        assert_eq!(inter_abc.matches(e), ma && mb && mc, "A ∩ B ∩ C matches({e:?}); A ∩ B ∩ C = {inter_abc:?}");
+        assert_eq!(union_a.matches(e), ma, "A.union([]) matches({e:?})");
+        assert_eq!(inter_a.matches(e), ma, "A.intersection([]) matches({e:?})");
+        for (name, again, s) in &rebuilt {
+            assert_eq!(again.matches(e), s.matches(e), "{name} rebuilt from its query types: matches({e:?})");
+        }
+    }
+
+    // S4.
+    let sides: [(&str, &Subscription, &[EventType]); 5] = [
+        ("A", &a.sub, &a.sorted),
+        ("B", &b.sub, &b.sorted),
+        ("C", &c.sub, &c.sorted),
+        ("A ∩ B", &inter_ab, &inter_ab_types),
+        ("A ∪ B", &union_ab, &union_ab_types),
+    ];
+    for (i, (x_name, x, x_types)) in sides.iter().enumerate() {
+        let own = bounded("isdisjoint", n, || x.isdisjoint(x));
+        assert_eq!(own, x.is_empty(), "{x_name}.isdisjoint({x_name}) with {} query types", x.len());
+        for (j, (y_name, y, y_types)) in sides.iter().enumerate().skip(i + 1) {
+            let size = if i >= 3 || j >= 3 { n + sbs_size(x_types) + sbs_size(y_types) } else { n };
+            let disjoint = bounded("isdisjoint", size, || x.isdisjoint(y));
+            assert_eq!(disjoint, y.isdisjoint(x), "{x_name}.isdisjoint({y_name}) is not symmetric");
+            let shared = all_probes.iter().find(|e| x.matches(e) && y.matches(e));
+            if let Some(e) = shared {
+                assert!(!disjoint, "{x_name}.isdisjoint({y_name}) but both match {e:?}");
+            } else if i < 3 && j < 3 && x_types.len() <= MEET_LIMIT && y_types.len() <= MEET_LIMIT {
+                // Every pair's meet is a probe: none matches both, so none exists.
+                assert!(disjoint, "{x_name}.isdisjoint({y_name}) is false, but no pair of query types meets");
+            }
+        }
+    }
+
+    // S5.
+    let inter_for_collection = if inter_ab.len() <= COLLECTION_TYPES_LIMIT { inter_ab.clone() } else { Subscription::default() };
+    let size = if inter_for_collection.is_empty() { n } else { n + sbs_size(&inter_ab_types) };
+    let empty = Subscription::default();
+    let subs = [&a.sub, &b.sub, &c.sub, &union_ab, &inter_for_collection, &empty];
+    collection_script(if script.is_empty() { DEFAULT_SCRIPT } else { script }, &subs, size, &all_probes);
+}
+
+/// Runs the collection script: each byte (at most [`SCRIPT_LIMIT`]) is an
+/// operation on value `byte & 7`; `byte >> 3 & 7` picks it: 0-4 add
+/// `subs[k]` (A, B, C, A ∪ B, A ∩ B), 5 adds the empty subscription, 6 and 7
+/// remove. After each, checks S5 on the first [`PROBES_PER_STEP`] probes
+/// (all of them after the last).
+/// `size` is the input size for the memory bound (S6) of every addition
+/// (a value's subscription in `ListCollection` is the union of all added
+/// for it, the intersection among them).
+fn collection_script(script: &[u8], subs: &[&Subscription], size: usize, all_probes: &[EventType]) {
+    let mut tree = TreeCollection::default();
+    let mut list = ListCollection::default();
+    // value -> indices into subs added for it.
+    let mut model: Vec<(u64, Vec<usize>)> = Vec::new();
+    let script = &script[..script.len().min(SCRIPT_LIMIT)];
+    let mut out = Vec::new();
+    // Bit k of a probe's mask: subs[k] matches it.
+    let masks: Vec<u32> = all_probes
+        .iter()
+        .map(|e| subs.iter().enumerate().filter(|(_, s)| s.matches(e)).map(|(k, _)| 1 << k).sum())
+        .collect();
+    for (step, &byte) in script.iter().enumerate() {
+        let value = u64::from(byte & 7);
+        match usize::from(byte >> 3 & 7) {
+            k @ 0..=5 => {
+                let sub = subs[k];
+                bounded("TreeCollection::add", size, || tree.add(sub, value));
+                bounded("ListCollection::add", size, || list.add(sub, value));
+                match model.iter_mut().find(|(v, _)| *v == value) {
+                    Some((_, added)) => added.push(k),
+                    None => model.push((value, vec![k])),
+                }
+            }
+            _ => {
+                tree.remove(value);
+                list.remove(value);
+                model.retain(|(v, _)| *v != value);
+            }
+        }
+        let last = step + 1 == script.len();
+        for (e, &matching) in all_probes.iter().zip(&masks).take(if last { usize::MAX } else { PROBES_PER_STEP }) {
+            let mut expected: Vec<u64> = model
+                .iter()
+                .filter(|(_, added)| added.iter().any(|&k| matching & 1 << k != 0))
+                .map(|(v, _)| *v)
+                .collect();
+            expected.sort_unstable();
+            for (flavour, got) in [("TreeCollection", get_sorted(&tree, e, &mut out)), ("ListCollection", get_sorted(&list, e, &mut out))] {
+                assert_eq!(got, expected, "{flavour}.get({e:?}) after step {step} of script {script:?}");
+            }
+            // get_into appends, keeping what was there.
+            out.clear();
+            out.push(u64::MAX);
+            tree.get_into(e, &mut out);
+            assert_eq!(out.first(), Some(&u64::MAX), "TreeCollection.get_into dropped what out held");
+            assert_eq!(out.len(), expected.len() + 1, "TreeCollection.get_into({e:?}) appended {:?}", &out[1..]);
+        }
+    }
+}
+
+/// `c.get(e)` into an `out` that held junk before, sorted; panics on a
+/// value given twice.
+fn get_sorted(c: &impl Collection, e: &[String], out: &mut Vec<u64>) -> Vec<u64> {
+    out.clear();
+    out.extend([u64::MAX, 1 << 40]);
+    c.get(e, out);
+    let mut got = out.clone();
+    got.sort_unstable();
+    let unique = got.len();
+    got.dedup();
+    assert_eq!(got.len(), unique, "get({e:?}) gave a value twice: {out:?}");
+    got
+}
