@@ -220,6 +220,7 @@ fn shrank(by: usize) {
 // touches const-initialised thread-locals and never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc`, passed on unchanged.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
             grew(layout.size());
@@ -227,6 +228,7 @@ unsafe impl GlobalAlloc for Counting {
         p
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc_zeroed`, passed on unchanged.
         let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
             grew(layout.size());
@@ -234,10 +236,12 @@ unsafe impl GlobalAlloc for Counting {
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator, with `layout`.
         unsafe { System.dealloc(ptr, layout) };
         shrank(layout.size());
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from `System` through this allocator, with `layout`.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             // Counted as the new block arriving before the old one leaves,
@@ -598,7 +602,11 @@ fn sbs_size(types: &[EventType]) -> usize {
         }
         len
     };
-    integer(types.len()) + types.iter().map(|t| integer(t.len()) + t.iter().map(|s| integer(s.len()) + s.len()).sum::<usize>()).sum::<usize>()
+    integer(types.len())
+        + types
+            .iter()
+            .map(|t| integer(t.len()) + t.iter().map(|s| integer(s.len()) + s.len()).sum::<usize>())
+            .sum::<usize>()
 }
 
 /// The fixed part of a query type and whether it ends in `*` (a `*` elsewhere
@@ -796,10 +804,7 @@ fn check_result(name: &str, s: &Subscription) -> Vec<EventType> {
     assert_eq!(set.len(), types.len(), "{name}: query_types() repeats a query type");
     assert_eq!(s.len(), types.len(), "{name}: len() differs from query_types().len()");
     for q in &types {
-        assert!(
-            !q.iter().rev().skip(1).any(|seg| seg == "*"),
-            "{name}: query type {q:?} has a '*' that is not last"
-        );
+        assert!(!q.iter().rev().skip(1).any(|seg| seg == "*"), "{name}: query type {q:?} has a '*' that is not last");
     }
     let as_list: Vec<EventType> = set.iter().cloned().collect();
     assert_eq!(sanitised(&as_list), set, "{name}: some query type absorbs another: {types:?}");
@@ -845,7 +850,8 @@ pub fn subscriptions(data: &[u8]) {
     let inter_a = a.sub.intersection([]);
     let union_ab_types = check_result("A ∪ B", &union_ab);
     let union_abc_types = check_result("A ∪ B ∪ C", &union_abc);
-    let concat = |lists: &[&Vec<EventType>]| -> Vec<EventType> { lists.iter().flat_map(|l| l.iter().cloned()).collect() };
+    let concat =
+        |lists: &[&Vec<EventType>]| -> Vec<EventType> { lists.iter().flat_map(|l| l.iter().cloned()).collect() };
     assert_eq!(
         union_ab_types.iter().cloned().collect::<BTreeSet<_>>(),
         sanitised(&concat(&[&a.accepted, &b.accepted])),
@@ -879,7 +885,12 @@ pub fn subscriptions(data: &[u8]) {
     for e in &all_probes {
         let [ma, mb, mc] = [&a, &b, &c].map(|x| {
             let m = x.sub.matches(e);
-            assert_eq!(m, model_matches(&x.accepted, e), "matches({e:?}) differs from matches_query_type over {:?}", x.accepted);
+            assert_eq!(
+                m,
+                model_matches(&x.accepted, e),
+                "matches({e:?}) differs from matches_query_type over {:?}",
+                x.accepted
+            );
             m
         });
         assert_eq!(union_ab.matches(e), ma || mb, "A ∪ B matches({e:?})");
@@ -919,7 +930,8 @@ pub fn subscriptions(data: &[u8]) {
     }
 
     // S5.
-    let inter_for_collection = if inter_ab.len() <= COLLECTION_TYPES_LIMIT { inter_ab.clone() } else { Subscription::default() };
+    let inter_for_collection =
+        if inter_ab.len() <= COLLECTION_TYPES_LIMIT { inter_ab.clone() } else { Subscription::default() };
     let size = if inter_for_collection.is_empty() { n } else { n + sbs_size(&inter_ab_types) };
     let empty = Subscription::default();
     let subs = [&a.sub, &b.sub, &c.sub, &union_ab, &inter_for_collection, &empty];
@@ -972,7 +984,9 @@ fn collection_script(script: &[u8], subs: &[&Subscription], size: usize, all_pro
                 .map(|(v, _)| *v)
                 .collect();
             expected.sort_unstable();
-            for (flavour, got) in [("TreeCollection", get_sorted(&tree, e, &mut out)), ("ListCollection", get_sorted(&list, e, &mut out))] {
+            for (flavour, got) in
+                [("TreeCollection", get_sorted(&tree, e, &mut out)), ("ListCollection", get_sorted(&list, e, &mut out))]
+            {
                 assert_eq!(got, expected, "{flavour}.get({e:?}) after step {step} of script {script:?}");
             }
             // get_into appends, keeping what was there.
