@@ -590,38 +590,87 @@ fn is_path(name: &str) -> bool {
 }
 
 /// Import by name (the one registry) or by path (a shared library).
-fn import_backend(name: &str) -> FfiResult<(Option<hat_event_backend_info_t>, BackendInfo)> {
+fn import<T: CPlugin>(name: &str) -> FfiResult<(Option<T>, T::Core)> {
     if is_path(name) {
         // SAFETY: a library's export has the declared type; libraries stay loaded.
-        let (c, info) = unsafe {
-            import_library(name, HAT_EVENT_BACKEND_INFO_SYMBOL, "backend", |l| &mut l.backends, backend_info_from_c)
-        }?;
+        let (c, info) = unsafe { import_library(name, T::SYMBOL, T::KIND, T::loaded, T::core) }?;
         return Ok((Some(c), info));
     }
-    let info = Registered.backend_info(name).map_err(|_| {
+    let mut info = T::registered(name).map_err(|_| {
         plugin_import_error(format!(
-            "no backend registered as {} (a shared library is named by a path containing '/')",
+            "no {} registered as {} (a shared library is named by a path containing '/')",
+            T::KIND,
             Quoted(name)
         ))
     })?;
-    Ok((stored_info(info.foreign.as_ref()), info))
+    Ok((stored_info(T::foreign(&mut info).as_ref()), info))
 }
 
-fn import_module(name: &str) -> FfiResult<(Option<hat_event_module_info_t>, ModuleInfo)> {
-    if is_path(name) {
-        // SAFETY: as in import_backend.
-        let (c, info) = unsafe {
-            import_library(name, HAT_EVENT_MODULE_INFO_SYMBOL, "module", |l| &mut l.modules, module_info_from_c)
-        }?;
-        return Ok((Some(c), info));
+/// The two kinds of C plug-in info, for the paths they share (register,
+/// import by name or path).
+trait CPlugin: PluginInfo + Copy + 'static {
+    /// The core info a C info becomes.
+    type Core: Clone;
+    const KIND: &'static str;
+    const SYMBOL: &'static str;
+    /// # Safety
+    /// As for [`backend_info_from_c`].
+    unsafe fn core(info: &Self, user_data: Arc<OwnedUserData>) -> FfiResult<Self::Core>;
+    fn schema_views(&mut self) -> (&mut hat_event_str_t, &mut hat_event_str_t);
+    fn loaded(libraries: &mut Libraries) -> &mut Loaded<Self, Self::Core>;
+    fn registered(name: &str) -> Result<Self::Core, PluginError>;
+    fn foreign(core: &mut Self::Core) -> &mut Option<Foreign>;
+    fn register(name: &str, core: Self::Core) -> Option<Self::Core>;
+}
+
+impl CPlugin for hat_event_backend_info_t {
+    type Core = BackendInfo;
+    const KIND: &'static str = "backend";
+    const SYMBOL: &'static str = HAT_EVENT_BACKEND_INFO_SYMBOL;
+    unsafe fn core(info: &Self, user_data: Arc<OwnedUserData>) -> FfiResult<BackendInfo> {
+        // SAFETY: forwarded from the caller.
+        unsafe { backend_info_from_c(info, user_data) }
     }
-    let info = Registered.module_info(name).map_err(|_| {
-        plugin_import_error(format!(
-            "no module registered as {} (a shared library is named by a path containing '/')",
-            Quoted(name)
-        ))
-    })?;
-    Ok((stored_info(info.foreign.as_ref()), info))
+    fn schema_views(&mut self) -> (&mut hat_event_str_t, &mut hat_event_str_t) {
+        (&mut self.json_schema_id, &mut self.json_schema_repo)
+    }
+    fn loaded(libraries: &mut Libraries) -> &mut Loaded<Self, BackendInfo> {
+        &mut libraries.backends
+    }
+    fn registered(name: &str) -> Result<BackendInfo, PluginError> {
+        Registered.backend_info(name)
+    }
+    fn foreign(core: &mut BackendInfo) -> &mut Option<Foreign> {
+        &mut core.foreign
+    }
+    fn register(name: &str, core: BackendInfo) -> Option<BackendInfo> {
+        registry::register_backend(name, core)
+    }
+}
+
+impl CPlugin for hat_event_module_info_t {
+    type Core = ModuleInfo;
+    const KIND: &'static str = "module";
+    const SYMBOL: &'static str = HAT_EVENT_MODULE_INFO_SYMBOL;
+    unsafe fn core(info: &Self, user_data: Arc<OwnedUserData>) -> FfiResult<ModuleInfo> {
+        // SAFETY: forwarded from the caller.
+        unsafe { module_info_from_c(info, user_data) }
+    }
+    fn schema_views(&mut self) -> (&mut hat_event_str_t, &mut hat_event_str_t) {
+        (&mut self.json_schema_id, &mut self.json_schema_repo)
+    }
+    fn loaded(libraries: &mut Libraries) -> &mut Loaded<Self, ModuleInfo> {
+        &mut libraries.modules
+    }
+    fn registered(name: &str) -> Result<ModuleInfo, PluginError> {
+        Registered.module_info(name)
+    }
+    fn foreign(core: &mut ModuleInfo) -> &mut Option<Foreign> {
+        &mut core.foreign
+    }
+    fn register(name: &str, core: ModuleInfo) -> Option<ModuleInfo> {
+        registry::register_module(name, core)
+    }
 }
 
 /// The C info of an import, or the refusal for a built-in: a Rust plug-in
@@ -645,11 +694,11 @@ fn to_plugin_error(e: FfiError) -> PluginError {
 
 impl Resolver for CResolver {
     fn backend_info(&self, name: &str) -> Result<BackendInfo, PluginError> {
-        import_backend(name).map(|(_, info)| info).map_err(to_plugin_error)
+        import::<hat_event_backend_info_t>(name).map(|(_, info)| info).map_err(to_plugin_error)
     }
 
     fn module_info(&self, name: &str) -> Result<ModuleInfo, PluginError> {
-        import_module(name).map(|(_, info)| info).map_err(to_plugin_error)
+        import::<hat_event_module_info_t>(name).map(|(_, info)| info).map_err(to_plugin_error)
     }
 }
 
@@ -671,22 +720,8 @@ pub unsafe extern "C" fn hat_event_backend_register(
     name: hat_event_str_t,
     info: *const hat_event_backend_info_t,
 ) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: info is NULL or readable up to its struct_size, as documented.
-        let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
-        // From here on every return finalises user_data, unless the registry keeps it.
-        // SAFETY: a readable view, as documented.
-        let name = unsafe { str_arg(name, "name") }?;
-        name_check(name)?;
-        // SAFETY: the views are readable, as documented.
-        let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
-        // SAFETY: a valid info; its views now point into strings, kept with it.
-        let mut core = unsafe { backend_info_from_c(&c, user_data) }?;
-        core.foreign = Some(Arc::new(Stored { c, _strings: strings }));
-        // Dropped outside the registry's lock: its finalizer may call the library.
-        drop(registry::register_backend(name, core));
-        Ok(())
-    })
+    // SAFETY: forwarded; the contract is documented above.
+    guard_status(|| unsafe { register_c(name, info) })
 }
 
 /// Registers (or replaces) a module under `name`; as
@@ -697,21 +732,32 @@ pub unsafe extern "C" fn hat_event_module_register(
     name: hat_event_str_t,
     info: *const hat_event_module_info_t,
 ) -> hat_event_status_t {
-    guard_status(|| {
-        // SAFETY: info is NULL or readable up to its struct_size, as documented.
-        let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
-        // SAFETY: a readable view, as documented.
-        let name = unsafe { str_arg(name, "name") }?;
-        name_check(name)?;
-        // SAFETY: the views are readable, as documented.
-        let strings = unsafe { own_views(&mut c.json_schema_id, &mut c.json_schema_repo) }?;
-        // SAFETY: a valid info; its views now point into strings, kept with it.
-        let mut core = unsafe { module_info_from_c(&c, user_data) }?;
-        core.foreign = Some(Arc::new(Stored { c, _strings: strings }));
-        // Dropped outside the registry's lock: its finalizer may call the library.
-        drop(registry::register_module(name, core));
-        Ok(())
-    })
+    // SAFETY: forwarded; the contract is documented above.
+    guard_status(|| unsafe { register_c(name, info) })
+}
+
+/// The body of `hat_event_backend_register` and `_module_register`.
+///
+/// # Safety
+/// `name` is a readable view; `info` is NULL or readable up to its
+/// struct_size, with readable views and create callable for the life of
+/// the process.
+unsafe fn register_c<T: CPlugin>(name: hat_event_str_t, info: *const T) -> FfiResult<()> {
+    // SAFETY: forwarded from the caller.
+    let (mut c, user_data) = unsafe { read_info(handle_info(info)?, "info") }?;
+    // From here on every return finalises user_data, unless the registry keeps it.
+    // SAFETY: forwarded from the caller.
+    let name = unsafe { str_arg(name, "name") }?;
+    name_check(name)?;
+    let (id, repo) = c.schema_views();
+    // SAFETY: the views are readable, as the caller promises.
+    let strings = unsafe { own_views(id, repo) }?;
+    // SAFETY: a valid info; its views now point into strings, kept with it.
+    let mut core = unsafe { T::core(&c, user_data) }?;
+    *T::foreign(&mut core) = Some(Arc::new(Stored { c, _strings: strings }));
+    // Dropped outside the registry's lock: its finalizer may call the library.
+    drop(T::register(name, core));
+    Ok(())
 }
 
 /// # Safety
@@ -763,7 +809,7 @@ pub unsafe extern "C" fn hat_event_import_backend_info(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let name = unsafe { str_arg(name, "name") }?;
-        out.write(c_info_of("backend", name, import_backend(name)?.0)?);
+        out.write(c_info_of("backend", name, import::<hat_event_backend_info_t>(name)?.0)?);
         Ok(())
     })
 }
@@ -782,7 +828,7 @@ pub unsafe extern "C" fn hat_event_import_module_info(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a readable view, as documented.
         let name = unsafe { str_arg(name, "name") }?;
-        out.write(c_info_of("module", name, import_module(name)?.0)?);
+        out.write(c_info_of("module", name, import::<hat_event_module_info_t>(name)?.0)?);
         Ok(())
     })
 }
