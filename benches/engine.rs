@@ -31,7 +31,7 @@ impl Module for Sink {
     fn subscription(&self) -> &Subscription {
         &self.subscription
     }
-    fn process(&mut self, _source: Source, _event: &Event) -> Result<Vec<RegisterEvent>, PluginError> {
+    fn process(&mut self, _source: Source, _event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
         Ok(Vec::new())
     }
 }

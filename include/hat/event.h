@@ -8,7 +8,12 @@
  *   hat_event_last_error_message() describes the failure (per thread).
  * - *_create / *_clone return owned handles; release them with the matching
  *   *_destroy, which accepts NULL. Pointers returned by getters are borrowed
- *   from their parent handle and live as long as it does. Never free()
+ *   from their parent handle and live as long as it does. Events and
+ *   subscriptions are immutable and reference-counted: *_clone returns the
+ *   same pointer with one more reference (O(1), no copy) and *_destroy
+ *   drops one, so any of them, borrowed ones included, can be kept beyond
+ *   a call by cloning it, and handed between threads. Other handles' *_clone
+ *   is a copy. Never free()
  *   library memory; the library never frees or keeps caller memory, except
  *   a user_data handed over with a finalize_user_data (plug-in infos,
  *   engine hooks, client options): it belongs to the library from the call
@@ -37,7 +42,9 @@
  *   HAT_EVENT_ERR_INTERNAL at the boundary.
  * - Thread-safety: functions without a handle argument are thread-safe.
  *   A handle may be read from several threads at once, but must not be
- *   modified or destroyed while another thread uses it.
+ *   modified or destroyed while another thread uses it (for events and
+ *   subscriptions: while another thread uses that reference; other
+ *   references may be destroyed concurrently).
  *
  * Licensed under the Apache License, Version 2.0.
  */
@@ -167,8 +174,14 @@ typedef struct hat_event_event_list_t hat_event_event_list_t;
 
 /**
  * An event: id, type, timestamp, optional source timestamp, optional
- * payload. Owned when made by `_create` or `_clone`, borrowed when read
- * from a query result. Immutable: safe to read from several threads at once.
+ * payload. Immutable and reference-counted: `_create` returns a handle
+ * with one reference, `hat_event_event_clone` adds one (O(1), the same
+ * pointer) and `hat_event_event_destroy` drops one; the event is freed
+ * with its last reference. A borrowed event (read from a query result, a
+ * message, an engine's or client's callback, a backend's
+ * `register_events`) can be cloned too: that is how a plug-in keeps an
+ * event beyond the call, without copying it. Safe to read, clone and
+ * destroy from several threads at once.
  */
 typedef struct hat_event_event_t hat_event_event_t;
 
@@ -612,7 +625,8 @@ typedef struct hat_event_backend_t {
                                           int64_t server_id,
                                           struct hat_event_event_id_t *out);
   /**
-   * Required: store `count` events (borrowed: copy what you keep), all of
+   * Required: store `count` events (borrowed for the call: keep one with
+   * `hat_event_event_clone`, an O(1) new reference, not a copy), all of
    * one session in id order, then call `hat_event_backend_host_registered`
    * (and `_flushed` once durable).
    */
@@ -1280,8 +1294,8 @@ bool hat_event_payload_equal(const struct hat_event_payload_t *a,
 /**
  * Creates an event. `type_` holds `type_len` segments; `source_timestamp`
  * and `payload` may be NULL for none. Everything is copied: the caller
- * keeps ownership of `payload`. The caller owns `*out` (release with
- * `hat_event_event_destroy`).
+ * keeps ownership of `payload`. The caller owns `*out`, one reference
+ * (release with `hat_event_event_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_OUT_OF_RANGE` (a timestamp's microseconds).
  */
@@ -1294,15 +1308,18 @@ hat_event_status_t hat_event_event_create(struct hat_event_event_id_t id,
                                           struct hat_event_event_t **out);
 
 /**
- * Copies an event (owned or borrowed) into a new owned handle.
+ * A new reference to an event (owned or borrowed): `*out` is the same
+ * pointer as `event`, and the caller owns one more reference (release
+ * with `hat_event_event_destroy`). O(1): nothing is copied.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_event_clone(const struct hat_event_event_t *event,
                                          struct hat_event_event_t **out);
 
 /**
- * Releases an event made by `_create` or `_clone`; NULL is ignored. Never
- * pass a borrowed event (one read from a query result).
+ * Drops one reference made by `_create` or `_clone` (the event is freed
+ * with its last one); NULL is ignored. Never pass a borrowed event you
+ * did not clone.
  */
 void hat_event_event_destroy(struct hat_event_event_t *event);
 
@@ -1649,7 +1666,7 @@ hat_event_status_t hat_event_msg_create_status_notify(hat_event_server_status_t 
                                                       struct hat_event_msg_t **out);
 
 /**
- * Creates a `MsgEventsNotify` from `count` events (copied).
+ * Creates a `MsgEventsNotify` from `count` events (new references, not copies).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
  */
 hat_event_status_t hat_event_msg_create_events_notify(const struct hat_event_event_t *const *events,
@@ -1670,7 +1687,8 @@ hat_event_status_t hat_event_msg_create_register_req(const struct hat_event_regi
                                                      struct hat_event_msg_t **out);
 
 /**
- * Creates a successful `MsgRegisterRes` from `count` events (copied).
+ * Creates a successful `MsgRegisterRes` from `count` events (new
+ * references, not copies).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
  */
 hat_event_status_t hat_event_msg_create_register_res_events(const struct hat_event_event_t *const *events,
@@ -2029,7 +2047,8 @@ hat_event_status_t hat_event_query_result_create(bool more_follows,
                                                  struct hat_event_query_result_t **out);
 
 /**
- * Copies a query result into a new owned handle.
+ * Copies a query result into a new owned handle: a new list of the same
+ * (shared, immutable) events.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_query_result_clone(const struct hat_event_query_result_t *result,
@@ -2041,7 +2060,7 @@ hat_event_status_t hat_event_query_result_clone(const struct hat_event_query_res
 void hat_event_query_result_destroy(struct hat_event_query_result_t *result);
 
 /**
- * Appends a copy of `event` (the caller keeps ownership of `event`).
+ * Appends `event` (a new reference, not a copy: the caller keeps its own).
  * Events borrowed from this result before the call may be invalidated.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
@@ -2320,14 +2339,16 @@ hat_event_status_t hat_event_subscription_create(const struct hat_event_event_ty
                                                  struct hat_event_subscription_t **out);
 
 /**
- * A new handle to the same subscription (no copy is made).
+ * A new reference to the same subscription: `*out` is the same pointer
+ * and the caller owns one more reference (no copy is made).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_subscription_clone(const struct hat_event_subscription_t *subscription,
                                                 struct hat_event_subscription_t **out);
 
 /**
- * Releases a subscription handle; NULL is ignored.
+ * Drops one reference (the subscription is freed with its last one);
+ * NULL is ignored.
  */
 void hat_event_subscription_destroy(struct hat_event_subscription_t *subscription);
 
@@ -2749,7 +2770,8 @@ hat_event_status_t hat_event_register_event_list_append(struct hat_event_registe
  * `max_results` (a negative one counts from the end, as Python's slices)
  * with `more_follows` set when anything was cut.
  *
- * Everything is borrowed for the call; the result holds copies. Thread-safe
+ * Everything is borrowed for the call; the result holds new references
+ * to the events that answer it (no copies). Thread-safe
  * (no state). Cost: a pass over `events` and a sort of what matches.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`params`, `out`, `events` with a
  * non-zero `count`, or one of the events is NULL; the message gives its

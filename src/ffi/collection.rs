@@ -2,7 +2,7 @@
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, hat_event_status_t, hat_event_str_t,
-    new_handle, out_arg, FfiError, Opaque,
+    new_handle, out_arg, Boxed, FfiError, Opaque,
 };
 use super::event_type::{checked_types, hat_event_event_type_view_t, with_probe};
 use super::subscription::hat_event_subscription_t;
@@ -32,6 +32,7 @@ pub(crate) enum AnyCollection {
 
 impl Opaque for hat_event_collection_t {
     type Inner = AnyCollection;
+    type Ownership = Boxed;
 }
 
 /// A growable array of values owned by the library and reused across
@@ -43,6 +44,7 @@ pub struct hat_event_values_t {
 
 impl Opaque for hat_event_values_t {
     type Inner = Vec<u64>;
+    type Ownership = Boxed;
 }
 
 /// Creates an empty collection of the given kind. The caller owns `*out`.

@@ -1,9 +1,11 @@
 //! Events in C: ids, sources and status as plain values; payloads, events
 //! and register events as opaque handles with accessors.
+use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_bytes_t,
-    hat_event_status_t, hat_event_str_t, new_handle, out_arg, str_arg, FfiError, Opaque,
+    borrowed_handle, bytes_arg, free_handle, free_shared, guard_status, guard_value, handle_arg, handle_opt,
+    hat_event_bytes_t, hat_event_status_t, hat_event_str_t, new_handle, new_shared, out_arg, shared_arc, str_arg,
+    Boxed, Counted, FfiError, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event_type::{event_type_arg, hat_event_event_type_t};
@@ -107,17 +109,25 @@ pub struct hat_event_payload_t {
 
 impl Opaque for hat_event_payload_t {
     type Inner = EventPayload;
+    type Ownership = Boxed;
 }
 
 /// An event: id, type, timestamp, optional source timestamp, optional
-/// payload. Owned when made by `_create` or `_clone`, borrowed when read
-/// from a query result. Immutable: safe to read from several threads at once.
+/// payload. Immutable and reference-counted: `_create` returns a handle
+/// with one reference, `hat_event_event_clone` adds one (O(1), the same
+/// pointer) and `hat_event_event_destroy` drops one; the event is freed
+/// with its last reference. A borrowed event (read from a query result, a
+/// message, an engine's or client's callback, a backend's
+/// `register_events`) can be cloned too: that is how a plug-in keeps an
+/// event beyond the call, without copying it. Safe to read, clone and
+/// destroy from several threads at once.
 pub struct hat_event_event_t {
     _private: [u8; 0],
 }
 
 impl Opaque for hat_event_event_t {
     type Inner = Event;
+    type Ownership = Counted;
 }
 
 /// An event to register: type, optional source timestamp, optional payload.
@@ -128,6 +138,7 @@ pub struct hat_event_register_event_t {
 
 impl Opaque for hat_event_register_event_t {
     type Inner = RegisterEvent;
+    type Ownership = Boxed;
 }
 
 /// Copies an optional payload argument (NULL means none).
@@ -139,11 +150,16 @@ unsafe fn opt_payload_arg(payload: *const hat_event_payload_t) -> Option<EventPa
     unsafe { handle_opt(payload) }.cloned()
 }
 
-/// Writes a deep copy of the handle's value to `*out`; shared by every `_clone`.
+/// Writes a deep copy of the handle's value to `*out`; shared by the
+/// `_clone` of every [`Boxed`] handle.
 ///
 /// # Safety
 /// `value` is a live handle of type `H` or NULL; `out` is NULL or writable.
-pub(crate) unsafe fn clone_handle<H: Opaque>(value: *const H, out: *mut *mut H, name: &str) -> hat_event_status_t
+pub(crate) unsafe fn clone_handle<H: Opaque<Ownership = Boxed>>(
+    value: *const H,
+    out: *mut *mut H,
+    name: &str,
+) -> hat_event_status_t
 where
     H::Inner: Clone,
 {
@@ -153,6 +169,25 @@ where
         // SAFETY: forwarded from the caller.
         let value = unsafe { handle_arg(value, name) }?;
         out.write(new_handle(value.clone()));
+        Ok(())
+    })
+}
+
+/// Writes a new count of a [`Counted`] handle to `*out`: the O(1) `_clone`
+/// of events and subscriptions (the same pointer, one more owner).
+///
+/// # Safety
+/// `value` is a live handle of type `H` or NULL; `out` is NULL or writable.
+pub(crate) unsafe fn clone_shared<H: Opaque<Ownership = Counted>>(
+    value: *const H,
+    out: *mut *mut H,
+    name: &str,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: forwarded from the caller.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: forwarded from the caller.
+        out.write(new_shared(unsafe { shared_arc(value, name) }?));
         Ok(())
     })
 }
@@ -320,8 +355,8 @@ pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, 
 
 /// Creates an event. `type_` holds `type_len` segments; `source_timestamp`
 /// and `payload` may be NULL for none. Everything is copied: the caller
-/// keeps ownership of `payload`. The caller owns `*out` (release with
-/// `hat_event_event_destroy`).
+/// keeps ownership of `payload`. The caller owns `*out`, one reference
+/// (release with `hat_event_event_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_OUT_OF_RANGE` (a timestamp's microseconds).
 #[no_mangle]
@@ -347,12 +382,14 @@ pub unsafe extern "C" fn hat_event_event_create(
             // SAFETY: NULL or a live payload handle, as documented.
             payload: unsafe { opt_payload_arg(payload) },
         };
-        out.write(new_handle(event));
+        out.write(new_shared(Arc::new(event)));
         Ok(())
     })
 }
 
-/// Copies an event (owned or borrowed) into a new owned handle.
+/// A new reference to an event (owned or borrowed): `*out` is the same
+/// pointer as `event`, and the caller owns one more reference (release
+/// with `hat_event_event_destroy`). O(1): nothing is copied.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_clone(
@@ -360,15 +397,16 @@ pub unsafe extern "C" fn hat_event_event_clone(
     out: *mut *mut hat_event_event_t,
 ) -> hat_event_status_t {
     // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
-    unsafe { clone_handle(event, out, "event") }
+    unsafe { clone_shared(event, out, "event") }
 }
 
-/// Releases an event made by `_create` or `_clone`; NULL is ignored. Never
-/// pass a borrowed event (one read from a query result).
+/// Drops one reference made by `_create` or `_clone` (the event is freed
+/// with its last one); NULL is ignored. Never pass a borrowed event you
+/// did not clone.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_destroy(event: *mut hat_event_event_t) {
-    // SAFETY: an owned handle or NULL, not used again, as documented.
-    guard_value((), || unsafe { free_handle(event) })
+    // SAFETY: an owned reference or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_shared(event) })
 }
 
 /// The event's id; all zero for NULL.

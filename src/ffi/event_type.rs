@@ -2,7 +2,7 @@
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t, hat_event_str_t, new_handle,
-    out_arg, slice_arg, str_arg, FfiResult, Opaque,
+    out_arg, slice_arg, str_arg, Boxed, FfiResult, Opaque,
 };
 use crate::event_type::{matches_query_type, EventType};
 use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
@@ -16,6 +16,7 @@ pub struct hat_event_event_type_t {
 
 impl Opaque for hat_event_event_type_t {
     type Inner = EventType;
+    type Ownership = Boxed;
 }
 
 /// A borrowed event type: `len` segment views at `segments` (NULL only if

@@ -2,12 +2,13 @@
 //! query and receive the events of a subscription.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
-    OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO, HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, Boxed, FfiError, FfiResult, GrowingStruct,
+    Opaque, OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO, HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED,
     HAT_EVENT_ERR_TIMEOUT,
 };
 use super::event::{hat_event_event_t, hat_event_register_event_t, hat_event_server_status_t};
@@ -133,6 +134,7 @@ pub struct hat_event_client_t {
 
 impl Opaque for hat_event_client_t {
     type Inner = Client;
+    type Ownership = Boxed;
 }
 
 impl From<ClientError> for FfiError {
@@ -172,10 +174,10 @@ impl Handler for CallbackHandler {
         }
     }
 
-    fn on_events(&mut self, events: &[Event]) {
+    fn on_events(&mut self, events: &[Arc<Event>]) {
         if let Some(cb) = self.events_cb {
             self.views.clear();
-            self.views.extend(events.iter().map(super::boundary::borrowed_handle::<hat_event_event_t>));
+            self.views.extend(events.iter().map(super::boundary::borrowed_shared::<hat_event_event_t>));
             // SAFETY: a C function given by the caller; the views outlive the call.
             unsafe { cb(self.user_data.ptr(), self.views.as_ptr(), self.views.len()) };
         }

@@ -8,7 +8,8 @@
 //! streams: decodes one value at the start and reports its length).
 
 use super::boundary::{
-    bytes_arg, guard_status, handle_arg, hat_event_bytes_t, hat_event_status_t, new_handle, out_arg, FfiResult, Opaque,
+    bytes_arg, guard_status, handle_arg, hat_event_bytes_t, hat_event_status_t, new_handle, out_arg, owned_handle,
+    FfiResult, Opaque, Ownership,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_payload_t, hat_event_register_event_t};
@@ -46,6 +47,7 @@ unsafe fn decode_handle<H: Opaque>(
 ) -> hat_event_status_t
 where
     H::Inner: Sbs,
+    H::Ownership: Ownership,
 {
     guard_status(|| {
         // SAFETY: forwarded from the caller.
@@ -58,7 +60,7 @@ where
         // SAFETY: forwarded from the caller.
         let data = unsafe { bytes_arg(data, "data") }?;
         let value = decode_value::<H::Inner>(data, consumed.is_some())?;
-        out.write(new_handle(value.0));
+        out.write(owned_handle(value.0));
         if let Some(c) = consumed {
             c.write(value.1);
         }

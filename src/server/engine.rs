@@ -469,7 +469,7 @@ mod tests {
     }
 
     impl Store {
-        fn all(&self, server_id: ServerId) -> Vec<Event> {
+        fn all(&self, server_id: ServerId) -> Vec<Arc<Event>> {
             self.0.lock().unwrap().query(&QueryParams::Server(QueryServerParams::new(server_id))).unwrap().events
         }
     }
@@ -495,7 +495,7 @@ mod tests {
             let _ = self.sessions.send(("stop", id));
             Ok(())
         }
-        fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError> {
+        fn process(&mut self, source: Source, event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
             (self.process)(&self.engine, source, event)
         }
     }

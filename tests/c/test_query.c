@@ -363,7 +363,7 @@ static void test_result(void) {
     CHECK(hat_event_query_result_len(result) == 4);
     for (i = 0; i < 3; i++) {
         borrowed = hat_event_query_result_event(result, i);
-        CHECK(borrowed != NULL && borrowed != events[i]); /* a copy */
+        CHECK(borrowed != NULL && borrowed == events[i]); /* shared, not a copy */
         CHECK(hat_event_event_equal(borrowed, events[i]));
     }
     CHECK(hat_event_event_equal(hat_event_query_result_event(result, 3), events[0]));
@@ -380,12 +380,14 @@ static void test_result(void) {
     CHECK(ts_eq(hat_event_event_timestamp(borrowed), ts(2, 0)));
     CHECK(hat_event_event_type_len(hat_event_event_type(borrowed)) == 2);
 
-    /* a borrowed event can be cloned into an owned one */
+    /* a borrowed event can be cloned into an owned reference (the same
+       event, not a copy), and appending shares it too */
     {
         hat_event_event_t *owned = NULL;
         REQUIRE_OK(hat_event_event_clone(borrowed, &owned));
-        CHECK(hat_event_event_equal(owned, borrowed));
+        CHECK(owned == borrowed);
         CHECK_OK(hat_event_query_result_append(empty, owned));
+        CHECK(hat_event_query_result_event(empty, hat_event_query_result_len(empty) - 1) == owned);
         hat_event_event_destroy(owned);
     }
 
@@ -399,7 +401,8 @@ static void test_result(void) {
     CHECK(hat_event_query_result_equal(result, copy));
     CHECK(hat_event_query_result_equal(result, result));
     CHECK(hat_event_query_result_len(copy) == 4);
-    CHECK(hat_event_query_result_event(copy, 0) != hat_event_query_result_event(result, 0));
+    /* a new list sharing the (immutable) events */
+    CHECK(hat_event_query_result_event(copy, 0) == hat_event_query_result_event(result, 0));
     CHECK_OK(hat_event_query_result_set_more_follows(copy, false));
     CHECK(!hat_event_query_result_equal(result, copy));
     CHECK_OK(hat_event_query_result_set_more_follows(copy, true));
@@ -410,6 +413,8 @@ static void test_result(void) {
     CHECK(hat_event_query_result_len(result) == 4);
 
     hat_event_query_result_destroy(result);
+    /* the event appended to `empty` is shared, not copied: it outlives `result` */
+    CHECK(hat_event_event_type_len(hat_event_event_type(hat_event_query_result_event(empty, hat_event_query_result_len(empty) - 1))) == 2);
     /* the copy is independent */
     CHECK(hat_event_query_result_len(copy) == 5);
     CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(copy, 4)), eid(1, 1, 1)));

@@ -9,8 +9,8 @@ use super::registry::CResolver;
 use crate::event::{Event, Source};
 use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
-    OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, Boxed, FfiError, FfiResult, GrowingStruct,
+    Opaque, OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
     HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT, HAT_EVENT_ERR_SCHEMA,
 };
 use crate::ffi::event::{hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
@@ -63,6 +63,7 @@ pub struct hat_event_engine_t {
 
 impl Opaque for hat_event_engine_t {
     type Inner = EngineHandle;
+    type Ownership = Boxed;
 }
 
 /// An owned list of events (what `hat_event_engine_register` returns).
@@ -73,6 +74,7 @@ pub struct hat_event_event_list_t {
 
 impl Opaque for hat_event_event_list_t {
     type Inner = Vec<Arc<Event>>;
+    type Ownership = Boxed;
 }
 
 /// The host's callbacks, all optional (NULL). Each gets `user_data` first.
@@ -180,6 +182,7 @@ pub struct hat_event_client_names_t {
 
 impl Opaque for hat_event_client_names_t {
     type Inner = Vec<(Source, String)>;
+    type Ownership = Boxed;
 }
 
 /// The most clients a `client_names` hook may report (a larger count is
@@ -553,7 +556,7 @@ pub unsafe extern "C" fn hat_event_event_list_get(
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(list) }
             .and_then(|l| l.get(index))
-            .map_or(std::ptr::null(), |e| crate::ffi::boundary::borrowed_handle::<hat_event_event_t>(e))
+            .map_or(std::ptr::null(), crate::ffi::boundary::borrowed_shared::<hat_event_event_t>)
     })
 }
 

@@ -68,9 +68,9 @@ impl Backend for MemoryBackend {
 
     fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
         match params {
-            QueryParams::Latest(p) => query_latest(self.latest.iter().map(|(_, e)| &**e), p).map_err(query_failed),
-            QueryParams::Timeseries(p) => query_timeseries(self.events.iter().map(|e| &**e), p).map_err(query_failed),
-            QueryParams::Server(p) => Ok(query_server(self.events.iter().map(|e| &**e), p)),
+            QueryParams::Latest(p) => query_latest(self.latest.iter().map(|(_, e)| e), p).map_err(query_failed),
+            QueryParams::Timeseries(p) => query_timeseries(self.events.iter(), p).map_err(query_failed),
+            QueryParams::Server(p) => Ok(query_server(self.events.iter(), p)),
         }
     }
 
