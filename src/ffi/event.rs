@@ -69,13 +69,13 @@ pub const HAT_EVENT_SOURCE_TYPE_SERVER: hat_event_source_type_t = 4;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct hat_event_source_t {
-    pub type_: hat_event_source_type_t,
+    pub r#type: hat_event_source_type_t,
     pub id: i64,
 }
 
 impl From<Source> for hat_event_source_t {
     fn from(source: Source) -> hat_event_source_t {
-        hat_event_source_t { type_: source.type_.into(), id: source.id }
+        hat_event_source_t { r#type: source.type_.into(), id: source.id }
     }
 }
 
@@ -83,7 +83,7 @@ impl From<Source> for hat_event_source_t {
 impl TryFrom<hat_event_source_t> for Source {
     type Error = u32;
     fn try_from(source: hat_event_source_t) -> Result<Source, u32> {
-        Ok(Source { type_: SourceType::try_from(source.type_)?, id: source.id })
+        Ok(Source { type_: SourceType::try_from(source.r#type)?, id: source.id })
     }
 }
 
@@ -209,12 +209,12 @@ where
     })
 }
 
-/// Creates a binary payload; `type_` and `data` are copied.
+/// Creates a binary payload; `type` and `data` are copied.
 /// The caller owns `*out` (release with `hat_event_payload_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_create_binary(
-    type_: hat_event_str_t,
+    r#type: hat_event_str_t,
     data: hat_event_bytes_t,
     out: *mut *mut hat_event_payload_t,
 ) -> hat_event_status_t {
@@ -222,8 +222,8 @@ pub unsafe extern "C" fn hat_event_payload_create_binary(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: the views describe readable bytes, as documented.
-        let (type_, data) = unsafe { (str_arg(type_, "type")?, bytes_arg(data, "data")?) };
-        out.write(new_handle(EventPayload::Binary { type_: type_.to_owned(), data: data.to_vec() }));
+        let (type_name, data) = unsafe { (str_arg(r#type, "type")?, bytes_arg(data, "data")?) };
+        out.write(new_handle(EventPayload::Binary { type_: type_name.to_owned(), data: data.to_vec() }));
         Ok(())
     })
 }
@@ -277,7 +277,7 @@ pub unsafe extern "C" fn hat_event_payload_destroy(payload: *mut hat_event_paylo
 
 /// `HAT_EVENT_PAYLOAD_BINARY` or `HAT_EVENT_PAYLOAD_JSON`; `UINT32_MAX` for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_payload_kind(payload: *const hat_event_payload_t) -> hat_event_payload_kind_t {
+pub unsafe extern "C" fn hat_event_payload_get_kind(payload: *const hat_event_payload_t) -> hat_event_payload_kind_t {
     guard_value(u32::MAX, || {
         // SAFETY: a live handle or NULL, as documented.
         match unsafe { handle_opt(payload) } {
@@ -353,7 +353,7 @@ pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, 
     unsafe { equal_handles(a, b) }
 }
 
-/// Creates an event. `type_` holds `type_len` segments; `source_timestamp`
+/// Creates an event. `type` holds `type_len` segments; `source_timestamp`
 /// and `payload` may be NULL for none. Everything is copied: the caller
 /// keeps ownership of `payload`. The caller owns `*out`, one reference
 /// (release with `hat_event_event_destroy`).
@@ -362,7 +362,7 @@ pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, 
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_create(
     id: hat_event_event_id_t,
-    type_: *const hat_event_str_t,
+    r#type: *const hat_event_str_t,
     type_len: usize,
     timestamp: hat_event_timestamp_t,
     source_timestamp: *const hat_event_timestamp_t,
@@ -374,8 +374,8 @@ pub unsafe extern "C" fn hat_event_event_create(
         let out = unsafe { out_arg(out, "out") }?;
         let event = Event {
             id: id.into(),
-            // SAFETY: type_ describes readable views, as documented.
-            type_: unsafe { event_type_arg(type_, type_len, "type") }?,
+            // SAFETY: `type` describes readable views, as documented.
+            type_: unsafe { event_type_arg(r#type, type_len, "type") }?,
             timestamp: timestamp_arg(timestamp, "timestamp")?,
             // SAFETY: NULL or a readable timestamp, as documented.
             source_timestamp: unsafe { opt_timestamp_arg(source_timestamp, "source_timestamp") }?,
@@ -411,7 +411,7 @@ pub unsafe extern "C" fn hat_event_event_destroy(event: *mut hat_event_event_t) 
 
 /// The event's id; all zero for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_id(event: *const hat_event_event_t) -> hat_event_event_id_t {
+pub unsafe extern "C" fn hat_event_event_get_id(event: *const hat_event_event_t) -> hat_event_event_id_t {
     guard_value(EventId::default().into(), || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(event) }.map_or(EventId::default(), |e| e.id).into()
@@ -420,7 +420,7 @@ pub unsafe extern "C" fn hat_event_event_id(event: *const hat_event_event_t) -> 
 
 /// The event's type, borrowed: valid while the event lives; NULL for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_type(event: *const hat_event_event_t) -> *const hat_event_event_type_t {
+pub unsafe extern "C" fn hat_event_event_get_type(event: *const hat_event_event_t) -> *const hat_event_event_type_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(event) }.map_or(std::ptr::null(), |e| borrowed_handle(&e.type_))
@@ -506,14 +506,14 @@ pub unsafe extern "C" fn hat_event_event_compare(a: *const hat_event_event_t, b:
     })
 }
 
-/// Creates an event to register. `type_` holds `type_len` segments;
+/// Creates an event to register. `type` holds `type_len` segments;
 /// `source_timestamp` and `payload` may be NULL for none. Everything is
 /// copied. The caller owns `*out` (release with `hat_event_register_event_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_OUT_OF_RANGE`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_register_event_create(
-    type_: *const hat_event_str_t,
+    r#type: *const hat_event_str_t,
     type_len: usize,
     source_timestamp: *const hat_event_timestamp_t,
     payload: *const hat_event_payload_t,
@@ -523,8 +523,8 @@ pub unsafe extern "C" fn hat_event_register_event_create(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         let event = RegisterEvent {
-            // SAFETY: type_ describes readable views, as documented.
-            type_: unsafe { event_type_arg(type_, type_len, "type") }?,
+            // SAFETY: `type` describes readable views, as documented.
+            type_: unsafe { event_type_arg(r#type, type_len, "type") }?,
             // SAFETY: NULL or a readable timestamp, as documented.
             source_timestamp: unsafe { opt_timestamp_arg(source_timestamp, "source_timestamp") }?,
             // SAFETY: NULL or a live payload handle, as documented.

@@ -256,7 +256,7 @@ pub unsafe extern "C" fn hat_event_msg_destroy(msg: *mut hat_event_msg_t) {
 
 /// The message's kind; `UINT32_MAX` for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_msg_kind(msg: *const hat_event_msg_t) -> hat_event_msg_kind_t {
+pub unsafe extern "C" fn hat_event_msg_get_kind(msg: *const hat_event_msg_t) -> hat_event_msg_kind_t {
     // SAFETY: a live handle or NULL, as documented.
     guard_value(u32::MAX, || unsafe { handle_opt(msg) }.map_or(u32::MAX, |m| kind_code(m.kind())))
 }

@@ -325,7 +325,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_source_t_to(
 
 /// If `t_from` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_t_from(
+pub unsafe extern "C" fn hat_event_query_params_get_t_from(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -335,7 +335,7 @@ pub unsafe extern "C" fn hat_event_query_params_t_from(
 
 /// If `t_to` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_t_to(
+pub unsafe extern "C" fn hat_event_query_params_get_t_to(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn hat_event_query_params_t_to(
 
 /// If `source_t_from` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_source_t_from(
+pub unsafe extern "C" fn hat_event_query_params_get_source_t_from(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -355,7 +355,7 @@ pub unsafe extern "C" fn hat_event_query_params_source_t_from(
 
 /// If `source_t_to` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_source_t_to(
+pub unsafe extern "C" fn hat_event_query_params_get_source_t_to(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {

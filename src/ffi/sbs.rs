@@ -203,9 +203,7 @@ pub unsafe extern "C" fn hat_event_payload_decode_prefix(
 
 /// Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding NaN, an infinity or a number beyond a double
-/// (which hat-event cannot write either).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_encode(
     value: *const hat_event_event_type_t,
@@ -218,8 +216,7 @@ pub unsafe extern "C" fn hat_event_event_type_encode(
 /// Decodes SBS `HatEventer.EventType` bytes, which must hold exactly one value,
 /// into a new handle the caller owns.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
-/// gives the problem and its byte offset; trailing bytes included);
-/// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+/// gives the problem and its byte offset; trailing bytes included).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_decode(
     data: hat_event_bytes_t,
@@ -245,9 +242,7 @@ pub unsafe extern "C" fn hat_event_event_type_decode_prefix(
 
 /// Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding NaN, an infinity or a number beyond a double
-/// (which hat-event cannot write either).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_encode(
     value: *const hat_event_query_params_t,
@@ -260,8 +255,7 @@ pub unsafe extern "C" fn hat_event_query_params_encode(
 /// Decodes SBS `HatEventer.QueryParams` bytes, which must hold exactly one value,
 /// into a new handle the caller owns.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
-/// gives the problem and its byte offset; trailing bytes included);
-/// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+/// gives the problem and its byte offset; trailing bytes included).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_decode(
     data: hat_event_bytes_t,

@@ -60,7 +60,9 @@ pub struct hat_event_backend_t {
             out: *mut hat_event_event_id_t,
         ) -> hat_event_status_t,
     >,
-    /// Required: store `count` events (borrowed for the call: keep one with
+    /// Required (hat's `Backend.register`; `register` is a C keyword, and
+    /// these are events with ids, not `hat_event_register_event_t`s):
+    /// store `count` events (borrowed for the call: keep one with
     /// `hat_event_event_clone`, an O(1) new reference, not a copy), all of
     /// one session in id order, then call `hat_event_backend_host_registered`
     /// (and `_flushed` once durable).
