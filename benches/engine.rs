@@ -146,9 +146,9 @@ fn main() {
     let event = RegisterEvent {
         type_: vec!["sensor".into(), "temperature".into()],
         source_timestamp: None,
-        payload: Some(hat_event::event::EventPayload::Json(hat_event::json::JsonPayload::from_value(
+        payload: Some(Arc::new(hat_event::event::EventPayload::Json(hat_event::json::JsonPayload::from_value(
             serde_json::json!(21.5),
-        ))),
+        )))),
     };
     let c_conf = serde_json::json!({"server_id": 1, "backend": {"module": "bench.c_store"}, "modules": [{"module": "bench.sink"}]});
     for (name, conf) in [("engine_register", &conf), ("engine_c_backend", &c_conf)] {

@@ -39,7 +39,7 @@ fn timestamp_value(t: Timestamp) -> Value {
 /// for a JSON payload a `serde_json::Value` cannot hold (see
 /// [`JsonPayload::value`]).
 pub fn event_to_value(event: &Event) -> Result<Value> {
-    let payload = match &event.payload {
+    let payload = match event.payload.as_deref() {
         None => Value::Null,
         Some(EventPayload::Binary { type_, data }) => object([
             ("data_type", "binary".into()),
@@ -123,7 +123,7 @@ fn write_event(out: &mut String, event: &Event) -> Result<()> {
         None => out.push_str("null"),
     }
     out.push_str(", \"payload\": ");
-    match &event.payload {
+    match event.payload.as_deref() {
         None => out.push_str("null"),
         Some(EventPayload::Binary { type_, data }) => {
             out.push_str("{\"data_type\": \"binary\", \"binary_type\": ");
@@ -278,7 +278,7 @@ fn event_from_node(doc: &Document, node: usize, path: &str) -> Result<Event> {
         type_,
         timestamp: timestamp(doc, m[2], &format!("{path}.timestamp"))?,
         source_timestamp,
-        payload,
+        payload: payload.map(std::sync::Arc::new),
     })
 }
 
@@ -292,7 +292,7 @@ mod tests {
             type_: vec!["a".into(), "ž".into()],
             timestamp: Timestamp::new(5, 6).unwrap(),
             source_timestamp: source.then(|| Timestamp::new(-7, 8).unwrap()),
-            payload,
+            payload: payload.map(std::sync::Arc::new),
         }
     }
 

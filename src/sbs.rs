@@ -1239,7 +1239,7 @@ mod tests {
             type_: vec!["a".into(), "ž".into()],
             timestamp: Timestamp::new(i64::MIN, 5).unwrap(),
             source_timestamp: Some(Timestamp::new(3, 999_999).unwrap()),
-            payload: Some(EventPayload::json_from_text(r#"{"x": [1, 2.5, "y"]}"#).unwrap()),
+            payload: Some(Arc::new(EventPayload::json_from_text(r#"{"x": [1, 2.5, "y"]}"#).unwrap())),
         };
         let event = Arc::new(event);
         let msg = MsgRegisterRes::Events(vec![event.clone(), event]);

@@ -118,7 +118,7 @@ fn event(v: &Value) -> Event {
         type_: event_type(&v["type"]),
         timestamp: timestamp(&v["timestamp"]),
         source_timestamp: opt(&v["source_timestamp"], timestamp),
-        payload: opt(&v["payload"], payload),
+        payload: opt(&v["payload"], payload).map(std::sync::Arc::new),
     }
 }
 
@@ -126,7 +126,7 @@ fn register_event(v: &Value) -> RegisterEvent {
     RegisterEvent {
         type_: event_type(&v["type"]),
         source_timestamp: opt(&v["source_timestamp"], timestamp),
-        payload: opt(&v["payload"], payload),
+        payload: opt(&v["payload"], payload).map(std::sync::Arc::new),
     }
 }
 

@@ -216,9 +216,13 @@ typedef struct hat_event_event_type_t hat_event_event_type_t;
 typedef struct hat_event_msg_t hat_event_msg_t;
 
 /**
- * An event payload, binary or JSON. Owned when made by `_create_*` or
- * `_clone`; borrowed when read from an event. Immutable: safe to read from
- * several threads at once.
+ * An event payload, binary or JSON. Immutable and reference-counted, as
+ * events are: `_create_*` returns one reference, `hat_event_payload_clone`
+ * adds one (O(1), the same pointer) and `hat_event_payload_destroy` drops
+ * one. A payload read from an event or register event is borrowed (valid
+ * while that lives) and can be cloned to keep it. Events and register
+ * events made with a payload share it. Safe to read, clone and destroy
+ * from several threads at once.
  */
 typedef struct hat_event_payload_t hat_event_payload_t;
 
@@ -1376,15 +1380,17 @@ hat_event_status_t hat_event_payload_create_json(struct hat_event_str_t json_tex
                                                  struct hat_event_payload_t **out);
 
 /**
- * Copies a payload (owned or borrowed) into a new owned handle.
+ * A new reference to a payload (owned or borrowed): `*out` is the same
+ * pointer and the caller owns one more reference. O(1): nothing is copied.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_payload_clone(const struct hat_event_payload_t *payload,
                                            struct hat_event_payload_t **out);
 
 /**
- * Releases a payload made by `_create_*` or `_clone`; NULL is ignored.
- * Never pass a borrowed payload (one read from an event).
+ * Drops one reference made by `_create_*` or `_clone` (the payload is
+ * freed with its last one); NULL is ignored. Never pass a borrowed payload
+ * you did not clone.
  */
 void hat_event_payload_destroy(struct hat_event_payload_t *payload);
 

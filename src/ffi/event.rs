@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, bytes_arg, free_handle, free_shared, guard_status, guard_value, handle_arg, handle_opt,
-    hat_event_bytes_t, hat_event_status_t, hat_event_str_t, new_handle, new_shared, out_arg, shared_arc, str_arg,
-    Boxed, Counted, FfiError, Opaque,
+    borrowed_handle, borrowed_shared, bytes_arg, free_handle, free_shared, guard_status, guard_value, handle_arg,
+    handle_opt, hat_event_bytes_t, hat_event_status_t, hat_event_str_t, new_handle, new_shared, out_arg, shared_arc,
+    str_arg, Boxed, Counted, FfiError, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event_type::{event_type_arg, hat_event_event_type_t};
@@ -100,16 +100,20 @@ pub const HAT_EVENT_PAYLOAD_BINARY: hat_event_payload_kind_t = 0;
 /// JSON payload: one JSON value.
 pub const HAT_EVENT_PAYLOAD_JSON: hat_event_payload_kind_t = 1;
 
-/// An event payload, binary or JSON. Owned when made by `_create_*` or
-/// `_clone`; borrowed when read from an event. Immutable: safe to read from
-/// several threads at once.
+/// An event payload, binary or JSON. Immutable and reference-counted, as
+/// events are: `_create_*` returns one reference, `hat_event_payload_clone`
+/// adds one (O(1), the same pointer) and `hat_event_payload_destroy` drops
+/// one. A payload read from an event or register event is borrowed (valid
+/// while that lives) and can be cloned to keep it. Events and register
+/// events made with a payload share it. Safe to read, clone and destroy
+/// from several threads at once.
 pub struct hat_event_payload_t {
     _private: [u8; 0],
 }
 
 impl Opaque for hat_event_payload_t {
     type Inner = EventPayload;
-    type Ownership = Boxed;
+    type Ownership = Counted;
 }
 
 /// An event: id, type, timestamp, optional source timestamp, optional
@@ -145,9 +149,12 @@ impl Opaque for hat_event_register_event_t {
 ///
 /// # Safety
 /// Unless NULL, `payload` is a live payload handle.
-unsafe fn opt_payload_arg(payload: *const hat_event_payload_t) -> Option<EventPayload> {
-    // SAFETY: forwarded from the caller.
-    unsafe { handle_opt(payload) }.cloned()
+unsafe fn opt_payload_arg(payload: *const hat_event_payload_t) -> Option<Arc<EventPayload>> {
+    if payload.is_null() {
+        return None;
+    }
+    // SAFETY: forwarded from the caller; not NULL, so this cannot fail.
+    unsafe { shared_arc(payload, "payload") }.ok()
 }
 
 /// Writes a deep copy of the handle's value to `*out`; shared by the
@@ -223,7 +230,7 @@ pub unsafe extern "C" fn hat_event_payload_create_binary(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: the views describe readable bytes, as documented.
         let (type_name, data) = unsafe { (str_arg(r#type, "type")?, bytes_arg(data, "data")?) };
-        out.write(new_handle(EventPayload::Binary { type_: type_name.to_owned(), data: data.to_vec() }));
+        out.write(new_shared(Arc::new(EventPayload::Binary { type_: type_name.to_owned(), data: data.to_vec() })));
         Ok(())
     })
 }
@@ -251,12 +258,13 @@ pub unsafe extern "C" fn hat_event_payload_create_json(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: the view describes readable bytes, as documented.
         let text = unsafe { str_arg(json_text, "json_text") }?;
-        out.write(new_handle(EventPayload::json_from_text(text)?));
+        out.write(new_shared(Arc::new(EventPayload::json_from_text(text)?)));
         Ok(())
     })
 }
 
-/// Copies a payload (owned or borrowed) into a new owned handle.
+/// A new reference to a payload (owned or borrowed): `*out` is the same
+/// pointer and the caller owns one more reference. O(1): nothing is copied.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_clone(
@@ -264,15 +272,16 @@ pub unsafe extern "C" fn hat_event_payload_clone(
     out: *mut *mut hat_event_payload_t,
 ) -> hat_event_status_t {
     // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
-    unsafe { clone_handle(payload, out, "payload") }
+    unsafe { clone_shared(payload, out, "payload") }
 }
 
-/// Releases a payload made by `_create_*` or `_clone`; NULL is ignored.
-/// Never pass a borrowed payload (one read from an event).
+/// Drops one reference made by `_create_*` or `_clone` (the payload is
+/// freed with its last one); NULL is ignored. Never pass a borrowed payload
+/// you did not clone.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_destroy(payload: *mut hat_event_payload_t) {
-    // SAFETY: an owned handle or NULL, not used again, as documented.
-    guard_value((), || unsafe { free_handle(payload) })
+    // SAFETY: an owned reference or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_shared(payload) })
 }
 
 /// `HAT_EVENT_PAYLOAD_BINARY` or `HAT_EVENT_PAYLOAD_JSON`; `UINT32_MAX` for NULL.
@@ -453,7 +462,7 @@ pub unsafe extern "C" fn hat_event_event_source_timestamp(
 pub unsafe extern "C" fn hat_event_event_payload(event: *const hat_event_event_t) -> *const hat_event_payload_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_shared)
     })
 }
 
@@ -582,7 +591,7 @@ pub unsafe extern "C" fn hat_event_register_event_payload(
 ) -> *const hat_event_payload_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_shared)
     })
 }
 

@@ -59,13 +59,14 @@ static void test_binary_payload(void) {
     CHECK_STATUS(hat_event_payload_json_text(payload, &json), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(json == SENTINEL_PTR);
 
+    /* payloads are reference-counted: a clone is the same payload */
     REQUIRE_OK(hat_event_payload_clone(payload, &copy));
-    CHECK(copy != payload);
+    CHECK(copy == payload);
     CHECK(hat_event_payload_equal(payload, copy));
     CHECK(hat_event_payload_equal(payload, payload));
     CHECK(bytes_eq(hat_event_payload_binary_data(copy), data, 256));
-    /* the bytes of the copy are its own */
-    CHECK(hat_event_payload_binary_data(copy).ptr != hat_event_payload_binary_data(payload).ptr);
+    /* the payload's bytes are its own, not the caller's */
+    CHECK(hat_event_payload_binary_data(copy).ptr != data);
 
     data[255] = 0;
     REQUIRE_OK(hat_event_payload_create_binary(type_view, data_view, &other));
@@ -301,10 +302,11 @@ static void test_event_full(void) {
     REQUIRE_OK(hat_event_payload_create_json(STR("{\"v\":21.5}"), &payload));
     REQUIRE_OK(hat_event_event_create(eid(1, 2, 3), type, 3, ts(1700000000, 123456), &source, payload, &event));
     CHECK(event != NULL && event != SENTINEL_PTR);
-    /* everything was copied */
+    /* the event shares the payload (a new reference) and copies the rest */
+    CHECK(hat_event_event_payload(event) == payload);
     memset(seg_bytes, 'x', 3);
     source = ts(0, 0);
-    hat_event_payload_destroy(payload);
+    hat_event_payload_destroy(payload); /* the event's reference keeps it */
     payload = NULL;
 
     CHECK(id_eq(hat_event_event_get_id(event), eid(1, 2, 3)));

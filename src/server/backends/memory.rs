@@ -98,7 +98,7 @@ mod tests {
             type_: type_.iter().map(|s| s.to_string()).collect(),
             timestamp: ts(t),
             source_timestamp: source_t.map(ts),
-            payload: Some(EventPayload::Json(crate::json::JsonPayload::from_value(serde_json::json!(id.2)))),
+            payload: Some(Arc::new(EventPayload::Json(crate::json::JsonPayload::from_value(serde_json::json!(id.2))))),
         })
     }
 
