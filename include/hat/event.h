@@ -203,9 +203,12 @@ typedef struct hat_event_event_t hat_event_event_t;
 typedef struct hat_event_event_type_list_t hat_event_event_type_list_t;
 
 /**
- * An owned event type (a sequence of UTF-8 segments). Created with
- * `hat_event_event_type_create`, or borrowed from an event or query.
- * Immutable: safe to read from several threads at once.
+ * An event type (a sequence of UTF-8 segments). Created with
+ * `hat_event_event_type_create`, or borrowed from an event, register
+ * event, query or subscription. Immutable: safe to read from several
+ * threads at once. Unlike events, payloads and subscriptions, an event
+ * type is a plain value: `_clone` copies it (a few short strings). Keep
+ * the event instead when you can: cloning it is O(1) and keeps its type.
  */
 typedef struct hat_event_event_type_t hat_event_event_type_t;
 
@@ -1294,7 +1297,8 @@ hat_event_status_t hat_event_event_type_create(const struct hat_event_str_t *seg
                                                struct hat_event_event_type_t **out);
 
 /**
- * Copies `event_type` (owned or borrowed) into a new owned handle.
+ * Copies `event_type` (owned or borrowed) into a new owned handle (a
+ * copy, not a new reference: event types are plain values).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_event_type_clone(const struct hat_event_event_type_t *event_type,

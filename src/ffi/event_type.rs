@@ -7,9 +7,12 @@ use super::boundary::{
 use crate::event_type::{matches_query_type, EventType};
 use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
 
-/// An owned event type (a sequence of UTF-8 segments). Created with
-/// `hat_event_event_type_create`, or borrowed from an event or query.
-/// Immutable: safe to read from several threads at once.
+/// An event type (a sequence of UTF-8 segments). Created with
+/// `hat_event_event_type_create`, or borrowed from an event, register
+/// event, query or subscription. Immutable: safe to read from several
+/// threads at once. Unlike events, payloads and subscriptions, an event
+/// type is a plain value: `_clone` copies it (a few short strings). Keep
+/// the event instead when you can: cloning it is O(1) and keeps its type.
 pub struct hat_event_event_type_t {
     _private: [u8; 0],
 }
@@ -204,7 +207,8 @@ pub unsafe extern "C" fn hat_event_event_type_create(
     })
 }
 
-/// Copies `event_type` (owned or borrowed) into a new owned handle.
+/// Copies `event_type` (owned or borrowed) into a new owned handle (a
+/// copy, not a new reference: event types are plain values).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_clone(
