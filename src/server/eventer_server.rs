@@ -30,7 +30,7 @@
 //! and append to outboxes, so a slow reader never stalls the engine or the
 //! other clients; an outbox past [`Limits::max_queued_bytes`] drops its
 //! connection. Memory per idle connection is two mostly-untouched stacks
-//! (virtual 576 KiB, resident a few pages each), a read buffer of
+//! (virtual 576 KiB, resident a few pages each), one descriptor, a read buffer of
 //! [`READ_CHUNK`] and the kernel's socket buffers; at most
 //! `max_connections` of them. This was chosen over an event loop crate for
 //! its simplicity with a blocking engine: a module or backend call blocks
@@ -120,7 +120,7 @@ pub type Logger = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 pub fn stderr_logger(max: LogLevel) -> Logger {
     Arc::new(move |level, line| {
         if level <= max {
-            eprintln!("hat-event-server {}: {line}", format!("{level:?}").to_lowercase());
+            eprintln!("hat-event-c-server {}: {line}", format!("{level:?}").to_lowercase());
         }
     })
 }
@@ -616,8 +616,6 @@ fn accept_loop(hub: Arc<Hub>, listener: TcpListener) {
 fn start_connection(hub: &Arc<Hub>, stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
     stream.set_write_timeout(Some(hub.conf.limits.ping_timeout))?;
-    let writer_stream = stream.try_clone()?;
-    let reader_stream = stream.try_clone()?;
     let id = hub.next_conn_id.fetch_add(1, Ordering::Relaxed);
     let conn = Arc::new(Conn {
         id,
@@ -642,12 +640,12 @@ fn start_connection(hub: &Arc<Hub>, stream: TcpStream, peer: SocketAddr) -> std:
         })
     };
     let (h, c) = (hub.clone(), conn.clone());
-    if let Err(e) = spawn(format!("eventer-w{id}"), WRITER_STACK, Box::new(move || write_loop(&h, &c, writer_stream))) {
+    if let Err(e) = spawn(format!("eventer-w{id}"), WRITER_STACK, Box::new(move || write_loop(&h, &c))) {
         lock(&hub.state).conns.remove(&id);
         return Err(e);
     }
     let (h, c) = (hub.clone(), conn.clone());
-    if let Err(e) = spawn(format!("eventer-r{id}"), READER_STACK, Box::new(move || read_loop(&h, &c, reader_stream))) {
+    if let Err(e) = spawn(format!("eventer-r{id}"), READER_STACK, Box::new(move || read_loop(&h, &c))) {
         lock(&hub.state).conns.remove(&id);
         conn.set_state(OutState::Dead);
         return Err(e);
@@ -656,7 +654,9 @@ fn start_connection(hub: &Arc<Hub>, stream: TcpStream, peer: SocketAddr) -> std:
     Ok(())
 }
 
-fn write_loop(hub: &Hub, conn: &Conn, mut stream: TcpStream) {
+fn write_loop(hub: &Hub, conn: &Conn) {
+    // One descriptor per connection: both threads use the Conn's stream.
+    let mut stream = &conn.stream;
     let mut batch: VecDeque<Vec<u8>> = VecDeque::new();
     loop {
         let mut out = lock(&conn.out);
@@ -694,7 +694,7 @@ enum End {
 struct Reader<'a> {
     hub: &'a Hub,
     conn: &'a Conn,
-    stream: TcpStream,
+    stream: &'a TcpStream,
     buf: Vec<u8>,
     start: usize,
     last_msg: Instant,
@@ -743,7 +743,7 @@ impl Reader<'_> {
             let _ = self.stream.set_read_timeout(Some((wait - elapsed).max(Duration::from_millis(1))));
             let len = self.buf.len();
             self.buf.resize(len + READ_CHUNK, 0);
-            match self.stream.read(&mut self.buf[len..]) {
+            match { self.stream }.read(&mut self.buf[len..]) {
                 Ok(0) => {
                     self.buf.truncate(len);
                     return Err(End::Closed);
@@ -771,11 +771,11 @@ impl Reader<'_> {
     }
 }
 
-fn read_loop(hub: &Arc<Hub>, conn: &Arc<Conn>, stream: TcpStream) {
+fn read_loop(hub: &Arc<Hub>, conn: &Arc<Conn>) {
     let mut reader = Reader {
         hub,
         conn,
-        stream,
+        stream: &conn.stream,
         buf: Vec::with_capacity(READ_CHUNK),
         start: 0,
         last_msg: Instant::now(),
@@ -851,7 +851,7 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
             let deadline = Instant::now() + hub.conf.limits.close_timeout;
             let mut sink = [0u8; 1024];
             while Instant::now() < deadline {
-                match reader.stream.read(&mut sink) {
+                match { reader.stream }.read(&mut sink) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
                 }
@@ -915,6 +915,46 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
             Err(e) => return e,
         }
     }
+}
+
+/// hat-event 0.9.44's schema repository (`hat-event://server.yaml` and
+/// what it refers to).
+const SCHEMA_REPO: &str = include_str!("../schemas/json_schema_repo.json");
+
+/// hat's server configuration, read by [`read_conf`].
+#[derive(Clone)]
+pub struct HatConf {
+    /// Address, server id and token (limits default, warnings to stderr).
+    pub server: ServerConf,
+    /// What the engine needs: the whole configuration (`server_id`,
+    /// `backend`, `modules`).
+    pub engine: serde_json::Value,
+    /// Sections this server does not implement that the configuration has
+    /// (`monitor_component`, `adminer_server`): it runs without them.
+    pub unsupported: Vec<&'static str>,
+}
+
+/// Reads hat's server configuration from JSON or YAML text and validates
+/// it against `hat-event://server.yaml`.
+pub fn read_conf(text: &str) -> Result<HatConf, String> {
+    let conf: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(json_err) => serde_yaml_ng::from_str(text)
+            .map_err(|e| format!("configuration is neither JSON ({json_err}) nor YAML ({e})"))?,
+    };
+    let repo: serde_json::Value = serde_json::from_str(SCHEMA_REPO).map_err(|e| e.to_string())?;
+    crate::json_schema::validate("hat-event://server.yaml", &repo, &conf)
+        .map_err(|e| format!("configuration does not follow hat-event://server.yaml: {e}"))?;
+    // The schema guarantees the shapes read here.
+    let eventer = &conf["eventer_server"];
+    let host = eventer["host"].as_str().unwrap_or("127.0.0.1");
+    let port =
+        eventer["port"].as_i64().filter(|p| (0..=65535).contains(p)).ok_or("eventer_server.port out of range")?;
+    let address = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let mut server = ServerConf::new(address, conf["server_id"].as_i64().unwrap_or_default());
+    server.server_token = conf.get("server_token").and_then(|t| t.as_str()).map(String::from);
+    let unsupported = ["monitor_component", "adminer_server"].into_iter().filter(|k| conf.get(k).is_some()).collect();
+    Ok(HatConf { server, engine: conf, unsupported })
 }
 
 #[cfg(test)]
@@ -1057,6 +1097,23 @@ mod tests {
         assert_eq!(rx.recv_timeout(W).unwrap(), Err(ServerStatus::Standby));
         assert_eq!(c.register_with_response(&[reg("a")], T).unwrap(), None);
         assert!(server.set_status(ServerStatus::Operational, None).is_err());
+    }
+
+    #[test]
+    fn hats_configuration_reads_from_yaml_and_json_and_is_validated() {
+        let yaml = "name: s\nserver_id: 3\nserver_token: tok\nbackend: {module: memory}\nmodules: []\n\
+                    eventer_server: {host: 127.0.0.1, port: 23012}\nmonitor_component: {host: h, port: 1, group: g}\n";
+        let c = read_conf(yaml).unwrap();
+        assert_eq!((c.server.address.as_str(), c.server.server_id), ("127.0.0.1:23012", 3));
+        assert_eq!(c.server.server_token.as_deref(), Some("tok"));
+        assert_eq!(c.unsupported, ["monitor_component"]);
+        assert_eq!(c.engine["backend"], json!({"module": "memory"}));
+        let json = r#"{"name": "s", "server_id": 1, "backend": {"module": "memory"}, "modules": [],
+                       "eventer_server": {"host": "::1", "port": 5}}"#;
+        assert_eq!(read_conf(json).unwrap().server.address, "[::1]:5");
+        let e = read_conf("name: s\nserver_id: x\n").err().unwrap();
+        assert!(e.contains("hat-event://server.yaml"), "{e}");
+        assert!(read_conf("{[").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod engine;
+pub mod eventer_server;
 pub mod module;
 pub mod query;
 pub mod registry;
