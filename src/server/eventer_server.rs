@@ -1235,4 +1235,116 @@ mod tests {
         }
         assert!(count.load(Ordering::Relaxed) >= 200 * 16, "the reading subscriber got everything");
     }
+
+    fn raw_frame(id: i64, last: bool, data_type: &str, data: Vec<u8>) -> Vec<u8> {
+        let mut frame = Vec::new();
+        let msg = ChatterMsg { id, first: id, owner: true, token: true, last, data_type: data_type.into(), data };
+        chatter::write_frame(&mut frame, &msg);
+        frame
+    }
+
+    fn init_frame(name: &str, subscriptions: Vec<Vec<String>>) -> Vec<u8> {
+        let init = MsgInitReq {
+            client_name: name.into(),
+            client_token: None,
+            subscriptions,
+            server_id: None,
+            persisted: false,
+        };
+        raw_frame(1, false, MessageKind::InitReq.name(), sbs::encode_to_vec(&init).unwrap())
+    }
+
+    /// Reads the next frame (None when the server closed).
+    fn read_raw(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<ChatterMsg> {
+        loop {
+            if let Some((msg, used)) = chatter::parse_frame(buf, 1 << 20).unwrap() {
+                buf.drain(..used);
+                return Some(msg);
+            }
+            let mut chunk = [0u8; 4096];
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn pings_are_answered_and_a_silent_peer_is_pinged_then_dropped() {
+        let limits = Limits {
+            ping_delay: Duration::from_millis(200),
+            ping_timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let server = running(quiet(limits));
+        let mut s = TcpStream::connect(server.local_addr()).unwrap();
+        s.set_read_timeout(Some(W)).unwrap();
+        let mut buf = Vec::new();
+        s.write_all(&init_frame("silent", vec![])).unwrap();
+        assert_eq!(read_raw(&mut s, &mut buf).unwrap().data_type, MessageKind::InitRes.name());
+        s.write_all(&raw_frame(2, false, chatter::PING, vec![])).unwrap();
+        let pong = read_raw(&mut s, &mut buf).unwrap();
+        assert_eq!((pong.data_type.as_str(), pong.first, pong.owner, pong.last), (chatter::PONG, 2, false, true));
+        let started = Instant::now();
+        let their_ping = read_raw(&mut s, &mut buf).unwrap();
+        assert_eq!((their_ping.data_type.as_str(), their_ping.owner, their_ping.last), (chatter::PING, true, false));
+        assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
+        assert!(read_raw(&mut s, &mut buf).is_none(), "dropped after the ping timeout");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn connections_past_the_limit_are_closed_on_accept() {
+        let server = running(quiet(Limits { max_connections: 2, ..Limits::default() }));
+        let (a, _) = client(&server, "a", |_| {});
+        let (_b, _) = client(&server, "b", |_| {});
+        let mut o = ClientOptions::new("127.0.0.1", server.local_addr().port(), "c");
+        o.connect_timeout = Duration::from_secs(2);
+        assert!(Client::connect(&o, Box::new(Seen(mpsc::channel().0))).is_err());
+        assert!(a.register_with_response(&[reg("x")], T).unwrap().is_some());
+        drop(a);
+        let deadline = Instant::now() + W;
+        while server.connection_count() > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(Client::connect(&o, Box::new(Seen(mpsc::channel().0))).is_ok(), "a freed slot is usable");
+    }
+
+    #[test]
+    fn a_subscription_past_the_segment_limit_is_refused_at_init() {
+        let server = running(quiet(Limits { max_subscription_segments: 3, ..Limits::default() }));
+        let mut o = ClientOptions::new("127.0.0.1", server.local_addr().port(), "big");
+        o.subscriptions = vec![vec!["a".into(), "b".into()], vec!["c".into(), "*".into()]];
+        let err = Client::connect(&o, Box::new(Seen(mpsc::channel().0))).err().unwrap().to_string();
+        assert!(err.contains("subscription of 4 segments, the limit is 3"), "{err}");
+        o.subscriptions.pop();
+        assert!(Client::connect(&o, Box::new(Seen(mpsc::channel().0))).is_ok());
+    }
+
+    #[test]
+    fn the_first_message_must_be_an_init_request_and_last_registers_get_no_response() {
+        let server = running(quiet(Limits::default()));
+        let register = sbs::encode_to_vec(&vec![reg("a")]).unwrap();
+        let mut s = TcpStream::connect(server.local_addr()).unwrap();
+        s.set_read_timeout(Some(W)).unwrap();
+        s.write_all(&raw_frame(1, false, MessageKind::RegisterReq.name(), register.clone())).unwrap();
+        let mut buf = Vec::new();
+        assert!(read_raw(&mut s, &mut buf).is_none(), "closed without an answer");
+
+        let mut s = TcpStream::connect(server.local_addr()).unwrap();
+        s.set_read_timeout(Some(W)).unwrap();
+        s.write_all(&init_frame("r", vec![])).unwrap();
+        assert_eq!(read_raw(&mut s, &mut buf).unwrap().data_type, MessageKind::InitRes.name());
+        s.write_all(&raw_frame(2, true, MessageKind::RegisterReq.name(), register.clone())).unwrap();
+        s.write_all(&raw_frame(3, false, MessageKind::RegisterReq.name(), register)).unwrap();
+        let res = read_raw(&mut s, &mut buf).unwrap();
+        assert_eq!((res.data_type.as_str(), res.first), (MessageKind::RegisterRes.name(), 3));
+        let (Message::RegisterRes(sbs::MsgRegisterRes::Events(events)), _) =
+            Message::decode(MessageKind::RegisterRes, &res.data, true).unwrap()
+        else {
+            panic!("not events")
+        };
+        // the unanswered register was session 3 (STARTED 1, CONNECTED 2)
+        assert_eq!(events[0].id.session, 4);
+    }
 }
