@@ -430,3 +430,47 @@ def test_sigterm_under_load_loses_no_acknowledged_register(tmp_path):
         srv.stop()
     missing = set(acknowledged) - stored
     assert not missing, sorted(missing)[:5]
+
+
+async def timeseries_script(srv):
+    """Timeseries queries of every order, with and without types and
+    limits, over events with and without source timestamps."""
+    c = await eventer.connect(addr(srv), 'ts')
+    for i, (t, st) in enumerate([('a/1', 30), ('a/2', 10), ('b/1', 20), ('a/1', None), ('b/2', 5)]):
+        await c.register([reg(t, json_payload(i), common.Timestamp(st, 0) if st is not None else None)],
+                         with_response=True)
+    await asyncio.sleep(0.5)  # hat's LMDB backend answers from what it flushed (every 0.1 s here)
+    out = {}
+    for order in common.Order:
+        for by in common.OrderBy:
+            for types in (None, [('a', '*')]):
+                for max_results in (None, 2):
+                    r = await c.query(common.QueryTimeseriesParams(event_types=types, order=order, order_by=by,
+                                                                   max_results=max_results))
+                    out[f'{order.name} {by.name} {types} {max_results}'] = ([strip(e) for e in r.events],
+                                                                            r.more_follows)
+    r = await c.query(common.QueryTimeseriesParams(source_t_from=common.Timestamp(10, 0),
+                                                   source_t_to=common.Timestamp(20, 0)))
+    out['source range'] = [strip(e) for e in r.events]
+    await c.async_close()
+    return out
+
+
+def test_timeseries_queries_match_hat_event_server_with_its_lmdb_backend(tmp_path):
+    lmdb = {'module': 'hat.event.backends.lmdb', 'db_path': str(tmp_path / 'db'), 'identifier': None,
+            'flush_period': 0.1, 'cleanup_period': 100, 'conditions': [],
+            'latest': {'subscriptions': [['*']]},
+            'timeseries': [{'order_by': 'TIMESTAMP', 'subscriptions': [['*']]},
+                           {'order_by': 'SOURCE_TIMESTAMP', 'subscriptions': [['*']]}]}
+    results = {}
+    for kind, backend in (('hat', lmdb), ('ours', None)):
+        srv = Server(tmp_path, kind, backend=backend)
+        try:
+            results[kind] = asyncio.run(timeseries_script(srv))
+        finally:
+            srv.stop()
+    assert results['ours'] == results['hat']
+    asc = results['ours']['ASCENDING SOURCE_TIMESTAMP None None'][0]
+    assert [e[1] for e in asc[:4]] == [('b', '2'), ('a', '2'), ('b', '1'), ('a', '1')]
+    assert results['ours']["DESCENDING TIMESTAMP [('a', '*')] 2"][1] is True
+    assert [e[1] for e in results['ours']['source range']] == [('b', '1'), ('a', '2')]
