@@ -2798,7 +2798,12 @@ void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
  * on `eventer_server.host`/`port` (port 0 picks a free port, see
  * `hat_event_server_port`) with status STANDBY and no engine; start the
  * engine with `hat_event_server_set_status(..., OPERATIONAL)`.
- * `server_token` is checked against the clients' tokens. `monitor_component`
+ * `server_token` is checked against the clients' tokens. `eventer_server`
+ * may also set this server's limits (hat ignores them): `max_frame`
+ * (bytes, default 4 MiB), `max_subscription_segments` (65,536),
+ * `max_connections` (1,024), `max_queued_bytes` (per connection, 16 MiB),
+ * `ping_delay`, `ping_timeout` (seconds, 20 each), `close_timeout` (0.5).
+ * `monitor_component`
  * and `adminer_server` are accepted and ignored (with a warning).
  * `log` may be NULL: lines of WARNING and above then go to stderr. When
  * set, it receives every line with `user_data`, which the caller keeps

@@ -973,6 +973,40 @@ pub struct HatConf {
     pub unsupported: Vec<&'static str>,
 }
 
+/// Our limits from `eventer_server` (members hat ignores, so the same file
+/// serves both): `max_frame`, `max_subscription_segments`,
+/// `max_connections`, `max_queued_bytes` (positive integers) and
+/// `ping_delay`, `ping_timeout`, `close_timeout` (seconds, positive).
+fn read_limits(eventer: &serde_json::Value, limits: &mut Limits) -> Result<(), String> {
+    let count = |name: &str, slot: &mut usize| -> Result<(), String> {
+        if let Some(v) = eventer.get(name) {
+            *slot = v
+                .as_u64()
+                .filter(|n| *n > 0)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| format!("eventer_server.{name} must be a positive integer"))?;
+        }
+        Ok(())
+    };
+    count("max_frame", &mut limits.max_frame)?;
+    count("max_subscription_segments", &mut limits.max_subscription_segments)?;
+    count("max_connections", &mut limits.max_connections)?;
+    count("max_queued_bytes", &mut limits.max_queued_bytes)?;
+    let seconds = |name: &str, slot: &mut Duration| -> Result<(), String> {
+        if let Some(v) = eventer.get(name) {
+            *slot = v
+                .as_f64()
+                .filter(|s| *s > 0.0)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .ok_or_else(|| format!("eventer_server.{name} must be a positive number of seconds"))?;
+        }
+        Ok(())
+    };
+    seconds("ping_delay", &mut limits.ping_delay)?;
+    seconds("ping_timeout", &mut limits.ping_timeout)?;
+    seconds("close_timeout", &mut limits.close_timeout)
+}
+
 /// Reads hat's server configuration from JSON or YAML text and validates
 /// it against `hat-event://server.yaml`.
 pub fn read_conf(text: &str) -> Result<HatConf, String> {
@@ -992,6 +1026,7 @@ pub fn read_conf(text: &str) -> Result<HatConf, String> {
     let address = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
     let mut server = ServerConf::new(address, conf["server_id"].as_i64().unwrap_or_default());
     server.server_token = conf.get("server_token").and_then(|t| t.as_str()).map(String::from);
+    read_limits(eventer, &mut server.limits)?;
     let unsupported = ["monitor_component", "adminer_server"].into_iter().filter(|k| conf.get(k).is_some()).collect();
     Ok(HatConf { server, engine: conf, unsupported })
 }
@@ -1153,6 +1188,14 @@ mod tests {
         let e = read_conf("name: s\nserver_id: x\n").err().unwrap();
         assert!(e.contains("hat-event://server.yaml"), "{e}");
         assert!(read_conf("{[").is_err());
+        let limits = r#"{"name": "s", "server_id": 1, "backend": {"module": "memory"}, "modules": [],
+                         "eventer_server": {"host": "127.0.0.1", "port": 5, "max_frame": 1024,
+                                            "max_connections": 3, "ping_delay": 0.5}}"#;
+        let l = read_conf(limits).unwrap().server.limits;
+        assert_eq!((l.max_frame, l.max_connections, l.ping_delay), (1024, 3, Duration::from_millis(500)));
+        assert_eq!(l.max_queued_bytes, Limits::default().max_queued_bytes);
+        let bad = limits.replace("\"max_frame\": 1024", "\"max_frame\": 0");
+        assert_eq!(read_conf(&bad).err().unwrap(), "eventer_server.max_frame must be a positive integer");
     }
 
     #[test]
