@@ -2830,7 +2830,9 @@ void hat_event_server_destroy(struct hat_event_server_t *server);
  * `hat_event_engine_create`), then OPERATIONAL is notified; on failure the
  * status returns to STANDBY. STANDBY: STOPPING, the engine closed (its
  * `"STOPPED"` event registered, the backend flushed), STANDBY. Setting the
- * current status does nothing. Blocks until done.
+ * current status does nothing. Blocks until done. The backend lives in
+ * the engine: STANDBY then OPERATIONAL starts a new backend (hat keeps
+ * one across engines), so a memory backend starts empty again.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
  * (STARTING, STOPPING or an unknown value), the errors of
  * `hat_event_engine_create` (OPERATIONAL) and of `hat_event_engine_close`

@@ -20,8 +20,10 @@
 //! Differences. The backend lives inside the engine here, so a query
 //! without an engine (STANDBY, STARTING) is answered with no events, where
 //! the reference asks its backend; a query the backend fails closes the
-//! connection, as the reference's exception does. Not done: the engine's
-//! restart request, monitor component, synchronisation between servers.
+//! connection, as the reference's exception does. A module's restart
+//! request is logged and ignored (the reference recreates the engine over
+//! the backend it keeps; ours would lose a memory backend's events). Not
+//! done: monitor component, synchronisation between servers.
 //!
 //! I/O model: two threads per connection, a reader (with a stack of
 //! [`READER_STACK`]) that decodes and calls the engine, and a writer (with
@@ -447,7 +449,12 @@ impl EventerServer {
     /// names are this server's clients. They hold no reference to the
     /// server.
     pub fn engine_hooks(&self) -> EngineHooks {
-        let (a, b, c) = (Arc::downgrade(&self.hub), Arc::downgrade(&self.hub), Arc::downgrade(&self.hub));
+        let (a, b, c, d) = (
+            Arc::downgrade(&self.hub),
+            Arc::downgrade(&self.hub),
+            Arc::downgrade(&self.hub),
+            Arc::downgrade(&self.hub),
+        );
         let upgrade = |w: &Weak<Hub>| w.upgrade();
         EngineHooks {
             registered: Some(Box::new(move |events: &[Arc<Event>]| {
@@ -461,6 +468,14 @@ impl EventerServer {
                 }
             })),
             client_names: Some(Box::new(move || Ok(upgrade(&c).map_or_else(Vec::new, |h| h.client_names())))),
+            // hat's runner recreates the engine over the same backend; here
+            // the backend lives in the engine, and a memory backend would
+            // lose every event: refused, visibly.
+            restart: Some(Box::new(move || {
+                if let Some(hub) = upgrade(&d) {
+                    hub.log(LogLevel::Warning, "a module asked for an engine restart: not supported; ignored")
+                }
+            })),
             ..Default::default()
         }
     }
@@ -509,10 +524,11 @@ impl EventerServer {
     /// STANDBY. Registers racing it fail. Does nothing without an engine.
     pub fn stop_engine(&self) -> Result<(), ServerError> {
         let _runner = lock(&self.hub.runner);
-        let Some(engine) = self.hub.set_status(ServerStatus::Stopping, None) else {
-            self.hub.set_status(ServerStatus::Standby, None);
+        // Without an engine the status is STANDBY already: nothing to notify.
+        if self.hub.engine().is_none() {
             return Ok(());
-        };
+        }
+        let Some(engine) = self.hub.set_status(ServerStatus::Stopping, None) else { return Ok(()) };
         let result = engine.close();
         // Connection threads may still hold the engine for a moment; it is
         // closed, and the last of them drops it.
@@ -1162,6 +1178,8 @@ mod tests {
         let (c, rx) = client(&server, "c", |_| {});
         assert_eq!(c.server_status(), ServerStatus::Standby);
         assert_eq!(c.register_with_response(&[reg("a")], T).unwrap(), None);
+        server.stop_engine().unwrap();
+        assert!(rx.try_recv().is_err(), "stopping no engine notifies nothing");
         server.start_engine(&json!({"server_id": 1, "backend": {"module": "memory"}}), &Registered).unwrap();
         assert_eq!(rx.recv_timeout(W).unwrap(), Err(ServerStatus::Starting));
         assert_eq!(rx.recv_timeout(W).unwrap(), Err(ServerStatus::Operational));
