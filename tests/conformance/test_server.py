@@ -170,6 +170,11 @@ async def script(srv):
         out['token'] = 'accepted'
     except eventer.EventerInitError as e:
         out['token'] = str(e)
+    try:
+        await eventer.connect(addr(srv), 'bad', subscriptions=[('a', '*', 'b')])
+        out['bad_subscription'] = 'accepted'
+    except eventer.EventerInitError as e:
+        out['bad_subscription'] = str(e)
     await a.async_close()
     out['disconnected'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
     out['other_server_saw'] = seen_other.qsize()
@@ -190,6 +195,7 @@ def test_the_same_script_gives_the_same_results_as_hat_event_server(tmp_path):
     # and it is not trivially equal: the script saw what it was written for
     assert results['ours']['status'] == 'OPERATIONAL'
     assert results['ours']['token'] == 'invalid client token'
+    assert results['ours']['bad_subscription'] != 'accepted'
     assert [e[1] for e in results['ours']['register']] == [('a', '1'), ('a', '2'), ('b', '3')]
     assert results['ours']['connected'][0][1] == ('event', '1', 'eventer', 'a')
     assert results['ours']['disconnected'][0][3] == json_payload('DISCONNECTED')
