@@ -413,6 +413,8 @@ def test_sigterm_under_load_loses_no_acknowledged_register(tmp_path):
                 acknowledged.append(res[0].type)
         except ConnectionError:
             return
+        finally:
+            await client.async_close()
 
     async def run():
         tasks = [asyncio.create_task(load(f'w{i}')) for i in range(4)]
