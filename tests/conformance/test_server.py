@@ -267,6 +267,29 @@ def test_hat_event_manager_registers_queries_against_ours(ours):
         (['m', 'a'], {'data_type': 'json', 'data': {'v': 5}})], result
 
 
+def test_hat_event_manager_subscribe_prints_what_hats_client_registers(ours):
+    async def run():
+        # a watcher sees the manager's CONNECTED event: then it is subscribed
+        watcher, seen, _ = await connect_and_collect(ours, 'watch', subscriptions=[('event', '*')])
+        proc = subprocess.Popen([sys.executable, '-m', 'hat.event.manager', '--port', str(ours.port),
+                                 'subscribe', 'sub/*'], stdout=subprocess.PIPE, text=True)
+        try:
+            while True:
+                events = await asyncio.wait_for(seen.get(), 20)
+                if any(e.type[3:] == ('manager',) for e in events):
+                    break
+            await watcher.register([reg('sub/x', json_payload(7)), reg('other/y')], with_response=True)
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 20)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            await watcher.async_close()
+        return json.loads(line)
+
+    events = asyncio.run(run())
+    assert [(e['type'], e['payload']) for e in events] == [(['sub', 'x'], {'data_type': 'json', 'data': 7})]
+
+
 def raw_init(port, name, subscriptions=(), read=True):
     """A socket that sent an init request (and, with `read`, got its answer)."""
     sock = socket.create_connection(('127.0.0.1', port))
