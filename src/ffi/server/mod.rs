@@ -1,8 +1,9 @@
 //! The server side in C, mirroring `server/`: the engine; the backend and
 //! module vtables with the one adapter each that makes a C plug-in a core
 //! one (`backend.rs`, `module.rs`); the plug-in infos, their registration
-//! into the core's one registry and loading by path (`registry.rs`); and
-//! the query rules for C backends (`query.rs`).
+//! into the core's one registry and loading by path (`registry.rs`); the
+//! query rules for C backends (`query.rs`); and the eventer server
+//! (`eventer_server.rs`).
 
 pub mod backend;
 pub mod engine;
