@@ -396,6 +396,8 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on(ours):
 
 
 def test_a_thousand_concurrent_connections(ours):
+    fds_before = len(os.listdir(f'/proc/{ours.proc.pid}/fd'))
+
     async def run():
         clients = await asyncio.gather(*(eventer.connect(addr(ours), f'c{i}') for i in range(1000)))
         assert all(c.status == common.Status.OPERATIONAL for c in clients)
@@ -418,6 +420,7 @@ def test_a_thousand_concurrent_connections(ours):
             break
         time.sleep(0.1)
     assert threads == 2, status
+    assert len(os.listdir(f'/proc/{ours.proc.pid}/fd')) == fds_before, 'no socket left behind'
 
 
 @pytest.mark.skipif(not FILE_BACKEND, reason='HAT_EVENT_FILE_BACKEND not set (tests/run sets it)')
