@@ -128,7 +128,7 @@ const CONTENTS: &str = "
  * ids and payloads; events; register events; queries; subscriptions;
  * collections; SBS encoding; eventer messages; JSON form; schemas;
  * plug-ins; backends; modules; query rules for backends; engine; eventer
- * client; plug-in exports.
+ * server; eventer client; plug-in exports.
  */
 ";
 
@@ -249,6 +249,13 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "Engine",
         "The in-process engine: sessions through the modules into the backend, \
       queries, and the host's hooks.",
+    ),
+    (
+        "hat_event_server_create",
+        "Eventer server",
+        "A Hat event server in front of an engine: hat-event 0.9.44's eventer \
+         protocol on a TCP address, for hat's own clients and ours, with \
+         bounded frames, queues and connections.",
     ),
     (
         "hat_event_client_options_init",

@@ -4,6 +4,8 @@
 //! the stored key is compared against the segments in place (one probe for
 //! any depth).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use hashbrown::HashTable;
 
 /// An event type packed into one allocation: for each segment, its length
@@ -96,6 +98,8 @@ pub(crate) struct Probe<'k> {
     /// Borrowed from the caller's stack frame, so that the probe is small
     /// and never copied.
     key: &'k mut ProbeKey,
+    /// The hash keys, loaded once per event type.
+    keys: (u64, u64),
 }
 
 /// The buffer of a [`Probe`]'s key bytes.
@@ -105,7 +109,7 @@ impl<'k> Probe<'k> {
     /// An empty probe writing its key into `key`.
     #[inline(always)]
     pub(crate) fn new(key: &'k mut ProbeKey) -> Probe<'k> {
-        Probe { h: 0x9e37_79b9_7f4a_7c15, high: 0, len: 0, key }
+        Probe { h: 0x9e37_79b9_7f4a_7c15, high: 0, len: 0, key, keys: keys() }
     }
 
     /// Adds the next segment.
@@ -122,7 +126,7 @@ impl<'k> Probe<'k> {
             // what is copied (no second classification, no reload).
             let (a, b) = (read8(segment), read8(&segment[n - 8..]));
             self.high |= a | b;
-            self.h = fold_segment(self.h, K1, a, b, n);
+            self.h = fold_segment(self.h, self.keys.0, self.keys.1, a, b, n);
             if fits {
                 self.key[at] = n as u8;
                 let dst = &mut self.key[at + 1..at + 1 + n];
@@ -130,7 +134,7 @@ impl<'k> Probe<'k> {
                 dst[n - 8..].copy_from_slice(&b.to_le_bytes());
             }
         } else {
-            self.h = hash_bytes_acc(self.h, segment, &mut self.high);
+            self.h = hash_bytes_acc(self.h, segment, &mut self.high, self.keys);
             if fits {
                 self.key[at] = n as u8;
                 copy_short(&mut self.key[at + 1..at + 1 + n], segment);
@@ -142,7 +146,7 @@ impl<'k> Probe<'k> {
     /// Ends the event type; whether every byte pushed was ASCII.
     #[inline(always)]
     pub(crate) fn finish(&mut self) -> bool {
-        self.h = finish(self.h);
+        self.h = finish(self.h, self.keys.0);
         self.high & 0x8080_8080_8080_8080 == 0
     }
 
@@ -190,8 +194,9 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
 #[inline]
 pub(crate) fn hash_key(key: &[u8]) -> u64 {
     let mut h = 0x9e37_79b9_7f4a_7c15;
-    Segments(key).for_each(|s| h = hash_bytes(h, s));
-    finish(h)
+    let k = keys();
+    Segments(key).for_each(|s| h = hash_bytes_acc(h, s, &mut 0, k));
+    finish(h, k.0)
 }
 
 /// Whether key bytes encode exactly `segments`. The usual case, every
@@ -279,8 +284,40 @@ impl<'a> Iterator for Segments<'a> {
     }
 }
 
-const K1: u64 = 0x243f_6a88_85a3_08d3;
-const K2: u64 = 0x1319_8a2e_0370_7344;
+/// The hash's two keys, random per process. Event types come from peers
+/// (an eventer server's clients choose them): with keys fixed in the
+/// source, a peer could craft types that collide and make every lookup
+/// walk a chain. Drawn once from std's `RandomState` (OS randomness); a
+/// key is one load after that, so lookups keep their one-probe speed.
+#[inline(always)]
+fn keys() -> (u64, u64) {
+    // Two relaxed loads: the keys never change once set, and a zero (not
+    // yet set) takes the OnceLock path. A OnceLock read on every segment
+    // cost a quarter of a subscription match; the probe loads them once.
+    let (k1, k2) = (KEY1.load(Ordering::Relaxed), KEY2.load(Ordering::Relaxed));
+    if k1 == 0 || k2 == 0 {
+        return init_keys();
+    }
+    (k1, k2)
+}
+
+static KEY1: AtomicU64 = AtomicU64::new(0);
+static KEY2: AtomicU64 = AtomicU64::new(0);
+
+#[cold]
+#[inline(never)]
+fn init_keys() -> (u64, u64) {
+    static KEYS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    let keys = *KEYS.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        // Odd, so that neither key zeroes a multiply (and KEY1 is never 0).
+        (state.hash_one(0x243f_6a88_85a3_08d3u64) | 1, state.hash_one(0x1319_8a2e_0370_7344u64) | 1)
+    });
+    KEY2.store(keys.1, Ordering::Relaxed);
+    KEY1.store(keys.0, Ordering::Relaxed);
+    keys
+}
 
 /// 64x64 -> 128-bit multiply folded back to 64 bits: a fast, strong mixer.
 #[inline(always)]
@@ -317,7 +354,7 @@ pub(crate) fn is_ascii_short(b: &[u8]) -> bool {
 /// A fast, non-cryptographic hash of a byte string, chained from `h`.
 #[inline(always)]
 pub(crate) fn hash_bytes(h: u64, bytes: &[u8]) -> u64 {
-    hash_bytes_acc(h, bytes, &mut 0)
+    hash_bytes_acc(h, bytes, &mut 0, keys())
 }
 
 /// [`hash_bytes`], also ORing every word it reads into `high` (together
@@ -325,12 +362,12 @@ pub(crate) fn hash_bytes(h: u64, bytes: &[u8]) -> u64 {
 /// overlapping) loads rather than copied to a buffer, which would stall
 /// store-to-load forwarding.
 #[inline(always)]
-fn hash_bytes_acc(h: u64, bytes: &[u8], high: &mut u64) -> u64 {
+fn hash_bytes_acc(h: u64, bytes: &[u8], high: &mut u64, (k1, k2): (u64, u64)) -> u64 {
     let n = bytes.len();
     // The segment is hashed on its own and then folded into `h` with a
     // rotation (which keeps the order of segments): the multiplies of
     // successive segments do not wait on each other.
-    let mut s = K1;
+    let mut s = k1;
     let (a, b) = if n <= 16 {
         let (a, b) = if n >= 8 {
             (read8(bytes), read8(&bytes[n - 8..]))
@@ -347,26 +384,26 @@ fn hash_bytes_acc(h: u64, bytes: &[u8], high: &mut u64) -> u64 {
         while rest.len() > 16 {
             let (a, b) = (read8(rest), read8(&rest[8..]));
             *high |= a | b;
-            s = fold_mul(a ^ s, b ^ K2);
+            s = fold_mul(a ^ s, b ^ k2);
             rest = &rest[16..];
         }
         (read8(&bytes[n - 16..]), read8(&bytes[n - 8..]))
     };
     *high |= a | b;
-    fold_segment(h, s, a, b, n)
+    fold_segment(h, s, k2, a, b, n)
 }
 
 /// Folds a segment's last two words `a`, `b` (and its length `n`, which
 /// separates "ab","c" from "a","bc") into `h`; `s` is the state of the
-/// segment's earlier 16-byte blocks (K1 when there are none).
+/// segment's earlier 16-byte blocks (the first key when there are none).
 #[inline(always)]
-fn fold_segment(h: u64, s: u64, a: u64, b: u64, n: usize) -> u64 {
-    h.rotate_left(29) ^ fold_mul(a ^ s, b ^ K2 ^ n as u64)
+fn fold_segment(h: u64, s: u64, k2: u64, a: u64, b: u64, n: usize) -> u64 {
+    h.rotate_left(29) ^ fold_mul(a ^ s, b ^ k2 ^ n as u64)
 }
 
 #[inline]
-fn finish(h: u64) -> u64 {
-    fold_mul(h, K1)
+fn finish(h: u64, k1: u64) -> u64 {
+    fold_mul(h, k1)
 }
 
 /// A hash map from whole event types to `V`, laid out for cache locality:
@@ -662,6 +699,22 @@ pub(crate) fn to_event_type(segments: Segments<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_keys_are_drawn_once_per_process_and_not_the_source_constants() {
+        let k = keys();
+        assert_eq!(k, keys());
+        assert_eq!((k.0 & 1, k.1 & 1), (1, 1));
+        // What the keys were before they were seeded: a peer could know these.
+        assert_ne!(k, (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344 | 1));
+        let mut buf = [0u8; PROBE_KEY];
+        let mut probe = Probe::new(&mut buf);
+        probe.push(b"segment 1");
+        probe.push(b"x");
+        probe.finish();
+        let key = TypeKey::new(&["segment 1", "x"]);
+        assert_eq!(probe.h, key.hash(), "the probe and the stored key hash alike");
+    }
 
     #[test]
     fn keys_round_trip_segments_of_any_length() {

@@ -66,7 +66,7 @@
  * ids and payloads; events; register events; queries; subscriptions;
  * collections; SBS encoding; eventer messages; JSON form; schemas;
  * plug-ins; backends; modules; query rules for backends; engine; eventer
- * client; plug-in exports.
+ * server; eventer client; plug-in exports.
  */
 
 /** Version of this header; compare with hat_event_version() at run time. */
@@ -258,6 +258,21 @@ typedef struct hat_event_register_event_list_t hat_event_register_event_list_t;
  * Immutable: safe to read from several threads at once.
  */
 typedef struct hat_event_register_event_t hat_event_register_event_t;
+
+/**
+ * A snapshot of the initialised connections. Owned by the caller; release
+ * with `hat_event_server_connection_infos_destroy`.
+ */
+typedef struct hat_event_server_connection_infos_t hat_event_server_connection_infos_t;
+
+/**
+ * An eventer server: listens, serves hat's eventer protocol, and runs an
+ * engine (the configuration's backend and modules) while OPERATIONAL.
+ * Created by `hat_event_server_create`, released by
+ * `hat_event_server_destroy`. Thread-safe: any thread may call the
+ * functions taking it, except that `_destroy` must be the last call.
+ */
+typedef struct hat_event_server_t hat_event_server_t;
 
 /**
  * An immutable set of query types. Thread-safe: share one handle between
@@ -714,6 +729,42 @@ typedef struct hat_event_engine_hooks_t {
 } hat_event_engine_hooks_t;
 
 /**
+ * A log line's level.
+ */
+typedef uint32_t hat_event_server_log_level_t;
+
+/**
+ * Receives the server's log lines: `line` is borrowed for the call. Called
+ * from any of the server's threads, possibly several at once, possibly
+ * while the server holds its locks: it must return quickly and call no
+ * `hat_event_server_*` function.
+ */
+typedef void (*hat_event_server_log_cb_t)(void *user_data,
+                                          hat_event_server_log_level_t level,
+                                          struct hat_event_str_t line);
+
+/**
+ * One client's connection, as hat's `ConnectionInfo` (a view into the
+ * list it came from). `client_token` has a NULL `ptr` when the client
+ * sent none; `server_id` is meaningful only when `has_server_id`.
+ */
+typedef struct hat_event_server_connection_info_t {
+  /**
+   * From 1, in accept order; the id of the eventer source of its events.
+   */
+  int64_t id;
+  struct hat_event_str_t client_name;
+  struct hat_event_str_t client_token;
+  bool has_server_id;
+  int64_t server_id;
+  bool persisted;
+  /**
+   * How many query types its subscription has (after hat's sanitising).
+   */
+  size_t subscription_len;
+} hat_event_server_connection_info_t;
+
+/**
  * Called on the reader thread when the server reports a new status.
  */
 typedef void (*hat_event_client_status_cb_t)(void *user_data, hat_event_server_status_t status);
@@ -1093,6 +1144,27 @@ typedef struct hat_event_client_options_t {
  * `HatEventer.MsgQueryRes`: a query result.
  */
 #define HAT_EVENT_MSG_QUERY_RES 8
+
+/**
+ * Something failed (a connection's engine call, the engine's start or close).
+ */
+#define HAT_EVENT_SERVER_LOG_ERROR 0
+
+/**
+ * A peer was dropped (malformed or unexpected message, slow consumer,
+ * ping timeout, refused init) or a limit was hit.
+ */
+#define HAT_EVENT_SERVER_LOG_WARNING 1
+
+/**
+ * Listening, closed.
+ */
+#define HAT_EVENT_SERVER_LOG_INFO 2
+
+/**
+ * Every connection opened and closed.
+ */
+#define HAT_EVENT_SERVER_LOG_DEBUG 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -2897,6 +2969,111 @@ const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_
  * Releases an event list and its events; NULL is ignored.
  */
 void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
+
+/* ==========================================================================
+ * Eventer server
+ *
+ * A Hat event server in front of an engine: hat-event 0.9.44's eventer
+ * protocol on a TCP address, for hat's own clients and ours, with bounded
+ * frames, queues and connections.
+ * ========================================================================== */
+
+/**
+ * Creates a server from `conf`, hat-event's server configuration as JSON
+ * or YAML text, validated against `hat-event://server.yaml`: it listens
+ * on `eventer_server.host`/`port` (port 0 picks a free port, see
+ * `hat_event_server_port`) with status STANDBY and no engine; start the
+ * engine with `hat_event_server_set_status(..., OPERATIONAL)`.
+ * `server_token` is checked against the clients' tokens. `eventer_server`
+ * may also set this server's limits (hat ignores them): `max_frame`
+ * (bytes, default 4 MiB), `max_subscription_segments` (65,536),
+ * `max_connections` (1,024), `max_queued_bytes` (per connection, 16 MiB),
+ * `ping_delay`, `ping_timeout` (seconds, 20 each), `close_timeout` (0.5).
+ * `monitor_component`
+ * and `adminer_server` are accepted and ignored (with a warning).
+ * `log` may be NULL: lines of WARNING and above then go to stderr. When
+ * set, it receives every line with `user_data`, which the caller keeps
+ * alive until `hat_event_server_destroy` returns. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (not JSON or YAML, or not following
+ * the schema), `HAT_EVENT_ERR_IO` (cannot listen).
+ */
+hat_event_status_t hat_event_server_create(struct hat_event_str_t conf,
+                                           hat_event_server_log_cb_t log,
+                                           void *user_data,
+                                           struct hat_event_server_t **out);
+
+/**
+ * Closes the server (see `hat_event_server_close`) and releases it; NULL
+ * is ignored.
+ */
+void hat_event_server_destroy(struct hat_event_server_t *server);
+
+/**
+ * Sets the status as hat's engine runner does. OPERATIONAL: STARTING is
+ * notified, the engine is created from the configuration's `server_id`,
+ * `backend` and `modules` (names registered in this process or paths, as
+ * `hat_event_engine_create`), then OPERATIONAL is notified; on failure the
+ * status returns to STANDBY. STANDBY: STOPPING, the engine closed (its
+ * `"STOPPED"` event registered, the backend flushed), STANDBY. Setting the
+ * current status does nothing. Blocks until done. The backend lives in
+ * the engine: STANDBY then OPERATIONAL starts a new backend (hat keeps
+ * one across engines), so a memory backend starts empty again.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (STARTING, STOPPING or an unknown value), the errors of
+ * `hat_event_engine_create` (OPERATIONAL) and of `hat_event_engine_close`
+ * (STANDBY), `HAT_EVENT_ERR_CLOSED` (the server is closed).
+ */
+hat_event_status_t hat_event_server_set_status(const struct hat_event_server_t *server,
+                                               hat_event_server_status_t status);
+
+/**
+ * The current status (STANDBY for NULL).
+ */
+hat_event_server_status_t hat_event_server_status(const struct hat_event_server_t *server);
+
+/**
+ * The TCP port the server listens on (0 for NULL).
+ */
+uint16_t hat_event_server_port(const struct hat_event_server_t *server);
+
+/**
+ * Closes gracefully, as hat's server on SIGTERM: stops accepting, stops
+ * the engine (STOPPING, `"STOPPED"`, backend flushed, STANDBY; see
+ * `hat_event_server_set_status`), then closes every connection once what
+ * was queued to it is written (0.5 s at most, then the rest are cut).
+ * Registers racing the close fail; every register that was answered
+ * before is in the backend and flushed. Closing again does nothing.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, the errors of
+ * `hat_event_engine_close` (the server is closed all the same).
+ */
+hat_event_status_t hat_event_server_close(const struct hat_event_server_t *server);
+
+/**
+ * The initialised connections now, in accept order, into `*out` (owned by
+ * the caller). Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_server_connection_infos(const struct hat_event_server_t *server,
+                                                     struct hat_event_server_connection_infos_t **out);
+
+/**
+ * How many connections the list holds (0 for NULL).
+ */
+size_t hat_event_server_connection_infos_len(const struct hat_event_server_connection_infos_t *infos);
+
+/**
+ * The connection at `index` into `*out`; its strings are borrowed from
+ * `infos` and live until it is destroyed.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
+ */
+hat_event_status_t hat_event_server_connection_infos_get(const struct hat_event_server_connection_infos_t *infos,
+                                                         size_t index,
+                                                         struct hat_event_server_connection_info_t *out);
+
+/**
+ * Releases a list from `hat_event_server_connection_infos`; NULL is ignored.
+ */
+void hat_event_server_connection_infos_destroy(struct hat_event_server_connection_infos_t *infos);
 
 /* ==========================================================================
  * Eventer client
