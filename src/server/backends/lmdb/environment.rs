@@ -2,8 +2,9 @@
 //! `common.ext_create_env`): one file, not a directory (`subdir=False`),
 //! nine named databases, a 1 TiB map on 64-bit hosts (2 GiB on 32-bit),
 //! and py-lmdb's default flags otherwise: synchronous commits (`sync`,
-//! `metasync`), locking, read-ahead. Named databases are created only in a
-//! file that did not exist; an existing file must have all nine.
+//! `metasync`), locking, read-ahead. Named databases are created in a new
+//! file (or one that has no database at all); an existing file must have
+//! all nine.
 
 use std::fs::File;
 use std::io::Read;
@@ -51,22 +52,38 @@ pub fn open(path: &Path) -> Result<(Env, Dbs), OpenError> {
     let lmdb = |source| OpenError::Lmdb { path: shown.clone(), source };
     let env = open_env(path).map_err(lmdb)?;
     let mut dbs = Vec::with_capacity(9);
-    if create {
-        let mut txn = env.write_txn().map_err(lmdb)?;
-        for db_type in DbType::ALL {
-            dbs.push(env.create_database::<Bytes, Bytes>(&mut txn, Some(db_type.name())).map_err(lmdb)?);
-        }
-        txn.commit().map_err(lmdb)?;
-    } else {
+    let mut missing = Vec::new();
+    let blank;
+    {
         let txn = env.read_txn().map_err(lmdb)?;
+        // The unnamed database lists the named ones (and holds whatever a
+        // foreign program put there).
+        blank = match env.open_database::<Bytes, Bytes>(&txn, None).map_err(lmdb)? {
+            Some(main) => main.is_empty(&txn).map_err(lmdb)?,
+            None => true,
+        };
         for db_type in DbType::ALL {
             match env.open_database::<Bytes, Bytes>(&txn, Some(db_type.name())) {
                 Ok(Some(db)) => dbs.push(db),
-                Ok(None) => return Err(OpenError::MissingDb { path: shown.clone(), name: db_type.name() }),
+                Ok(None) => missing.push(db_type),
                 Err(e) => return Err(lmdb(e)),
             }
         }
         txn.commit().map_err(lmdb)?;
+    }
+    // hat creates the databases only in a file that did not exist. Beyond
+    // hat: a file with none of them (LMDB initialised it, but the first
+    // transaction never committed: a process killed while creating it) is
+    // taken as new too. A file with some but not all is refused.
+    if blank || (create && !missing.is_empty()) {
+        let mut txn = env.write_txn().map_err(lmdb)?;
+        dbs.clear();
+        for db_type in DbType::ALL {
+            dbs.push(env.create_database::<Bytes, Bytes>(&mut txn, Some(db_type.name())).map_err(lmdb)?);
+        }
+        txn.commit().map_err(lmdb)?;
+    } else if let Some(db_type) = missing.first() {
+        return Err(OpenError::MissingDb { path: shown.clone(), name: db_type.name() });
     }
     let dbs: [Db; 9] = dbs.try_into().unwrap_or_else(|_| unreachable!("nine databases were opened"));
     Ok((env, Dbs(dbs)))

@@ -435,14 +435,21 @@ impl Backend for LmdbBackend {
         match params {
             QueryParams::Latest(p) => Ok(lock(&shared.state).latest.query(p)?),
             QueryParams::Timeseries(p) => {
-                if p.order_by == OrderBy::SourceTimestamp {
+                // hat flushes before reading a partition ordered by source
+                // timestamp (its waiting changes are not in that order),
+                // and only when there is one to read.
+                if p.order_by == OrderBy::SourceTimestamp && lock(&shared.state).timeseries.select(p)?.is_some() {
                     shared.flush_and_wait()?;
                 }
                 let _gate = shared.gate.read().unwrap_or_else(|e| e.into_inner());
                 let (selected, changes) = {
-                    let state = lock(&shared.state);
+                    let mut state = lock(&shared.state);
                     let selected = state.timeseries.select(p)?;
-                    let changes = selected.map(|(id, _)| state.timeseries.changes_of(id)).unwrap_or_default();
+                    let changes = match selected {
+                        // hat reads the waiting changes only for timestamp order.
+                        Some((id, _)) if p.order_by == OrderBy::Timestamp => state.timeseries.changes_of(id),
+                        _ => Vec::new(),
+                    };
                     (selected, changes)
                 };
                 let Some((partition, max_results)) = selected else {

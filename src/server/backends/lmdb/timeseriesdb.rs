@@ -205,9 +205,18 @@ impl TimeseriesDb {
         Ok(None)
     }
 
-    /// The waiting events of `partition`, shared.
-    pub fn changes_of(&self, partition: PartitionId) -> Vec<(Timestamp, Arc<Event>)> {
-        self.changes.iter().find(|(p, _)| *p == partition).map(|(_, q)| q.clone()).unwrap_or_default()
+    /// The waiting events of `partition`, shared. As hat's defaultdict
+    /// does, a partition read this way gets an (empty) place among the
+    /// changes: the flush then writes its count, and its events in that
+    /// place.
+    pub fn changes_of(&mut self, partition: PartitionId) -> Vec<(Timestamp, Arc<Event>)> {
+        match self.changes.iter().find(|(p, _)| *p == partition) {
+            Some((_, queue)) => queue.clone(),
+            None => {
+                self.changes.push((partition, Vec::new()));
+                Vec::new()
+            }
+        }
     }
 
     /// Deletes what the limits no longer keep, at most `max_results`
@@ -310,36 +319,55 @@ fn cleanup_partition(
         None => None,
     };
     let entries = partition_count(txn, dbs, partition)?;
-    let mut doomed: Vec<Vec<u8>> = Vec::new();
-    {
-        let range = (Bound::Included(&start[..]), Bound::Excluded(&stop[..]));
-        for item in db.range(txn, &range)? {
-            let (key_bytes, _) = item?;
-            let count = doomed.len();
-            if count >= max_results {
-                break;
-            }
-            let left = entries as f64 - count as f64;
-            if left <= min_entries {
-                break;
-            }
-            let within_max = max_entries.is_none_or(|max| left <= max);
-            let within_duration = duration_key.as_ref().is_none_or(|d| key_bytes >= &d[..]);
-            if within_max && within_duration {
-                break;
-            }
-            doomed.push(key_bytes.to_vec());
-        }
-    }
-    for key_bytes in &doomed {
-        db.delete(txn, key_bytes)?;
-        let key = decode_timeseries_key(DbType::TimeseriesData, key_bytes)?;
-        result.push((key.id, EventRef::Timeseries(key)));
-    }
-    if !doomed.is_empty() {
-        set_partition_count(txn, dbs, partition, entries.saturating_sub(doomed.len() as u64))?;
+    let deleted =
+        delete_oldest(txn, db, (&start, &stop), entries, min_entries, max_entries, duration_key, max_results, result)?;
+    if deleted > 0 {
+        set_partition_count(txn, dbs, partition, entries.saturating_sub(deleted))?;
     }
     Ok(())
+}
+
+/// Deletes from the start of the partition's key range while the limits
+/// ask for it, through one cursor as hat does: deleting through the cursor
+/// (not by key) rebalances the B-tree as hat's deletes do, and the tree's
+/// page count is what the next size limit reads.
+#[allow(unsafe_code, clippy::too_many_arguments)]
+fn delete_oldest(
+    txn: &mut RwTxn,
+    db: super::environment::Db,
+    (start, stop): (&[u8; 44], &[u8; 44]),
+    entries: u64,
+    min_entries: f64,
+    max_entries: Option<f64>,
+    duration_key: Option<[u8; 44]>,
+    max_results: usize,
+    result: &mut Vec<(EventId, EventRef)>,
+) -> Result<u64, LmdbError> {
+    let range = (Bound::Included(&start[..]), Bound::Excluded(&stop[..]));
+    let mut deleted: u64 = 0;
+    let mut cursor = db.range_mut(txn, &range)?;
+    while let Some(item) = cursor.next() {
+        if deleted as usize >= max_results {
+            break;
+        }
+        let (key_bytes, _) = item?;
+        let left = entries as f64 - deleted as f64;
+        if left <= min_entries {
+            break;
+        }
+        let within_max = max_entries.is_none_or(|max| left <= max);
+        let within_duration = duration_key.as_ref().is_none_or(|d| key_bytes >= &d[..]);
+        if within_max && within_duration {
+            break;
+        }
+        let key = decode_timeseries_key(DbType::TimeseriesData, key_bytes)?;
+        // SAFETY: `key_bytes` (borrowed from the map) is not used after the
+        // delete; `key` is a copy.
+        unsafe { cursor.del_current()? };
+        deleted += 1;
+        result.push((key.id, EventRef::Timeseries(key)));
+    }
+    Ok(deleted)
 }
 
 /// hat's `_Filter`: the query's filters over events in result order, up to
