@@ -228,3 +228,165 @@ def test_lmdb_backend_answers_as_hats_on_random_workloads(hat, seed, cases, coun
         queries += check_case(hat, rng, tmp_path, n, steps=rng.randint(20, 80))
     counter.add('lmdb differential workloads', n_cases)
     counter.add('lmdb differential queries', queries)
+
+
+# --- cross-open ----------------------------------------------------------------
+
+# The engine's STARTED/STOPPED events match none of these, so a file keeps
+# exactly the events the test registered whichever engine opens it; no
+# limits, since opening cleans up (limits are the differential test's).
+CROSS_CONF = dict(latest=[('a', '*'), ('b', '*'), ('c',)],
+                  timeseries=[{'order_by': 'TIMESTAMP', 'subscriptions': [['a', '*'], ['c']]},
+                              {'order_by': 'SOURCE_TIMESTAMP', 'subscriptions': [['*']]},
+                              {'order_by': 'TIMESTAMP', 'subscriptions': [['b', '*']]}],
+                  conditions=CONDITIONS[2])
+
+
+def cross_queries(rng, events, n=150):
+    queries = [common.QueryLatestParams(event_types=None),
+               common.QueryServerParams(server_id=SERVER_ID, max_results=10 ** 6, persisted=True),
+               common.QueryTimeseriesParams(max_results=10 ** 6),
+               common.QueryTimeseriesParams(order_by=common.OrderBy.SOURCE_TIMESTAMP, max_results=10 ** 6),
+               common.QueryTimeseriesParams(event_types=[('b', '*')], max_results=10 ** 6)]
+    return queries + [rand_query(rng, events) for _ in range(n)]
+
+
+def answers(backend, queries):
+    return [comparable(q, backend.query(q)) for q in queries]
+
+
+def test_a_file_hat_wrote_opens_in_ours_with_the_same_answers(hat, seed, tmp_path):
+    rng = random.Random(f'{seed}/lmdb-cross-hat')
+    conf = backend_conf(tmp_path / 'hat-wrote.db', **CROSS_CONF)
+    theirs = HatLmdb(conf)
+    events = []
+    t = common.now()
+    for session in range(2, 60):
+        batch = []
+        for instance in range(1, rng.randint(1, 5) + 1):
+            e = rand_register_event(rng)
+            batch.append(common.Event(id=common.EventId(SERVER_ID, session, instance), type=e.type,
+                                      timestamp=t, source_timestamp=e.source_timestamp, payload=e.payload))
+        t = t.add(rng.choice([0, 1e-6, 0.5]))
+        theirs.register(batch)
+        events.extend(batch)
+        if rng.random() < 0.2:
+            theirs.flush()
+    theirs.flush()
+    queries = cross_queries(rng, events)
+    expected = answers(theirs, queries)
+    last_id = theirs.last_event_id()
+    theirs.close()
+    assert len(expected[2][0]) > 20, 'the workload stored something'
+
+    started = []
+    ours = OurLmdb(hat, conf, registered=started.extend)
+    try:
+        assert started[0].id == common.EventId(SERVER_ID, last_id.session + 1, 1), 'ids continue'
+        assert answers(ours, queries) == expected
+    finally:
+        ours.close()
+
+
+def test_a_file_ours_wrote_opens_in_hats_and_its_manager_with_the_same_answers(hat, seed, tmp_path):
+    import json as json_
+    import subprocess
+    import sys
+    rng = random.Random(f'{seed}/lmdb-cross-ours')
+    path = tmp_path / 'ours-wrote.db'
+    conf = backend_conf(path, **CROSS_CONF)
+    registered = []
+    ours = OurLmdb(hat, conf, registered=registered.extend)
+    for _ in range(60):
+        ours.register([rand_register_event(rng) for _ in range(rng.randint(1, 5))])
+        if rng.random() < 0.2:
+            ours.flush()
+    queries = cross_queries(rng, registered)
+    expected = answers(ours, queries)
+    ours.close()
+    stopped = registered[-1]
+    assert stopped.payload.data == 'STOPPED'
+    assert len(expected[2][0]) > 20, 'the workload stored something'
+
+    theirs = HatLmdb(conf)
+    try:
+        assert answers(theirs, queries) == expected
+        assert theirs.last_event_id() == max(e.id for e in expected[1][0])
+    finally:
+        theirs.close()
+
+    manager = pathlib_bin('hat-event-lmdb-manager')
+    for kind, query in (('timeseries', expected[2][0] + expected[3][0] + expected[4][0]), ('latest', expected[0][0])):
+        out = subprocess.run([manager, 'query', '--db', str(path), kind], capture_output=True, text=True,
+                             check=True).stdout
+        read = {tuple(json_.loads(line)['id'].values()) for line in out.splitlines() if line.strip()}
+        assert read == {tuple(e.id) for e in query}, kind
+
+
+def pathlib_bin(name):
+    import pathlib
+    import sys
+    return str(pathlib.Path(sys.executable).parent / name)
+
+
+# --- hostile files ---------------------------------------------------------------
+
+def our_error(hat, conf):
+    try:
+        OurLmdb(hat, conf).close()
+    except hat.Error as e:
+        return str(e)
+    return None
+
+
+def hat_refuses(conf):
+    try:
+        HatLmdb(conf).close()
+    except Exception:
+        return True
+    return False
+
+
+def write_file(hat, path, identifier='test'):
+    ours = OurLmdb(hat, backend_conf(path, identifier=identifier))
+    ours.register([common.RegisterEvent(type=('a',), source_timestamp=None,
+                                        payload=common.EventPayloadJson(list(range(i)))) for i in range(200)])
+    ours.close()
+
+
+@pytest.mark.parametrize('case', ['truncated', 'foreign', 'text', 'other-lmdb', 'identifier', 'version'])
+def test_a_hostile_file_is_refused_with_a_clear_error(hat, tmp_path, case):
+    path = tmp_path / 'db'
+    expected = {'truncated': 'truncated', 'foreign': 'not an LMDB file', 'text': 'not an LMDB file',
+                'other-lmdb': 'database SYSTEM_SETTINGS is missing', 'identifier': 'invalid identifier',
+                'version': 'invalid version'}[case]
+    if case == 'truncated':
+        write_file(hat, path)
+        size = path.stat().st_size
+        with open(path, 'r+b') as f:
+            f.truncate(size // 2)
+    elif case == 'foreign':
+        path.write_bytes(bytes(random.Random(1).randrange(256) for _ in range(64 * 1024)))
+    elif case == 'text':
+        path.write_text('not a database\n' * 1000)
+    elif case == 'other-lmdb':
+        env = lmdb.Environment(str(path), subdir=False, max_dbs=2)
+        with env.begin(write=True) as txn:
+            txn.put(b'key', b'value', db=env.open_db(b'OTHER', txn=txn))
+        env.close()
+    elif case == 'identifier':
+        write_file(hat, path, identifier='another')
+    elif case == 'version':
+        write_file(hat, path)
+        env = lmdb.Environment(str(path), subdir=False, max_dbs=9)
+        with env.begin(write=True) as txn:
+            txn.put((0).to_bytes(8, 'big'), b'"0.8"', db=env.open_db(b'SYSTEM_SETTINGS', txn=txn))
+        env.close()
+    conf = backend_conf(path)
+    message = our_error(hat, conf)
+    assert message is not None and expected in message, message
+    assert 'lmdb backend' in message
+    if case != 'truncated':
+        # hat refuses these too (a truncated file it may open and then
+        # crash on, which is what our check prevents).
+        assert hat_refuses(conf)
