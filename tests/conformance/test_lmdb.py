@@ -390,3 +390,41 @@ def test_a_hostile_file_is_refused_with_a_clear_error(hat, tmp_path, case):
         # hat refuses these too (a truncated file it may open and then
         # crash on, which is what our check prevents).
         assert hat_refuses(conf)
+
+
+# --- cleanup by each limit kind ------------------------------------------------
+
+@pytest.mark.parametrize('limit', [{'max_entries': 7}, {'min_entries': 5, 'duration': 0}, {'duration': 0},
+                                   {'duration': 1e9}, {'max_entries': 3, 'min_entries': 6}, {'size': 2500},
+                                   {'size': 10 ** 7}, {'min_entries': 4}])
+def test_cleanup_by_each_limit_kind_keeps_what_hats_keeps(hat, tmp_path, limit):
+    rng = random.Random(f'lmdb-limit/{sorted(limit.items())}')
+    conf = backend_conf(None, latest=[('a',)],
+                        timeseries=[{'order_by': 'TIMESTAMP', 'subscriptions': [['*']], 'limit': limit}])
+    pair = Pair(hat, conf, tmp_path, 0)
+    everything = [common.QueryServerParams(server_id=SERVER_ID, max_results=10 ** 6, persisted=True),
+                  common.QueryTimeseriesParams(max_results=10 ** 6)]
+    try:
+        for round_ in range(4):
+            for _ in range(rng.randint(10, 25)):
+                pair.register([rand_register_event(rng) for _ in range(rng.randint(1, 3))])
+            pair.reopen()  # flushes, and cleans up at open
+            ours = [comparable(q, pair.ours.query(q)) for q in everything]
+            assert ours == [comparable(q, pair.theirs.query(q)) for q in everything], f'round {round_}'
+        # Hand-checked bounds besides hat's agreement: the timeseries query
+        # also holds the STARTED event registered after the cleanup.
+        kept = len(ours[1][0]) - 1
+        if 'max_entries' in limit and 'min_entries' not in limit:
+            assert kept == limit['max_entries']
+        if limit == {'duration': 0}:
+            assert kept == 0
+        if limit in ({'duration': 1e9}, {'min_entries': 4}, {'size': 10 ** 7}):
+            assert kept + 1 == len(pair.events), 'nothing deleted'
+        if limit == {'max_entries': 3, 'min_entries': 6}:
+            assert kept == 6
+        if limit == {'min_entries': 5, 'duration': 0}:
+            assert kept == 5
+        if limit == {'size': 2500}:
+            assert 0 < kept < 20, 'a 4 KiB page holds far more than 2,500 bytes allow'
+    finally:
+        pair.close()

@@ -238,7 +238,14 @@ impl LmdbBackend {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("hat-event-lmdb".into())
-            .spawn(move || thread_shared.run(flush_period, cleanup_period))
+            .spawn(move || {
+                // A panic (a bug) must not leave flush() waiting forever.
+                let run = std::panic::AssertUnwindSafe(|| thread_shared.run(flush_period, cleanup_period));
+                if std::panic::catch_unwind(run).is_err() {
+                    lock(&thread_shared.control).failed = Some("the flush thread panicked".into());
+                    thread_shared.done.notify_all();
+                }
+            })
             .map_err(|e| LmdbError::Closed(format!("cannot start the flush thread: {e}")))?;
         Ok(LmdbBackend { shared, thread: Some(thread) })
     }
