@@ -49,6 +49,7 @@ use crate::server::registry::PluginError;
 use crate::subscription::Subscription;
 use crate::timestamp::Timestamp;
 
+use common::PartitionId;
 use conditions::Conditions;
 use environment::Dbs;
 use latestdb::LatestDb;
@@ -150,6 +151,8 @@ struct Shared {
     env: Env,
     dbs: Dbs,
     conditions: Conditions,
+    /// The partitions with limits (the cleanup's, apart from the state).
+    limits: Vec<(PartitionId, timeseriesdb::Limit)>,
     state: Mutex<State>,
     /// Held for writing while a flush moves changes from memory into the
     /// file; for reading while a query reads memory and the file.
@@ -213,10 +216,12 @@ impl LmdbBackend {
         let timeseries = TimeseriesDb::create(&mut txn, &dbs, partitions, max_results, cache_size)?;
         txn.commit()?;
 
+        let limits = timeseries.limits();
         let shared = Arc::new(Shared {
             env,
             dbs,
             conditions,
+            limits,
             state: Mutex::new(State {
                 system,
                 latest,
@@ -346,10 +351,8 @@ impl Shared {
     fn cleanup(&self, now: Timestamp) -> Result<(), LmdbError> {
         loop {
             let timeseries_refs = {
-                let state = lock(&self.state);
                 let mut txn = self.env.write_txn()?;
-                let deleted = state.timeseries.cleanup(&mut txn, &self.dbs, now, CLEANUP_MAX_RESULTS)?;
-                drop(state);
+                let deleted = timeseriesdb::cleanup(&mut txn, &self.dbs, &self.limits, now, CLEANUP_MAX_RESULTS)?;
                 if deleted.is_empty() {
                     return Ok(());
                 }

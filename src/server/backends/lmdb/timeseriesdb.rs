@@ -219,26 +219,32 @@ impl TimeseriesDb {
         }
     }
 
-    /// Deletes what the limits no longer keep, at most `max_results`
-    /// entries; the refs deleted.
-    pub fn cleanup(
-        &self,
-        txn: &mut RwTxn,
-        dbs: &Dbs,
-        now: Timestamp,
-        max_results: usize,
-    ) -> Result<Vec<(EventId, EventRef)>, LmdbError> {
-        let mut result = Vec::new();
-        for (id, partition) in &self.partitions {
-            let Some(limit) = &partition.limit else { continue };
-            let left = max_results - result.len();
-            if left < 1 {
-                break;
-            }
-            cleanup_partition(txn, dbs, now, *id, limit, left, &mut result)?;
-        }
-        Ok(result)
+    /// The partitions with limits, in cleanup order (what
+    /// [`cleanup`] needs, kept apart so that the cleanup never holds the
+    /// lock of the waiting changes).
+    pub fn limits(&self) -> Vec<(PartitionId, Limit)> {
+        self.partitions.iter().filter_map(|(id, p)| p.limit.map(|limit| (*id, limit))).collect()
     }
+}
+
+/// Deletes what the limits no longer keep, at most `max_results` entries;
+/// the refs deleted.
+pub fn cleanup(
+    txn: &mut RwTxn,
+    dbs: &Dbs,
+    limits: &[(PartitionId, Limit)],
+    now: Timestamp,
+    max_results: usize,
+) -> Result<Vec<(EventId, EventRef)>, LmdbError> {
+    let mut result = Vec::new();
+    for (id, limit) in limits {
+        let left = max_results - result.len();
+        if left < 1 {
+            break;
+        }
+        cleanup_partition(txn, dbs, now, *id, limit, left, &mut result)?;
+    }
+    Ok(result)
 }
 
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
