@@ -121,9 +121,13 @@ fn subscription_from_conf(conf: &Value, what: &str) -> Result<Subscription, Conf
     Subscription::new(&types).map_err(|e| ConfError::new(format!("{what}: {e}")))
 }
 
+/// A period in seconds, kept between 1 ms (hat's loops spin on 0; ours
+/// would burn a core) and 100 years (so that deadlines never overflow).
 fn seconds(conf: &Value, name: &str) -> Result<Duration, ConfError> {
+    const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
     let s = conf[name].as_f64().ok_or_else(|| ConfError::new(format!("'{name}' must be a number")))?;
-    Ok(Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX))
+    let period = Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(LONGEST);
+    Ok(period.clamp(Duration::from_millis(1), LONGEST))
 }
 
 /// What the in-memory databases hold; one lock.
@@ -509,5 +513,21 @@ impl Drop for LmdbBackend {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn periods_are_kept_between_a_millisecond_and_a_century() {
+        let period = |v: Value| seconds(&json!({ "p": v }), "p").unwrap();
+        assert_eq!(period(json!(0.5)), Duration::from_millis(500));
+        assert_eq!(period(json!(0)), Duration::from_millis(1));
+        assert_eq!(period(json!(-3)), Duration::from_millis(1));
+        assert_eq!(period(json!(1e300)), Duration::from_secs(100 * 365 * 24 * 3600));
+        assert!(seconds(&json!({"p": "1"}), "p").is_err());
     }
 }
