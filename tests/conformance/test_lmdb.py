@@ -13,6 +13,7 @@
 """
 
 import random
+import time
 
 import lmdb
 import pytest
@@ -428,3 +429,37 @@ def test_cleanup_by_each_limit_kind_keeps_what_hats_keeps(hat, tmp_path, limit):
             assert 0 < kept < 20, 'a 4 KiB page holds far more than 2,500 bytes allow'
     finally:
         pair.close()
+
+
+# --- through the engine's C API ---------------------------------------------------
+
+def test_engine_reports_flushed_events_from_the_flush_thread(hat, tmp_path):
+    import threading
+    flushed, threads = [], set()
+
+    def on_flushed(events):
+        threads.add(threading.get_ident())
+        flushed.extend(events)
+    conf = backend_conf(tmp_path / 'db', flush_period=0.05,
+                        timeseries=[{'order_by': 'SOURCE_TIMESTAMP', 'subscriptions': [['*']]}])
+    ours = OurLmdb(hat, conf, flushed=on_flushed)
+    try:
+        registered = ours.register([rand_register_event(random.Random(i)) for i in range(5)])
+        deadline = time.monotonic() + 10
+        while len(flushed) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [e.id for e in flushed] == [e.id for e in [*flushed[:1], *registered]]
+        assert flushed[0].payload.data == 'STARTED'
+        assert threading.get_ident() not in threads
+    finally:
+        ours.close()
+    assert flushed[-1].payload.data == 'STOPPED', 'close flushed and reported'
+
+
+def test_engine_refuses_a_configuration_outside_hats_schema(hat, tmp_path):
+    conf = backend_conf(tmp_path / 'db')
+    del conf['flush_period']
+    with pytest.raises(hat.Error) as e:
+        OurLmdb(hat, conf)
+    assert 'hat-event://backends/lmdb.yaml' in str(e.value) and 'flush_period' in str(e.value)
+    assert not (tmp_path / 'db').exists(), 'refused before the file is made'
