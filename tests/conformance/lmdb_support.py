@@ -16,7 +16,6 @@ Queries cross the C API as SBS (`hat_event_query_params_decode`,
 
 import asyncio
 import json
-import pathlib
 
 import hat.event.backends.lmdb.backend
 import hat.event.backends.lmdb.common
@@ -182,7 +181,3 @@ class OurLmdb:
         self.hat.check(self.hat.lib.hat_event_engine_close(self.engine))
         self.hat.lib.hat_event_engine_destroy(self.engine)
         self.engine = None
-
-
-def lock_path(db_path):
-    return pathlib.Path(str(db_path) + '-lock')

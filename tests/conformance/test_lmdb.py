@@ -12,7 +12,12 @@
   error from ours (and a refusal from hat's too), never a crash.
 """
 
+import json
+import pathlib
 import random
+import subprocess
+import sys
+import threading
 import time
 
 import lmdb
@@ -290,9 +295,6 @@ def test_a_file_hat_wrote_opens_in_ours_with_the_same_answers(hat, seed, tmp_pat
 
 
 def test_a_file_ours_wrote_opens_in_hats_and_its_manager_with_the_same_answers(hat, seed, tmp_path):
-    import json as json_
-    import subprocess
-    import sys
     rng = random.Random(f'{seed}/lmdb-cross-ours')
     path = tmp_path / 'ours-wrote.db'
     conf = backend_conf(path, **CROSS_CONF)
@@ -320,13 +322,12 @@ def test_a_file_ours_wrote_opens_in_hats_and_its_manager_with_the_same_answers(h
     for kind, query in (('timeseries', expected[2][0] + expected[3][0] + expected[4][0]), ('latest', expected[0][0])):
         out = subprocess.run([manager, 'query', '--db', str(path), kind], capture_output=True, text=True,
                              check=True).stdout
-        read = {tuple(json_.loads(line)['id'].values()) for line in out.splitlines() if line.strip()}
+        read = {tuple(json.loads(line)['id'].values()) for line in out.splitlines() if line.strip()}
         assert read == {tuple(e.id) for e in query}, kind
 
 
 def pathlib_bin(name):
-    import pathlib
-    import sys
+    """A console script of the virtual environment this runs in."""
     return str(pathlib.Path(sys.executable).parent / name)
 
 
@@ -434,7 +435,6 @@ def test_cleanup_by_each_limit_kind_keeps_what_hats_keeps(hat, tmp_path, limit):
 # --- through the engine's C API ---------------------------------------------------
 
 def test_engine_reports_flushed_events_from_the_flush_thread(hat, tmp_path):
-    import threading
     flushed, threads = [], set()
 
     def on_flushed(events):
