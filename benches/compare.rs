@@ -526,7 +526,7 @@ impl EngineHandle {
 
     /// One register call; the number of events the session registered.
     fn register(&self, events: &[*mut hat_event_register_event_t]) -> usize {
-        let source = hat_event_source_t { type_: HAT_EVENT_SOURCE_TYPE_EVENTER, id: 1 };
+        let source = hat_event_source_t { r#type: HAT_EVENT_SOURCE_TYPE_EVENTER, id: 1 };
         let mut out = std::ptr::null_mut();
         // SAFETY: a live engine and live register events; out is a local.
         unsafe {

@@ -37,7 +37,7 @@ fn event(n: i64) -> Arc<Event> {
         type_: vec!["sensor".into(), (n % TYPES).to_string()],
         timestamp: Timestamp::new(BASE_S + n / 1_000_000, (n % 1_000_000) as u32).unwrap(),
         source_timestamp: None,
-        payload: Some(EventPayload::json_from_text(&format!("{{\"value\": {n}}}")).unwrap()),
+        payload: Some(Arc::new(EventPayload::json_from_text(&format!("{{\"value\": {n}}}")).unwrap())),
     })
 }
 

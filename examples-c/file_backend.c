@@ -178,7 +178,7 @@ static hat_event_status_t file_get_last_event_id(void *instance, int64_t server_
     hat_event_event_id_t last = {server_id, 0, 0};
     size_t i;
     for (i = 0; i < b->len; i++) {
-        hat_event_event_id_t id = hat_event_event_id(b->events[i]);
+        hat_event_event_id_t id = hat_event_event_get_id(b->events[i]);
         if (id.server == server_id && hat_event_event_id_compare(id, last) > 0) {
             last = id;
         }

@@ -40,11 +40,11 @@ static void print_event_type(const hat_event_event_type_t *type);
 
 /* Prints an event as "(server, session, instance) type payload". */
 static void print_event(const char *prefix, const hat_event_event_t *event) {
-    hat_event_event_id_t id = hat_event_event_id(event);
+    hat_event_event_id_t id = hat_event_event_get_id(event);
     hat_event_buffer_t *json = NULL;
     printf("%s(%lld, %lld, %lld) ", prefix, (long long)id.server, (long long)id.session,
            (long long)id.instance);
-    print_event_type(hat_event_event_type(event));
+    print_event_type(hat_event_event_get_type(event));
     if (hat_event_event_payload(event) != NULL &&
         hat_event_payload_json_text(hat_event_event_payload(event), &json) == HAT_EVENT_OK) {
         printf(" %s", (const char *)hat_event_buffer_data(json));
@@ -88,7 +88,7 @@ static void run_engine(const char *module_path) {
     hooks.registered = on_registered;
     TRY(hat_event_engine_create(str(conf), &hooks, &engine));
 
-    source.type_ = HAT_EVENT_SOURCE_TYPE_EVENTER;
+    source.type = HAT_EVENT_SOURCE_TYPE_EVENTER;
     source.id = 1;
     for (i = 0; i < sizeof readings / sizeof readings[0]; i++) {
         hat_event_str_t type[2];
@@ -195,7 +195,7 @@ int main(int argc, char **argv) {
         TRY(hat_event_event_create(id, type, 3, now, &later, payload, &event));
 
         printf("event ");
-        print_event_type(hat_event_event_type(event));
+        print_event_type(hat_event_event_get_type(event));
         TRY(hat_event_payload_json_text(hat_event_event_payload(event), &json));
         /* Buffers are NUL-terminated, so JSON text prints directly. */
         printf(" payload %s\n", (const char *)hat_event_buffer_data(json));

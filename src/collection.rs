@@ -242,6 +242,65 @@ impl Collection for TreeCollection {
     }
 }
 
+/// Either flavour, chosen at run time (the C API's
+/// `hat_event_collection_create(kind)`).
+pub enum AnyCollection {
+    Tree(TreeCollection),
+    List(ListCollection),
+}
+
+/// The flavours by name, for [`AnyCollection::new`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollectionKind {
+    Tree,
+    List,
+}
+
+impl AnyCollection {
+    /// An empty collection of `kind`.
+    pub fn new(kind: CollectionKind) -> AnyCollection {
+        match kind {
+            CollectionKind::Tree => AnyCollection::Tree(TreeCollection::default()),
+            CollectionKind::List => AnyCollection::List(ListCollection::default()),
+        }
+    }
+
+    /// [`Collection::get`] with the probe of `event_type` already built
+    /// (by whoever checked the segments); a list collection ignores it.
+    #[inline(always)]
+    pub(crate) fn get_probe(&self, probe: &Probe<'_>, event_type: &[impl AsRef<str>], out: &mut Vec<u64>) {
+        out.clear();
+        match self {
+            AnyCollection::Tree(c) => c.get_probe_into(probe, event_type, out),
+            AnyCollection::List(c) => c.get_into(event_type, out),
+        }
+    }
+}
+
+impl Collection for AnyCollection {
+    fn add(&mut self, subscription: &Subscription, value: u64) {
+        match self {
+            AnyCollection::Tree(c) => c.add(subscription, value),
+            AnyCollection::List(c) => c.add(subscription, value),
+        }
+    }
+
+    fn remove(&mut self, value: u64) {
+        match self {
+            AnyCollection::Tree(c) => c.remove(value),
+            AnyCollection::List(c) => c.remove(value),
+        }
+    }
+
+    #[inline]
+    fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
+        match self {
+            AnyCollection::Tree(c) => c.get_into(event_type, out),
+            AnyCollection::List(c) => c.get_into(event_type, out),
+        }
+    }
+}
+
 impl TreeCollection {
     /// [`Collection::get_into`] with the probe of `event_type` given (the C
     /// layer builds it while checking the segments).

@@ -2,6 +2,7 @@
 //! sources and the server status.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::error::Result;
 use crate::event_type::EventType;
@@ -57,7 +58,9 @@ pub struct Event {
     pub type_: EventType,
     pub timestamp: Timestamp,
     pub source_timestamp: Option<Timestamp>,
-    pub payload: Option<EventPayload>,
+    /// Shared (immutable): the engine hands a register event's payload on
+    /// to the event it becomes without copying it.
+    pub payload: Option<Arc<EventPayload>>,
 }
 
 impl Event {
@@ -102,7 +105,9 @@ impl Event {
 pub struct RegisterEvent {
     pub type_: EventType,
     pub source_timestamp: Option<Timestamp>,
-    pub payload: Option<EventPayload>,
+    /// Shared (immutable): the engine hands a register event's payload on
+    /// to the event it becomes without copying it.
+    pub payload: Option<Arc<EventPayload>>,
 }
 
 /// The event server's status.

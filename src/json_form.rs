@@ -39,7 +39,7 @@ fn timestamp_value(t: Timestamp) -> Value {
 /// for a JSON payload a `serde_json::Value` cannot hold (see
 /// [`JsonPayload::value`]).
 pub fn event_to_value(event: &Event) -> Result<Value> {
-    let payload = match &event.payload {
+    let payload = match event.payload.as_deref() {
         None => Value::Null,
         Some(EventPayload::Binary { type_, data }) => object([
             ("data_type", "binary".into()),
@@ -67,7 +67,7 @@ pub fn event_to_value(event: &Event) -> Result<Value> {
 /// The JSON value of a query result (errors as [`event_to_value`]).
 pub fn query_result_to_value(result: &QueryResult) -> Result<Value> {
     Ok(object([
-        ("events", result.events.iter().map(event_to_value).collect::<Result<_>>()?),
+        ("events", result.events.iter().map(|e| event_to_value(e)).collect::<Result<_>>()?),
         ("more_follows", result.more_follows.into()),
     ]))
 }
@@ -123,7 +123,7 @@ fn write_event(out: &mut String, event: &Event) -> Result<()> {
         None => out.push_str("null"),
     }
     out.push_str(", \"payload\": ");
-    match &event.payload {
+    match event.payload.as_deref() {
         None => out.push_str("null"),
         Some(EventPayload::Binary { type_, data }) => {
             out.push_str("{\"data_type\": \"binary\", \"binary_type\": ");
@@ -157,7 +157,7 @@ pub fn query_result_from_json(text: &str) -> Result<QueryResult> {
     let events = array(&doc, m[0], "query result.events")?
         .into_iter()
         .enumerate()
-        .map(|(i, e)| event_from_node(&doc, e, &format!("query result.events[{i}]")))
+        .map(|(i, e)| event_from_node(&doc, e, &format!("query result.events[{i}]")).map(std::sync::Arc::new))
         .collect::<Result<_>>()?;
     let more_follows = doc.as_bool(m[1]).ok_or_else(|| wrong("query result.more_follows", "a boolean"))?;
     Ok(QueryResult { events, more_follows })
@@ -278,7 +278,7 @@ fn event_from_node(doc: &Document, node: usize, path: &str) -> Result<Event> {
         type_,
         timestamp: timestamp(doc, m[2], &format!("{path}.timestamp"))?,
         source_timestamp,
-        payload,
+        payload: payload.map(std::sync::Arc::new),
     })
 }
 
@@ -292,7 +292,7 @@ mod tests {
             type_: vec!["a".into(), "ž".into()],
             timestamp: Timestamp::new(5, 6).unwrap(),
             source_timestamp: source.then(|| Timestamp::new(-7, 8).unwrap()),
-            payload,
+            payload: payload.map(std::sync::Arc::new),
         }
     }
 
@@ -326,7 +326,7 @@ mod tests {
         for e in &events {
             assert_eq!(event_to_json(e).unwrap(), crate::json::to_python_json(&event_to_value(e).unwrap()).unwrap());
         }
-        let r = QueryResult { events, more_follows: true };
+        let r = QueryResult { events: events.into_iter().map(std::sync::Arc::new).collect(), more_follows: true };
         assert_eq!(
             query_result_to_json(&r).unwrap(),
             crate::json::to_python_json(&query_result_to_value(&r).unwrap()).unwrap()
@@ -343,7 +343,7 @@ mod tests {
         for e in &events {
             assert_eq!(&event_from_json(&event_to_json(e).unwrap()).unwrap(), e);
         }
-        let r = QueryResult { events, more_follows: true };
+        let r = QueryResult { events: events.into_iter().map(std::sync::Arc::new).collect(), more_follows: true };
         assert_eq!(query_result_from_json(&query_result_to_json(&r).unwrap()).unwrap(), r);
         assert_eq!(query_result_to_json(&QueryResult::default()).unwrap(), r#"{"events": [], "more_follows": false}"#);
     }

@@ -1,6 +1,8 @@
 //! Eventer protocol messages (`HatEventer.Msg*`) as one type, so that a
 //! connection can hold, encode and decode any of them by kind.
 
+use std::sync::Arc;
+
 use crate::event::{Event, RegisterEvent, ServerStatus};
 use crate::query::{QueryParams, QueryResult};
 use crate::sbs::{self, MsgInitReq, MsgInitRes, MsgRegisterRes, Sbs, SbsError};
@@ -79,7 +81,7 @@ pub enum Message {
     InitReq(MsgInitReq),
     InitRes(MsgInitRes),
     StatusNotify(ServerStatus),
-    EventsNotify(Vec<Event>),
+    EventsNotify(Vec<Arc<Event>>),
     EventsAck,
     RegisterReq(Vec<RegisterEvent>),
     RegisterRes(MsgRegisterRes),

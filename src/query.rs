@@ -1,5 +1,7 @@
 //! Query parameters and query results.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::event::{Event, EventId, ServerId};
 use crate::event_type::EventType;
@@ -143,7 +145,8 @@ impl QueryParams {
 /// What a query returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryResult {
-    pub events: Vec<Event>,
+    /// Shared: a backend's result holds the events it stores, not copies.
+    pub events: Vec<Arc<Event>>,
     pub more_follows: bool,
 }
 

@@ -63,6 +63,8 @@
 //! `NaN`, `Infinity`, `-Infinity` and numbers beyond a double decode but,
 //! as in the reference, cannot be encoded ([`SbsError::UnencodableJson`]).
 
+use std::sync::Arc;
+
 use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerStatus};
 use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
@@ -521,6 +523,18 @@ impl<T: Sbs> Sbs for Vec<T> {
     }
 }
 
+/// A shared value encodes as the value itself (events are shared between
+/// the engine, backends, messages and C handles as `Arc<Event>`).
+impl<T: Sbs> Sbs for Arc<T> {
+    const MIN_LEN: usize = T::MIN_LEN;
+    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        (**self).encode(out)
+    }
+    fn decode(d: &mut Decoder<'_>) -> Result<Arc<T>> {
+        T::decode(d).map(Arc::new)
+    }
+}
+
 /// Optional(T).
 impl<T: Sbs> Sbs for Option<T> {
     const MIN_LEN: usize = 1;
@@ -858,7 +872,7 @@ impl Sbs for MsgInitRes {
 /// `MsgStatusNotify` = Status.
 pub type MsgStatusNotify = ServerStatus;
 /// `MsgEventsNotify` = Array(Event).
-pub type MsgEventsNotify = Vec<Event>;
+pub type MsgEventsNotify = Vec<Arc<Event>>;
 /// `MsgEventsAck` = None (zero bytes).
 pub type MsgEventsAck = ();
 /// `MsgRegisterReq` = Array(RegisterEvent).
@@ -871,7 +885,7 @@ pub type MsgQueryRes = QueryResult;
 /// `MsgRegisterRes` = Choice {events: Array(Event), failure: None}.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MsgRegisterRes {
-    Events(Vec<Event>),
+    Events(Vec<Arc<Event>>),
     Failure,
 }
 
@@ -1225,8 +1239,9 @@ mod tests {
             type_: vec!["a".into(), "ž".into()],
             timestamp: Timestamp::new(i64::MIN, 5).unwrap(),
             source_timestamp: Some(Timestamp::new(3, 999_999).unwrap()),
-            payload: Some(EventPayload::json_from_text(r#"{"x": [1, 2.5, "y"]}"#).unwrap()),
+            payload: Some(Arc::new(EventPayload::json_from_text(r#"{"x": [1, 2.5, "y"]}"#).unwrap())),
         };
+        let event = Arc::new(event);
         let msg = MsgRegisterRes::Events(vec![event.clone(), event]);
         let bytes = encode_to_vec(&msg).unwrap();
         assert_eq!(decode_exact::<MsgRegisterRes>(&bytes).as_ref(), Ok(&msg));

@@ -187,23 +187,33 @@ impl Subscription {
     /// True exactly when no event type matches both.
     pub fn isdisjoint(&self, other: &Subscription) -> bool {
         // A literal query type is itself an event type: one of either side
-        // that the other matches is shared. That leaves pairs of wildcard
-        // query types, compared pattern against pattern. Stops at the
-        // first shared event type.
-        // Both sides in turn, so that a shared type near the start of
-        // either is found early.
-        let (mut mine, mut theirs) = (self.literal.iter(), other.literal.iter());
+        // that the other matches is shared. Cheapest first: literals the
+        // other also has as literals, looked up by their stored key bytes
+        // (no segments decoded, no probe built), both sides in turn so that
+        // a shared type near the start of either is found early.
+        let (mut mine, mut theirs) = (self.literal.iter_keys(), other.literal.iter_keys());
         loop {
             let (a, b) = (mine.next(), theirs.next());
             if a.is_none() && b.is_none() {
                 break;
             }
-            if a.is_some_and(|(key, _)| with_key_segments(key, |t| other.matches(t)))
-                || b.is_some_and(|(key, _)| with_key_segments(key, |t| self.matches(t)))
+            if a.is_some_and(|key| other.literal.contains_key_bytes(key))
+                || b.is_some_and(|key| self.literal.contains_key_bytes(key))
             {
                 return false;
             }
         }
+        // Then literals that the other's wildcard query types match.
+        let wild_matches = |literal: &TypeMap<()>, wild: &Trie<bool>| {
+            literal.iter().any(|(key, _)| with_key_segments(key, |t| wild.find(t, &mut |_| true)))
+        };
+        if (other.wild_count > 0 && wild_matches(&self.literal, &other.wild))
+            || (self.wild_count > 0 && wild_matches(&other.literal, &self.wild))
+        {
+            return false;
+        }
+        // That leaves pairs of wildcard query types, compared pattern
+        // against pattern.
         if self.wild_count.saturating_mul(other.wild_count) > 1_000_000 {
             return Tree::intersection(&self.tree(), &other.tree()).is_empty();
         }

@@ -593,6 +593,19 @@ impl<V> TypeMap<V> {
         })
     }
 
+    /// Whether the key bytes of an entry of another map (from
+    /// [`iter_keys`](Self::iter_keys)) are a key here: the stored bytes are
+    /// hashed as they are, with no segments decoded and no probe built.
+    #[inline]
+    pub(crate) fn contains_key_bytes(&self, key: &[u8]) -> bool {
+        self.table.find(hash_key(key), |&at| stored_eq(&self.arena, at, key)).is_some()
+    }
+
+    /// The key bytes of the live entries, in insertion order.
+    pub(crate) fn iter_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.iter().map(|(segments, _)| segments.0)
+    }
+
     /// Live entries, in insertion order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Segments<'_>, &V)> {
         let mut at = 0;

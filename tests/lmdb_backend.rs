@@ -51,7 +51,7 @@ fn event(id: EventId, type_: &[&str], payload: Option<&str>) -> Arc<Event> {
         type_: type_.iter().map(|s| s.to_string()).collect(),
         timestamp: Timestamp::now(),
         source_timestamp: None,
-        payload: payload.map(|p| EventPayload::json_from_text(p).unwrap()),
+        payload: payload.map(|p| Arc::new(EventPayload::json_from_text(p).unwrap())),
     })
 }
 
@@ -107,7 +107,7 @@ fn queries_answer_the_same_before_and_after_a_flush() {
     for _ in 0..2 {
         for params in all_queries() {
             let result = backend.query(&params).unwrap();
-            assert_eq!(result.events, vec![(*e).clone()], "{params:?}");
+            assert_eq!(result.events, vec![Arc::clone(&e)], "{params:?}");
             assert!(!result.more_follows);
         }
         backend.flush().unwrap();
@@ -200,8 +200,8 @@ fn each_condition_kind_filters_as_hats() {
             instance += 1;
             let mut e = (*event(id(1, instance), &[type_], None)).clone();
             e.payload = match payload {
-                Some("b") => Some(EventPayload::Binary { type_: String::new(), data: Vec::new() }),
-                Some(text) => Some(EventPayload::json_from_text(text).unwrap()),
+                Some("b") => Some(Arc::new(EventPayload::Binary { type_: String::new(), data: Vec::new() })),
+                Some(text) => Some(Arc::new(EventPayload::json_from_text(text).unwrap())),
                 None => None,
             };
             backend.register(&[Arc::new(e)]).unwrap();

@@ -44,7 +44,7 @@ fn session_events(session: i64) -> Vec<Arc<Event>> {
                 type_: vec!["d".into(), (session % 7).to_string()],
                 timestamp: Timestamp::now(),
                 source_timestamp: None,
-                payload: Some(EventPayload::json_from_text(&format!("{{\"s\": {session}}}")).unwrap()),
+                payload: Some(Arc::new(EventPayload::json_from_text(&format!("{{\"s\": {session}}}")).unwrap())),
             })
         })
         .collect()

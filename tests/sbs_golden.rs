@@ -118,7 +118,7 @@ fn event(v: &Value) -> Event {
         type_: event_type(&v["type"]),
         timestamp: timestamp(&v["timestamp"]),
         source_timestamp: opt(&v["source_timestamp"], timestamp),
-        payload: opt(&v["payload"], payload),
+        payload: opt(&v["payload"], payload).map(std::sync::Arc::new),
     }
 }
 
@@ -126,7 +126,7 @@ fn register_event(v: &Value) -> RegisterEvent {
     RegisterEvent {
         type_: event_type(&v["type"]),
         source_timestamp: opt(&v["source_timestamp"], timestamp),
-        payload: opt(&v["payload"], payload),
+        payload: opt(&v["payload"], payload).map(std::sync::Arc::new),
     }
 }
 
@@ -171,7 +171,10 @@ fn query_params(v: &Value) -> QueryParams {
 }
 
 fn query_result(v: &Value) -> QueryResult {
-    QueryResult { events: list(&v["events"], event), more_follows: boolean(&v["more_follows"]) }
+    QueryResult {
+        events: list(&v["events"], |v| std::sync::Arc::new(event(v))),
+        more_follows: boolean(&v["more_follows"]),
+    }
 }
 
 fn init_req(v: &Value) -> MsgInitReq {
@@ -194,7 +197,7 @@ fn init_res(v: &Value) -> MsgInitRes {
 
 fn register_res(v: &Value) -> MsgRegisterRes {
     match choice(v) {
-        ("events", e) => MsgRegisterRes::Events(list(e, event)),
+        ("events", e) => MsgRegisterRes::Events(list(e, |v| std::sync::Arc::new(event(v)))),
         ("failure", _) => MsgRegisterRes::Failure,
         (k, _) => panic!("MsgRegisterRes kind {k}"),
     }
@@ -227,7 +230,7 @@ macro_rules! dispatch {
             "MsgInitReq" => $f::<MsgInitReq>($($arg,)* init_req(v)),
             "MsgInitRes" => $f::<MsgInitRes>($($arg,)* init_res(v)),
             "MsgStatusNotify" => $f::<MsgStatusNotify>($($arg,)* status(v)),
-            "MsgEventsNotify" => $f::<MsgEventsNotify>($($arg,)* list(v, event)),
+            "MsgEventsNotify" => $f::<MsgEventsNotify>($($arg,)* list(v, |v| std::sync::Arc::new(event(v)))),
             "MsgEventsAck" => $f::<MsgEventsAck>($($arg,)* events_ack(v)),
             "MsgRegisterReq" => $f::<MsgRegisterReq>($($arg,)* list(v, register_event)),
             "MsgRegisterRes" => $f::<MsgRegisterRes>($($arg,)* register_res(v)),

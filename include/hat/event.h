@@ -8,7 +8,12 @@
  *   hat_event_last_error_message() describes the failure (per thread).
  * - *_create / *_clone return owned handles; release them with the matching
  *   *_destroy, which accepts NULL. Pointers returned by getters are borrowed
- *   from their parent handle and live as long as it does. Never free()
+ *   from their parent handle and live as long as it does. Events and
+ *   subscriptions are immutable and reference-counted: *_clone returns the
+ *   same pointer with one more reference (O(1), no copy) and *_destroy
+ *   drops one, so any of them, borrowed ones included, can be kept beyond
+ *   a call by cloning it, and handed between threads. Other handles' *_clone
+ *   is a copy. Never free()
  *   library memory; the library never frees or keeps caller memory, except
  *   a user_data handed over with a finalize_user_data (plug-in infos,
  *   engine hooks, client options): it belongs to the library from the call
@@ -37,7 +42,9 @@
  *   HAT_EVENT_ERR_INTERNAL at the boundary.
  * - Thread-safety: functions without a handle argument are thread-safe.
  *   A handle may be read from several threads at once, but must not be
- *   modified or destroyed while another thread uses it.
+ *   modified or destroyed while another thread uses it (for events and
+ *   subscriptions: while another thread uses that reference; other
+ *   references may be destroyed concurrently).
  *
  * Licensed under the Apache License, Version 2.0.
  */
@@ -50,6 +57,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Contents. Constants and types come first, as C needs them declared
+ * before use (each documented where it is declared). The functions follow
+ * in sections, from basic to advanced, each opened by a banner with a short
+ * introduction: errors, version and buffers; timestamps; event types; event
+ * ids and payloads; events; register events; queries; subscriptions;
+ * collections; SBS encoding; eventer messages; JSON form; schemas;
+ * plug-ins; backends; modules; query rules for backends; engine; eventer
+ * client; plug-in exports.
+ */
 
 /** Version of this header; compare with hat_event_version() at run time. */
 #define HAT_EVENT_VERSION_MAJOR 0
@@ -69,18 +87,6 @@
 #define HAT_EVENT_TIMESTAMP_RFC3339_SIZE 28
 
 /**
- * The most clients a `client_names` hook may report (a larger count is
- * refused, never allocated for).
- */
-#define HAT_EVENT_CLIENT_NAMES_MAX 65536
-
-/**
- * The most calls the engine makes to a `client_names` hook for one answer
- * (the first with room for 16, then with room for the count reported).
- */
-#define HAT_EVENT_CLIENT_NAMES_CALLS 4
-
-/**
  * The layout of `hat_event_backend_info_t` and `hat_event_module_info_t`
  * this header describes; an info carries it in `abi_version` so that a
  * plug-in built against another layout is refused, not misread. Version 2
@@ -98,6 +104,18 @@
 #define HAT_EVENT_PLUGIN_ERROR_MAX 1024
 
 /**
+ * The most clients a `client_names` hook may report (a larger count is
+ * refused, never allocated for).
+ */
+#define HAT_EVENT_CLIENT_NAMES_MAX 65536
+
+/**
+ * The most calls the engine makes to a `client_names` hook for one answer
+ * (the first with room for 16, then with room for the count reported).
+ */
+#define HAT_EVENT_CLIENT_NAMES_CALLS 4
+
+/**
  * The host side of a backend, given to the backend's create: the
  * registered/flushed callbacks. Valid until the backend's `finalize`
  * returns; thread-safe (call it from any thread).
@@ -111,12 +129,6 @@ typedef struct hat_event_backend_host_t hat_event_backend_host_t;
  * as a C string directly.
  */
 typedef struct hat_event_buffer_t hat_event_buffer_t;
-
-/**
- * An owned list of (source, client name) pairs. Release with
- * `hat_event_client_names_destroy`.
- */
-typedef struct hat_event_client_names_t hat_event_client_names_t;
 
 /**
  * A connection to a Hat event server's eventer interface. Owned by the
@@ -150,6 +162,12 @@ typedef struct hat_event_client_t hat_event_client_t;
 typedef struct hat_event_collection_t hat_event_collection_t;
 
 /**
+ * An owned list of (source, client name) pairs. Release with
+ * `hat_event_engine_client_names_destroy`.
+ */
+typedef struct hat_event_engine_client_names_t hat_event_engine_client_names_t;
+
+/**
  * An engine: its backend, its modules and its sessions (see
  * `hat_event_engine_create`). Thread-safe: any number of threads may call
  * `register`, `query` and the getters at once (sessions run one at a time).
@@ -167,8 +185,14 @@ typedef struct hat_event_event_list_t hat_event_event_list_t;
 
 /**
  * An event: id, type, timestamp, optional source timestamp, optional
- * payload. Owned when made by `_create` or `_clone`, borrowed when read
- * from a query result. Immutable: safe to read from several threads at once.
+ * payload. Immutable and reference-counted: `_create` returns a handle
+ * with one reference, `hat_event_event_clone` adds one (O(1), the same
+ * pointer) and `hat_event_event_destroy` drops one; the event is freed
+ * with its last reference. A borrowed event (read from a query result, a
+ * message, an engine's or client's callback, a backend's
+ * `register_events`) can be cloned too: that is how a plug-in keeps an
+ * event beyond the call, without copying it. Safe to read, clone and
+ * destroy from several threads at once.
  */
 typedef struct hat_event_event_t hat_event_event_t;
 
@@ -179,9 +203,12 @@ typedef struct hat_event_event_t hat_event_event_t;
 typedef struct hat_event_event_type_list_t hat_event_event_type_list_t;
 
 /**
- * An owned event type (a sequence of UTF-8 segments). Created with
- * `hat_event_event_type_create`, or borrowed from an event or query.
- * Immutable: safe to read from several threads at once.
+ * An event type (a sequence of UTF-8 segments). Created with
+ * `hat_event_event_type_create`, or borrowed from an event, register
+ * event, query or subscription. Immutable: safe to read from several
+ * threads at once. Unlike events, payloads and subscriptions, an event
+ * type is a plain value: `_clone` copies it (a few short strings). Keep
+ * the event instead when you can: cloning it is O(1) and keeps its type.
  */
 typedef struct hat_event_event_type_t hat_event_event_type_t;
 
@@ -192,9 +219,13 @@ typedef struct hat_event_event_type_t hat_event_event_type_t;
 typedef struct hat_event_msg_t hat_event_msg_t;
 
 /**
- * An event payload, binary or JSON. Owned when made by `_create_*` or
- * `_clone`; borrowed when read from an event. Immutable: safe to read from
- * several threads at once.
+ * An event payload, binary or JSON. Immutable and reference-counted, as
+ * events are: `_create_*` returns one reference, `hat_event_payload_clone`
+ * adds one (O(1), the same pointer) and `hat_event_payload_destroy` drops
+ * one. A payload read from an event or register event is borrowed (valid
+ * while that lives) and can be cloned to keep it. Events and register
+ * events made with a payload share it. Safe to read, clone and destroy
+ * from several threads at once.
  */
 typedef struct hat_event_payload_t hat_event_payload_t;
 
@@ -263,18 +294,37 @@ typedef struct hat_event_str_t {
 } hat_event_str_t;
 
 /**
- * Which collection implementation (`HAT_EVENT_COLLECTION_*`).
+ * Seconds since 1970-01-01 UTC (may be negative) and microseconds, which
+ * must be in 0..999999: functions given a timestamp with `us >= 1000000`
+ * return `HAT_EVENT_ERR_OUT_OF_RANGE`. A plain value; copy it freely.
  */
-typedef uint32_t hat_event_collection_kind_t;
+typedef struct hat_event_timestamp_t {
+  int64_t s;
+  uint32_t us;
+} hat_event_timestamp_t;
 
 /**
- * A borrowed event type: `len` segment views at `segments` (NULL only if
- * `len` is 0). Used to pass lists of event types in one call.
+ * Borrowed bytes: `len` bytes at `ptr`; `ptr` may be NULL only when `len` is 0.
  */
-typedef struct hat_event_event_type_view_t {
-  const struct hat_event_str_t *segments;
+typedef struct hat_event_bytes_t {
+  const uint8_t *ptr;
   size_t len;
-} hat_event_event_type_view_t;
+} hat_event_bytes_t;
+
+/**
+ * A broken-down UTC calendar time. Valid ranges: year 1..9999, month 1..12,
+ * day 1..(days in month), hour 0..23, minute 0..59, second 0..59 (no leap
+ * seconds), microsecond 0..999999.
+ */
+typedef struct hat_event_datetime_t {
+  int32_t year;
+  int32_t month;
+  int32_t day;
+  int32_t hour;
+  int32_t minute;
+  int32_t second;
+  int32_t microsecond;
+} hat_event_datetime_t;
 
 /**
  * Identifies an event: server, session and instance. A plain value.
@@ -286,27 +336,38 @@ typedef struct hat_event_event_id_t {
 } hat_event_event_id_t;
 
 /**
- * Borrowed bytes: `len` bytes at `ptr`; `ptr` may be NULL only when `len` is 0.
- */
-typedef struct hat_event_bytes_t {
-  const uint8_t *ptr;
-  size_t len;
-} hat_event_bytes_t;
-
-/**
  * Which variant a payload is (`HAT_EVENT_PAYLOAD_*`).
  */
 typedef uint32_t hat_event_payload_kind_t;
 
 /**
- * Seconds since 1970-01-01 UTC (may be negative) and microseconds, which
- * must be in 0..999999: functions given a timestamp with `us >= 1000000`
- * return `HAT_EVENT_ERR_OUT_OF_RANGE`. A plain value; copy it freely.
+ * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
  */
-typedef struct hat_event_timestamp_t {
-  int64_t s;
-  uint32_t us;
-} hat_event_timestamp_t;
+typedef uint32_t hat_event_query_kind_t;
+
+/**
+ * A borrowed event type: `len` segment views at `segments` (NULL only if
+ * `len` is 0). Used to pass lists of event types in one call.
+ */
+typedef struct hat_event_event_type_view_t {
+  const struct hat_event_str_t *segments;
+  size_t len;
+} hat_event_event_type_view_t;
+
+/**
+ * Result order (`HAT_EVENT_ORDER_*`).
+ */
+typedef uint32_t hat_event_order_t;
+
+/**
+ * Which timestamp orders and filters results (`HAT_EVENT_ORDER_BY_*`).
+ */
+typedef uint32_t hat_event_order_by_t;
+
+/**
+ * Which collection implementation (`HAT_EVENT_COLLECTION_*`).
+ */
+typedef uint32_t hat_event_collection_kind_t;
 
 /**
  * The event server's status (`HAT_EVENT_SERVER_STATUS_*`). An integer so
@@ -314,6 +375,346 @@ typedef struct hat_event_timestamp_t {
  * values with `HAT_EVENT_ERR_INVALID_ARGUMENT`.
  */
 typedef uint32_t hat_event_server_status_t;
+
+/**
+ * Which eventer message (`HAT_EVENT_MSG_*`, in `HatEventer` schema order).
+ */
+typedef uint32_t hat_event_msg_kind_t;
+
+/**
+ * A backend instance: its slots, filled by the backend's create.
+ *
+ * Every slot takes `instance` first. The engine calls the slots one at a
+ * time (never concurrently), from whichever host thread is registering or
+ * querying. Borrowed arguments are valid for the call only. A slot returns
+ * `HAT_EVENT_OK` or a failure status (call `hat_event_plugin_set_error`
+ * first to give the message): a failure fails the host's call that caused
+ * it (engine creation, `register`, `query`, `close`) with
+ * `HAT_EVENT_ERR_PLUGIN` and that message; the engine stays usable.
+ * Backend slots must not call back into the engine (`register` and
+ * `query` fail there with `HAT_EVENT_ERR_REENTRANT`).
+ */
+typedef struct hat_event_backend_t {
+  /**
+   * `sizeof(hat_event_backend_t)` as the plug-in was compiled. The
+   * struct grows by appending slots: a smaller size of a released layout
+   * reads only the slots it has (the later ones are absent); a size below
+   * the first released layout, or above this header's, fails the create.
+   */
+  size_t struct_size;
+  /**
+   * The backend's own state, passed to every slot.
+   */
+  void *instance;
+  /**
+   * Optional (absent: `{server_id, 0, 0}`): the greatest event id of
+   * `server_id` stored so far, or `{server_id, 0, 0}` if none, into `*out`.
+   */
+  hat_event_status_t (*get_last_event_id)(void *instance,
+                                          int64_t server_id,
+                                          struct hat_event_event_id_t *out);
+  /**
+   * Required (hat's `Backend.register`; `register` is a C keyword, and
+   * these are events with ids, not `hat_event_register_event_t`s):
+   * store `count` events (borrowed for the call: keep one with
+   * `hat_event_event_clone`, an O(1) new reference, not a copy), all of
+   * one session in id order, then call `hat_event_backend_host_registered`
+   * (and `_flushed` once durable).
+   */
+  hat_event_status_t (*register_events)(void *instance,
+                                        const struct hat_event_event_t *const *events,
+                                        size_t count);
+  /**
+   * Required: answer `params` (borrowed) with a result made by
+   * `hat_event_query_result_create`, handed to the engine in `*out`.
+   */
+  hat_event_status_t (*query)(void *instance,
+                              const struct hat_event_query_params_t *params,
+                              struct hat_event_query_result_t **out);
+  /**
+   * Optional: make everything stored so far durable.
+   */
+  hat_event_status_t (*flush)(void *instance);
+  /**
+   * Optional: release the instance; called once, last.
+   */
+  void (*finalize)(void *instance);
+} hat_event_backend_t;
+
+/**
+ * Creates a backend instance: `conf` is the backend's configuration object
+ * as JSON text (borrowed for the call), `host` the callbacks to report
+ * registered/flushed events with. Fill `*out` (zeroed by the engine) and
+ * return `HAT_EVENT_OK`; on failure release what you made and return a
+ * failure status. Called on the thread creating the engine.
+ */
+typedef hat_event_status_t (*hat_event_backend_create_t)(void *user_data,
+                                                         struct hat_event_str_t conf,
+                                                         struct hat_event_backend_host_t *host,
+                                                         struct hat_event_backend_t *out);
+
+/**
+ * Releases a `user_data` the caller handed to the library (the optional
+ * `finalize_user_data` slot of the plug-in infos, the engine hooks and the
+ * client options): called exactly once, with that `user_data`, once the
+ * library no longer uses it, including when the call that received it
+ * fails (each struct's documentation says when). It may run on any thread;
+ * it must not call back into the object being released.
+ */
+typedef void (*hat_event_finalize_user_data_t)(void *user_data);
+
+/**
+ * What a backend implementation exposes (hat's `BackendInfo`).
+ * `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
+ * repository: an object of schemas by id) are optional (`{NULL, 0}`); when
+ * both are given, the configuration is validated before create. Copied by
+ * `hat_event_backend_register` (views included); a library's info, which
+ * its export returns, must stay valid for the life of the process.
+ *
+ * `user_data` belongs to the library from the call that receives the info
+ * (`hat_event_backend_register`, or the first import of a library by path,
+ * which calls its export once): from then on `finalize_user_data`, if set,
+ * runs exactly once, on every path: at once if that call fails, otherwise
+ * when the registration is replaced (the same name registered again) and
+ * no instance created from it remains. A library loaded by path is never
+ * unloaded, so a library's `user_data` is finalised only if its import
+ * fails. Not finalised, because not read: a NULL info, an unknown
+ * `abi_version`, a `struct_size` below the first released layout (the
+ * caller keeps `user_data` then); an info refused for a larger
+ * `struct_size` is finalised. `user_data` must be usable from any
+ * thread until finalised.
+ */
+typedef struct hat_event_backend_info_t {
+  /**
+   * `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
+   */
+  uint32_t abi_version;
+  /**
+   * `sizeof(hat_event_backend_info_t)` as the plug-in was compiled; read
+   * as `hat_event_backend_t.struct_size` is (refused: `HAT_EVENT_ERR_IMPORT`).
+   */
+  size_t struct_size;
+  /**
+   * Passed to `create` as is.
+   */
+  void *user_data;
+  /**
+   * Required: makes an instance (see `hat_event_backend_create_t`).
+   */
+  hat_event_backend_create_t create;
+  /**
+   * Optional: the id of the configuration's schema in `json_schema_repo`.
+   */
+  struct hat_event_str_t json_schema_id;
+  /**
+   * Optional: JSON text, an object of schemas by id (hat's repository form).
+   */
+  struct hat_event_str_t json_schema_repo;
+  /**
+   * Optional: releases `user_data` (see above).
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
+} hat_event_backend_info_t;
+
+/**
+ * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
+ * the reference's `SourceType` values).
+ */
+typedef uint32_t hat_event_source_type_t;
+
+/**
+ * Who registered events: a source type and an id. A plain value.
+ */
+typedef struct hat_event_source_t {
+  hat_event_source_type_t type;
+  int64_t id;
+} hat_event_source_t;
+
+/**
+ * A module instance: its slots, filled by the module's create.
+ *
+ * The engine calls the slots one at a time, from whichever host thread
+ * runs the session. Borrowed arguments are valid for the call only. A
+ * failure status fails the register call of the session (`HAT_EVENT_ERR_PLUGIN`
+ * with the message from `hat_event_plugin_set_error`): nothing of that
+ * session is registered; the engine stays usable. From its slots a module
+ * may call `hat_event_engine_query` and `hat_event_engine_server_id`;
+ * `hat_event_engine_register` there fails with `HAT_EVENT_ERR_REENTRANT`
+ * (call it from another thread, or derive events through `process`).
+ */
+typedef struct hat_event_module_t {
+  /**
+   * `sizeof(hat_event_module_t)` as the plug-in was compiled; read as
+   * `hat_event_backend_t.struct_size` is.
+   */
+  size_t struct_size;
+  /**
+   * The module's own state, passed to every slot.
+   */
+  void *instance;
+  /**
+   * Required: the event types the module processes. The engine takes
+   * ownership when create succeeds and destroys it after `finalize`.
+   */
+  struct hat_event_subscription_t *subscription;
+  /**
+   * Optional: a session starts.
+   */
+  hat_event_status_t (*on_session_start)(void *instance, int64_t session_id);
+  /**
+   * Optional: a session's events are processed (before the backend
+   * registers them).
+   */
+  hat_event_status_t (*on_session_stop)(void *instance, int64_t session_id);
+  /**
+   * Required: process one event of the session (borrowed) that the
+   * subscription matches; append derived register events to `out` with
+   * `hat_event_register_event_list_append`.
+   */
+  hat_event_status_t (*process)(void *instance,
+                                struct hat_event_source_t source,
+                                const struct hat_event_event_t *event,
+                                struct hat_event_register_event_list_t *out);
+  /**
+   * Optional: release the instance; called once, last (when the engine
+   * closes). It may call the engine, which fails with `HAT_EVENT_ERR_CLOSED`.
+   */
+  void (*finalize)(void *instance);
+} hat_event_module_t;
+
+/**
+ * Creates a module instance: `conf` is the module's configuration object
+ * as JSON text (borrowed for the call), `engine` the engine it runs in
+ * (valid until the module's `finalize` returns; never destroy it), `source`
+ * its source (`HAT_EVENT_SOURCE_TYPE_MODULE`, its index in the
+ * configuration). Fill `*out` (zeroed by the engine). Called on the thread
+ * creating the engine.
+ */
+typedef hat_event_status_t (*hat_event_module_create_t)(void *user_data,
+                                                        struct hat_event_str_t conf,
+                                                        struct hat_event_engine_t *engine,
+                                                        struct hat_event_source_t source,
+                                                        struct hat_event_module_t *out);
+
+/**
+ * What a module implementation exposes (hat's `ModuleInfo`); as
+ * `hat_event_backend_info_t`, `user_data` and its finalizer included
+ * (`hat_event_module_register`, or the first import of a library by path).
+ */
+typedef struct hat_event_module_info_t {
+  /**
+   * `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
+   */
+  uint32_t abi_version;
+  /**
+   * `sizeof(hat_event_module_info_t)` as the plug-in was compiled; as
+   * `hat_event_backend_info_t.struct_size`.
+   */
+  size_t struct_size;
+  /**
+   * Passed to `create` as is.
+   */
+  void *user_data;
+  /**
+   * Required: makes an instance (see `hat_event_module_create_t`).
+   */
+  hat_event_module_create_t create;
+  /**
+   * Optional: the id of the configuration's schema in `json_schema_repo`.
+   */
+  struct hat_event_str_t json_schema_id;
+  /**
+   * Optional: JSON text, an object of schemas by id (hat's repository form).
+   */
+  struct hat_event_str_t json_schema_repo;
+  /**
+   * Optional: releases `user_data` (see `hat_event_backend_info_t`).
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
+} hat_event_module_info_t;
+
+/**
+ * One client of an eventer server: its source and its name (a view).
+ */
+typedef struct hat_event_engine_client_name_t {
+  struct hat_event_source_t source;
+  struct hat_event_str_t name;
+} hat_event_engine_client_name_t;
+
+/**
+ * The host's callbacks, all optional (NULL). Each gets `user_data` first.
+ * `registered`/`flushed` receive the events the backend reports (borrowed
+ * for the call), on whichever thread runs that backend call (a thread in
+ * `hat_event_engine_register`, `_create` or `_close`), one call at a time;
+ * the `lmdb` backend reports `flushed` from its own flush thread, after
+ * the commit (still one call at a time with `registered`), and the engine
+ * may be waiting for that thread then: that hook must not call the engine.
+ * `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
+ * `restart_cb`/`reset_monitor_ready_cb`). None may call
+ * `hat_event_engine_register` or `_query` of this engine on that thread
+ * (they fail with `HAT_EVENT_ERR_REENTRANT`).
+ *
+ * Fill it with `hat_event_engine_hooks_init` first. `user_data` belongs to
+ * the engine from the call to `hat_event_engine_create` that receives the
+ * hooks: `finalize_user_data`, if set, runs exactly once, after the last
+ * hook has returned: when that call fails, before it returns; otherwise
+ * when `hat_event_engine_destroy` returns at the latest. Not finalised,
+ * because not read: hooks whose `struct_size` is below the first released
+ * layout (the caller keeps `user_data` then); hooks refused for a larger
+ * `struct_size` are finalised.
+ */
+typedef struct hat_event_engine_hooks_t {
+  /**
+   * `sizeof(hat_event_engine_hooks_t)` as the caller was compiled (set by
+   * `hat_event_engine_hooks_init`). The struct grows by appending slots:
+   * the size of an older released layout reads only the slots it has (the
+   * later ones are absent: 0.1's has no `finalize_user_data`); a size
+   * below 0.1's, or above this header's, is refused.
+   */
+  size_t struct_size;
+  /**
+   * Passed first to every hook.
+   */
+  void *user_data;
+  /**
+   * The backend registered these events.
+   */
+  void (*registered)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * The backend made these events durable.
+   */
+  void (*flushed)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * A module asks for an engine restart.
+   */
+  void (*restart)(void *user_data);
+  /**
+   * A module asks to reset the monitor's ready flag.
+   */
+  void (*reset_monitor_ready)(void *user_data);
+  /**
+   * A module asks for the names of the clients of the host's eventer
+   * server (hat's `get_client_names`): write up to `capacity` of them to
+   * `out` (names borrowed until the hook returns) and return how many
+   * there are in all; the engine calls again with room for all when
+   * `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
+   * calls in all. NULL: no clients.
+   * The engine refuses the answer, and `hat_event_engine_get_client_names`
+   * fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
+   * hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
+   * more room on its last call, or fills an entry with an unknown source
+   * type or a name that is not a valid view (NULL with a non-zero length,
+   * or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
+   * entry is ever dropped silently.
+   */
+  size_t (*client_names)(void *user_data,
+                         struct hat_event_engine_client_name_t *out,
+                         size_t capacity);
+  /**
+   * Optional: releases `user_data` (see above). Not in 0.1's layout.
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
+} hat_event_engine_hooks_t;
 
 /**
  * Called on the reader thread when the server reports a new status.
@@ -337,16 +738,6 @@ typedef void (*hat_event_client_events_cb_t)(void *user_data,
 typedef void (*hat_event_client_closed_cb_t)(void *user_data,
                                              hat_event_status_t reason,
                                              struct hat_event_str_t message);
-
-/**
- * Releases a `user_data` the caller handed to the library (the optional
- * `finalize_user_data` slot of the plug-in infos, the engine hooks and the
- * client options): called exactly once, with that `user_data`, once the
- * library no longer uses it, including when the call that received it
- * fails (each struct's documentation says when). It may run on any thread;
- * it must not call back into the object being released.
- */
-typedef void (*hat_event_finalize_user_data_t)(void *user_data);
 
 /**
  * How `hat_event_client_connect` connects. Fill it with
@@ -451,361 +842,6 @@ typedef struct hat_event_client_options_t {
    */
   hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_client_options_t;
-
-/**
- * Which eventer message (`HAT_EVENT_MSG_*`, in `HatEventer` schema order).
- */
-typedef uint32_t hat_event_msg_kind_t;
-
-/**
- * Which kind of query parameters (`HAT_EVENT_QUERY_*`).
- */
-typedef uint32_t hat_event_query_kind_t;
-
-/**
- * Result order (`HAT_EVENT_ORDER_*`).
- */
-typedef uint32_t hat_event_order_t;
-
-/**
- * Which timestamp orders and filters results (`HAT_EVENT_ORDER_BY_*`).
- */
-typedef uint32_t hat_event_order_by_t;
-
-/**
- * A broken-down UTC calendar time. Valid ranges: year 1..9999, month 1..12,
- * day 1..(days in month), hour 0..23, minute 0..59, second 0..59 (no leap
- * seconds), microsecond 0..999999.
- */
-typedef struct hat_event_datetime_t {
-  int32_t year;
-  int32_t month;
-  int32_t day;
-  int32_t hour;
-  int32_t minute;
-  int32_t second;
-  int32_t microsecond;
-} hat_event_datetime_t;
-
-/**
- * The kind of component that registered events (`HAT_EVENT_SOURCE_TYPE_*`,
- * the reference's `SourceType` values).
- */
-typedef uint32_t hat_event_source_type_t;
-
-/**
- * Who registered events: a source type and an id. A plain value.
- */
-typedef struct hat_event_source_t {
-  hat_event_source_type_t type_;
-  int64_t id;
-} hat_event_source_t;
-
-/**
- * One client of an eventer server: its source and its name (a view).
- */
-typedef struct hat_event_client_name_t {
-  struct hat_event_source_t source;
-  struct hat_event_str_t name;
-} hat_event_client_name_t;
-
-/**
- * The host's callbacks, all optional (NULL). Each gets `user_data` first.
- * `registered`/`flushed` receive the events the backend reports (borrowed
- * for the call), on whichever thread runs that backend call (a thread in
- * `hat_event_engine_register`, `_create` or `_close`), one call at a time;
- * the `lmdb` backend reports `flushed` from its own flush thread, after
- * the commit (still one call at a time with `registered`), and the engine
- * may be waiting for that thread then: that hook must not call the engine.
- * `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
- * `restart_cb`/`reset_monitor_ready_cb`). None may call
- * `hat_event_engine_register` or `_query` of this engine on that thread
- * (they fail with `HAT_EVENT_ERR_REENTRANT`).
- *
- * Fill it with `hat_event_engine_hooks_init` first. `user_data` belongs to
- * the engine from the call to `hat_event_engine_create` that receives the
- * hooks: `finalize_user_data`, if set, runs exactly once, after the last
- * hook has returned: when that call fails, before it returns; otherwise
- * when `hat_event_engine_destroy` returns at the latest. Not finalised,
- * because not read: hooks whose `struct_size` is below the first released
- * layout (the caller keeps `user_data` then); hooks refused for a larger
- * `struct_size` are finalised.
- */
-typedef struct hat_event_engine_hooks_t {
-  /**
-   * `sizeof(hat_event_engine_hooks_t)` as the caller was compiled (set by
-   * `hat_event_engine_hooks_init`). The struct grows by appending slots:
-   * the size of an older released layout reads only the slots it has (the
-   * later ones are absent: 0.1's has no `finalize_user_data`); a size
-   * below 0.1's, or above this header's, is refused.
-   */
-  size_t struct_size;
-  /**
-   * Passed first to every hook.
-   */
-  void *user_data;
-  /**
-   * The backend registered these events.
-   */
-  void (*registered)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
-  /**
-   * The backend made these events durable.
-   */
-  void (*flushed)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
-  /**
-   * A module asks for an engine restart.
-   */
-  void (*restart)(void *user_data);
-  /**
-   * A module asks to reset the monitor's ready flag.
-   */
-  void (*reset_monitor_ready)(void *user_data);
-  /**
-   * A module asks for the names of the clients of the host's eventer
-   * server (hat's `get_client_names`): write up to `capacity` of them to
-   * `out` (names borrowed until the hook returns) and return how many
-   * there are in all; the engine calls again with room for all when
-   * `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
-   * calls in all. NULL: no clients.
-   * The engine refuses the answer, and `hat_event_engine_client_names`
-   * fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
-   * hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
-   * more room on its last call, or fills an entry with an unknown source
-   * type or a name that is not a valid view (NULL with a non-zero length,
-   * or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
-   * entry is ever dropped silently.
-   */
-  size_t (*client_names)(void *user_data, struct hat_event_client_name_t *out, size_t capacity);
-  /**
-   * Optional: releases `user_data` (see above). Not in 0.1's layout.
-   */
-  hat_event_finalize_user_data_t finalize_user_data;
-} hat_event_engine_hooks_t;
-
-/**
- * A backend instance: its slots, filled by the backend's create.
- *
- * Every slot takes `instance` first. The engine calls the slots one at a
- * time (never concurrently), from whichever host thread is registering or
- * querying. Borrowed arguments are valid for the call only. A slot returns
- * `HAT_EVENT_OK` or a failure status (call `hat_event_plugin_set_error`
- * first to give the message): a failure fails the host's call that caused
- * it (engine creation, `register`, `query`, `close`) with
- * `HAT_EVENT_ERR_PLUGIN` and that message; the engine stays usable.
- * Backend slots must not call back into the engine (`register` and
- * `query` fail there with `HAT_EVENT_ERR_REENTRANT`).
- */
-typedef struct hat_event_backend_t {
-  /**
-   * `sizeof(hat_event_backend_t)` as the plug-in was compiled. The
-   * struct grows by appending slots: a smaller size of a released layout
-   * reads only the slots it has (the later ones are absent); a size below
-   * the first released layout, or above this header's, fails the create.
-   */
-  size_t struct_size;
-  /**
-   * The backend's own state, passed to every slot.
-   */
-  void *instance;
-  /**
-   * Optional (absent: `{server_id, 0, 0}`): the greatest event id of
-   * `server_id` stored so far, or `{server_id, 0, 0}` if none, into `*out`.
-   */
-  hat_event_status_t (*get_last_event_id)(void *instance,
-                                          int64_t server_id,
-                                          struct hat_event_event_id_t *out);
-  /**
-   * Required: store `count` events (borrowed: copy what you keep), all of
-   * one session in id order, then call `hat_event_backend_host_registered`
-   * (and `_flushed` once durable).
-   */
-  hat_event_status_t (*register_events)(void *instance,
-                                        const struct hat_event_event_t *const *events,
-                                        size_t count);
-  /**
-   * Required: answer `params` (borrowed) with a result made by
-   * `hat_event_query_result_create`, handed to the engine in `*out`.
-   */
-  hat_event_status_t (*query)(void *instance,
-                              const struct hat_event_query_params_t *params,
-                              struct hat_event_query_result_t **out);
-  /**
-   * Optional: make everything stored so far durable.
-   */
-  hat_event_status_t (*flush)(void *instance);
-  /**
-   * Optional: release the instance; called once, last.
-   */
-  void (*finalize)(void *instance);
-} hat_event_backend_t;
-
-/**
- * Creates a backend instance: `conf` is the backend's configuration object
- * as JSON text (borrowed for the call), `host` the callbacks to report
- * registered/flushed events with. Fill `*out` (zeroed by the engine) and
- * return `HAT_EVENT_OK`; on failure release what you made and return a
- * failure status. Called on the thread creating the engine.
- */
-typedef hat_event_status_t (*hat_event_backend_create_t)(void *user_data,
-                                                         struct hat_event_str_t conf,
-                                                         struct hat_event_backend_host_t *host,
-                                                         struct hat_event_backend_t *out);
-
-/**
- * What a backend implementation exposes (hat's `BackendInfo`).
- * `json_schema_id` and `json_schema_repo` (hat's JSON form of a schema
- * repository: an object of schemas by id) are optional (`{NULL, 0}`); when
- * both are given, the configuration is validated before create. Copied by
- * `hat_event_backend_register` (views included); a library's info, which
- * its export returns, must stay valid for the life of the process.
- *
- * `user_data` belongs to the library from the call that receives the info
- * (`hat_event_backend_register`, or the first import of a library by path,
- * which calls its export once): from then on `finalize_user_data`, if set,
- * runs exactly once, on every path: at once if that call fails, otherwise
- * when the registration is replaced (the same name registered again) and
- * no instance created from it remains. A library loaded by path is never
- * unloaded, so a library's `user_data` is finalised only if its import
- * fails. Not finalised, because not read: a NULL info, an unknown
- * `abi_version`, a `struct_size` below the first released layout (the
- * caller keeps `user_data` then); an info refused for a larger
- * `struct_size` is finalised. `user_data` must be usable from any
- * thread until finalised.
- */
-typedef struct hat_event_backend_info_t {
-  /**
-   * `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
-   */
-  uint32_t abi_version;
-  /**
-   * `sizeof(hat_event_backend_info_t)` as the plug-in was compiled; read
-   * as `hat_event_backend_t.struct_size` is (refused: `HAT_EVENT_ERR_IMPORT`).
-   */
-  size_t struct_size;
-  /**
-   * Passed to `create` as is.
-   */
-  void *user_data;
-  /**
-   * Required: makes an instance (see `hat_event_backend_create_t`).
-   */
-  hat_event_backend_create_t create;
-  /**
-   * Optional: the id of the configuration's schema in `json_schema_repo`.
-   */
-  struct hat_event_str_t json_schema_id;
-  /**
-   * Optional: JSON text, an object of schemas by id (hat's repository form).
-   */
-  struct hat_event_str_t json_schema_repo;
-  /**
-   * Optional: releases `user_data` (see above).
-   */
-  hat_event_finalize_user_data_t finalize_user_data;
-} hat_event_backend_info_t;
-
-/**
- * A module instance: its slots, filled by the module's create.
- *
- * The engine calls the slots one at a time, from whichever host thread
- * runs the session. Borrowed arguments are valid for the call only. A
- * failure status fails the register call of the session (`HAT_EVENT_ERR_PLUGIN`
- * with the message from `hat_event_plugin_set_error`): nothing of that
- * session is registered; the engine stays usable. From its slots a module
- * may call `hat_event_engine_query` and `hat_event_engine_server_id`;
- * `hat_event_engine_register` there fails with `HAT_EVENT_ERR_REENTRANT`
- * (call it from another thread, or derive events through `process`).
- */
-typedef struct hat_event_module_t {
-  /**
-   * `sizeof(hat_event_module_t)` as the plug-in was compiled; read as
-   * `hat_event_backend_t.struct_size` is.
-   */
-  size_t struct_size;
-  /**
-   * The module's own state, passed to every slot.
-   */
-  void *instance;
-  /**
-   * Required: the event types the module processes. The engine takes
-   * ownership when create succeeds and destroys it after `finalize`.
-   */
-  struct hat_event_subscription_t *subscription;
-  /**
-   * Optional: a session starts.
-   */
-  hat_event_status_t (*on_session_start)(void *instance, int64_t session_id);
-  /**
-   * Optional: a session's events are processed (before the backend
-   * registers them).
-   */
-  hat_event_status_t (*on_session_stop)(void *instance, int64_t session_id);
-  /**
-   * Required: process one event of the session (borrowed) that the
-   * subscription matches; append derived register events to `out` with
-   * `hat_event_register_event_list_append`.
-   */
-  hat_event_status_t (*process)(void *instance,
-                                struct hat_event_source_t source,
-                                const struct hat_event_event_t *event,
-                                struct hat_event_register_event_list_t *out);
-  /**
-   * Optional: release the instance; called once, last (when the engine
-   * closes). It may call the engine, which fails with `HAT_EVENT_ERR_CLOSED`.
-   */
-  void (*finalize)(void *instance);
-} hat_event_module_t;
-
-/**
- * Creates a module instance: `conf` is the module's configuration object
- * as JSON text (borrowed for the call), `engine` the engine it runs in
- * (valid until the module's `finalize` returns; never destroy it), `source`
- * its source (`HAT_EVENT_SOURCE_TYPE_MODULE`, its index in the
- * configuration). Fill `*out` (zeroed by the engine). Called on the thread
- * creating the engine.
- */
-typedef hat_event_status_t (*hat_event_module_create_t)(void *user_data,
-                                                        struct hat_event_str_t conf,
-                                                        struct hat_event_engine_t *engine,
-                                                        struct hat_event_source_t source,
-                                                        struct hat_event_module_t *out);
-
-/**
- * What a module implementation exposes (hat's `ModuleInfo`); as
- * `hat_event_backend_info_t`, `user_data` and its finalizer included
- * (`hat_event_module_register`, or the first import of a library by path).
- */
-typedef struct hat_event_module_info_t {
-  /**
-   * `HAT_EVENT_PLUGIN_ABI_VERSION` (1: 0.1's layout, read as such).
-   */
-  uint32_t abi_version;
-  /**
-   * `sizeof(hat_event_module_info_t)` as the plug-in was compiled; as
-   * `hat_event_backend_info_t.struct_size`.
-   */
-  size_t struct_size;
-  /**
-   * Passed to `create` as is.
-   */
-  void *user_data;
-  /**
-   * Required: makes an instance (see `hat_event_module_create_t`).
-   */
-  hat_event_module_create_t create;
-  /**
-   * Optional: the id of the configuration's schema in `json_schema_repo`.
-   */
-  struct hat_event_str_t json_schema_id;
-  /**
-   * Optional: JSON text, an object of schemas by id (hat's repository form).
-   */
-  struct hat_event_str_t json_schema_repo;
-  /**
-   * Optional: releases `user_data` (see `hat_event_backend_info_t`).
-   */
-  hat_event_finalize_user_data_t finalize_user_data;
-} hat_event_module_info_t;
 
 /**
  * Success.
@@ -922,16 +958,6 @@ typedef struct hat_event_module_info_t {
 #define HAT_EVENT_ERR_INTERNAL 100
 
 /**
- * Hash table of literal query types plus a wildcard trie: the fast one.
- */
-#define HAT_EVENT_COLLECTION_TREE 0
-
-/**
- * A linear list of (value, subscription): a simple reference.
- */
-#define HAT_EVENT_COLLECTION_LIST 1
-
-/**
  * Standby: another server is active.
  */
 #define HAT_EVENT_SERVER_STATUS_STANDBY 0
@@ -982,6 +1008,51 @@ typedef struct hat_event_module_info_t {
 #define HAT_EVENT_PAYLOAD_JSON 1
 
 /**
+ * Newest first (the default).
+ */
+#define HAT_EVENT_ORDER_DESCENDING 0
+
+/**
+ * Oldest first.
+ */
+#define HAT_EVENT_ORDER_ASCENDING 1
+
+/**
+ * By the server's timestamp (the default).
+ */
+#define HAT_EVENT_ORDER_BY_TIMESTAMP 0
+
+/**
+ * By the source timestamp; events without one are left out.
+ */
+#define HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP 1
+
+/**
+ * Latest event of each type.
+ */
+#define HAT_EVENT_QUERY_LATEST 0
+
+/**
+ * Events over time.
+ */
+#define HAT_EVENT_QUERY_TIMESERIES 1
+
+/**
+ * Events of one server.
+ */
+#define HAT_EVENT_QUERY_SERVER 2
+
+/**
+ * Hash table of literal query types plus a wildcard trie: the fast one.
+ */
+#define HAT_EVENT_COLLECTION_TREE 0
+
+/**
+ * A linear list of (value, subscription): a simple reference.
+ */
+#define HAT_EVENT_COLLECTION_LIST 1
+
+/**
  * `HatEventer.MsgInitReq`: client name, token, subscriptions, server id, persisted.
  */
 #define HAT_EVENT_MSG_INIT_REQ 0
@@ -1026,44 +1097,18 @@ typedef struct hat_event_module_info_t {
  */
 #define HAT_EVENT_MSG_QUERY_RES 8
 
-/**
- * Newest first (the default).
- */
-#define HAT_EVENT_ORDER_DESCENDING 0
-
-/**
- * Oldest first.
- */
-#define HAT_EVENT_ORDER_ASCENDING 1
-
-/**
- * By the server's timestamp (the default).
- */
-#define HAT_EVENT_ORDER_BY_TIMESTAMP 0
-
-/**
- * By the source timestamp; events without one are left out.
- */
-#define HAT_EVENT_ORDER_BY_SOURCE_TIMESTAMP 1
-
-/**
- * Latest event of each type.
- */
-#define HAT_EVENT_QUERY_LATEST 0
-
-/**
- * Events over time.
- */
-#define HAT_EVENT_QUERY_TIMESERIES 1
-
-/**
- * Events of one server.
- */
-#define HAT_EVENT_QUERY_SERVER 2
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/* ==========================================================================
+ * Errors, version and buffers
+ *
+ * Every fallible function returns a hat_event_status_t; the message of the
+ * last failure on the calling thread is hat_event_last_error_message().
+ * hat_event_version() is the library's version at run time. Encoders and
+ * text writers return a hat_event_buffer_t the caller releases.
+ * ========================================================================== */
 
 /**
  * A static, NUL-terminated name of `status` (e.g. `"HAT_EVENT_ERR_NULL_ARGUMENT:
@@ -1094,6 +1139,13 @@ hat_event_status_t hat_event_last_error_status(void);
 struct hat_event_str_t hat_event_str_from_cstr(const char *s);
 
 /**
+ * The library version as NUL-terminated `"MAJOR.MINOR.PATCH"`; static,
+ * never NULL, never freed. Compare with the header's `HAT_EVENT_VERSION_*`
+ * macros to detect a header/library mismatch.
+ */
+const char *hat_event_version(void);
+
+/**
  * The bytes of `buffer` (NUL-terminated; the NUL is not part of the
  * length); valid until the buffer is destroyed. NULL for a NULL buffer.
  */
@@ -1108,6 +1160,836 @@ size_t hat_event_buffer_len(const struct hat_event_buffer_t *buffer);
  * Releases `buffer`; NULL is ignored.
  */
 void hat_event_buffer_destroy(struct hat_event_buffer_t *buffer);
+
+/* ==========================================================================
+ * Timestamps
+ *
+ * hat_event_timestamp_t {s, us} is a plain value (0 <= us < 1000000), with
+ * hat's conversions: 12-byte big-endian form, float seconds, UTC calendar
+ * fields and RFC 3339 text.
+ * ========================================================================== */
+
+/**
+ * The smallest timestamp, `{INT64_MIN, 0}`.
+ */
+struct hat_event_timestamp_t hat_event_timestamp_min(void);
+
+/**
+ * The largest timestamp, `{INT64_MAX, 999999}`.
+ */
+struct hat_event_timestamp_t hat_event_timestamp_max(void);
+
+/**
+ * True if `t.us` is in 0..999999 (every `s` is valid).
+ */
+bool hat_event_timestamp_is_valid(struct hat_event_timestamp_t t);
+
+/**
+ * Compares by `(s, us)`: negative if `a < b`, 0 if equal, positive if
+ * `a > b`. Defined for any field values. Thread-safe.
+ */
+int32_t hat_event_timestamp_compare(struct hat_event_timestamp_t a, struct hat_event_timestamp_t b);
+
+/**
+ * Writes the current UTC time, truncated to microseconds, to `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_timestamp_now(struct hat_event_timestamp_t *out);
+
+/**
+ * `*out = t + seconds`, as the reference's `Timestamp.add`: the fraction of
+ * `seconds` is rounded half-to-even to microseconds.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for an
+ * invalid `t`, a non-finite `seconds` or a result beyond 64-bit seconds.
+ */
+hat_event_status_t hat_event_timestamp_add(struct hat_event_timestamp_t t,
+                                           double seconds,
+                                           struct hat_event_timestamp_t *out);
+
+/**
+ * Writes the 12-byte form of `t` to `out` (which must have room for
+ * `HAT_EVENT_TIMESTAMP_BYTES_LEN` bytes): big-endian `s + 2^63` as u64,
+ * then big-endian `us` as u32. Byte order equals timestamp order.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
+ */
+hat_event_status_t hat_event_timestamp_to_bytes(struct hat_event_timestamp_t t, uint8_t *out);
+
+/**
+ * Reads the 12-byte form (see `hat_event_timestamp_to_bytes`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT` if
+ * `bytes.len != 12`; `HAT_EVENT_ERR_OUT_OF_RANGE` if the microseconds are
+ * 1000000 or more.
+ */
+hat_event_status_t hat_event_timestamp_from_bytes(struct hat_event_bytes_t bytes,
+                                                  struct hat_event_timestamp_t *out);
+
+/**
+ * `*out = t.s + t.us * 1e-6` in double arithmetic (as the reference).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
+ */
+hat_event_status_t hat_event_timestamp_to_float(struct hat_event_timestamp_t t, double *out);
+
+/**
+ * The timestamp of `seconds` since the epoch, computed exactly as the
+ * reference's `timestamp_from_float` (so results agree with it bit for bit;
+ * below -2^53 that includes its precision loss).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for
+ * NaN, infinities and values outside the 64-bit seconds range.
+ */
+hat_event_status_t hat_event_timestamp_from_float(double seconds,
+                                                  struct hat_event_timestamp_t *out);
+
+/**
+ * The UTC calendar time of `t`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for an
+ * invalid `t` or one outside years 1..9999.
+ */
+hat_event_status_t hat_event_timestamp_to_datetime(struct hat_event_timestamp_t t,
+                                                   struct hat_event_datetime_t *out);
+
+/**
+ * The timestamp of a UTC calendar time; exact (the reference goes through a
+ * float and can be a second off for times before 1970 or near year 9999).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` naming
+ * the first field outside its range.
+ */
+hat_event_status_t hat_event_timestamp_from_datetime(struct hat_event_datetime_t dt,
+                                                     struct hat_event_timestamp_t *out);
+
+/**
+ * Writes `t` as RFC 3339 UTC text with six fractional digits and a NUL,
+ * e.g. `2024-01-02T03:04:05.000006Z`, into `buf` of `buf_size` bytes
+ * (`HAT_EVENT_TIMESTAMP_RFC3339_SIZE` always suffices). If `out_len` is not
+ * NULL it receives the text length without the NUL, on success and on
+ * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` alike (as `snprintf` returns it): the
+ * buffer needed is `*out_len + 1` bytes.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (buf); `HAT_EVENT_ERR_OUT_OF_RANGE`
+ * for an invalid `t` or one outside years 1..9999 (`*out_len` untouched);
+ * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` (nothing written to `buf`; `*out_len`
+ * set as above).
+ */
+hat_event_status_t hat_event_timestamp_to_rfc3339(struct hat_event_timestamp_t t,
+                                                  char *buf,
+                                                  size_t buf_size,
+                                                  size_t *out_len);
+
+/**
+ * Parses RFC 3339 date-time text (`T`, `t` or space between date and time;
+ * `Z`, `z` or a `+HH:MM`/`-HH:MM` offset; any number of fraction digits,
+ * but digits past microseconds must be zero; no leap seconds).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_PARSE` (the message says where and why).
+ */
+hat_event_status_t hat_event_timestamp_from_rfc3339(struct hat_event_str_t text,
+                                                    struct hat_event_timestamp_t *out);
+
+/* ==========================================================================
+ * Event types
+ *
+ * An event type is a sequence of UTF-8 segments; handles are immutable.
+ * hat_event_matches_query_type() applies hat's '?' and '*' rules.
+ * ========================================================================== */
+
+/**
+ * Creates an event type from `len` segments (copied; each checked for UTF-8).
+ * The caller owns `*out` and releases it with `hat_event_event_type_destroy`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_event_type_create(const struct hat_event_str_t *segments,
+                                               size_t len,
+                                               struct hat_event_event_type_t **out);
+
+/**
+ * Copies `event_type` (owned or borrowed) into a new owned handle (a
+ * copy, not a new reference: event types are plain values).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_event_type_clone(const struct hat_event_event_type_t *event_type,
+                                              struct hat_event_event_type_t **out);
+
+/**
+ * Releases an event type made by `_create` or `_clone`; NULL is ignored.
+ * Never pass a borrowed event type (one read from an event or a query).
+ */
+void hat_event_event_type_destroy(struct hat_event_event_type_t *event_type);
+
+/**
+ * The number of segments; 0 for NULL.
+ */
+size_t hat_event_event_type_len(const struct hat_event_event_type_t *event_type);
+
+/**
+ * Segment `index` as a view valid while `event_type` lives; `{NULL, 0}`
+ * if `event_type` is NULL or `index` is out of range (an empty segment has
+ * a non-NULL pointer).
+ */
+struct hat_event_str_t hat_event_event_type_segment(const struct hat_event_event_type_t *event_type,
+                                                    size_t index);
+
+/**
+ * True if both are non-NULL and have equal segments.
+ */
+bool hat_event_event_type_equal(const struct hat_event_event_type_t *a,
+                                const struct hat_event_event_type_t *b);
+
+/**
+ * `*out_matches = ` whether the event type matches the query type, by the
+ * reference's rules: `"?"` matches exactly one segment, a trailing `"*"`
+ * matches zero or more, any other segment (including a `"*"` that is not
+ * last) matches an equal segment; `()` matches only `()`. Thread-safe.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_matches_query_type(const struct hat_event_str_t *event_type,
+                                                size_t event_type_len,
+                                                const struct hat_event_str_t *query_type,
+                                                size_t query_type_len,
+                                                bool *out_matches);
+
+/* ==========================================================================
+ * Event ids and payloads
+ *
+ * Event ids are plain values ordered by (server, session, instance). A
+ * payload is binary (a type name and bytes) or JSON (one value, kept as the
+ * text hat-event writes).
+ * ========================================================================== */
+
+/**
+ * Compares ids lexicographically by (server, session, instance): negative,
+ * 0 or positive. Thread-safe.
+ */
+int32_t hat_event_event_id_compare(struct hat_event_event_id_t a, struct hat_event_event_id_t b);
+
+/**
+ * Creates a binary payload; `type` and `data` are copied.
+ * The caller owns `*out` (release with `hat_event_payload_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_payload_create_binary(struct hat_event_str_t type,
+                                                   struct hat_event_bytes_t data,
+                                                   struct hat_event_payload_t **out);
+
+/**
+ * Creates a JSON payload by parsing `json_text` (exactly one JSON value;
+ * member order and integers of any size are kept), reading what Python's
+ * `json.loads` reads: `\uXXXX` escapes of lone surrogates (kept, and
+ * written back as they are), nesting of any depth (no limit but memory,
+ * which stays within a small multiple of the text length; no recursion),
+ * a member name given twice (its first position, its last value), and
+ * NaN, Infinity and numbers beyond a double, which are held but cannot be
+ * written (`hat_event_payload_json_text` and SBS encoding fail, as in
+ * hat-event). The caller owns `*out` (release with
+ * `hat_event_payload_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON` (the message gives the byte offset, line
+ * and column).
+ */
+hat_event_status_t hat_event_payload_create_json(struct hat_event_str_t json_text,
+                                                 struct hat_event_payload_t **out);
+
+/**
+ * A new reference to a payload (owned or borrowed): `*out` is the same
+ * pointer and the caller owns one more reference. O(1): nothing is copied.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_payload_clone(const struct hat_event_payload_t *payload,
+                                           struct hat_event_payload_t **out);
+
+/**
+ * Drops one reference made by `_create_*` or `_clone` (the payload is
+ * freed with its last one); NULL is ignored. Never pass a borrowed payload
+ * you did not clone.
+ */
+void hat_event_payload_destroy(struct hat_event_payload_t *payload);
+
+/**
+ * `HAT_EVENT_PAYLOAD_BINARY` or `HAT_EVENT_PAYLOAD_JSON`; `UINT32_MAX` for NULL.
+ */
+hat_event_payload_kind_t hat_event_payload_get_kind(const struct hat_event_payload_t *payload);
+
+/**
+ * The type name of a binary payload, valid while the payload lives;
+ * `{NULL, 0}` for NULL or a JSON payload.
+ */
+struct hat_event_str_t hat_event_payload_binary_type(const struct hat_event_payload_t *payload);
+
+/**
+ * The bytes of a binary payload, valid while the payload lives;
+ * `{NULL, 0}` for NULL or a JSON payload.
+ */
+struct hat_event_bytes_t hat_event_payload_binary_data(const struct hat_event_payload_t *payload);
+
+/**
+ * Serialises a JSON payload's value as JSON text into a new buffer the
+ * caller owns (release with `hat_event_buffer_destroy`), byte for byte as
+ * hat-event writes it (Python's `json.dumps`: `", "` and `": "`
+ * separators, ASCII with `\uXXXX` escapes, Python float repr, members in
+ * order, integers with every digit).
+ * Lone surrogate escapes are written as `\udXXX` (lowercase), as Python
+ * writes them.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for NaN, an infinity
+ * or a number beyond a double (e.g. `1e400`; Python cannot write them
+ * either).
+ */
+hat_event_status_t hat_event_payload_json_text(const struct hat_event_payload_t *payload,
+                                               struct hat_event_buffer_t **out);
+
+/**
+ * True if both are non-NULL and equal: same kind; same type and bytes, or
+ * JSON values equal as Python compares them (`1 == 1.0`, `-0.0 == 0.0`,
+ * `true == 1`, objects regardless of member order; unlike Python, NaN
+ * equals NaN, so that a payload equals its copy). Any depth, no recursion.
+ */
+bool hat_event_payload_equal(const struct hat_event_payload_t *a,
+                             const struct hat_event_payload_t *b);
+
+/* ==========================================================================
+ * Events
+ *
+ * A registered event: id, type, timestamp, optional source timestamp and
+ * payload. Immutable and reference-counted: _clone is O(1).
+ * ========================================================================== */
+
+/**
+ * Creates an event. `type` holds `type_len` segments; `source_timestamp`
+ * and `payload` may be NULL for none. Everything is copied: the caller
+ * keeps ownership of `payload`. The caller owns `*out`, one reference
+ * (release with `hat_event_event_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_OUT_OF_RANGE` (a timestamp's microseconds).
+ */
+hat_event_status_t hat_event_event_create(struct hat_event_event_id_t id,
+                                          const struct hat_event_str_t *type,
+                                          size_t type_len,
+                                          struct hat_event_timestamp_t timestamp,
+                                          const struct hat_event_timestamp_t *source_timestamp,
+                                          const struct hat_event_payload_t *payload,
+                                          struct hat_event_event_t **out);
+
+/**
+ * A new reference to an event (owned or borrowed): `*out` is the same
+ * pointer as `event`, and the caller owns one more reference (release
+ * with `hat_event_event_destroy`). O(1): nothing is copied.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_event_clone(const struct hat_event_event_t *event,
+                                         struct hat_event_event_t **out);
+
+/**
+ * Drops one reference made by `_create` or `_clone` (the event is freed
+ * with its last one); NULL is ignored. Never pass a borrowed event you
+ * did not clone.
+ */
+void hat_event_event_destroy(struct hat_event_event_t *event);
+
+/**
+ * The event's id; all zero for NULL.
+ */
+struct hat_event_event_id_t hat_event_event_get_id(const struct hat_event_event_t *event);
+
+/**
+ * The event's type, borrowed: valid while the event lives; NULL for NULL.
+ */
+const struct hat_event_event_type_t *hat_event_event_get_type(const struct hat_event_event_t *event);
+
+/**
+ * The event's timestamp; `{0, 0}` for NULL.
+ */
+struct hat_event_timestamp_t hat_event_event_timestamp(const struct hat_event_event_t *event);
+
+/**
+ * If the event has a source timestamp, writes it to `*out` (when `out` is
+ * not NULL) and returns true; otherwise returns false. False for NULL.
+ */
+bool hat_event_event_source_timestamp(const struct hat_event_event_t *event,
+                                      struct hat_event_timestamp_t *out);
+
+/**
+ * The event's payload, borrowed: valid while the event lives; NULL if the
+ * event has none or is NULL.
+ */
+const struct hat_event_payload_t *hat_event_event_payload(const struct hat_event_event_t *event);
+
+/**
+ * True if both are non-NULL and every field is equal.
+ */
+bool hat_event_event_equal(const struct hat_event_event_t *a, const struct hat_event_event_t *b);
+
+/**
+ * The reference's natural order `a < b` (`Event.__lt__`): false if the ids
+ * are equal; if the servers are equal, compares ids; else if the
+ * timestamps differ, compares timestamps; else true ("a registered first").
+ * Not a total order: sort with `hat_event_event_compare`. False if either is NULL.
+ */
+bool hat_event_event_natural_lt(const struct hat_event_event_t *a,
+                                const struct hat_event_event_t *b);
+
+/**
+ * The reference's natural order `a > b` (`Event.__gt__`): as
+ * `hat_event_event_natural_lt` with the comparisons reversed, and false
+ * where timestamps tie across servers. False if either is NULL.
+ */
+bool hat_event_event_natural_gt(const struct hat_event_event_t *a,
+                                const struct hat_event_event_t *b);
+
+/**
+ * A total order for sorting (e.g. with `qsort`): by timestamp, then
+ * server, session, instance. Negative, 0 or positive; NULL sorts first.
+ */
+int32_t hat_event_event_compare(const struct hat_event_event_t *a,
+                                const struct hat_event_event_t *b);
+
+/* ==========================================================================
+ * Register events
+ *
+ * What a client or module asks to register: an event without id and
+ * timestamp (the engine assigns both).
+ * ========================================================================== */
+
+/**
+ * Creates an event to register. `type` holds `type_len` segments;
+ * `source_timestamp` and `payload` may be NULL for none. Everything is
+ * copied. The caller owns `*out` (release with `hat_event_register_event_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_OUT_OF_RANGE`.
+ */
+hat_event_status_t hat_event_register_event_create(const struct hat_event_str_t *type,
+                                                   size_t type_len,
+                                                   const struct hat_event_timestamp_t *source_timestamp,
+                                                   const struct hat_event_payload_t *payload,
+                                                   struct hat_event_register_event_t **out);
+
+/**
+ * Copies a register event into a new owned handle.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_register_event_clone(const struct hat_event_register_event_t *event,
+                                                  struct hat_event_register_event_t **out);
+
+/**
+ * Releases a register event; NULL is ignored.
+ */
+void hat_event_register_event_destroy(struct hat_event_register_event_t *event);
+
+/**
+ * The register event's type, borrowed: valid while it lives; NULL for NULL.
+ */
+const struct hat_event_event_type_t *hat_event_register_event_type(const struct hat_event_register_event_t *event);
+
+/**
+ * If the register event has a source timestamp, writes it to `*out` (when
+ * `out` is not NULL) and returns true; otherwise false. False for NULL.
+ */
+bool hat_event_register_event_source_timestamp(const struct hat_event_register_event_t *event,
+                                               struct hat_event_timestamp_t *out);
+
+/**
+ * The register event's payload, borrowed; NULL if none or NULL.
+ */
+const struct hat_event_payload_t *hat_event_register_event_payload(const struct hat_event_register_event_t *event);
+
+/**
+ * True if both are non-NULL and every field is equal.
+ */
+bool hat_event_register_event_equal(const struct hat_event_register_event_t *a,
+                                    const struct hat_event_register_event_t *b);
+
+/* ==========================================================================
+ * Queries
+ *
+ * Query parameters of the three kinds (latest, timeseries, server), with
+ * setters and getters per field, and query results (events plus
+ * more_follows).
+ * ========================================================================== */
+
+/**
+ * Creates latest-query parameters with the reference's defaults (all event
+ * types). The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_params_create_latest(struct hat_event_query_params_t **out);
+
+/**
+ * Creates timeseries-query parameters with the reference's defaults: no
+ * filters, `HAT_EVENT_ORDER_DESCENDING`, `HAT_EVENT_ORDER_BY_TIMESTAMP`, no
+ * limit. The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_params_create_timeseries(struct hat_event_query_params_t **out);
+
+/**
+ * Creates server-query parameters for `server_id` with the reference's
+ * defaults: not persisted only, no limit, from the start. The caller owns
+ * `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_params_create_server(int64_t server_id,
+                                                        struct hat_event_query_params_t **out);
+
+/**
+ * Copies query parameters into a new owned handle.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_params_clone(const struct hat_event_query_params_t *params,
+                                                struct hat_event_query_params_t **out);
+
+/**
+ * Releases query parameters; NULL is ignored.
+ */
+void hat_event_query_params_destroy(struct hat_event_query_params_t *params);
+
+/**
+ * The kind (`HAT_EVENT_QUERY_*`); `UINT32_MAX` for NULL.
+ */
+hat_event_query_kind_t hat_event_query_params_kind(const struct hat_event_query_params_t *params);
+
+/**
+ * True if both are non-NULL and equal.
+ */
+bool hat_event_query_params_equal(const struct hat_event_query_params_t *a,
+                                  const struct hat_event_query_params_t *b);
+
+/**
+ * Sets `event_types` (latest and timeseries): `types == NULL` means none
+ * (every type); otherwise `count` event types are copied (a non-NULL
+ * `types` with `count == 0` is an empty list, which matches nothing).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (server kind). Unchanged on error.
+ */
+hat_event_status_t hat_event_query_params_set_event_types(struct hat_event_query_params_t *params,
+                                                          const struct hat_event_event_type_view_t *types,
+                                                          size_t count);
+
+/**
+ * If `event_types` is set, writes their number to `*out_count` (when not
+ * NULL) and returns true; false if none is set, for the server kind and for NULL.
+ */
+bool hat_event_query_params_event_types(const struct hat_event_query_params_t *params,
+                                        size_t *out_count);
+
+/**
+ * Event type `index` of `event_types`, borrowed: valid until the params are
+ * modified or destroyed; NULL if out of range, unset or NULL.
+ */
+const struct hat_event_event_type_t *hat_event_query_params_event_type(const struct hat_event_query_params_t *params,
+                                                                       size_t index);
+
+/**
+ * Sets `t_from` (timeseries only; inclusive lower bound on timestamp);
+ * `t == NULL` unsets it. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params),
+ * `HAT_EVENT_ERR_OUT_OF_RANGE`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind).
+ */
+hat_event_status_t hat_event_query_params_set_t_from(struct hat_event_query_params_t *params,
+                                                     const struct hat_event_timestamp_t *t);
+
+/**
+ * Sets `t_to` (timeseries only; inclusive upper bound on timestamp); as
+ * `hat_event_query_params_set_t_from`.
+ */
+hat_event_status_t hat_event_query_params_set_t_to(struct hat_event_query_params_t *params,
+                                                   const struct hat_event_timestamp_t *t);
+
+/**
+ * Sets `source_t_from` (timeseries only); as `hat_event_query_params_set_t_from`.
+ */
+hat_event_status_t hat_event_query_params_set_source_t_from(struct hat_event_query_params_t *params,
+                                                            const struct hat_event_timestamp_t *t);
+
+/**
+ * Sets `source_t_to` (timeseries only); as `hat_event_query_params_set_t_from`.
+ */
+hat_event_status_t hat_event_query_params_set_source_t_to(struct hat_event_query_params_t *params,
+                                                          const struct hat_event_timestamp_t *t);
+
+/**
+ * If `t_from` is set, writes it to `*out` (when not NULL) and returns true.
+ */
+bool hat_event_query_params_get_t_from(const struct hat_event_query_params_t *params,
+                                       struct hat_event_timestamp_t *out);
+
+/**
+ * If `t_to` is set, writes it to `*out` (when not NULL) and returns true.
+ */
+bool hat_event_query_params_get_t_to(const struct hat_event_query_params_t *params,
+                                     struct hat_event_timestamp_t *out);
+
+/**
+ * If `source_t_from` is set, writes it to `*out` (when not NULL) and returns true.
+ */
+bool hat_event_query_params_get_source_t_from(const struct hat_event_query_params_t *params,
+                                              struct hat_event_timestamp_t *out);
+
+/**
+ * If `source_t_to` is set, writes it to `*out` (when not NULL) and returns true.
+ */
+bool hat_event_query_params_get_source_t_to(const struct hat_event_query_params_t *params,
+                                            struct hat_event_timestamp_t *out);
+
+/**
+ * Sets the result order (timeseries only).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * for an unknown `order` or another kind.
+ */
+hat_event_status_t hat_event_query_params_set_order(struct hat_event_query_params_t *params,
+                                                    hat_event_order_t order);
+
+/**
+ * The result order; `HAT_EVENT_ORDER_DESCENDING` (the default) for other
+ * kinds and NULL.
+ */
+hat_event_order_t hat_event_query_params_order(const struct hat_event_query_params_t *params);
+
+/**
+ * Sets which timestamp orders and filters (timeseries only).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * for an unknown `order_by` or another kind.
+ */
+hat_event_status_t hat_event_query_params_set_order_by(struct hat_event_query_params_t *params,
+                                                       hat_event_order_by_t order_by);
+
+/**
+ * Which timestamp orders; `HAT_EVENT_ORDER_BY_TIMESTAMP` (the default) for
+ * other kinds and NULL.
+ */
+hat_event_order_by_t hat_event_query_params_order_by(const struct hat_event_query_params_t *params);
+
+/**
+ * Sets `max_results` (timeseries and server); `max_results == NULL` unsets it.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params), `HAT_EVENT_ERR_INVALID_ARGUMENT` (latest).
+ */
+hat_event_status_t hat_event_query_params_set_max_results(struct hat_event_query_params_t *params,
+                                                          const int64_t *max_results);
+
+/**
+ * If `max_results` is set, writes it to `*out` (when not NULL) and returns true.
+ */
+bool hat_event_query_params_max_results(const struct hat_event_query_params_t *params,
+                                        int64_t *out);
+
+/**
+ * Sets `last_event_id` (timeseries and server: continue after this event);
+ * `id == NULL` unsets it.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params), `HAT_EVENT_ERR_INVALID_ARGUMENT` (latest).
+ */
+hat_event_status_t hat_event_query_params_set_last_event_id(struct hat_event_query_params_t *params,
+                                                            const struct hat_event_event_id_t *id);
+
+/**
+ * If `last_event_id` is set, writes it to `*out` (when not NULL) and returns true.
+ */
+bool hat_event_query_params_last_event_id(const struct hat_event_query_params_t *params,
+                                          struct hat_event_event_id_t *out);
+
+/**
+ * The server id of server-kind params; 0 for other kinds and NULL.
+ */
+int64_t hat_event_query_params_server_id(const struct hat_event_query_params_t *params);
+
+/**
+ * Sets `persisted` (server only: return only events already persisted).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind).
+ */
+hat_event_status_t hat_event_query_params_set_persisted(struct hat_event_query_params_t *params,
+                                                        bool persisted);
+
+/**
+ * `persisted` of server-kind params; false for other kinds and NULL.
+ */
+bool hat_event_query_params_persisted(const struct hat_event_query_params_t *params);
+
+/**
+ * Creates an empty query result with the given `more_follows`. The caller
+ * owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_result_create(bool more_follows,
+                                                 struct hat_event_query_result_t **out);
+
+/**
+ * Copies a query result into a new owned handle: a new list of the same
+ * (shared, immutable) events.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_result_clone(const struct hat_event_query_result_t *result,
+                                                struct hat_event_query_result_t **out);
+
+/**
+ * Releases a query result and the events in it; NULL is ignored.
+ */
+void hat_event_query_result_destroy(struct hat_event_query_result_t *result);
+
+/**
+ * Appends `event` (a new reference, not a copy: the caller keeps its own).
+ * Events borrowed from this result before the call may be invalidated.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_result_append(struct hat_event_query_result_t *result,
+                                                 const struct hat_event_event_t *event);
+
+/**
+ * Sets `more_follows`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_result_set_more_follows(struct hat_event_query_result_t *result,
+                                                           bool more_follows);
+
+/**
+ * The number of events; 0 for NULL.
+ */
+size_t hat_event_query_result_len(const struct hat_event_query_result_t *result);
+
+/**
+ * Event `index`, borrowed: valid until the result is modified or destroyed;
+ * NULL if out of range or NULL.
+ */
+const struct hat_event_event_t *hat_event_query_result_event(const struct hat_event_query_result_t *result,
+                                                             size_t index);
+
+/**
+ * `more_follows`: true if the query has more results than returned; false for NULL.
+ */
+bool hat_event_query_result_more_follows(const struct hat_event_query_result_t *result);
+
+/**
+ * True if both are non-NULL and equal.
+ */
+bool hat_event_query_result_equal(const struct hat_event_query_result_t *a,
+                                  const struct hat_event_query_result_t *b);
+
+/* ==========================================================================
+ * Subscriptions
+ *
+ * An immutable, reference-counted set of query types, sanitised as hat
+ * does: matching, union, exact intersection and isdisjoint.
+ * ========================================================================== */
+
+/**
+ * Creates a subscription from `count` query types (copied), sanitised as
+ * the reference does: a trailing `"*"` absorbs everything below it,
+ * duplicates vanish. The caller owns `*out`. No limit on segments per
+ * type: no subscription or collection call recurses per segment, and
+ * memory stays linear in the query types (about 300 bytes per segment at
+ * most, for any call).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`;
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` ("invalid query event type") for a
+ * `"*"` that is not last (unless an earlier `"*"` query type already covers
+ * it, as in the reference).
+ */
+hat_event_status_t hat_event_subscription_create(const struct hat_event_event_type_view_t *query_types,
+                                                 size_t count,
+                                                 struct hat_event_subscription_t **out);
+
+/**
+ * A new reference to the same subscription: `*out` is the same pointer
+ * and the caller owns one more reference (no copy is made).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_clone(const struct hat_event_subscription_t *subscription,
+                                                struct hat_event_subscription_t **out);
+
+/**
+ * Drops one reference (the subscription is freed with its last one);
+ * NULL is ignored.
+ */
+void hat_event_subscription_destroy(struct hat_event_subscription_t *subscription);
+
+/**
+ * `*out_matches =` whether `event_type` (`len` segments) matches any of the
+ * subscription's query types. Does not allocate for up to 16 segments.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
+ */
+hat_event_status_t hat_event_subscription_matches(const struct hat_event_subscription_t *subscription,
+                                                  const struct hat_event_str_t *event_type,
+                                                  size_t len,
+                                                  bool *out_matches);
+
+/**
+ * Matches `count` event types in one call (`out_matches[i]` for
+ * `event_types[i]`): the per-call costs of the boundary are paid once,
+ * which matters most to callers behind an FFI such as Python's cffi.
+ * `out_matches` is written only if every event type is valid.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
+ * (the message names the event type and segment).
+ */
+hat_event_status_t hat_event_subscription_matches_many(const struct hat_event_subscription_t *subscription,
+                                                       const struct hat_event_event_type_view_t *event_types,
+                                                       size_t count,
+                                                       bool *out_matches);
+
+/**
+ * As `hat_event_subscription_matches`, for an event type handle (already
+ * checked, so nothing is validated again: the fastest form for repeated use).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_matches_type(const struct hat_event_subscription_t *subscription,
+                                                       const struct hat_event_event_type_t *event_type,
+                                                       bool *out_matches);
+
+/**
+ * A new subscription matching exactly what `subscription` or any of the
+ * `count` subscriptions in `others` matches, in time and memory linear in
+ * their query types. The caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
+ */
+hat_event_status_t hat_event_subscription_union(const struct hat_event_subscription_t *subscription,
+                                                const struct hat_event_subscription_t *const *others,
+                                                size_t count,
+                                                struct hat_event_subscription_t **out);
+
+/**
+ * A new subscription matching exactly the event types that `subscription`
+ * and every one of the `count` subscriptions in `others` match. (This is
+ * exact; hat-event's own intersection misses event types where a trailing
+ * `"*"` must match nothing, e.g. `[('a',)] ∩ [('a','*')]`.) The caller owns `*out`.
+ * Linear in the query types when either operand has no `"?"` or `"*"`;
+ * otherwise bounded by the product of the operands' sizes, as the result
+ * can be.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
+ */
+hat_event_status_t hat_event_subscription_intersection(const struct hat_event_subscription_t *subscription,
+                                                       const struct hat_event_subscription_t *const *others,
+                                                       size_t count,
+                                                       struct hat_event_subscription_t **out);
+
+/**
+ * `*out_disjoint =` true exactly when no event type matches both
+ * subscriptions. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_isdisjoint(const struct hat_event_subscription_t *subscription,
+                                                     const struct hat_event_subscription_t *other,
+                                                     bool *out_disjoint);
+
+/**
+ * The sanitised query types, in no particular order, as a new list the
+ * caller owns (release with `hat_event_event_type_list_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_subscription_query_types(const struct hat_event_subscription_t *subscription,
+                                                      struct hat_event_event_type_list_t **out);
+
+/**
+ * The number of sanitised query types; 0 for NULL.
+ */
+size_t hat_event_subscription_len(const struct hat_event_subscription_t *subscription);
+
+/**
+ * The number of event types in `list`; 0 for NULL.
+ */
+size_t hat_event_event_type_list_len(const struct hat_event_event_type_list_t *list);
+
+/**
+ * Event type `index` of `list`, borrowed: valid while the list lives; NULL
+ * if out of range or NULL.
+ */
+const struct hat_event_event_type_t *hat_event_event_type_list_get(const struct hat_event_event_type_list_t *list,
+                                                                   size_t index);
+
+/**
+ * Releases an event type list and the event types in it; NULL is ignored.
+ */
+void hat_event_event_type_list_destroy(struct hat_event_event_type_list_t *list);
+
+/* ==========================================================================
+ * Collections
+ *
+ * Event type collections (hat's tree and list): map query types to caller
+ * values and find every value whose query type matches an event type.
+ * ========================================================================== */
 
 /**
  * Creates an empty collection of the given kind. The caller owns `*out`.
@@ -1192,430 +2074,222 @@ size_t hat_event_values_len(const struct hat_event_values_t *values);
  */
 const uint64_t *hat_event_values_data(const struct hat_event_values_t *values);
 
-/**
- * Compares ids lexicographically by (server, session, instance): negative,
- * 0 or positive. Thread-safe.
- */
-int32_t hat_event_event_id_compare(struct hat_event_event_id_t a, struct hat_event_event_id_t b);
+/* ==========================================================================
+ * SBS encoding
+ *
+ * Every HatEventer type encoded and decoded byte for byte as hat-event;
+ * decoders are strict and name the byte offset of a problem.
+ * ========================================================================== */
 
 /**
- * Creates a binary payload; `type_` and `data` are copied.
- * The caller owns `*out` (release with `hat_event_payload_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
- */
-hat_event_status_t hat_event_payload_create_binary(struct hat_event_str_t type_,
-                                                   struct hat_event_bytes_t data,
-                                                   struct hat_event_payload_t **out);
-
-/**
- * Creates a JSON payload by parsing `json_text` (exactly one JSON value;
- * member order and integers of any size are kept), reading what Python's
- * `json.loads` reads: `\uXXXX` escapes of lone surrogates (kept, and
- * written back as they are), nesting of any depth (no limit but memory,
- * which stays within a small multiple of the text length; no recursion),
- * a member name given twice (its first position, its last value), and
- * NaN, Infinity and numbers beyond a double, which are held but cannot be
- * written (`hat_event_payload_json_text` and SBS encoding fail, as in
- * hat-event). The caller owns `*out` (release with
- * `hat_event_payload_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_JSON` (the message gives the byte offset, line
- * and column).
- */
-hat_event_status_t hat_event_payload_create_json(struct hat_event_str_t json_text,
-                                                 struct hat_event_payload_t **out);
-
-/**
- * Copies a payload (owned or borrowed) into a new owned handle.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_payload_clone(const struct hat_event_payload_t *payload,
-                                           struct hat_event_payload_t **out);
-
-/**
- * Releases a payload made by `_create_*` or `_clone`; NULL is ignored.
- * Never pass a borrowed payload (one read from an event).
- */
-void hat_event_payload_destroy(struct hat_event_payload_t *payload);
-
-/**
- * `HAT_EVENT_PAYLOAD_BINARY` or `HAT_EVENT_PAYLOAD_JSON`; `UINT32_MAX` for NULL.
- */
-hat_event_payload_kind_t hat_event_payload_kind(const struct hat_event_payload_t *payload);
-
-/**
- * The type name of a binary payload, valid while the payload lives;
- * `{NULL, 0}` for NULL or a JSON payload.
- */
-struct hat_event_str_t hat_event_payload_binary_type(const struct hat_event_payload_t *payload);
-
-/**
- * The bytes of a binary payload, valid while the payload lives;
- * `{NULL, 0}` for NULL or a JSON payload.
- */
-struct hat_event_bytes_t hat_event_payload_binary_data(const struct hat_event_payload_t *payload);
-
-/**
- * Serialises a JSON payload's value as JSON text into a new buffer the
- * caller owns (release with `hat_event_buffer_destroy`), byte for byte as
- * hat-event writes it (Python's `json.dumps`: `", "` and `": "`
- * separators, ASCII with `\uXXXX` escapes, Python float repr, members in
- * order, integers with every digit).
- * Lone surrogate escapes are written as `\udXXX` (lowercase), as Python
- * writes them.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * for a binary payload; `HAT_EVENT_ERR_INVALID_JSON` for NaN, an infinity
- * or a number beyond a double (e.g. `1e400`; Python cannot write them
- * either).
- */
-hat_event_status_t hat_event_payload_json_text(const struct hat_event_payload_t *payload,
-                                               struct hat_event_buffer_t **out);
-
-/**
- * True if both are non-NULL and equal: same kind; same type and bytes, or
- * JSON values equal as Python compares them (`1 == 1.0`, `-0.0 == 0.0`,
- * `true == 1`, objects regardless of member order; unlike Python, NaN
- * equals NaN, so that a payload equals its copy). Any depth, no recursion.
- */
-bool hat_event_payload_equal(const struct hat_event_payload_t *a,
-                             const struct hat_event_payload_t *b);
-
-/**
- * Creates an event. `type_` holds `type_len` segments; `source_timestamp`
- * and `payload` may be NULL for none. Everything is copied: the caller
- * keeps ownership of `payload`. The caller owns `*out` (release with
- * `hat_event_event_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_OUT_OF_RANGE` (a timestamp's microseconds).
- */
-hat_event_status_t hat_event_event_create(struct hat_event_event_id_t id,
-                                          const struct hat_event_str_t *type_,
-                                          size_t type_len,
-                                          struct hat_event_timestamp_t timestamp,
-                                          const struct hat_event_timestamp_t *source_timestamp,
-                                          const struct hat_event_payload_t *payload,
-                                          struct hat_event_event_t **out);
-
-/**
- * Copies an event (owned or borrowed) into a new owned handle.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_event_clone(const struct hat_event_event_t *event,
-                                         struct hat_event_event_t **out);
-
-/**
- * Releases an event made by `_create` or `_clone`; NULL is ignored. Never
- * pass a borrowed event (one read from a query result).
- */
-void hat_event_event_destroy(struct hat_event_event_t *event);
-
-/**
- * The event's id; all zero for NULL.
- */
-struct hat_event_event_id_t hat_event_event_id(const struct hat_event_event_t *event);
-
-/**
- * The event's type, borrowed: valid while the event lives; NULL for NULL.
- */
-const struct hat_event_event_type_t *hat_event_event_type(const struct hat_event_event_t *event);
-
-/**
- * The event's timestamp; `{0, 0}` for NULL.
- */
-struct hat_event_timestamp_t hat_event_event_timestamp(const struct hat_event_event_t *event);
-
-/**
- * If the event has a source timestamp, writes it to `*out` (when `out` is
- * not NULL) and returns true; otherwise returns false. False for NULL.
- */
-bool hat_event_event_source_timestamp(const struct hat_event_event_t *event,
-                                      struct hat_event_timestamp_t *out);
-
-/**
- * The event's payload, borrowed: valid while the event lives; NULL if the
- * event has none or is NULL.
- */
-const struct hat_event_payload_t *hat_event_event_payload(const struct hat_event_event_t *event);
-
-/**
- * True if both are non-NULL and every field is equal.
- */
-bool hat_event_event_equal(const struct hat_event_event_t *a, const struct hat_event_event_t *b);
-
-/**
- * The reference's natural order `a < b` (`Event.__lt__`): false if the ids
- * are equal; if the servers are equal, compares ids; else if the
- * timestamps differ, compares timestamps; else true ("a registered first").
- * Not a total order: sort with `hat_event_event_compare`. False if either is NULL.
- */
-bool hat_event_event_natural_lt(const struct hat_event_event_t *a,
-                                const struct hat_event_event_t *b);
-
-/**
- * The reference's natural order `a > b` (`Event.__gt__`): as
- * `hat_event_event_natural_lt` with the comparisons reversed, and false
- * where timestamps tie across servers. False if either is NULL.
- */
-bool hat_event_event_natural_gt(const struct hat_event_event_t *a,
-                                const struct hat_event_event_t *b);
-
-/**
- * A total order for sorting (e.g. with `qsort`): by timestamp, then
- * server, session, instance. Negative, 0 or positive; NULL sorts first.
- */
-int32_t hat_event_event_compare(const struct hat_event_event_t *a,
-                                const struct hat_event_event_t *b);
-
-/**
- * Creates an event to register. `type_` holds `type_len` segments;
- * `source_timestamp` and `payload` may be NULL for none. Everything is
- * copied. The caller owns `*out` (release with `hat_event_register_event_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_OUT_OF_RANGE`.
- */
-hat_event_status_t hat_event_register_event_create(const struct hat_event_str_t *type_,
-                                                   size_t type_len,
-                                                   const struct hat_event_timestamp_t *source_timestamp,
-                                                   const struct hat_event_payload_t *payload,
-                                                   struct hat_event_register_event_t **out);
-
-/**
- * Copies a register event into a new owned handle.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_register_event_clone(const struct hat_event_register_event_t *event,
-                                                  struct hat_event_register_event_t **out);
-
-/**
- * Releases a register event; NULL is ignored.
- */
-void hat_event_register_event_destroy(struct hat_event_register_event_t *event);
-
-/**
- * The register event's type, borrowed: valid while it lives; NULL for NULL.
- */
-const struct hat_event_event_type_t *hat_event_register_event_type(const struct hat_event_register_event_t *event);
-
-/**
- * If the register event has a source timestamp, writes it to `*out` (when
- * `out` is not NULL) and returns true; otherwise false. False for NULL.
- */
-bool hat_event_register_event_source_timestamp(const struct hat_event_register_event_t *event,
-                                               struct hat_event_timestamp_t *out);
-
-/**
- * The register event's payload, borrowed; NULL if none or NULL.
- */
-const struct hat_event_payload_t *hat_event_register_event_payload(const struct hat_event_register_event_t *event);
-
-/**
- * True if both are non-NULL and every field is equal.
- */
-bool hat_event_register_event_equal(const struct hat_event_register_event_t *a,
-                                    const struct hat_event_register_event_t *b);
-
-/**
- * Creates an event type from `len` segments (copied; each checked for UTF-8).
- * The caller owns `*out` and releases it with `hat_event_event_type_destroy`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
- */
-hat_event_status_t hat_event_event_type_create(const struct hat_event_str_t *segments,
-                                               size_t len,
-                                               struct hat_event_event_type_t **out);
-
-/**
- * Copies `event_type` (owned or borrowed) into a new owned handle.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_event_type_clone(const struct hat_event_event_type_t *event_type,
-                                              struct hat_event_event_type_t **out);
-
-/**
- * Releases an event type made by `_create` or `_clone`; NULL is ignored.
- * Never pass a borrowed event type (one read from an event or a query).
- */
-void hat_event_event_type_destroy(struct hat_event_event_type_t *event_type);
-
-/**
- * The number of segments; 0 for NULL.
- */
-size_t hat_event_event_type_len(const struct hat_event_event_type_t *event_type);
-
-/**
- * Segment `index` as a view valid while `event_type` lives; `{NULL, 0}`
- * if `event_type` is NULL or `index` is out of range (an empty segment has
- * a non-NULL pointer).
- */
-struct hat_event_str_t hat_event_event_type_segment(const struct hat_event_event_type_t *event_type,
-                                                    size_t index);
-
-/**
- * True if both are non-NULL and have equal segments.
- */
-bool hat_event_event_type_equal(const struct hat_event_event_type_t *a,
-                                const struct hat_event_event_type_t *b);
-
-/**
- * `*out_matches = ` whether the event type matches the query type, by the
- * reference's rules: `"?"` matches exactly one segment, a trailing `"*"`
- * matches zero or more, any other segment (including a `"*"` that is not
- * last) matches an equal segment; `()` matches only `()`. Thread-safe.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
- */
-hat_event_status_t hat_event_matches_query_type(const struct hat_event_str_t *event_type,
-                                                size_t event_type_len,
-                                                const struct hat_event_str_t *query_type,
-                                                size_t query_type_len,
-                                                bool *out_matches);
-
-/**
- * Fills `*options` with `struct_size` and the defaults: no host, port 23012, no name, token,
- * subscriptions or server id, not persisted, `connect_timeout` 5,
- * `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
- * callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_client_options_init(struct hat_event_client_options_t *options);
-
-/**
- * Connects to the server at `options->host`:`options->port`, sends the
- * init request and waits for its answer (within `connect_timeout`), then
- * starts the reader thread and writes a new client the caller owns to
- * `*out`. `user_data` and the callbacks are used from the reader thread
- * until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has
- * run); the client takes ownership of `options->user_data` here, on
- * failure too (see `hat_event_client_options_t`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_ARGUMENT` (a refused `struct_size`, an empty
- * host, a bad timeout or frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
- * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
- * `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
- * error, e.g. an invalid client token). Nothing is left behind on error.
- */
-hat_event_status_t hat_event_client_connect(const struct hat_event_client_options_t *options,
-                                            struct hat_event_client_t **out);
-
-/**
- * Registers `count` events without waiting for the server's response
- * (sent once this returns; the events are copied). Any thread, callbacks
- * included. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL
- * element), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON` (a
- * payload number beyond a double).
- */
-hat_event_status_t hat_event_client_register(const struct hat_event_client_t *client,
-                                             const struct hat_event_register_event_t *const *events,
-                                             size_t count);
-
-/**
- * Registers `count` events and waits at most `timeout` seconds
- * (`INFINITY`: no limit) for the server's response, written to `*out` as a
- * new `HAT_EVENT_MSG_REGISTER_RES` message the caller owns: read it with
- * `hat_event_msg_register_res_failed` (true when the server reports
- * failure, e.g. while not operational), `hat_event_msg_events_len` and
- * `hat_event_msg_event`. Not from a callback of the same client.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (a negative or NaN timeout; called from a callback), `HAT_EVENT_ERR_TIMEOUT`
- * (the connection stays open; a late response is dropped),
- * `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON`.
- */
-hat_event_status_t hat_event_client_register_wait(const struct hat_event_client_t *client,
-                                                  const struct hat_event_register_event_t *const *events,
-                                                  size_t count,
-                                                  double timeout,
-                                                  struct hat_event_msg_t **out);
-
-/**
- * Queries the server and waits at most `timeout` seconds (`INFINITY`: no
- * limit) for the result, written to `*out` as a new result the caller
- * owns. Not from a callback of the same client.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (a negative or NaN timeout; called from a callback),
- * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED`.
- */
-hat_event_status_t hat_event_client_query(const struct hat_event_client_t *client,
-                                          const struct hat_event_query_params_t *params,
-                                          double timeout,
-                                          struct hat_event_query_result_t **out);
-
-/**
- * The server's status as last reported (`HAT_EVENT_SERVER_STATUS_*`);
- * `UINT32_MAX` for NULL. Any thread.
- */
-hat_event_server_status_t hat_event_client_server_status(const struct hat_event_client_t *client);
-
-/**
- * Whether the connection is open; false for NULL. Any thread.
- */
-bool hat_event_client_is_open(const struct hat_event_client_t *client);
-
-/**
- * Waits at most `timeout` seconds (`INFINITY`: no limit) for the
- * connection to end and the reader thread to finish (`closed_cb` has
- * returned; from a callback: for the connection to end). Returns
- * `HAT_EVENT_OK` once it has (whatever the reason; the next `_register` or
- * `_query` reports it as `HAT_EVENT_ERR_CLOSED`), `HAT_EVENT_ERR_TIMEOUT`
- * if not.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (a negative or NaN timeout), `HAT_EVENT_ERR_TIMEOUT`.
- */
-hat_event_status_t hat_event_client_wait_closed(const struct hat_event_client_t *client,
-                                                double timeout);
-
-/**
- * Closes the connection (idempotent; NULL is ignored) and, unless called
- * from a callback, waits for the reader thread to end: no callback runs
- * after this returns and `closed_cb` is not called. Later calls return
- * `HAT_EVENT_ERR_CLOSED`; the handle stays valid until `_destroy`.
- */
-void hat_event_client_close(const struct hat_event_client_t *client);
-
-/**
- * Closes the client as `hat_event_client_close` does and releases it;
- * NULL is ignored. Called from one of its own callbacks, the reader
- * thread finishes on its own once the callback returns.
- */
-void hat_event_client_destroy(struct hat_event_client_t *client);
-
-/**
- * Writes `event` as JSON text, byte for byte as hat-event's manager prints
- * it (`{"id": {...}, "type": [...], "timestamp": {"s", "us"},
- * "source_timestamp": ..., "payload": ...}`, binary data as hex), into a
- * new buffer the caller owns.
+ * Encodes `value` as SBS `HatEventer.Event` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
  * JSON payload holding NaN, an infinity or a number beyond a double
  * (which hat-event cannot write either).
  */
-hat_event_status_t hat_event_event_to_json(const struct hat_event_event_t *event,
-                                           struct hat_event_buffer_t **out);
+hat_event_status_t hat_event_event_encode(const struct hat_event_event_t *value,
+                                          struct hat_event_buffer_t **out);
 
 /**
- * Reads an event from its JSON form into a new handle the caller owns.
- * The text is read as Python's `json.loads` reads it, at any nesting depth
- * (so everything `hat_event_event_to_json` writes reads back); the payload
- * `"data"` of a JSON payload becomes the payload as it is, lone surrogate
- * escapes included. Every member must be present with the right type;
- * unknown members are refused; event type segments and binary payload
- * members must not hold lone surrogate escapes (they become UTF-8).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault, or
- * gives the byte offset of a syntax error).
+ * Decodes SBS `HatEventer.Event` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
  */
-hat_event_status_t hat_event_event_from_json(struct hat_event_str_t json_text,
-                                             struct hat_event_event_t **out);
+hat_event_status_t hat_event_event_decode(struct hat_event_bytes_t data,
+                                          struct hat_event_event_t **out);
 
 /**
- * Writes `result` as JSON text (`{"events": [...], "more_follows": ...}`),
- * byte for byte as hat-event's manager prints it, into a new buffer the
- * caller owns. Errors: as `hat_event_event_to_json`.
+ * Decodes one SBS `HatEventer.Event` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_event_decode`, without the trailing-bytes error.
  */
-hat_event_status_t hat_event_query_result_to_json(const struct hat_event_query_result_t *result,
-                                                  struct hat_event_buffer_t **out);
+hat_event_status_t hat_event_event_decode_prefix(struct hat_event_bytes_t data,
+                                                 struct hat_event_event_t **out,
+                                                 size_t *out_consumed);
 
 /**
- * Reads a query result from its JSON form into a new handle the caller
- * owns. Errors: as `hat_event_event_from_json`.
+ * Encodes `value` as SBS `HatEventer.RegisterEvent` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
-hat_event_status_t hat_event_query_result_from_json(struct hat_event_str_t json_text,
-                                                    struct hat_event_query_result_t **out);
+hat_event_status_t hat_event_register_event_encode(const struct hat_event_register_event_t *value,
+                                                   struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.RegisterEvent` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_register_event_decode(struct hat_event_bytes_t data,
+                                                   struct hat_event_register_event_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.RegisterEvent` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_register_event_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_register_event_decode_prefix(struct hat_event_bytes_t data,
+                                                          struct hat_event_register_event_t **out,
+                                                          size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.EventPayload` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
+ */
+hat_event_status_t hat_event_payload_encode(const struct hat_event_payload_t *value,
+                                            struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.EventPayload` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_payload_decode(struct hat_event_bytes_t data,
+                                            struct hat_event_payload_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.EventPayload` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_payload_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_payload_decode_prefix(struct hat_event_bytes_t data,
+                                                   struct hat_event_payload_t **out,
+                                                   size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_event_type_encode(const struct hat_event_event_type_t *value,
+                                               struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.EventType` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included).
+ */
+hat_event_status_t hat_event_event_type_decode(struct hat_event_bytes_t data,
+                                               struct hat_event_event_type_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.EventType` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_event_type_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_event_type_decode_prefix(struct hat_event_bytes_t data,
+                                                      struct hat_event_event_type_t **out,
+                                                      size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_query_params_encode(const struct hat_event_query_params_t *value,
+                                                 struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.QueryParams` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included).
+ */
+hat_event_status_t hat_event_query_params_decode(struct hat_event_bytes_t data,
+                                                 struct hat_event_query_params_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.QueryParams` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_query_params_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_query_params_decode_prefix(struct hat_event_bytes_t data,
+                                                        struct hat_event_query_params_t **out,
+                                                        size_t *out_consumed);
+
+/**
+ * Encodes `value` as SBS `HatEventer.QueryResult` into a new buffer the caller
+ * owns (release with `hat_event_buffer_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
+ */
+hat_event_status_t hat_event_query_result_encode(const struct hat_event_query_result_t *value,
+                                                 struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.QueryResult` bytes, which must hold exactly one value,
+ * into a new handle the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
+ * gives the problem and its byte offset; trailing bytes included);
+ * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+ */
+hat_event_status_t hat_event_query_result_decode(struct hat_event_bytes_t data,
+                                                 struct hat_event_query_result_t **out);
+
+/**
+ * Decodes one SBS `HatEventer.QueryResult` value at the start of `data` (for
+ * streams) into a new handle the caller owns and writes the number of bytes
+ * it took to `*out_consumed`; what follows is not read.
+ * Errors: as `hat_event_query_result_decode`, without the trailing-bytes error.
+ */
+hat_event_status_t hat_event_query_result_decode_prefix(struct hat_event_bytes_t data,
+                                                        struct hat_event_query_result_t **out,
+                                                        size_t *out_consumed);
+
+/**
+ * Encodes a timestamp as SBS `HatEventer.Timestamp` into a new buffer the
+ * caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
+ */
+hat_event_status_t hat_event_timestamp_encode(struct hat_event_timestamp_t t,
+                                              struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.Timestamp` bytes (exactly one value).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE` (including
+ * microseconds outside 0..999999).
+ */
+hat_event_status_t hat_event_timestamp_decode(struct hat_event_bytes_t data,
+                                              struct hat_event_timestamp_t *out);
+
+/**
+ * Encodes an event id as SBS `HatEventer.EventId` into a new buffer the
+ * caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_event_id_encode(struct hat_event_event_id_t id,
+                                             struct hat_event_buffer_t **out);
+
+/**
+ * Decodes SBS `HatEventer.EventId` bytes (exactly one value).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE`.
+ */
+hat_event_status_t hat_event_event_id_decode(struct hat_event_bytes_t data,
+                                             struct hat_event_event_id_t *out);
+
+/* ==========================================================================
+ * Eventer messages
+ *
+ * The eventer protocol's messages as handles: create, encode, decode, and
+ * read each kind's fields.
+ * ========================================================================== */
 
 /**
  * Creates a `MsgInitReq`. `client_token` and `server_id` may be NULL for
@@ -1652,7 +2326,7 @@ hat_event_status_t hat_event_msg_create_status_notify(hat_event_server_status_t 
                                                       struct hat_event_msg_t **out);
 
 /**
- * Creates a `MsgEventsNotify` from `count` events (copied).
+ * Creates a `MsgEventsNotify` from `count` events (new references, not copies).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
  */
 hat_event_status_t hat_event_msg_create_events_notify(const struct hat_event_event_t *const *events,
@@ -1673,7 +2347,8 @@ hat_event_status_t hat_event_msg_create_register_req(const struct hat_event_regi
                                                      struct hat_event_msg_t **out);
 
 /**
- * Creates a successful `MsgRegisterRes` from `count` events (copied).
+ * Creates a successful `MsgRegisterRes` from `count` events (new
+ * references, not copies).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
  */
 hat_event_status_t hat_event_msg_create_register_res_events(const struct hat_event_event_t *const *events,
@@ -1707,7 +2382,7 @@ void hat_event_msg_destroy(struct hat_event_msg_t *msg);
 /**
  * The message's kind; `UINT32_MAX` for NULL.
  */
-hat_event_msg_kind_t hat_event_msg_kind(const struct hat_event_msg_t *msg);
+hat_event_msg_kind_t hat_event_msg_get_kind(const struct hat_event_msg_t *msg);
 
 /**
  * The SBS type name of a kind (e.g. `"HatEventer.MsgInitReq"`, what the
@@ -1832,462 +2507,61 @@ const struct hat_event_query_params_t *hat_event_msg_query_params(const struct h
  */
 const struct hat_event_query_result_t *hat_event_msg_query_result(const struct hat_event_msg_t *msg);
 
-/**
- * Creates latest-query parameters with the reference's defaults (all event
- * types). The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_params_create_latest(struct hat_event_query_params_t **out);
+/* ==========================================================================
+ * JSON form
+ *
+ * Events and query results as the JSON text hat-event's tools read and
+ * write.
+ * ========================================================================== */
 
 /**
- * Creates timeseries-query parameters with the reference's defaults: no
- * filters, `HAT_EVENT_ORDER_DESCENDING`, `HAT_EVENT_ORDER_BY_TIMESTAMP`, no
- * limit. The caller owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ * Writes `event` as JSON text, byte for byte as hat-event's manager prints
+ * it (`{"id": {...}, "type": [...], "timestamp": {"s", "us"},
+ * "source_timestamp": ..., "payload": ...}`, binary data as hex), into a
+ * new buffer the caller owns.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
+ * JSON payload holding NaN, an infinity or a number beyond a double
+ * (which hat-event cannot write either).
  */
-hat_event_status_t hat_event_query_params_create_timeseries(struct hat_event_query_params_t **out);
+hat_event_status_t hat_event_event_to_json(const struct hat_event_event_t *event,
+                                           struct hat_event_buffer_t **out);
 
 /**
- * Creates server-query parameters for `server_id` with the reference's
- * defaults: not persisted only, no limit, from the start. The caller owns
- * `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_params_create_server(int64_t server_id,
-                                                        struct hat_event_query_params_t **out);
-
-/**
- * Copies query parameters into a new owned handle.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_params_clone(const struct hat_event_query_params_t *params,
-                                                struct hat_event_query_params_t **out);
-
-/**
- * Releases query parameters; NULL is ignored.
- */
-void hat_event_query_params_destroy(struct hat_event_query_params_t *params);
-
-/**
- * The kind (`HAT_EVENT_QUERY_*`); `UINT32_MAX` for NULL.
- */
-hat_event_query_kind_t hat_event_query_params_kind(const struct hat_event_query_params_t *params);
-
-/**
- * True if both are non-NULL and equal.
- */
-bool hat_event_query_params_equal(const struct hat_event_query_params_t *a,
-                                  const struct hat_event_query_params_t *b);
-
-/**
- * Sets `event_types` (latest and timeseries): `types == NULL` means none
- * (every type); otherwise `count` event types are copied (a non-NULL
- * `types` with `count == 0` is an empty list, which matches nothing).
+ * Reads an event from its JSON form into a new handle the caller owns.
+ * The text is read as Python's `json.loads` reads it, at any nesting depth
+ * (so everything `hat_event_event_to_json` writes reads back); the payload
+ * `"data"` of a JSON payload becomes the payload as it is, lone surrogate
+ * escapes included. Every member must be present with the right type;
+ * unknown members are refused; event type segments and binary payload
+ * members must not hold lone surrogate escapes (they become UTF-8).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_ARGUMENT` (server kind). Unchanged on error.
+ * `HAT_EVENT_ERR_INVALID_JSON` (the message names the member at fault, or
+ * gives the byte offset of a syntax error).
  */
-hat_event_status_t hat_event_query_params_set_event_types(struct hat_event_query_params_t *params,
-                                                          const struct hat_event_event_type_view_t *types,
-                                                          size_t count);
+hat_event_status_t hat_event_event_from_json(struct hat_event_str_t json_text,
+                                             struct hat_event_event_t **out);
 
 /**
- * If `event_types` is set, writes their number to `*out_count` (when not
- * NULL) and returns true; false if none is set, for the server kind and for NULL.
+ * Writes `result` as JSON text (`{"events": [...], "more_follows": ...}`),
+ * byte for byte as hat-event's manager prints it, into a new buffer the
+ * caller owns. Errors: as `hat_event_event_to_json`.
  */
-bool hat_event_query_params_event_types(const struct hat_event_query_params_t *params,
-                                        size_t *out_count);
+hat_event_status_t hat_event_query_result_to_json(const struct hat_event_query_result_t *result,
+                                                  struct hat_event_buffer_t **out);
 
 /**
- * Event type `index` of `event_types`, borrowed: valid until the params are
- * modified or destroyed; NULL if out of range, unset or NULL.
+ * Reads a query result from its JSON form into a new handle the caller
+ * owns. Errors: as `hat_event_event_from_json`.
  */
-const struct hat_event_event_type_t *hat_event_query_params_event_type(const struct hat_event_query_params_t *params,
-                                                                       size_t index);
+hat_event_status_t hat_event_query_result_from_json(struct hat_event_str_t json_text,
+                                                    struct hat_event_query_result_t **out);
 
-/**
- * Sets `t_from` (timeseries only; inclusive lower bound on timestamp);
- * `t == NULL` unsets it. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params),
- * `HAT_EVENT_ERR_OUT_OF_RANGE`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind).
- */
-hat_event_status_t hat_event_query_params_set_t_from(struct hat_event_query_params_t *params,
-                                                     const struct hat_event_timestamp_t *t);
-
-/**
- * Sets `t_to` (timeseries only; inclusive upper bound on timestamp); as
- * `hat_event_query_params_set_t_from`.
- */
-hat_event_status_t hat_event_query_params_set_t_to(struct hat_event_query_params_t *params,
-                                                   const struct hat_event_timestamp_t *t);
-
-/**
- * Sets `source_t_from` (timeseries only); as `hat_event_query_params_set_t_from`.
- */
-hat_event_status_t hat_event_query_params_set_source_t_from(struct hat_event_query_params_t *params,
-                                                            const struct hat_event_timestamp_t *t);
-
-/**
- * Sets `source_t_to` (timeseries only); as `hat_event_query_params_set_t_from`.
- */
-hat_event_status_t hat_event_query_params_set_source_t_to(struct hat_event_query_params_t *params,
-                                                          const struct hat_event_timestamp_t *t);
-
-/**
- * If `t_from` is set, writes it to `*out` (when not NULL) and returns true.
- */
-bool hat_event_query_params_t_from(const struct hat_event_query_params_t *params,
-                                   struct hat_event_timestamp_t *out);
-
-/**
- * If `t_to` is set, writes it to `*out` (when not NULL) and returns true.
- */
-bool hat_event_query_params_t_to(const struct hat_event_query_params_t *params,
-                                 struct hat_event_timestamp_t *out);
-
-/**
- * If `source_t_from` is set, writes it to `*out` (when not NULL) and returns true.
- */
-bool hat_event_query_params_source_t_from(const struct hat_event_query_params_t *params,
-                                          struct hat_event_timestamp_t *out);
-
-/**
- * If `source_t_to` is set, writes it to `*out` (when not NULL) and returns true.
- */
-bool hat_event_query_params_source_t_to(const struct hat_event_query_params_t *params,
-                                        struct hat_event_timestamp_t *out);
-
-/**
- * Sets the result order (timeseries only).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * for an unknown `order` or another kind.
- */
-hat_event_status_t hat_event_query_params_set_order(struct hat_event_query_params_t *params,
-                                                    hat_event_order_t order);
-
-/**
- * The result order; `HAT_EVENT_ORDER_DESCENDING` (the default) for other
- * kinds and NULL.
- */
-hat_event_order_t hat_event_query_params_order(const struct hat_event_query_params_t *params);
-
-/**
- * Sets which timestamp orders and filters (timeseries only).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * for an unknown `order_by` or another kind.
- */
-hat_event_status_t hat_event_query_params_set_order_by(struct hat_event_query_params_t *params,
-                                                       hat_event_order_by_t order_by);
-
-/**
- * Which timestamp orders; `HAT_EVENT_ORDER_BY_TIMESTAMP` (the default) for
- * other kinds and NULL.
- */
-hat_event_order_by_t hat_event_query_params_order_by(const struct hat_event_query_params_t *params);
-
-/**
- * Sets `max_results` (timeseries and server); `max_results == NULL` unsets it.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params), `HAT_EVENT_ERR_INVALID_ARGUMENT` (latest).
- */
-hat_event_status_t hat_event_query_params_set_max_results(struct hat_event_query_params_t *params,
-                                                          const int64_t *max_results);
-
-/**
- * If `max_results` is set, writes it to `*out` (when not NULL) and returns true.
- */
-bool hat_event_query_params_max_results(const struct hat_event_query_params_t *params,
-                                        int64_t *out);
-
-/**
- * Sets `last_event_id` (timeseries and server: continue after this event);
- * `id == NULL` unsets it.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (params), `HAT_EVENT_ERR_INVALID_ARGUMENT` (latest).
- */
-hat_event_status_t hat_event_query_params_set_last_event_id(struct hat_event_query_params_t *params,
-                                                            const struct hat_event_event_id_t *id);
-
-/**
- * If `last_event_id` is set, writes it to `*out` (when not NULL) and returns true.
- */
-bool hat_event_query_params_last_event_id(const struct hat_event_query_params_t *params,
-                                          struct hat_event_event_id_t *out);
-
-/**
- * The server id of server-kind params; 0 for other kinds and NULL.
- */
-int64_t hat_event_query_params_server_id(const struct hat_event_query_params_t *params);
-
-/**
- * Sets `persisted` (server only: return only events already persisted).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (kind).
- */
-hat_event_status_t hat_event_query_params_set_persisted(struct hat_event_query_params_t *params,
-                                                        bool persisted);
-
-/**
- * `persisted` of server-kind params; false for other kinds and NULL.
- */
-bool hat_event_query_params_persisted(const struct hat_event_query_params_t *params);
-
-/**
- * Creates an empty query result with the given `more_follows`. The caller
- * owns `*out`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_result_create(bool more_follows,
-                                                 struct hat_event_query_result_t **out);
-
-/**
- * Copies a query result into a new owned handle.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_result_clone(const struct hat_event_query_result_t *result,
-                                                struct hat_event_query_result_t **out);
-
-/**
- * Releases a query result and the events in it; NULL is ignored.
- */
-void hat_event_query_result_destroy(struct hat_event_query_result_t *result);
-
-/**
- * Appends a copy of `event` (the caller keeps ownership of `event`).
- * Events borrowed from this result before the call may be invalidated.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_result_append(struct hat_event_query_result_t *result,
-                                                 const struct hat_event_event_t *event);
-
-/**
- * Sets `more_follows`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_query_result_set_more_follows(struct hat_event_query_result_t *result,
-                                                           bool more_follows);
-
-/**
- * The number of events; 0 for NULL.
- */
-size_t hat_event_query_result_len(const struct hat_event_query_result_t *result);
-
-/**
- * Event `index`, borrowed: valid until the result is modified or destroyed;
- * NULL if out of range or NULL.
- */
-const struct hat_event_event_t *hat_event_query_result_event(const struct hat_event_query_result_t *result,
-                                                             size_t index);
-
-/**
- * `more_follows`: true if the query has more results than returned; false for NULL.
- */
-bool hat_event_query_result_more_follows(const struct hat_event_query_result_t *result);
-
-/**
- * True if both are non-NULL and equal.
- */
-bool hat_event_query_result_equal(const struct hat_event_query_result_t *a,
-                                  const struct hat_event_query_result_t *b);
-
-/**
- * Encodes `value` as SBS `HatEventer.Event` into a new buffer the caller
- * owns (release with `hat_event_buffer_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding NaN, an infinity or a number beyond a double
- * (which hat-event cannot write either).
- */
-hat_event_status_t hat_event_event_encode(const struct hat_event_event_t *value,
-                                          struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.Event` bytes, which must hold exactly one value,
- * into a new handle the caller owns.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
- * gives the problem and its byte offset; trailing bytes included);
- * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
- */
-hat_event_status_t hat_event_event_decode(struct hat_event_bytes_t data,
-                                          struct hat_event_event_t **out);
-
-/**
- * Decodes one SBS `HatEventer.Event` value at the start of `data` (for
- * streams) into a new handle the caller owns and writes the number of bytes
- * it took to `*out_consumed`; what follows is not read.
- * Errors: as `hat_event_event_decode`, without the trailing-bytes error.
- */
-hat_event_status_t hat_event_event_decode_prefix(struct hat_event_bytes_t data,
-                                                 struct hat_event_event_t **out,
-                                                 size_t *out_consumed);
-
-/**
- * Encodes `value` as SBS `HatEventer.RegisterEvent` into a new buffer the caller
- * owns (release with `hat_event_buffer_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding NaN, an infinity or a number beyond a double
- * (which hat-event cannot write either).
- */
-hat_event_status_t hat_event_register_event_encode(const struct hat_event_register_event_t *value,
-                                                   struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.RegisterEvent` bytes, which must hold exactly one value,
- * into a new handle the caller owns.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
- * gives the problem and its byte offset; trailing bytes included);
- * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
- */
-hat_event_status_t hat_event_register_event_decode(struct hat_event_bytes_t data,
-                                                   struct hat_event_register_event_t **out);
-
-/**
- * Decodes one SBS `HatEventer.RegisterEvent` value at the start of `data` (for
- * streams) into a new handle the caller owns and writes the number of bytes
- * it took to `*out_consumed`; what follows is not read.
- * Errors: as `hat_event_register_event_decode`, without the trailing-bytes error.
- */
-hat_event_status_t hat_event_register_event_decode_prefix(struct hat_event_bytes_t data,
-                                                          struct hat_event_register_event_t **out,
-                                                          size_t *out_consumed);
-
-/**
- * Encodes `value` as SBS `HatEventer.EventPayload` into a new buffer the caller
- * owns (release with `hat_event_buffer_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding NaN, an infinity or a number beyond a double
- * (which hat-event cannot write either).
- */
-hat_event_status_t hat_event_payload_encode(const struct hat_event_payload_t *value,
-                                            struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.EventPayload` bytes, which must hold exactly one value,
- * into a new handle the caller owns.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
- * gives the problem and its byte offset; trailing bytes included);
- * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
- */
-hat_event_status_t hat_event_payload_decode(struct hat_event_bytes_t data,
-                                            struct hat_event_payload_t **out);
-
-/**
- * Decodes one SBS `HatEventer.EventPayload` value at the start of `data` (for
- * streams) into a new handle the caller owns and writes the number of bytes
- * it took to `*out_consumed`; what follows is not read.
- * Errors: as `hat_event_payload_decode`, without the trailing-bytes error.
- */
-hat_event_status_t hat_event_payload_decode_prefix(struct hat_event_bytes_t data,
-                                                   struct hat_event_payload_t **out,
-                                                   size_t *out_consumed);
-
-/**
- * Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
- * owns (release with `hat_event_buffer_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding NaN, an infinity or a number beyond a double
- * (which hat-event cannot write either).
- */
-hat_event_status_t hat_event_event_type_encode(const struct hat_event_event_type_t *value,
-                                               struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.EventType` bytes, which must hold exactly one value,
- * into a new handle the caller owns.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
- * gives the problem and its byte offset; trailing bytes included);
- * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
- */
-hat_event_status_t hat_event_event_type_decode(struct hat_event_bytes_t data,
-                                               struct hat_event_event_type_t **out);
-
-/**
- * Decodes one SBS `HatEventer.EventType` value at the start of `data` (for
- * streams) into a new handle the caller owns and writes the number of bytes
- * it took to `*out_consumed`; what follows is not read.
- * Errors: as `hat_event_event_type_decode`, without the trailing-bytes error.
- */
-hat_event_status_t hat_event_event_type_decode_prefix(struct hat_event_bytes_t data,
-                                                      struct hat_event_event_type_t **out,
-                                                      size_t *out_consumed);
-
-/**
- * Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
- * owns (release with `hat_event_buffer_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding NaN, an infinity or a number beyond a double
- * (which hat-event cannot write either).
- */
-hat_event_status_t hat_event_query_params_encode(const struct hat_event_query_params_t *value,
-                                                 struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.QueryParams` bytes, which must hold exactly one value,
- * into a new handle the caller owns.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
- * gives the problem and its byte offset; trailing bytes included);
- * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
- */
-hat_event_status_t hat_event_query_params_decode(struct hat_event_bytes_t data,
-                                                 struct hat_event_query_params_t **out);
-
-/**
- * Decodes one SBS `HatEventer.QueryParams` value at the start of `data` (for
- * streams) into a new handle the caller owns and writes the number of bytes
- * it took to `*out_consumed`; what follows is not read.
- * Errors: as `hat_event_query_params_decode`, without the trailing-bytes error.
- */
-hat_event_status_t hat_event_query_params_decode_prefix(struct hat_event_bytes_t data,
-                                                        struct hat_event_query_params_t **out,
-                                                        size_t *out_consumed);
-
-/**
- * Encodes `value` as SBS `HatEventer.QueryResult` into a new buffer the caller
- * owns (release with `hat_event_buffer_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
- * JSON payload holding NaN, an infinity or a number beyond a double
- * (which hat-event cannot write either).
- */
-hat_event_status_t hat_event_query_result_encode(const struct hat_event_query_result_t *value,
-                                                 struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.QueryResult` bytes, which must hold exactly one value,
- * into a new handle the caller owns.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
- * gives the problem and its byte offset; trailing bytes included);
- * `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
- */
-hat_event_status_t hat_event_query_result_decode(struct hat_event_bytes_t data,
-                                                 struct hat_event_query_result_t **out);
-
-/**
- * Decodes one SBS `HatEventer.QueryResult` value at the start of `data` (for
- * streams) into a new handle the caller owns and writes the number of bytes
- * it took to `*out_consumed`; what follows is not read.
- * Errors: as `hat_event_query_result_decode`, without the trailing-bytes error.
- */
-hat_event_status_t hat_event_query_result_decode_prefix(struct hat_event_bytes_t data,
-                                                        struct hat_event_query_result_t **out,
-                                                        size_t *out_consumed);
-
-/**
- * Encodes a timestamp as SBS `HatEventer.Timestamp` into a new buffer the
- * caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
- */
-hat_event_status_t hat_event_timestamp_encode(struct hat_event_timestamp_t t,
-                                              struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.Timestamp` bytes (exactly one value).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE` (including
- * microseconds outside 0..999999).
- */
-hat_event_status_t hat_event_timestamp_decode(struct hat_event_bytes_t data,
-                                              struct hat_event_timestamp_t *out);
-
-/**
- * Encodes an event id as SBS `HatEventer.EventId` into a new buffer the
- * caller owns. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_event_id_encode(struct hat_event_event_id_t id,
-                                             struct hat_event_buffer_t **out);
-
-/**
- * Decodes SBS `HatEventer.EventId` bytes (exactly one value).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_DECODE`.
- */
-hat_event_status_t hat_event_event_id_decode(struct hat_event_bytes_t data,
-                                             struct hat_event_event_id_t *out);
+/* ==========================================================================
+ * Schemas
+ *
+ * The SBS schema and the JSON schema repository hat-event ships, as static
+ * text.
+ * ========================================================================== */
 
 /**
  * The SBS schema of module `HatEventer` (every type and message this
@@ -2306,463 +2580,13 @@ const char *hat_event_sbs_schema(void);
  */
 const char *hat_event_json_schema_repo(void);
 
-/**
- * Creates a subscription from `count` query types (copied), sanitised as
- * the reference does: a trailing `"*"` absorbs everything below it,
- * duplicates vanish. The caller owns `*out`. No limit on segments per
- * type: no subscription or collection call recurses per segment, and
- * memory stays linear in the query types (about 300 bytes per segment at
- * most, for any call).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`;
- * `HAT_EVENT_ERR_INVALID_ARGUMENT` ("invalid query event type") for a
- * `"*"` that is not last (unless an earlier `"*"` query type already covers
- * it, as in the reference).
- */
-hat_event_status_t hat_event_subscription_create(const struct hat_event_event_type_view_t *query_types,
-                                                 size_t count,
-                                                 struct hat_event_subscription_t **out);
-
-/**
- * A new handle to the same subscription (no copy is made).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_subscription_clone(const struct hat_event_subscription_t *subscription,
-                                                struct hat_event_subscription_t **out);
-
-/**
- * Releases a subscription handle; NULL is ignored.
- */
-void hat_event_subscription_destroy(struct hat_event_subscription_t *subscription);
-
-/**
- * `*out_matches =` whether `event_type` (`len` segments) matches any of the
- * subscription's query types. Does not allocate for up to 16 segments.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
- */
-hat_event_status_t hat_event_subscription_matches(const struct hat_event_subscription_t *subscription,
-                                                  const struct hat_event_str_t *event_type,
-                                                  size_t len,
-                                                  bool *out_matches);
-
-/**
- * Matches `count` event types in one call (`out_matches[i]` for
- * `event_types[i]`): the per-call costs of the boundary are paid once,
- * which matters most to callers behind an FFI such as Python's cffi.
- * `out_matches` is written only if every event type is valid.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`
- * (the message names the event type and segment).
- */
-hat_event_status_t hat_event_subscription_matches_many(const struct hat_event_subscription_t *subscription,
-                                                       const struct hat_event_event_type_view_t *event_types,
-                                                       size_t count,
-                                                       bool *out_matches);
-
-/**
- * As `hat_event_subscription_matches`, for an event type handle (already
- * checked, so nothing is validated again: the fastest form for repeated use).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_subscription_matches_type(const struct hat_event_subscription_t *subscription,
-                                                       const struct hat_event_event_type_t *event_type,
-                                                       bool *out_matches);
-
-/**
- * A new subscription matching exactly what `subscription` or any of the
- * `count` subscriptions in `others` matches, in time and memory linear in
- * their query types. The caller owns `*out`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
- */
-hat_event_status_t hat_event_subscription_union(const struct hat_event_subscription_t *subscription,
-                                                const struct hat_event_subscription_t *const *others,
-                                                size_t count,
-                                                struct hat_event_subscription_t **out);
-
-/**
- * A new subscription matching exactly the event types that `subscription`
- * and every one of the `count` subscriptions in `others` match. (This is
- * exact; hat-event's own intersection misses event types where a trailing
- * `"*"` must match nothing, e.g. `[('a',)] ∩ [('a','*')]`.) The caller owns `*out`.
- * Linear in the query types when either operand has no `"?"` or `"*"`;
- * otherwise bounded by the product of the operands' sizes, as the result
- * can be.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (including any NULL in `others`).
- */
-hat_event_status_t hat_event_subscription_intersection(const struct hat_event_subscription_t *subscription,
-                                                       const struct hat_event_subscription_t *const *others,
-                                                       size_t count,
-                                                       struct hat_event_subscription_t **out);
-
-/**
- * `*out_disjoint =` true exactly when no event type matches both
- * subscriptions. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_subscription_isdisjoint(const struct hat_event_subscription_t *subscription,
-                                                     const struct hat_event_subscription_t *other,
-                                                     bool *out_disjoint);
-
-/**
- * The sanitised query types, in no particular order, as a new list the
- * caller owns (release with `hat_event_event_type_list_destroy`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_subscription_query_types(const struct hat_event_subscription_t *subscription,
-                                                      struct hat_event_event_type_list_t **out);
-
-/**
- * The number of sanitised query types; 0 for NULL.
- */
-size_t hat_event_subscription_len(const struct hat_event_subscription_t *subscription);
-
-/**
- * The number of event types in `list`; 0 for NULL.
- */
-size_t hat_event_event_type_list_len(const struct hat_event_event_type_list_t *list);
-
-/**
- * Event type `index` of `list`, borrowed: valid while the list lives; NULL
- * if out of range or NULL.
- */
-const struct hat_event_event_type_t *hat_event_event_type_list_get(const struct hat_event_event_type_list_t *list,
-                                                                   size_t index);
-
-/**
- * Releases an event type list and the event types in it; NULL is ignored.
- */
-void hat_event_event_type_list_destroy(struct hat_event_event_type_list_t *list);
-
-/**
- * The smallest timestamp, `{INT64_MIN, 0}`.
- */
-struct hat_event_timestamp_t hat_event_timestamp_min(void);
-
-/**
- * The largest timestamp, `{INT64_MAX, 999999}`.
- */
-struct hat_event_timestamp_t hat_event_timestamp_max(void);
-
-/**
- * True if `t.us` is in 0..999999 (every `s` is valid).
- */
-bool hat_event_timestamp_is_valid(struct hat_event_timestamp_t t);
-
-/**
- * Compares by `(s, us)`: negative if `a < b`, 0 if equal, positive if
- * `a > b`. Defined for any field values. Thread-safe.
- */
-int32_t hat_event_timestamp_compare(struct hat_event_timestamp_t a, struct hat_event_timestamp_t b);
-
-/**
- * Writes the current UTC time, truncated to microseconds, to `*out`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_timestamp_now(struct hat_event_timestamp_t *out);
-
-/**
- * `*out = t + seconds`, as the reference's `Timestamp.add`: the fraction of
- * `seconds` is rounded half-to-even to microseconds.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for an
- * invalid `t`, a non-finite `seconds` or a result beyond 64-bit seconds.
- */
-hat_event_status_t hat_event_timestamp_add(struct hat_event_timestamp_t t,
-                                           double seconds,
-                                           struct hat_event_timestamp_t *out);
-
-/**
- * Writes the 12-byte form of `t` to `out` (which must have room for
- * `HAT_EVENT_TIMESTAMP_BYTES_LEN` bytes): big-endian `s + 2^63` as u64,
- * then big-endian `us` as u32. Byte order equals timestamp order.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
- */
-hat_event_status_t hat_event_timestamp_to_bytes(struct hat_event_timestamp_t t, uint8_t *out);
-
-/**
- * Reads the 12-byte form (see `hat_event_timestamp_to_bytes`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT` if
- * `bytes.len != 12`; `HAT_EVENT_ERR_OUT_OF_RANGE` if the microseconds are
- * 1000000 or more.
- */
-hat_event_status_t hat_event_timestamp_from_bytes(struct hat_event_bytes_t bytes,
-                                                  struct hat_event_timestamp_t *out);
-
-/**
- * `*out = t.s + t.us * 1e-6` in double arithmetic (as the reference).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_OUT_OF_RANGE`.
- */
-hat_event_status_t hat_event_timestamp_to_float(struct hat_event_timestamp_t t, double *out);
-
-/**
- * The timestamp of `seconds` since the epoch, computed exactly as the
- * reference's `timestamp_from_float` (so results agree with it bit for bit;
- * below -2^53 that includes its precision loss).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for
- * NaN, infinities and values outside the 64-bit seconds range.
- */
-hat_event_status_t hat_event_timestamp_from_float(double seconds,
-                                                  struct hat_event_timestamp_t *out);
-
-/**
- * The UTC calendar time of `t`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` for an
- * invalid `t` or one outside years 1..9999.
- */
-hat_event_status_t hat_event_timestamp_to_datetime(struct hat_event_timestamp_t t,
-                                                   struct hat_event_datetime_t *out);
-
-/**
- * The timestamp of a UTC calendar time; exact (the reference goes through a
- * float and can be a second off for times before 1970 or near year 9999).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_OUT_OF_RANGE` naming
- * the first field outside its range.
- */
-hat_event_status_t hat_event_timestamp_from_datetime(struct hat_event_datetime_t dt,
-                                                     struct hat_event_timestamp_t *out);
-
-/**
- * Writes `t` as RFC 3339 UTC text with six fractional digits and a NUL,
- * e.g. `2024-01-02T03:04:05.000006Z`, into `buf` of `buf_size` bytes
- * (`HAT_EVENT_TIMESTAMP_RFC3339_SIZE` always suffices). If `out_len` is not
- * NULL it receives the text length without the NUL, on success and on
- * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` alike (as `snprintf` returns it): the
- * buffer needed is `*out_len + 1` bytes.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (buf); `HAT_EVENT_ERR_OUT_OF_RANGE`
- * for an invalid `t` or one outside years 1..9999 (`*out_len` untouched);
- * `HAT_EVENT_ERR_BUFFER_TOO_SMALL` (nothing written to `buf`; `*out_len`
- * set as above).
- */
-hat_event_status_t hat_event_timestamp_to_rfc3339(struct hat_event_timestamp_t t,
-                                                  char *buf,
-                                                  size_t buf_size,
-                                                  size_t *out_len);
-
-/**
- * Parses RFC 3339 date-time text (`T`, `t` or space between date and time;
- * `Z`, `z` or a `+HH:MM`/`-HH:MM` offset; any number of fraction digits,
- * but digits past microseconds must be zero; no leap seconds).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_PARSE` (the message says where and why).
- */
-hat_event_status_t hat_event_timestamp_from_rfc3339(struct hat_event_str_t text,
-                                                    struct hat_event_timestamp_t *out);
-
-/**
- * The library version as NUL-terminated `"MAJOR.MINOR.PATCH"`; static,
- * never NULL, never freed. Compare with the header's `HAT_EVENT_VERSION_*`
- * macros to detect a header/library mismatch.
- */
-const char *hat_event_version(void);
-
-/**
- * Reports events a backend has registered (`count` borrowed events) to the
- * host's registered callback, if any. Call from the backend's
- * `register_events` slot (or later, from any thread, while the backend lives).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
-                                                     const struct hat_event_event_t *const *events,
-                                                     size_t count);
-
-/**
- * Reports events a backend has made durable to the host's flushed
- * callback, if any; as `hat_event_backend_host_registered`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
-                                                  const struct hat_event_event_t *const *events,
-                                                  size_t count);
-
-/**
- * Fills `*hooks` for this header: `struct_size` set, every other field
- * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_engine_hooks_init(struct hat_event_engine_hooks_t *hooks);
-
-/**
- * Creates an engine from `conf`, JSON text shaped like hat's server
- * configuration: `{"server_id": 1, "backend": {"module": "memory"},
- * "modules": [{"module": "./libcounter.so", ...}, ...]}`. Each `module` is
- * a registered name or a path (see `hat_event_import_backend_info`); each
- * plug-in's configuration is validated against its schema, then it is
- * created (backend first, modules in order, on this thread); then the
- * `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
- * `hooks` may be NULL; the engine takes ownership of `hooks->user_data`
- * here, on failure too (see `hat_event_engine_hooks_t`). The caller owns
- * `*out`.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
- * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
- * configuration's shape, or a refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
- * (also for a library named by path whose schema is not JSON or cannot
- * validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
- * (a plug-in's create or first calls failed). On failure everything
- * created so far is finalised.
- */
-hat_event_status_t hat_event_engine_create(struct hat_event_str_t conf,
-                                           const struct hat_event_engine_hooks_t *hooks,
-                                           struct hat_event_engine_t **out);
-
-/**
- * Closes the engine (see `hat_event_engine_close`) and releases the host's
- * handle; NULL is ignored. Do not call it on a module's handle. Waits for
- * a running session.
- */
-void hat_event_engine_destroy(struct hat_event_engine_t *engine);
-
-/**
- * Closes the engine: waits for a running session, registers the
- * `"STOPPED"` event straight to the backend, finalises the modules in
- * order, flushes and finalises the backend. Afterwards `register` and
- * `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
- * `HAT_EVENT_OK`. Only the host's handle can close.
- * The engine counts as closed from the moment close begins: a `register`
- * racing it on another thread fails with `HAT_EVENT_ERR_CLOSED`, while a
- * `query` is still answered until the backend is finalised.
- * Flushing: this is the only time the engine calls the backend's `flush`
- * slot. A backend that must make events durable sooner (hat's backends
- * flush on a period of their own) flushes on its own schedule and reports
- * it through the host's `flushed` callback.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
- * `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
- * engine is closed all the same).
- */
-hat_event_status_t hat_event_engine_close(struct hat_event_engine_t *engine);
-
-/**
- * The configured server id (0 for a NULL handle or a closed engine seen by
- * a module).
- */
-int64_t hat_event_engine_server_id(const struct hat_event_engine_t *engine);
-
-/**
- * Registers `count` register events (borrowed) from `source` as one
- * session, processed by the modules and then stored by the backend; on
- * success `*out` (owned by the caller) holds the caller's events with
- * their ids and the session's timestamp, in order (the events modules
- * derive are registered too but not returned). `count` 0 opens no session
- * and gives an empty list. Thread-safe. A session that fails still uses
- * up its session number (as in hat's engine): the next one is numbered
- * one higher, so session ids in the backend can have gaps.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
- * failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,
- * `HAT_EVENT_ERR_REENTRANT` (called from a module slot or backend callback
- * while that session runs on this thread: it would deadlock).
- */
-hat_event_status_t hat_event_engine_register(const struct hat_event_engine_t *engine,
-                                             struct hat_event_source_t source,
-                                             const struct hat_event_register_event_t *const *events,
-                                             size_t count,
-                                             struct hat_event_event_list_t **out);
-
-/**
- * Queries the backend with `params` (borrowed); the caller owns `*out`.
- * Thread-safe; callable from module slots.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
- * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT` (from
- * a backend callback).
- */
-hat_event_status_t hat_event_engine_query(const struct hat_event_engine_t *engine,
-                                          const struct hat_event_query_params_t *params,
-                                          struct hat_event_query_result_t **out);
-
-/**
- * Asks the host to restart the engine: calls the host's `restart` hook
- * (hat's `Engine.restart`), if any, on this thread. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_engine_restart(const struct hat_event_engine_t *engine);
-
-/**
- * Asks the host to reset the monitor's ready flag: calls the host's
- * `reset_monitor_ready` hook, if any, on this thread. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_engine_t *engine);
-
-/**
- * The clients of the host's eventer server (hat's `get_client_names`),
- * from the host's `client_names` hook (empty without one). The caller owns
- * `*out`. For modules.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
- * when the host's hook answers something unusable (see
- * `hat_event_engine_hooks_t.client_names`; the message says what).
- */
-hat_event_status_t hat_event_engine_client_names(const struct hat_event_engine_t *engine,
-                                                 struct hat_event_client_names_t **out);
-
-/**
- * The number of clients in `names` (0 for NULL).
- */
-size_t hat_event_client_names_len(const struct hat_event_client_names_t *names);
-
-/**
- * Client `index` of `names`: its source and its name, a view borrowed
- * from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
- */
-struct hat_event_client_name_t hat_event_client_names_get(const struct hat_event_client_names_t *names,
-                                                          size_t index);
-
-/**
- * Releases a client name list; NULL is ignored.
- */
-void hat_event_client_names_destroy(struct hat_event_client_names_t *names);
-
-/**
- * The number of events in `list` (0 for NULL).
- */
-size_t hat_event_event_list_len(const struct hat_event_event_list_t *list);
-
-/**
- * Event `index` of `list`, borrowed from it (NULL if out of range or
- * `list` is NULL).
- */
-const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_event_list_t *list,
-                                                         size_t index);
-
-/**
- * Releases an event list and its events; NULL is ignored.
- */
-void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
-
-/**
- * Appends a copy of `event` to a module's output (the caller keeps `event`).
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
- */
-hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
-                                                        const struct hat_event_register_event_t *event);
-
-/**
- * Answers the query `params` over the `count` events of `events`, with
- * the rules of the built-in memory backend, into a new result `*out` (the
- * caller owns it; a backend's `query` slot hands it to the engine as is).
- * Give the events in registration order: a latest query keeps each type's
- * newest event (hat's natural order: within a server by id, across
- * servers by timestamp, the later registered on a tie) with types in the
- * order they first appear; timeseries and server queries sort, so their
- * order does not matter there.
+/* ==========================================================================
+ * Plug-ins
  *
- * The rules (hat-event 0.9.44's backends, with the reference memory
- * backend's bugs fixed): latest: `event_types` filter; timeseries:
- * `event_types`, inclusive `t_from`/`t_to` and `source_t_from`/
- * `source_t_to` filters (a source filter, or `order_by` source timestamp,
- * drops events without a source timestamp), ordered by the chosen
- * timestamp then timestamp then id, `order` descending or ascending,
- * then everything up to and including `last_event_id` skipped (an id not
- * among the results gives no events); server: the events of `server_id`
- * with an id greater than `last_event_id`, in id order; both then cut to
- * `max_results` (a negative one counts from the end, as Python's slices)
- * with `more_follows` set when anything was cut.
- *
- * Everything is borrowed for the call; the result holds copies. Thread-safe
- * (no state). Cost: a pass over `events` and a sort of what matches.
- * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`params`, `out`, `events` with a
- * non-zero `count`, or one of the events is NULL; the message gives its
- * index), `HAT_EVENT_ERR_INVALID_ARGUMENT` (query event types a
- * subscription refuses: a `*` that is not last).
- */
-hat_event_status_t hat_event_query_evaluate(const struct hat_event_query_params_t *params,
-                                            const struct hat_event_event_t *const *events,
-                                            size_t count,
-                                            struct hat_event_query_result_t **out);
+ * Backends and modules: infos registered by name or imported from a shared
+ * library by path, all in one registry with the built-in backends;
+ * configurations are checked against a plug-in's JSON schema.
+ * ========================================================================== */
 
 /**
  * Called by a plug-in slot just before it returns a failure status: the
@@ -2836,6 +2660,373 @@ hat_event_status_t hat_event_import_backend_info(struct hat_event_str_t name,
 hat_event_status_t hat_event_import_module_info(struct hat_event_str_t name,
                                                 struct hat_event_module_info_t *out);
 
+/* ==========================================================================
+ * Backends
+ *
+ * What a C backend calls back: report events registered and flushed.
+ * ========================================================================== */
+
+/**
+ * Reports events a backend has registered (`count` borrowed events) to the
+ * host's registered callback, if any. Call from the backend's
+ * `register_events` slot (or later, from any thread, while the backend lives).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_host_t *host,
+                                                     const struct hat_event_event_t *const *events,
+                                                     size_t count);
+
+/**
+ * Reports events a backend has made durable to the host's flushed
+ * callback, if any; as `hat_event_backend_host_registered`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
+                                                  const struct hat_event_event_t *const *events,
+                                                  size_t count);
+
+/* ==========================================================================
+ * Modules
+ *
+ * What a C module calls back: append the register events it derives.
+ * ========================================================================== */
+
+/**
+ * Appends a copy of `event` to a module's output (the caller keeps `event`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_register_event_list_append(struct hat_event_register_event_list_t *list,
+                                                        const struct hat_event_register_event_t *event);
+
+/* ==========================================================================
+ * Query rules for backends
+ *
+ * hat's query semantics over a backend's own events, so a C backend need
+ * not reimplement them.
+ * ========================================================================== */
+
+/**
+ * Answers the query `params` over the `count` events of `events`, with
+ * the rules of the built-in memory backend, into a new result `*out` (the
+ * caller owns it; a backend's `query` slot hands it to the engine as is).
+ * Give the events in registration order: a latest query keeps each type's
+ * newest event (hat's natural order: within a server by id, across
+ * servers by timestamp, the later registered on a tie) with types in the
+ * order they first appear; timeseries and server queries sort, so their
+ * order does not matter there.
+ *
+ * The rules (hat-event 0.9.44's backends, with the reference memory
+ * backend's bugs fixed): latest: `event_types` filter; timeseries:
+ * `event_types`, inclusive `t_from`/`t_to` and `source_t_from`/
+ * `source_t_to` filters (a source filter, or `order_by` source timestamp,
+ * drops events without a source timestamp), ordered by the chosen
+ * timestamp then timestamp then id, `order` descending or ascending,
+ * then everything up to and including `last_event_id` skipped (an id not
+ * among the results gives no events); server: the events of `server_id`
+ * with an id greater than `last_event_id`, in id order; both then cut to
+ * `max_results` (a negative one counts from the end, as Python's slices)
+ * with `more_follows` set when anything was cut.
+ *
+ * Everything is borrowed for the call; the result holds new references
+ * to the events that answer it (no copies). Thread-safe
+ * (no state). Cost: a pass over `events` and a sort of what matches.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`params`, `out`, `events` with a
+ * non-zero `count`, or one of the events is NULL; the message gives its
+ * index), `HAT_EVENT_ERR_INVALID_ARGUMENT` (query event types a
+ * subscription refuses: a `*` that is not last).
+ */
+hat_event_status_t hat_event_query_evaluate(const struct hat_event_query_params_t *params,
+                                            const struct hat_event_event_t *const *events,
+                                            size_t count,
+                                            struct hat_event_query_result_t **out);
+
+/* ==========================================================================
+ * Engine
+ *
+ * The in-process engine: sessions through the modules into the backend,
+ * queries, and the host's hooks.
+ * ========================================================================== */
+
+/**
+ * Fills `*hooks` for this header: `struct_size` set, every other field
+ * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_hooks_init(struct hat_event_engine_hooks_t *hooks);
+
+/**
+ * Creates an engine from `conf`, JSON text shaped like hat's server
+ * configuration: `{"server_id": 1, "backend": {"module": "memory"},
+ * "modules": [{"module": "./libcounter.so", ...}, ...]}`. Each `module` is
+ * a registered name or a path (see `hat_event_import_backend_info`); each
+ * plug-in's configuration is validated against its schema, then it is
+ * created (backend first, modules in order, on this thread); then the
+ * `('event', '<server_id>', 'engine')` `"STARTED"` session is registered.
+ * `hooks` may be NULL; the engine takes ownership of `hooks->user_data`
+ * here, on failure too (see `hat_event_engine_hooks_t`). The caller owns
+ * `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (the
+ * configuration's shape, or a refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT`
+ * (also for a library named by path whose schema is not JSON or cannot
+ * validate), `HAT_EVENT_ERR_SCHEMA` (the validator's message), `HAT_EVENT_ERR_PLUGIN`
+ * (a plug-in's create or first calls failed). On failure everything
+ * created so far is finalised.
+ */
+hat_event_status_t hat_event_engine_create(struct hat_event_str_t conf,
+                                           const struct hat_event_engine_hooks_t *hooks,
+                                           struct hat_event_engine_t **out);
+
+/**
+ * Closes the engine (see `hat_event_engine_close`) and releases the host's
+ * handle; NULL is ignored. Do not call it on a module's handle. Waits for
+ * a running session.
+ */
+void hat_event_engine_destroy(struct hat_event_engine_t *engine);
+
+/**
+ * Closes the engine: waits for a running session, registers the
+ * `"STOPPED"` event straight to the backend, finalises the modules in
+ * order, flushes and finalises the backend. Afterwards `register` and
+ * `query` fail with `HAT_EVENT_ERR_CLOSED`; closing again returns
+ * `HAT_EVENT_OK`. Only the host's handle can close.
+ * The engine counts as closed from the moment close begins: a `register`
+ * racing it on another thread fails with `HAT_EVENT_ERR_CLOSED`, while a
+ * `query` is still answered until the backend is finalised.
+ * Flushing: this is the only time the engine calls the backend's `flush`
+ * slot. A backend that must make events durable sooner (hat's backends
+ * flush on a period of their own) flushes on its own schedule and reports
+ * it through the host's `flushed` callback.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a module's handle), `HAT_EVENT_ERR_REENTRANT` (from inside a session),
+ * `HAT_EVENT_ERR_PLUGIN` (the backend's register or flush failed; the
+ * engine is closed all the same).
+ */
+hat_event_status_t hat_event_engine_close(struct hat_event_engine_t *engine);
+
+/**
+ * The configured server id (0 for a NULL handle or a closed engine seen by
+ * a module).
+ */
+int64_t hat_event_engine_server_id(const struct hat_event_engine_t *engine);
+
+/**
+ * Registers (the verb: hat's `register`) `count` register events (the
+ * noun: `hat_event_register_event_t`, borrowed) from `source` as one
+ * session, processed by the modules and then stored by the backend; on
+ * success `*out` (owned by the caller) holds the caller's events with
+ * their ids and the session's timestamp, in order (the events modules
+ * derive are registered too but not returned). `count` 0 opens no session
+ * and gives an empty list. Thread-safe. A session that fails still uses
+ * up its session number (as in hat's engine): the next one is numbered
+ * one higher, so session ids in the backend can have gaps.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (unknown source type), `HAT_EVENT_ERR_PLUGIN` (a module or the backend
+ * failed: nothing of the session is registered), `HAT_EVENT_ERR_CLOSED`,
+ * `HAT_EVENT_ERR_REENTRANT` (called from a module slot or backend callback
+ * while that session runs on this thread: it would deadlock).
+ */
+hat_event_status_t hat_event_engine_register(const struct hat_event_engine_t *engine,
+                                             struct hat_event_source_t source,
+                                             const struct hat_event_register_event_t *const *events,
+                                             size_t count,
+                                             struct hat_event_event_list_t **out);
+
+/**
+ * Queries the backend with `params` (borrowed); the caller owns `*out`.
+ * Thread-safe; callable from module slots.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
+ * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT` (from
+ * a backend callback).
+ */
+hat_event_status_t hat_event_engine_query(const struct hat_event_engine_t *engine,
+                                          const struct hat_event_query_params_t *params,
+                                          struct hat_event_query_result_t **out);
+
+/**
+ * Asks the host to restart the engine: calls the host's `restart` hook
+ * (hat's `Engine.restart`), if any, on this thread. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_restart(const struct hat_event_engine_t *engine);
+
+/**
+ * Asks the host to reset the monitor's ready flag: calls the host's
+ * `reset_monitor_ready` hook, if any, on this thread. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_engine_reset_monitor_ready(const struct hat_event_engine_t *engine);
+
+/**
+ * The clients of the host's eventer server (hat's `get_client_names`),
+ * from the host's `client_names` hook (empty without one). The caller owns
+ * `*out`. For modules.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * when the host's hook answers something unusable (see
+ * `hat_event_engine_hooks_t.client_names`; the message says what).
+ */
+hat_event_status_t hat_event_engine_get_client_names(const struct hat_event_engine_t *engine,
+                                                     struct hat_event_engine_client_names_t **out);
+
+/**
+ * The number of clients in `names` (0 for NULL).
+ */
+size_t hat_event_engine_client_names_len(const struct hat_event_engine_client_names_t *names);
+
+/**
+ * Client `index` of `names`: its source and its name, a view borrowed
+ * from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
+ */
+struct hat_event_engine_client_name_t hat_event_engine_client_names_get(const struct hat_event_engine_client_names_t *names,
+                                                                        size_t index);
+
+/**
+ * Releases a client name list; NULL is ignored.
+ */
+void hat_event_engine_client_names_destroy(struct hat_event_engine_client_names_t *names);
+
+/**
+ * The number of events in `list` (0 for NULL).
+ */
+size_t hat_event_event_list_len(const struct hat_event_event_list_t *list);
+
+/**
+ * Event `index` of `list`, borrowed from it (NULL if out of range or
+ * `list` is NULL).
+ */
+const struct hat_event_event_t *hat_event_event_list_get(const struct hat_event_event_list_t *list,
+                                                         size_t index);
+
+/**
+ * Releases an event list and its events; NULL is ignored.
+ */
+void hat_event_event_list_destroy(struct hat_event_event_list_t *list);
+
+/* ==========================================================================
+ * Eventer client
+ *
+ * A native client of a Hat event server (hat-event-server or ours):
+ * register, query and subscribe over the eventer protocol.
+ * ========================================================================== */
+
+/**
+ * Fills `*options` with `struct_size` and the defaults: no host, port 23012, no name, token,
+ * subscriptions or server id, not persisted, `connect_timeout` 5,
+ * `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
+ * callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_client_options_init(struct hat_event_client_options_t *options);
+
+/**
+ * Connects to the server at `options->host`:`options->port`, sends the
+ * init request and waits for its answer (within `connect_timeout`), then
+ * starts the reader thread and writes a new client the caller owns to
+ * `*out`. `user_data` and the callbacks are used from the reader thread
+ * until `hat_event_client_close`/`_destroy` returns (or `closed_cb` has
+ * run); the client takes ownership of `options->user_data` here, on
+ * failure too (see `hat_event_client_options_t`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_ARGUMENT` (a refused `struct_size`, an empty
+ * host, a bad timeout or frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
+ * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
+ * `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
+ * error, e.g. an invalid client token). Nothing is left behind on error.
+ */
+hat_event_status_t hat_event_client_connect(const struct hat_event_client_options_t *options,
+                                            struct hat_event_client_t **out);
+
+/**
+ * Registers (the verb: hat's `register`) `count` register events (the
+ * noun: `hat_event_register_event_t`, an event without id and timestamp)
+ * without waiting for the server's response (sent once this returns; the
+ * register events are copied). Any thread, callbacks
+ * included. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL
+ * element), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON` (a
+ * payload number beyond a double).
+ */
+hat_event_status_t hat_event_client_register(const struct hat_event_client_t *client,
+                                             const struct hat_event_register_event_t *const *events,
+                                             size_t count);
+
+/**
+ * Registers `count` register events and waits at most `timeout` seconds
+ * (`INFINITY`: no limit) for the server's response, written to `*out` as a
+ * new `HAT_EVENT_MSG_REGISTER_RES` message the caller owns: read it with
+ * `hat_event_msg_register_res_failed` (true when the server reports
+ * failure, e.g. while not operational), `hat_event_msg_events_len` and
+ * `hat_event_msg_event`. Not from a callback of the same client.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a negative or NaN timeout; called from a callback), `HAT_EVENT_ERR_TIMEOUT`
+ * (the connection stays open; a late response is dropped),
+ * `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON`.
+ */
+hat_event_status_t hat_event_client_register_wait(const struct hat_event_client_t *client,
+                                                  const struct hat_event_register_event_t *const *events,
+                                                  size_t count,
+                                                  double timeout,
+                                                  struct hat_event_msg_t **out);
+
+/**
+ * Queries the server and waits at most `timeout` seconds (`INFINITY`: no
+ * limit) for the result, written to `*out` as a new result the caller
+ * owns. Not from a callback of the same client.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a negative or NaN timeout; called from a callback),
+ * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED`.
+ */
+hat_event_status_t hat_event_client_query(const struct hat_event_client_t *client,
+                                          const struct hat_event_query_params_t *params,
+                                          double timeout,
+                                          struct hat_event_query_result_t **out);
+
+/**
+ * The server's status as last reported (`HAT_EVENT_SERVER_STATUS_*`);
+ * `UINT32_MAX` for NULL. Any thread.
+ */
+hat_event_server_status_t hat_event_client_server_status(const struct hat_event_client_t *client);
+
+/**
+ * Whether the connection is open; false for NULL. Any thread.
+ */
+bool hat_event_client_is_open(const struct hat_event_client_t *client);
+
+/**
+ * Waits at most `timeout` seconds (`INFINITY`: no limit) for the
+ * connection to end and the reader thread to finish (`closed_cb` has
+ * returned; from a callback: for the connection to end). Returns
+ * `HAT_EVENT_OK` once it has (whatever the reason; the next `_register` or
+ * `_query` reports it as `HAT_EVENT_ERR_CLOSED`), `HAT_EVENT_ERR_TIMEOUT`
+ * if not.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_ARGUMENT`
+ * (a negative or NaN timeout), `HAT_EVENT_ERR_TIMEOUT`.
+ */
+hat_event_status_t hat_event_client_wait_closed(const struct hat_event_client_t *client,
+                                                double timeout);
+
+/**
+ * Closes the connection (idempotent; NULL is ignored) and, unless called
+ * from a callback, waits for the reader thread to end: no callback runs
+ * after this returns and `closed_cb` is not called. Later calls return
+ * `HAT_EVENT_ERR_CLOSED`; the handle stays valid until `_destroy`.
+ * Non-const, as `hat_event_engine_close`: it changes the client's state.
+ * It may still be called while other threads use the client (their
+ * calls then fail with `HAT_EVENT_ERR_CLOSED`).
+ */
+void hat_event_client_close(struct hat_event_client_t *client);
+
+/**
+ * Closes the client as `hat_event_client_close` does and releases it;
+ * NULL is ignored. Called from one of its own callbacks, the reader
+ * thread finishes on its own once the callback returns.
+ */
+void hat_event_client_destroy(struct hat_event_client_t *client);
+
+/* ==========================================================================
+ * Plug-in exports
+ *
+ * What a plug-in shared library defines (not this library): the symbol
+ * names looked up with dlsym, the function types, and the declarations that
+ * make a wrong definition fail to compile.
+ * ========================================================================== */
 /**
  * The name of the function a backend shared library exports, looked up
  * with `dlsym` when a path is imported (`hat_event_import_backend_info`, an

@@ -109,7 +109,7 @@ pub trait Handler: Send + 'static {
     fn on_status(&mut self, _status: ServerStatus) {}
     /// Events of the subscription arrived. An acknowledgement, if the
     /// server asked for one, is sent after this returns.
-    fn on_events(&mut self, _events: &[Event]) {}
+    fn on_events(&mut self, _events: &[Arc<Event>]) {}
     /// The connection ended for a reason other than [`Client::close`];
     /// called once, last.
     fn on_closed(&mut self, _reason: &ClientError) {}
@@ -508,7 +508,7 @@ impl Client {
         &self,
         events: I,
         timeout: Option<Duration>,
-    ) -> Result<Option<Vec<Event>>, ClientError>
+    ) -> Result<Option<Vec<Arc<Event>>>, ClientError>
     where
         I: IntoIterator<Item = &'a RegisterEvent>,
         I::IntoIter: ExactSizeIterator,
@@ -760,7 +760,7 @@ mod tests {
     #[derive(Debug)]
     enum Seen {
         Status(ServerStatus),
-        Events(Vec<Event>),
+        Events(Vec<Arc<Event>>),
         Closed(ClientError),
     }
 
@@ -770,7 +770,7 @@ mod tests {
         fn on_status(&mut self, status: ServerStatus) {
             let _ = self.0.send(Seen::Status(status));
         }
-        fn on_events(&mut self, events: &[Event]) {
+        fn on_events(&mut self, events: &[Arc<Event>]) {
             let _ = self.0.send(Seen::Events(events.to_vec()));
         }
         fn on_closed(&mut self, reason: &ClientError) {
@@ -778,14 +778,14 @@ mod tests {
         }
     }
 
-    fn event(instance: i64) -> Event {
-        Event {
+    fn event(instance: i64) -> Arc<Event> {
+        Arc::new(Event {
             id: EventId { server: 1, session: 1, instance },
             type_: vec!["a".into()],
             timestamp: Timestamp::new(1, 2).unwrap(),
             source_timestamp: None,
             payload: None,
-        }
+        })
     }
 
     #[test]

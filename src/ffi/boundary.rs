@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CString};
 use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use crate::error::Error;
 
@@ -339,28 +340,135 @@ pub(crate) unsafe fn out_arg<'a, T>(ptr: *mut T, name: &str) -> FfiResult<&'a mu
     unsafe { ptr.cast::<MaybeUninit<T>>().as_mut() }.ok_or_else(|| FfiError::null(name))
 }
 
-/// Ties an opaque C handle type to the Rust value a `Box` behind it holds.
+/// How a handle type owns its value (rustls-ffi's `Castable::Ownership`).
+///
+/// [`Boxed`]: an owned handle is a `Box` (released by its `_destroy`);
+/// a borrowed handle points into a value Rust owns (a field of another
+/// handle's value) and is never released by C.
+pub(crate) struct Boxed;
+
+/// [`Counted`]: the value is immutable and reference-counted. Every
+/// pointer of the handle type, owned or borrowed, points into an `Arc`
+/// allocation: an owned handle is one strong count (`Arc::into_raw`),
+/// `_clone` adds a count and returns the same pointer, `_destroy` drops
+/// one; a borrowed handle points into an `Arc` some other holder keeps
+/// alive. So any handle can be cloned in O(1), and values cross the
+/// plug-in boundary without copies.
+pub(crate) struct Counted;
+
+/// Ties an opaque C handle type to the Rust value behind it and to how it
+/// owns it ([`Boxed`] or [`Counted`]).
 pub(crate) trait Opaque: Sized {
     type Inner;
+    type Ownership;
+}
+
+/// Makes an owned handle the way its ownership says, for code generic over
+/// handle types (the SBS decoders).
+pub(crate) trait Ownership {
+    fn make<H: Opaque<Ownership = Self>>(value: H::Inner) -> *mut H;
+}
+
+impl Ownership for Boxed {
+    fn make<H: Opaque<Ownership = Self>>(value: H::Inner) -> *mut H {
+        new_handle(value)
+    }
+}
+
+impl Ownership for Counted {
+    fn make<H: Opaque<Ownership = Self>>(value: H::Inner) -> *mut H {
+        new_shared(Arc::new(value))
+    }
+}
+
+/// An owned handle to a new `value`, boxed or counted as `H` is.
+pub(crate) fn owned_handle<H: Opaque>(value: H::Inner) -> *mut H
+where
+    H::Ownership: Ownership,
+{
+    H::Ownership::make::<H>(value)
 }
 
 /// Moves `value` to the heap and hands C the pointer; freed by [`free_handle`].
-pub(crate) fn new_handle<H: Opaque>(value: H::Inner) -> *mut H {
+pub(crate) fn new_handle<H: Opaque<Ownership = Boxed>>(value: H::Inner) -> *mut H {
     Box::into_raw(Box::new(value)).cast()
 }
 
 /// A pointer to a value owned by Rust, given out as a borrowed handle.
-pub(crate) fn borrowed_handle<H: Opaque>(value: &H::Inner) -> *const H {
+pub(crate) fn borrowed_handle<H: Opaque<Ownership = Boxed>>(value: &H::Inner) -> *const H {
     (value as *const H::Inner).cast()
+}
+
+/// Hands C one strong count of `value` as an owned handle; released by
+/// [`free_shared`].
+pub(crate) fn new_shared<H: Opaque<Ownership = Counted>>(value: Arc<H::Inner>) -> *mut H {
+    Arc::into_raw(value).cast_mut().cast()
+}
+
+/// A borrowed handle to a value in an `Arc` that the caller keeps alive.
+pub(crate) fn borrowed_shared<H: Opaque<Ownership = Counted>>(value: &Arc<H::Inner>) -> *const H {
+    Arc::as_ptr(value).cast()
+}
+
+/// The `Arc` behind a counted handle (owned or borrowed), as a new strong
+/// count: the O(1) `_clone`. NULL-checked.
+///
+/// # Safety
+/// Unless NULL, `ptr` came from [`new_shared`] or [`borrowed_shared`] for
+/// the same `H` and is still alive.
+pub(crate) unsafe fn shared_arc<H: Opaque<Ownership = Counted>>(ptr: *const H, name: &str) -> FfiResult<Arc<H::Inner>> {
+    if ptr.is_null() {
+        return Err(FfiError::null(name));
+    }
+    let ptr = ptr.cast::<H::Inner>();
+    // SAFETY: ptr points into a live Arc allocation (the Counted invariant):
+    // add a count, then take ownership of exactly that count.
+    Ok(unsafe {
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    })
+}
+
+/// The `Arc`s behind `count` counted handles (new strong counts; nothing
+/// is copied), NULL-checked, naming the index of a NULL element.
+///
+/// # Safety
+/// `items` holds `count` handles (NULL only if `count` is 0), each NULL or
+/// as for [`shared_arc`].
+pub(crate) unsafe fn shared_arcs_arg<H: Opaque<Ownership = Counted>>(
+    items: *const *const H,
+    count: usize,
+    name: &str,
+) -> FfiResult<Vec<Arc<H::Inner>>> {
+    // SAFETY: forwarded from the caller.
+    let ptrs = unsafe { slice_arg(items, count, name) }?;
+    ptrs.iter()
+        .enumerate()
+        // SAFETY: each is a live handle or NULL, forwarded from the caller.
+        .map(|(i, p)| unsafe { shared_arc(*p, name) }.map_err(|e| e.at_index(name, i)))
+        .collect()
+}
+
+/// Releases one strong count given out by [`new_shared`]; NULL is ignored.
+///
+/// # Safety
+/// Unless NULL, `ptr` came from [`new_shared`] (or a `_clone`) for the same
+/// `H` and this count is not used again.
+pub(crate) unsafe fn free_shared<H: Opaque<Ownership = Counted>>(ptr: *mut H) {
+    if !ptr.is_null() {
+        // SAFETY: the count taken by Arc::into_raw in new_shared.
+        drop(unsafe { Arc::from_raw(ptr.cast_const().cast::<H::Inner>()) });
+    }
 }
 
 /// The value behind a handle, NULL-checked.
 ///
 /// # Safety
-/// Unless NULL, `ptr` came from [`new_handle`] or [`borrowed_handle`] for the
-/// same `H` and is still alive for `'a`.
+/// Unless NULL, `ptr` came from [`new_handle`], [`borrowed_handle`],
+/// [`new_shared`] or [`borrowed_shared`] for the same `H` and is still
+/// alive for `'a`.
 pub(crate) unsafe fn handle_arg<'a, H: Opaque>(ptr: *const H, name: &str) -> FfiResult<&'a H::Inner> {
-    // SAFETY: forwarded from the caller; the cast undoes the one in new_handle.
+    // SAFETY: forwarded from the caller; the cast undoes the one that made the handle.
     unsafe { ptr.cast::<H::Inner>().as_ref() }.ok_or_else(|| FfiError::null(name))
 }
 
@@ -378,7 +486,10 @@ pub(crate) unsafe fn handle_opt<'a, H: Opaque>(ptr: *const H) -> Option<&'a H::I
 /// # Safety
 /// Unless NULL, `ptr` came from [`new_handle`] for the same `H`, is alive,
 /// and no other reference to it is in use.
-pub(crate) unsafe fn handle_mut<'a, H: Opaque>(ptr: *mut H, name: &str) -> FfiResult<&'a mut H::Inner> {
+pub(crate) unsafe fn handle_mut<'a, H: Opaque<Ownership = Boxed>>(
+    ptr: *mut H,
+    name: &str,
+) -> FfiResult<&'a mut H::Inner> {
     // SAFETY: forwarded from the caller.
     unsafe { ptr.cast::<H::Inner>().as_mut() }.ok_or_else(|| FfiError::null(name))
 }
@@ -388,7 +499,7 @@ pub(crate) unsafe fn handle_mut<'a, H: Opaque>(ptr: *mut H, name: &str) -> FfiRe
 /// # Safety
 /// Unless NULL, `ptr` came from [`new_handle`] for the same `H` and is not
 /// used again.
-pub(crate) unsafe fn free_handle<H: Opaque>(ptr: *mut H) {
+pub(crate) unsafe fn free_handle<H: Opaque<Ownership = Boxed>>(ptr: *mut H) {
     if !ptr.is_null() {
         // SAFETY: the pointer came from Box::into_raw in new_handle.
         drop(unsafe { Box::from_raw(ptr.cast::<H::Inner>()) });

@@ -1,6 +1,6 @@
 //! Library-owned output bytes (JSON text now; encoded messages later).
 
-use super::boundary::{free_handle, handle_opt, Opaque};
+use super::boundary::{free_handle, handle_opt, Boxed, Opaque};
 
 /// Bytes produced by the library (e.g. JSON text). Owned by the caller once
 /// returned; release with `hat_event_buffer_destroy`. The data is always
@@ -22,6 +22,7 @@ impl Buffer {
 
 impl Opaque for hat_event_buffer_t {
     type Inner = Buffer;
+    type Ownership = Boxed;
 }
 
 /// The bytes of `buffer` (NUL-terminated; the NUL is not part of the

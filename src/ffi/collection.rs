@@ -2,11 +2,11 @@
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, hat_event_status_t, hat_event_str_t,
-    new_handle, out_arg, FfiError, Opaque,
+    new_handle, out_arg, Boxed, FfiError, Opaque,
 };
 use super::event_type::{checked_types, hat_event_event_type_view_t, with_probe};
 use super::subscription::hat_event_subscription_t;
-use crate::collection::{Collection, ListCollection, TreeCollection};
+use crate::collection::{AnyCollection, Collection, CollectionKind};
 
 /// Which collection implementation (`HAT_EVENT_COLLECTION_*`).
 pub type hat_event_collection_kind_t = u32;
@@ -25,13 +25,9 @@ pub struct hat_event_collection_t {
     _private: [u8; 0],
 }
 
-pub(crate) enum AnyCollection {
-    Tree(TreeCollection),
-    List(ListCollection),
-}
-
 impl Opaque for hat_event_collection_t {
     type Inner = AnyCollection;
+    type Ownership = Boxed;
 }
 
 /// A growable array of values owned by the library and reused across
@@ -43,6 +39,7 @@ pub struct hat_event_values_t {
 
 impl Opaque for hat_event_values_t {
     type Inner = Vec<u64>;
+    type Ownership = Boxed;
 }
 
 /// Creates an empty collection of the given kind. The caller owns `*out`.
@@ -56,12 +53,12 @@ pub unsafe extern "C" fn hat_event_collection_create(
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
-        let collection = match kind {
-            HAT_EVENT_COLLECTION_TREE => AnyCollection::Tree(TreeCollection::default()),
-            HAT_EVENT_COLLECTION_LIST => AnyCollection::List(ListCollection::default()),
+        let kind = match kind {
+            HAT_EVENT_COLLECTION_TREE => CollectionKind::Tree,
+            HAT_EVENT_COLLECTION_LIST => CollectionKind::List,
             other => return Err(FfiError::invalid(format!("unknown collection kind {other}"))),
         };
-        out.write(new_handle(collection));
+        out.write(new_handle(AnyCollection::new(kind)));
         Ok(())
     })
 }
@@ -87,10 +84,7 @@ pub unsafe extern "C" fn hat_event_collection_add(
         // SAFETY: live handles or NULL, as documented.
         let (collection, subscription) =
             unsafe { (handle_mut(collection, "collection")?, handle_arg(subscription, "subscription")?) };
-        match collection {
-            AnyCollection::Tree(c) => c.add(subscription, value),
-            AnyCollection::List(c) => c.add(subscription, value),
-        }
+        collection.add(subscription, value);
         Ok(())
     })
 }
@@ -104,10 +98,7 @@ pub unsafe extern "C" fn hat_event_collection_remove(
 ) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: a live handle or NULL, as documented.
-        match unsafe { handle_mut(collection, "collection") }? {
-            AnyCollection::Tree(c) => c.remove(value),
-            AnyCollection::List(c) => c.remove(value),
-        }
+        unsafe { handle_mut(collection, "collection") }?.remove(value);
         Ok(())
     })
 }
@@ -129,15 +120,7 @@ pub unsafe extern "C" fn hat_event_collection_get(
         let (collection, values) =
             unsafe { (handle_arg(collection, "collection")?, handle_mut(out_values, "out_values")?) };
         // SAFETY: event_type holds len readable views, as documented.
-        unsafe {
-            with_probe(event_type, len, "event_type", |probe, et| match collection {
-                AnyCollection::Tree(c) => {
-                    values.clear();
-                    c.get_probe_into(probe, et, values);
-                }
-                AnyCollection::List(c) => c.get(et, values),
-            })
-        }
+        unsafe { with_probe(event_type, len, "event_type", |probe, et| collection.get_probe(probe, et, values)) }
     })
 }
 
@@ -173,10 +156,7 @@ pub unsafe extern "C" fn hat_event_collection_get_many(
         values.clear();
         for (offset, et) in offsets.iter_mut().zip(&types) {
             *offset = values.len();
-            match collection {
-                AnyCollection::Tree(c) => c.get_into(et, values),
-                AnyCollection::List(c) => c.get_into(et, values),
-            }
+            collection.get_into(et, values);
         }
         offsets[count] = values.len();
         Ok(())

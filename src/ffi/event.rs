@@ -1,9 +1,11 @@
 //! Events in C: ids, sources and status as plain values; payloads, events
 //! and register events as opaque handles with accessors.
+use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_bytes_t,
-    hat_event_status_t, hat_event_str_t, new_handle, out_arg, str_arg, FfiError, Opaque,
+    borrowed_handle, borrowed_shared, bytes_arg, free_handle, free_shared, guard_status, guard_value, handle_arg,
+    handle_opt, hat_event_bytes_t, hat_event_status_t, hat_event_str_t, new_handle, new_shared, out_arg, shared_arc,
+    str_arg, Boxed, Counted, FfiError, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event_type::{event_type_arg, hat_event_event_type_t};
@@ -67,13 +69,13 @@ pub const HAT_EVENT_SOURCE_TYPE_SERVER: hat_event_source_type_t = 4;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct hat_event_source_t {
-    pub type_: hat_event_source_type_t,
+    pub r#type: hat_event_source_type_t,
     pub id: i64,
 }
 
 impl From<Source> for hat_event_source_t {
     fn from(source: Source) -> hat_event_source_t {
-        hat_event_source_t { type_: source.type_.into(), id: source.id }
+        hat_event_source_t { r#type: source.type_.into(), id: source.id }
     }
 }
 
@@ -81,7 +83,7 @@ impl From<Source> for hat_event_source_t {
 impl TryFrom<hat_event_source_t> for Source {
     type Error = u32;
     fn try_from(source: hat_event_source_t) -> Result<Source, u32> {
-        Ok(Source { type_: SourceType::try_from(source.type_)?, id: source.id })
+        Ok(Source { type_: SourceType::try_from(source.r#type)?, id: source.id })
     }
 }
 
@@ -98,26 +100,38 @@ pub const HAT_EVENT_PAYLOAD_BINARY: hat_event_payload_kind_t = 0;
 /// JSON payload: one JSON value.
 pub const HAT_EVENT_PAYLOAD_JSON: hat_event_payload_kind_t = 1;
 
-/// An event payload, binary or JSON. Owned when made by `_create_*` or
-/// `_clone`; borrowed when read from an event. Immutable: safe to read from
-/// several threads at once.
+/// An event payload, binary or JSON. Immutable and reference-counted, as
+/// events are: `_create_*` returns one reference, `hat_event_payload_clone`
+/// adds one (O(1), the same pointer) and `hat_event_payload_destroy` drops
+/// one. A payload read from an event or register event is borrowed (valid
+/// while that lives) and can be cloned to keep it. Events and register
+/// events made with a payload share it. Safe to read, clone and destroy
+/// from several threads at once.
 pub struct hat_event_payload_t {
     _private: [u8; 0],
 }
 
 impl Opaque for hat_event_payload_t {
     type Inner = EventPayload;
+    type Ownership = Counted;
 }
 
 /// An event: id, type, timestamp, optional source timestamp, optional
-/// payload. Owned when made by `_create` or `_clone`, borrowed when read
-/// from a query result. Immutable: safe to read from several threads at once.
+/// payload. Immutable and reference-counted: `_create` returns a handle
+/// with one reference, `hat_event_event_clone` adds one (O(1), the same
+/// pointer) and `hat_event_event_destroy` drops one; the event is freed
+/// with its last reference. A borrowed event (read from a query result, a
+/// message, an engine's or client's callback, a backend's
+/// `register_events`) can be cloned too: that is how a plug-in keeps an
+/// event beyond the call, without copying it. Safe to read, clone and
+/// destroy from several threads at once.
 pub struct hat_event_event_t {
     _private: [u8; 0],
 }
 
 impl Opaque for hat_event_event_t {
     type Inner = Event;
+    type Ownership = Counted;
 }
 
 /// An event to register: type, optional source timestamp, optional payload.
@@ -128,22 +142,31 @@ pub struct hat_event_register_event_t {
 
 impl Opaque for hat_event_register_event_t {
     type Inner = RegisterEvent;
+    type Ownership = Boxed;
 }
 
 /// Copies an optional payload argument (NULL means none).
 ///
 /// # Safety
 /// Unless NULL, `payload` is a live payload handle.
-unsafe fn opt_payload_arg(payload: *const hat_event_payload_t) -> Option<EventPayload> {
-    // SAFETY: forwarded from the caller.
-    unsafe { handle_opt(payload) }.cloned()
+unsafe fn opt_payload_arg(payload: *const hat_event_payload_t) -> Option<Arc<EventPayload>> {
+    if payload.is_null() {
+        return None;
+    }
+    // SAFETY: forwarded from the caller; not NULL, so this cannot fail.
+    unsafe { shared_arc(payload, "payload") }.ok()
 }
 
-/// Writes a deep copy of the handle's value to `*out`; shared by every `_clone`.
+/// Writes a deep copy of the handle's value to `*out`; shared by the
+/// `_clone` of every [`Boxed`] handle.
 ///
 /// # Safety
 /// `value` is a live handle of type `H` or NULL; `out` is NULL or writable.
-pub(crate) unsafe fn clone_handle<H: Opaque>(value: *const H, out: *mut *mut H, name: &str) -> hat_event_status_t
+pub(crate) unsafe fn clone_handle<H: Opaque<Ownership = Boxed>>(
+    value: *const H,
+    out: *mut *mut H,
+    name: &str,
+) -> hat_event_status_t
 where
     H::Inner: Clone,
 {
@@ -153,6 +176,25 @@ where
         // SAFETY: forwarded from the caller.
         let value = unsafe { handle_arg(value, name) }?;
         out.write(new_handle(value.clone()));
+        Ok(())
+    })
+}
+
+/// Writes a new count of a [`Counted`] handle to `*out`: the O(1) `_clone`
+/// of events and subscriptions (the same pointer, one more owner).
+///
+/// # Safety
+/// `value` is a live handle of type `H` or NULL; `out` is NULL or writable.
+pub(crate) unsafe fn clone_shared<H: Opaque<Ownership = Counted>>(
+    value: *const H,
+    out: *mut *mut H,
+    name: &str,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: forwarded from the caller.
+        let out = unsafe { out_arg(out, "out") }?;
+        // SAFETY: forwarded from the caller.
+        out.write(new_shared(unsafe { shared_arc(value, name) }?));
         Ok(())
     })
 }
@@ -174,12 +216,12 @@ where
     })
 }
 
-/// Creates a binary payload; `type_` and `data` are copied.
+/// Creates a binary payload; `type` and `data` are copied.
 /// The caller owns `*out` (release with `hat_event_payload_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_create_binary(
-    type_: hat_event_str_t,
+    r#type: hat_event_str_t,
     data: hat_event_bytes_t,
     out: *mut *mut hat_event_payload_t,
 ) -> hat_event_status_t {
@@ -187,8 +229,8 @@ pub unsafe extern "C" fn hat_event_payload_create_binary(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: the views describe readable bytes, as documented.
-        let (type_, data) = unsafe { (str_arg(type_, "type")?, bytes_arg(data, "data")?) };
-        out.write(new_handle(EventPayload::Binary { type_: type_.to_owned(), data: data.to_vec() }));
+        let (type_name, data) = unsafe { (str_arg(r#type, "type")?, bytes_arg(data, "data")?) };
+        out.write(new_shared(Arc::new(EventPayload::Binary { type_: type_name.to_owned(), data: data.to_vec() })));
         Ok(())
     })
 }
@@ -216,12 +258,13 @@ pub unsafe extern "C" fn hat_event_payload_create_json(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: the view describes readable bytes, as documented.
         let text = unsafe { str_arg(json_text, "json_text") }?;
-        out.write(new_handle(EventPayload::json_from_text(text)?));
+        out.write(new_shared(Arc::new(EventPayload::json_from_text(text)?)));
         Ok(())
     })
 }
 
-/// Copies a payload (owned or borrowed) into a new owned handle.
+/// A new reference to a payload (owned or borrowed): `*out` is the same
+/// pointer and the caller owns one more reference. O(1): nothing is copied.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_clone(
@@ -229,20 +272,21 @@ pub unsafe extern "C" fn hat_event_payload_clone(
     out: *mut *mut hat_event_payload_t,
 ) -> hat_event_status_t {
     // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
-    unsafe { clone_handle(payload, out, "payload") }
+    unsafe { clone_shared(payload, out, "payload") }
 }
 
-/// Releases a payload made by `_create_*` or `_clone`; NULL is ignored.
-/// Never pass a borrowed payload (one read from an event).
+/// Drops one reference made by `_create_*` or `_clone` (the payload is
+/// freed with its last one); NULL is ignored. Never pass a borrowed payload
+/// you did not clone.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_payload_destroy(payload: *mut hat_event_payload_t) {
-    // SAFETY: an owned handle or NULL, not used again, as documented.
-    guard_value((), || unsafe { free_handle(payload) })
+    // SAFETY: an owned reference or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_shared(payload) })
 }
 
 /// `HAT_EVENT_PAYLOAD_BINARY` or `HAT_EVENT_PAYLOAD_JSON`; `UINT32_MAX` for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_payload_kind(payload: *const hat_event_payload_t) -> hat_event_payload_kind_t {
+pub unsafe extern "C" fn hat_event_payload_get_kind(payload: *const hat_event_payload_t) -> hat_event_payload_kind_t {
     guard_value(u32::MAX, || {
         // SAFETY: a live handle or NULL, as documented.
         match unsafe { handle_opt(payload) } {
@@ -318,16 +362,16 @@ pub unsafe extern "C" fn hat_event_payload_equal(a: *const hat_event_payload_t, 
     unsafe { equal_handles(a, b) }
 }
 
-/// Creates an event. `type_` holds `type_len` segments; `source_timestamp`
+/// Creates an event. `type` holds `type_len` segments; `source_timestamp`
 /// and `payload` may be NULL for none. Everything is copied: the caller
-/// keeps ownership of `payload`. The caller owns `*out` (release with
-/// `hat_event_event_destroy`).
+/// keeps ownership of `payload`. The caller owns `*out`, one reference
+/// (release with `hat_event_event_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_OUT_OF_RANGE` (a timestamp's microseconds).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_create(
     id: hat_event_event_id_t,
-    type_: *const hat_event_str_t,
+    r#type: *const hat_event_str_t,
     type_len: usize,
     timestamp: hat_event_timestamp_t,
     source_timestamp: *const hat_event_timestamp_t,
@@ -339,20 +383,22 @@ pub unsafe extern "C" fn hat_event_event_create(
         let out = unsafe { out_arg(out, "out") }?;
         let event = Event {
             id: id.into(),
-            // SAFETY: type_ describes readable views, as documented.
-            type_: unsafe { event_type_arg(type_, type_len, "type") }?,
+            // SAFETY: `type` describes readable views, as documented.
+            type_: unsafe { event_type_arg(r#type, type_len, "type") }?,
             timestamp: timestamp_arg(timestamp, "timestamp")?,
             // SAFETY: NULL or a readable timestamp, as documented.
             source_timestamp: unsafe { opt_timestamp_arg(source_timestamp, "source_timestamp") }?,
             // SAFETY: NULL or a live payload handle, as documented.
             payload: unsafe { opt_payload_arg(payload) },
         };
-        out.write(new_handle(event));
+        out.write(new_shared(Arc::new(event)));
         Ok(())
     })
 }
 
-/// Copies an event (owned or borrowed) into a new owned handle.
+/// A new reference to an event (owned or borrowed): `*out` is the same
+/// pointer as `event`, and the caller owns one more reference (release
+/// with `hat_event_event_destroy`). O(1): nothing is copied.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_clone(
@@ -360,20 +406,21 @@ pub unsafe extern "C" fn hat_event_event_clone(
     out: *mut *mut hat_event_event_t,
 ) -> hat_event_status_t {
     // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
-    unsafe { clone_handle(event, out, "event") }
+    unsafe { clone_shared(event, out, "event") }
 }
 
-/// Releases an event made by `_create` or `_clone`; NULL is ignored. Never
-/// pass a borrowed event (one read from a query result).
+/// Drops one reference made by `_create` or `_clone` (the event is freed
+/// with its last one); NULL is ignored. Never pass a borrowed event you
+/// did not clone.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_destroy(event: *mut hat_event_event_t) {
-    // SAFETY: an owned handle or NULL, not used again, as documented.
-    guard_value((), || unsafe { free_handle(event) })
+    // SAFETY: an owned reference or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_shared(event) })
 }
 
 /// The event's id; all zero for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_id(event: *const hat_event_event_t) -> hat_event_event_id_t {
+pub unsafe extern "C" fn hat_event_event_get_id(event: *const hat_event_event_t) -> hat_event_event_id_t {
     guard_value(EventId::default().into(), || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(event) }.map_or(EventId::default(), |e| e.id).into()
@@ -382,7 +429,7 @@ pub unsafe extern "C" fn hat_event_event_id(event: *const hat_event_event_t) -> 
 
 /// The event's type, borrowed: valid while the event lives; NULL for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_event_type(event: *const hat_event_event_t) -> *const hat_event_event_type_t {
+pub unsafe extern "C" fn hat_event_event_get_type(event: *const hat_event_event_t) -> *const hat_event_event_type_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(event) }.map_or(std::ptr::null(), |e| borrowed_handle(&e.type_))
@@ -415,7 +462,7 @@ pub unsafe extern "C" fn hat_event_event_source_timestamp(
 pub unsafe extern "C" fn hat_event_event_payload(event: *const hat_event_event_t) -> *const hat_event_payload_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_shared)
     })
 }
 
@@ -468,14 +515,14 @@ pub unsafe extern "C" fn hat_event_event_compare(a: *const hat_event_event_t, b:
     })
 }
 
-/// Creates an event to register. `type_` holds `type_len` segments;
+/// Creates an event to register. `type` holds `type_len` segments;
 /// `source_timestamp` and `payload` may be NULL for none. Everything is
 /// copied. The caller owns `*out` (release with `hat_event_register_event_destroy`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_OUT_OF_RANGE`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_register_event_create(
-    type_: *const hat_event_str_t,
+    r#type: *const hat_event_str_t,
     type_len: usize,
     source_timestamp: *const hat_event_timestamp_t,
     payload: *const hat_event_payload_t,
@@ -485,8 +532,8 @@ pub unsafe extern "C" fn hat_event_register_event_create(
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
         let event = RegisterEvent {
-            // SAFETY: type_ describes readable views, as documented.
-            type_: unsafe { event_type_arg(type_, type_len, "type") }?,
+            // SAFETY: `type` describes readable views, as documented.
+            type_: unsafe { event_type_arg(r#type, type_len, "type") }?,
             // SAFETY: NULL or a readable timestamp, as documented.
             source_timestamp: unsafe { opt_timestamp_arg(source_timestamp, "source_timestamp") }?,
             // SAFETY: NULL or a live payload handle, as documented.
@@ -544,7 +591,7 @@ pub unsafe extern "C" fn hat_event_register_event_payload(
 ) -> *const hat_event_payload_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(event) }.and_then(|e| e.payload.as_ref()).map_or(std::ptr::null(), borrowed_shared)
     })
 }
 

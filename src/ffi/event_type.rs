@@ -2,20 +2,24 @@
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t, hat_event_str_t, new_handle,
-    out_arg, slice_arg, str_arg, FfiResult, Opaque,
+    out_arg, slice_arg, str_arg, Boxed, FfiResult, Opaque,
 };
 use crate::event_type::{matches_query_type, EventType};
 use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
 
-/// An owned event type (a sequence of UTF-8 segments). Created with
-/// `hat_event_event_type_create`, or borrowed from an event or query.
-/// Immutable: safe to read from several threads at once.
+/// An event type (a sequence of UTF-8 segments). Created with
+/// `hat_event_event_type_create`, or borrowed from an event, register
+/// event, query or subscription. Immutable: safe to read from several
+/// threads at once. Unlike events, payloads and subscriptions, an event
+/// type is a plain value: `_clone` copies it (a few short strings). Keep
+/// the event instead when you can: cloning it is O(1) and keeps its type.
 pub struct hat_event_event_type_t {
     _private: [u8; 0],
 }
 
 impl Opaque for hat_event_event_type_t {
     type Inner = EventType;
+    type Ownership = Boxed;
 }
 
 /// A borrowed event type: `len` segment views at `segments` (NULL only if
@@ -203,7 +207,8 @@ pub unsafe extern "C" fn hat_event_event_type_create(
     })
 }
 
-/// Copies `event_type` (owned or borrowed) into a new owned handle.
+/// Copies `event_type` (owned or borrowed) into a new owned handle (a
+/// copy, not a new reference: event types are plain values).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_clone(

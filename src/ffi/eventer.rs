@@ -2,12 +2,13 @@
 //! query and receive the events of a subscription.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
-    OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO, HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, Boxed, FfiError, FfiResult, GrowingStruct,
+    Opaque, OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO, HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED,
     HAT_EVENT_ERR_TIMEOUT,
 };
 use super::event::{hat_event_event_t, hat_event_register_event_t, hat_event_server_status_t};
@@ -133,6 +134,7 @@ pub struct hat_event_client_t {
 
 impl Opaque for hat_event_client_t {
     type Inner = Client;
+    type Ownership = Boxed;
 }
 
 impl From<ClientError> for FfiError {
@@ -172,10 +174,10 @@ impl Handler for CallbackHandler {
         }
     }
 
-    fn on_events(&mut self, events: &[Event]) {
+    fn on_events(&mut self, events: &[Arc<Event>]) {
         if let Some(cb) = self.events_cb {
             self.views.clear();
-            self.views.extend(events.iter().map(super::boundary::borrowed_handle::<hat_event_event_t>));
+            self.views.extend(events.iter().map(super::boundary::borrowed_shared::<hat_event_event_t>));
             // SAFETY: a C function given by the caller; the views outlive the call.
             unsafe { cb(self.user_data.ptr(), self.views.as_ptr(), self.views.len()) };
         }
@@ -334,8 +336,10 @@ unsafe fn register_events_arg<'a>(
         .collect()
 }
 
-/// Registers `count` events without waiting for the server's response
-/// (sent once this returns; the events are copied). Any thread, callbacks
+/// Registers (the verb: hat's `register`) `count` register events (the
+/// noun: `hat_event_register_event_t`, an event without id and timestamp)
+/// without waiting for the server's response (sent once this returns; the
+/// register events are copied). Any thread, callbacks
 /// included. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL
 /// element), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_INVALID_JSON` (a
 /// payload number beyond a double).
@@ -355,7 +359,7 @@ pub unsafe extern "C" fn hat_event_client_register(
     })
 }
 
-/// Registers `count` events and waits at most `timeout` seconds
+/// Registers `count` register events and waits at most `timeout` seconds
 /// (`INFINITY`: no limit) for the server's response, written to `*out` as a
 /// new `HAT_EVENT_MSG_REGISTER_RES` message the caller owns: read it with
 /// `hat_event_msg_register_res_failed` (true when the server reports
@@ -461,8 +465,11 @@ pub unsafe extern "C" fn hat_event_client_wait_closed(
 /// from a callback, waits for the reader thread to end: no callback runs
 /// after this returns and `closed_cb` is not called. Later calls return
 /// `HAT_EVENT_ERR_CLOSED`; the handle stays valid until `_destroy`.
+/// Non-const, as `hat_event_engine_close`: it changes the client's state.
+/// It may still be called while other threads use the client (their
+/// calls then fail with `HAT_EVENT_ERR_CLOSED`).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_client_close(client: *const hat_event_client_t) {
+pub unsafe extern "C" fn hat_event_client_close(client: *mut hat_event_client_t) {
     // SAFETY: a live client or NULL, as documented.
     guard_value((), || unsafe { handle_opt(client) }.map_or((), Client::close))
 }

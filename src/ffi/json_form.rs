@@ -1,6 +1,8 @@
 //! The JSON form of events and query results in C (hat-event manager's format).
 
-use super::boundary::{guard_status, handle_arg, hat_event_status_t, hat_event_str_t, new_handle, out_arg, str_arg};
+use super::boundary::{
+    guard_status, handle_arg, hat_event_status_t, hat_event_str_t, new_handle, new_shared, out_arg, str_arg,
+};
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::hat_event_event_t;
 use super::query::hat_event_query_result_t;
@@ -48,7 +50,7 @@ pub unsafe extern "C" fn hat_event_event_from_json(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: the view describes readable bytes, as documented.
         let text = unsafe { str_arg(json_text, "json_text") }?;
-        out.write(new_handle(event_from_json(text)?));
+        out.write(new_shared(std::sync::Arc::new(event_from_json(text)?)));
         Ok(())
     })
 }

@@ -2,10 +2,12 @@
 //! `HatEventer.Msg*` through one opaque handle.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_bytes_t,
-    hat_event_status_t, hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, FfiError, FfiResult, Opaque,
+    borrowed_handle, borrowed_shared, bytes_arg, free_handle, guard_status, guard_value, handle_arg, handle_opt,
+    hat_event_bytes_t, hat_event_status_t, hat_event_str_t, new_handle, out_arg, shared_arcs_arg, slice_arg, str_arg,
+    Boxed, FfiError, FfiResult, Opaque,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::{
@@ -47,6 +49,7 @@ pub struct hat_event_msg_t {
 
 impl Opaque for hat_event_msg_t {
     type Inner = Message;
+    type Ownership = Boxed;
 }
 
 fn kind_arg(kind: hat_event_msg_kind_t) -> FfiResult<MessageKind> {
@@ -75,7 +78,11 @@ const _: () = {
 ///
 /// # Safety
 /// `items` holds `count` live handles of type `H` (NULL only if `count` is 0).
-unsafe fn handles_arg<H: Opaque>(items: *const *const H, count: usize, name: &str) -> FfiResult<Vec<H::Inner>>
+unsafe fn handles_arg<H: Opaque<Ownership = Boxed>>(
+    items: *const *const H,
+    count: usize,
+    name: &str,
+) -> FfiResult<Vec<H::Inner>>
 where
     H::Inner: Clone,
 {
@@ -163,7 +170,7 @@ pub unsafe extern "C" fn hat_event_msg_create_status_notify(
     unsafe { create(out, || Ok(Message::StatusNotify(status_arg(status)?))) }
 }
 
-/// Creates a `MsgEventsNotify` from `count` events (copied).
+/// Creates a `MsgEventsNotify` from `count` events (new references, not copies).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_create_events_notify(
@@ -172,7 +179,7 @@ pub unsafe extern "C" fn hat_event_msg_create_events_notify(
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
     // SAFETY: out is NULL or writable; events holds count live handles, as documented.
-    unsafe { create(out, || Ok(Message::EventsNotify(handles_arg(events, count, "events")?))) }
+    unsafe { create(out, || Ok(Message::EventsNotify(shared_arcs_arg(events, count, "events")?))) }
 }
 
 /// Creates a `MsgEventsAck`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
@@ -194,7 +201,8 @@ pub unsafe extern "C" fn hat_event_msg_create_register_req(
     unsafe { create(out, || Ok(Message::RegisterReq(handles_arg(events, count, "events")?))) }
 }
 
-/// Creates a successful `MsgRegisterRes` from `count` events (copied).
+/// Creates a successful `MsgRegisterRes` from `count` events (new
+/// references, not copies).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also for a NULL element).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
@@ -203,7 +211,9 @@ pub unsafe extern "C" fn hat_event_msg_create_register_res_events(
     out: *mut *mut hat_event_msg_t,
 ) -> hat_event_status_t {
     // SAFETY: out is NULL or writable; events holds count live handles, as documented.
-    unsafe { create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Events(handles_arg(events, count, "events")?)))) }
+    unsafe {
+        create(out, || Ok(Message::RegisterRes(MsgRegisterRes::Events(shared_arcs_arg(events, count, "events")?))))
+    }
 }
 
 /// Creates a failed `MsgRegisterRes`. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
@@ -246,7 +256,7 @@ pub unsafe extern "C" fn hat_event_msg_destroy(msg: *mut hat_event_msg_t) {
 
 /// The message's kind; `UINT32_MAX` for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_msg_kind(msg: *const hat_event_msg_t) -> hat_event_msg_kind_t {
+pub unsafe extern "C" fn hat_event_msg_get_kind(msg: *const hat_event_msg_t) -> hat_event_msg_kind_t {
     // SAFETY: a live handle or NULL, as documented.
     guard_value(u32::MAX, || unsafe { handle_opt(msg) }.map_or(u32::MAX, |m| kind_code(m.kind())))
 }
@@ -491,7 +501,7 @@ pub unsafe extern "C" fn hat_event_msg_init_res_error(msg: *const hat_event_msg_
     }
 }
 
-fn events_of(m: &Message) -> Option<&Vec<Event>> {
+fn events_of(m: &Message) -> Option<&Vec<Arc<Event>>> {
     match m {
         Message::EventsNotify(e) | Message::RegisterRes(MsgRegisterRes::Events(e)) => Some(e),
         _ => None,
@@ -511,7 +521,7 @@ pub unsafe extern "C" fn hat_event_msg_events_len(msg: *const hat_event_msg_t) -
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_msg_event(msg: *const hat_event_msg_t, index: usize) -> *const hat_event_event_t {
     // SAFETY: msg is a live handle or NULL (and any other pointer as documented).
-    unsafe { read_or(msg, std::ptr::null(), |m| events_of(m).and_then(|e| e.get(index)).map(borrowed_handle)) }
+    unsafe { read_or(msg, std::ptr::null(), |m| events_of(m).and_then(|e| e.get(index)).map(borrowed_shared)) }
 }
 
 /// True for a failed `MsgRegisterRes`.

@@ -15,20 +15,20 @@
 #![allow(clippy::missing_safety_doc)]
 #![allow(non_camel_case_types)]
 
+// The order of these modules is the header's (cbindgen follows it): basic
+// to advanced, as the sections build.rs marks in the header.
 pub mod boundary;
-pub mod buffer;
-pub mod collection;
-pub mod event;
-pub mod event_type;
-pub mod eventer;
-pub mod json_form;
-pub mod message;
-pub mod query;
-pub mod sbs;
-pub mod schema;
-pub mod subscription;
-pub mod timestamp;
 pub mod version;
-
-// Last: the header reads from basic to advanced, and cbindgen follows this order.
+pub mod buffer;
+pub mod timestamp;
+pub mod event_type;
+pub mod event;
+pub mod query;
+pub mod subscription;
+pub mod collection;
+pub mod sbs;
+pub mod message;
+pub mod json_form;
+pub mod schema;
 pub mod server;
+pub mod eventer;

@@ -2,8 +2,8 @@
 //! reference's defaults, then adjusted with setters and read with getters.
 
 use super::boundary::{
-    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, hat_event_status_t,
-    new_handle, out_arg, FfiError, FfiResult, Opaque,
+    borrowed_handle, borrowed_shared, free_handle, guard_status, guard_value, handle_mut, handle_opt,
+    hat_event_status_t, new_handle, out_arg, shared_arc, Boxed, FfiError, FfiResult, Opaque,
 };
 use super::event::{clone_handle, hat_event_event_id_t, hat_event_event_t, write_opt_timestamp};
 use super::event_type::{event_types_arg, hat_event_event_type_t, hat_event_event_type_view_t};
@@ -51,6 +51,7 @@ pub struct hat_event_query_params_t {
 
 impl Opaque for hat_event_query_params_t {
     type Inner = QueryParams;
+    type Ownership = Boxed;
 }
 
 /// A query result: events and a `more_follows` flag. Owned by the caller
@@ -61,6 +62,7 @@ pub struct hat_event_query_result_t {
 
 impl Opaque for hat_event_query_result_t {
     type Inner = QueryResult;
+    type Ownership = Boxed;
 }
 
 /// # Safety
@@ -323,7 +325,7 @@ pub unsafe extern "C" fn hat_event_query_params_set_source_t_to(
 
 /// If `t_from` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_t_from(
+pub unsafe extern "C" fn hat_event_query_params_get_t_from(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -333,7 +335,7 @@ pub unsafe extern "C" fn hat_event_query_params_t_from(
 
 /// If `t_to` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_t_to(
+pub unsafe extern "C" fn hat_event_query_params_get_t_to(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -343,7 +345,7 @@ pub unsafe extern "C" fn hat_event_query_params_t_to(
 
 /// If `source_t_from` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_source_t_from(
+pub unsafe extern "C" fn hat_event_query_params_get_source_t_from(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -353,7 +355,7 @@ pub unsafe extern "C" fn hat_event_query_params_source_t_from(
 
 /// If `source_t_to` is set, writes it to `*out` (when not NULL) and returns true.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_query_params_source_t_to(
+pub unsafe extern "C" fn hat_event_query_params_get_source_t_to(
     params: *const hat_event_query_params_t,
     out: *mut hat_event_timestamp_t,
 ) -> bool {
@@ -567,7 +569,8 @@ pub unsafe extern "C" fn hat_event_query_result_create(
     })
 }
 
-/// Copies a query result into a new owned handle.
+/// Copies a query result into a new owned handle: a new list of the same
+/// (shared, immutable) events.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_result_clone(
@@ -585,7 +588,7 @@ pub unsafe extern "C" fn hat_event_query_result_destroy(result: *mut hat_event_q
     guard_value((), || unsafe { free_handle(result) })
 }
 
-/// Appends a copy of `event` (the caller keeps ownership of `event`).
+/// Appends `event` (a new reference, not a copy: the caller keeps its own).
 /// Events borrowed from this result before the call may be invalidated.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
@@ -595,8 +598,8 @@ pub unsafe extern "C" fn hat_event_query_result_append(
 ) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: live handles or NULL, as documented.
-        let (result, event) = unsafe { (handle_mut(result, "result")?, handle_arg(event, "event")?) };
-        result.events.push(event.clone());
+        let (result, event) = unsafe { (handle_mut(result, "result")?, shared_arc(event, "event")?) };
+        result.events.push(event);
         Ok(())
     })
 }
@@ -630,7 +633,7 @@ pub unsafe extern "C" fn hat_event_query_result_event(
 ) -> *const hat_event_event_t {
     guard_value(std::ptr::null(), || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(result) }.and_then(|r| r.events.get(index)).map_or(std::ptr::null(), borrowed_handle)
+        unsafe { handle_opt(result) }.and_then(|r| r.events.get(index)).map_or(std::ptr::null(), borrowed_shared)
     })
 }
 

@@ -8,7 +8,8 @@
 //! streams: decodes one value at the start and reports its length).
 
 use super::boundary::{
-    bytes_arg, guard_status, handle_arg, hat_event_bytes_t, hat_event_status_t, new_handle, out_arg, FfiResult, Opaque,
+    bytes_arg, guard_status, handle_arg, hat_event_bytes_t, hat_event_status_t, new_handle, out_arg, owned_handle,
+    FfiResult, Opaque, Ownership,
 };
 use super::buffer::{hat_event_buffer_t, Buffer};
 use super::event::{hat_event_event_id_t, hat_event_event_t, hat_event_payload_t, hat_event_register_event_t};
@@ -46,6 +47,7 @@ unsafe fn decode_handle<H: Opaque>(
 ) -> hat_event_status_t
 where
     H::Inner: Sbs,
+    H::Ownership: Ownership,
 {
     guard_status(|| {
         // SAFETY: forwarded from the caller.
@@ -58,7 +60,7 @@ where
         // SAFETY: forwarded from the caller.
         let data = unsafe { bytes_arg(data, "data") }?;
         let value = decode_value::<H::Inner>(data, consumed.is_some())?;
-        out.write(new_handle(value.0));
+        out.write(owned_handle(value.0));
         if let Some(c) = consumed {
             c.write(value.1);
         }
@@ -201,9 +203,7 @@ pub unsafe extern "C" fn hat_event_payload_decode_prefix(
 
 /// Encodes `value` as SBS `HatEventer.EventType` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding NaN, an infinity or a number beyond a double
-/// (which hat-event cannot write either).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_encode(
     value: *const hat_event_event_type_t,
@@ -216,8 +216,7 @@ pub unsafe extern "C" fn hat_event_event_type_encode(
 /// Decodes SBS `HatEventer.EventType` bytes, which must hold exactly one value,
 /// into a new handle the caller owns.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
-/// gives the problem and its byte offset; trailing bytes included);
-/// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+/// gives the problem and its byte offset; trailing bytes included).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_decode(
     data: hat_event_bytes_t,
@@ -243,9 +242,7 @@ pub unsafe extern "C" fn hat_event_event_type_decode_prefix(
 
 /// Encodes `value` as SBS `HatEventer.QueryParams` into a new buffer the caller
 /// owns (release with `hat_event_buffer_destroy`).
-/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_INVALID_JSON` for a
-/// JSON payload holding NaN, an infinity or a number beyond a double
-/// (which hat-event cannot write either).
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_encode(
     value: *const hat_event_query_params_t,
@@ -258,8 +255,7 @@ pub unsafe extern "C" fn hat_event_query_params_encode(
 /// Decodes SBS `HatEventer.QueryParams` bytes, which must hold exactly one value,
 /// into a new handle the caller owns.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`; `HAT_EVENT_ERR_DECODE` (the message
-/// gives the problem and its byte offset; trailing bytes included);
-/// `HAT_EVENT_ERR_INVALID_JSON` for a payload's JSON text.
+/// gives the problem and its byte offset; trailing bytes included).
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_query_params_decode(
     data: hat_event_bytes_t,

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, FfiError, FfiResult, Opaque,
+    borrowed_handle, free_handle, free_shared, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t,
+    hat_event_str_t, new_handle, new_shared, out_arg, slice_arg, Boxed, Counted, FfiError, FfiResult, Opaque,
 };
 use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_probe};
 use crate::event_type::EventType;
@@ -19,7 +19,8 @@ pub struct hat_event_subscription_t {
 }
 
 impl Opaque for hat_event_subscription_t {
-    type Inner = Arc<Subscription>;
+    type Inner = Subscription;
+    type Ownership = Counted;
 }
 
 /// An owned list of event types (e.g. a subscription's query types).
@@ -30,6 +31,7 @@ pub struct hat_event_event_type_list_t {
 
 impl Opaque for hat_event_event_type_list_t {
     type Inner = Vec<EventType>;
+    type Ownership = Boxed;
 }
 
 /// Creates a subscription from `count` query types (copied), sanitised as
@@ -54,12 +56,13 @@ pub unsafe extern "C" fn hat_event_subscription_create(
         // Borrowed, checked in place: the subscription copies only what it keeps.
         // SAFETY: query_types holds count readable views, as documented.
         let query_types = unsafe { checked_types(query_types, count, "query_types") }?;
-        out.write(new_handle(Arc::new(Subscription::new(&query_types)?)));
+        out.write(new_shared(Arc::new(Subscription::new(&query_types)?)));
         Ok(())
     })
 }
 
-/// A new handle to the same subscription (no copy is made).
+/// A new reference to the same subscription: `*out` is the same pointer
+/// and the caller owns one more reference (no copy is made).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_subscription_clone(
@@ -67,14 +70,15 @@ pub unsafe extern "C" fn hat_event_subscription_clone(
     out: *mut *mut hat_event_subscription_t,
 ) -> hat_event_status_t {
     // SAFETY: a live handle or NULL and a writable out or NULL, as documented.
-    unsafe { super::event::clone_handle(subscription, out, "subscription") }
+    unsafe { super::event::clone_shared(subscription, out, "subscription") }
 }
 
-/// Releases a subscription handle; NULL is ignored.
+/// Drops one reference (the subscription is freed with its last one);
+/// NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_subscription_destroy(subscription: *mut hat_event_subscription_t) {
-    // SAFETY: an owned handle or NULL, not used again, as documented.
-    guard_value((), || unsafe { free_handle(subscription) })
+    // SAFETY: an owned reference or NULL, not used again, as documented.
+    guard_value((), || unsafe { free_shared(subscription) })
 }
 
 /// `*out_matches =` whether `event_type` (`len` segments) matches any of the
@@ -170,7 +174,7 @@ unsafe fn others_arg<'a>(
     ptrs.iter()
         .enumerate()
         // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, "others") }.map_err(|e| e.at_index("others", i)).map(|s| &**s))
+        .map(|(i, p)| unsafe { handle_arg(*p, "others") }.map_err(|e| e.at_index("others", i)))
         .collect()
 }
 
@@ -191,7 +195,7 @@ unsafe fn combine(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: forwarded from the caller.
         let (subscription, others) = unsafe { (handle_arg(subscription, "subscription")?, others_arg(others, count)?) };
-        out.write(new_handle(Arc::new(op(subscription, others))));
+        out.write(new_shared(Arc::new(op(subscription, others))));
         Ok(())
     })
 }

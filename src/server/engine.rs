@@ -184,7 +184,9 @@ impl Shared {
         RegisterEvent {
             type_: vec!["event".into(), self.server_id.to_string(), "engine".into()],
             source_timestamp: None,
-            payload: Some(EventPayload::Json(JsonPayload::from_value(serde_json::Value::String(status.into())))),
+            payload: Some(Arc::new(EventPayload::Json(JsonPayload::from_value(serde_json::Value::String(
+                status.into(),
+            ))))),
         }
     }
 
@@ -469,7 +471,7 @@ mod tests {
     }
 
     impl Store {
-        fn all(&self, server_id: ServerId) -> Vec<Event> {
+        fn all(&self, server_id: ServerId) -> Vec<Arc<Event>> {
             self.0.lock().unwrap().query(&QueryParams::Server(QueryServerParams::new(server_id))).unwrap().events
         }
     }
@@ -495,7 +497,7 @@ mod tests {
             let _ = self.sessions.send(("stop", id));
             Ok(())
         }
-        fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError> {
+        fn process(&mut self, source: Source, event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
             (self.process)(&self.engine, source, event)
         }
     }
@@ -572,7 +574,7 @@ mod tests {
                "modules": modules.iter().map(|m| json!({"module": m})).collect::<Vec<_>>()})
     }
 
-    fn status(e: &Event) -> (EventId, Vec<String>, Option<EventPayload>) {
+    fn status(e: &Event) -> (EventId, Vec<String>, Option<Arc<EventPayload>>) {
         (e.id, e.type_.clone(), e.payload.clone())
     }
 
@@ -590,7 +592,7 @@ mod tests {
             (
                 EventId { server: 7, session: 1, instance: 1 },
                 ty("event/7/engine"),
-                Some(EventPayload::Json(JsonPayload::from_value(json!("STARTED"))))
+                Some(Arc::new(EventPayload::Json(JsonPayload::from_value(json!("STARTED")))))
             )
         );
         assert_eq!(events[0].source_timestamp, None);
@@ -601,7 +603,7 @@ mod tests {
             (
                 EventId { server: 7, session: 2, instance: 1 },
                 ty("event/7/engine"),
-                Some(EventPayload::Json(JsonPayload::from_value(json!("STOPPED"))))
+                Some(Arc::new(EventPayload::Json(JsonPayload::from_value(json!("STOPPED")))))
             )
         );
     }
@@ -671,7 +673,7 @@ mod tests {
         let input = RegisterEvent {
             type_: ty("a/b/c"),
             source_timestamp: Some(Timestamp::now()),
-            payload: Some(EventPayload::Json(JsonPayload::from_value(json!(42)))),
+            payload: Some(Arc::new(EventPayload::Json(JsonPayload::from_value(json!(42))))),
         };
         let result = engine.register(EVENTER, std::slice::from_ref(&input)).unwrap();
         assert_eq!(result.len(), 1);

@@ -2,6 +2,8 @@
 //! `common.Module`). A C plug-in module is wrapped by the one adapter of
 //! `ffi/server/registry.rs`.
 
+use std::sync::Arc;
+
 use crate::event::{Event, RegisterEvent, SessionId, Source};
 use crate::server::registry::PluginError;
 use crate::subscription::Subscription;
@@ -25,6 +27,7 @@ pub trait Module: Send {
     }
 
     /// Processes one event of the session; the register events returned
-    /// become events of the same session.
-    fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError>;
+    /// become events of the same session. The event is shared with the
+    /// engine: keep it by cloning the `Arc`.
+    fn process(&mut self, source: Source, event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError>;
 }

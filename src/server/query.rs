@@ -24,6 +24,7 @@
 //!   counts from the end) and sets `more_follows` when it cut anything.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::error::Result;
 use crate::event::Event;
@@ -36,17 +37,17 @@ use crate::type_index::TypeMap;
 
 /// Answers `params` over `events`, given in registration order (latest
 /// queries keep the types in the order they first appear there; the other
-/// kinds sort, so their order does not matter). The events of the result
-/// are copies. Fails only for query event types a subscription refuses (a
+/// kinds sort, so their order does not matter). The result shares the
+/// events (`Arc` clones), it does not copy them. Fails only for query event types a subscription refuses (a
 /// `*` that is not last).
-pub fn query_events<'a>(events: impl IntoIterator<Item = &'a Event>, params: &QueryParams) -> Result<QueryResult> {
+pub fn query_events<'a>(events: impl IntoIterator<Item = &'a Arc<Event>>, params: &QueryParams) -> Result<QueryResult> {
     match params {
         QueryParams::Latest(p) => {
             let mut latest = TypeMap::default();
             for event in events {
-                keep_latest(&mut latest, event);
+                keep_latest(&mut latest, Arc::clone(event));
             }
-            query_latest(latest.iter().map(|(_, e)| *e), p)
+            query_latest(latest.iter().map(|(_, e)| e), p)
         }
         QueryParams::Timeseries(p) => query_timeseries(events, p),
         QueryParams::Server(p) => Ok(query_server(events, p)),
@@ -68,7 +69,7 @@ pub(crate) fn keep_latest<E: Deref<Target = Event> + Clone>(latest: &mut TypeMap
 
 /// A latest query over the latest event of each type (in first-seen order).
 pub(crate) fn query_latest<'a>(
-    latest: impl Iterator<Item = &'a Event>,
+    latest: impl Iterator<Item = &'a Arc<Event>>,
     params: &QueryLatestParams,
 ) -> Result<QueryResult> {
     let events = match &params.event_types {
@@ -83,12 +84,12 @@ pub(crate) fn query_latest<'a>(
 
 /// A timeseries query over `events` (any order).
 pub(crate) fn query_timeseries<'a>(
-    events: impl IntoIterator<Item = &'a Event>,
+    events: impl IntoIterator<Item = &'a Arc<Event>>,
     params: &QueryTimeseriesParams,
 ) -> Result<QueryResult> {
     let subscription = params.event_types.as_deref().map(subscription).transpose()?;
     let by_source = params.order_by == OrderBy::SourceTimestamp;
-    let mut events: Vec<&Event> = events
+    let mut events: Vec<&Arc<Event>> = events
         .into_iter()
         .filter(|e| subscription.as_ref().is_none_or(|s| s.matches(&e.type_)))
         .filter(|e| params.t_from.is_none_or(|t| e.timestamp >= t))
@@ -113,8 +114,11 @@ pub(crate) fn query_timeseries<'a>(
 }
 
 /// A server query over `events` (any order).
-pub(crate) fn query_server<'a>(events: impl IntoIterator<Item = &'a Event>, params: &QueryServerParams) -> QueryResult {
-    let mut events: Vec<&Event> = events
+pub(crate) fn query_server<'a>(
+    events: impl IntoIterator<Item = &'a Arc<Event>>,
+    params: &QueryServerParams,
+) -> QueryResult {
+    let mut events: Vec<&Arc<Event>> = events
         .into_iter()
         .filter(|e| e.id.server == params.server_id)
         .filter(|e| params.last_event_id.is_none_or(|id| e.id > id))
@@ -127,14 +131,14 @@ fn subscription(types: &[EventType]) -> Result<Subscription> {
     Subscription::new(types)
 }
 
-fn limit(events: &[&Event], max_results: Option<i64>) -> QueryResult {
+fn limit(events: &[&Arc<Event>], max_results: Option<i64>) -> QueryResult {
     match max_results {
         // A negative limit cuts as Python's `events[:n]` does, from the end.
         Some(n) if (events.len() as i64) > n => {
             let keep = if n >= 0 { n as usize } else { events.len().saturating_sub(n.unsigned_abs() as usize) };
-            QueryResult { events: events[..keep].iter().map(|e| (*e).clone()).collect(), more_follows: true }
+            QueryResult { events: events[..keep].iter().map(|e| Arc::clone(e)).collect(), more_follows: true }
         }
-        _ => QueryResult { events: events.iter().map(|e| (*e).clone()).collect(), more_follows: false },
+        _ => QueryResult { events: events.iter().map(|e| Arc::clone(e)).collect(), more_follows: false },
     }
 }
 
@@ -206,13 +210,13 @@ mod tests {
             }
         }
         for params in &cases {
-            let ours = query_events(events.iter().map(|e| &**e), params).unwrap();
+            let ours = query_events(&events, params).unwrap();
             assert_eq!(ours, memory.query(params).unwrap(), "{params:?}");
         }
-        let latest = query_events(events.iter().map(|e| &**e), &cases[0]).unwrap();
+        let latest = query_events(&events, &cases[0]).unwrap();
         let ids: Vec<_> = latest.events.iter().map(|e| (e.id.server, e.id.instance)).collect();
         assert_eq!(ids, [(1, 3), (1, 5), (1, 4), (2, 2)]);
         let bad = QueryParams::Latest(QueryLatestParams { event_types: types(&[&["*", "a"]]) });
-        assert!(query_events(events.iter().map(|e| &**e), &bad).is_err());
+        assert!(query_events(&events, &bad).is_err());
     }
 }

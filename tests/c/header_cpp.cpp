@@ -86,7 +86,7 @@ int main() {
     hat_event_event_t *event = nullptr;
     check(hat_event_event_create(id, event_type, 3, later, nullptr, payload, &event) == HAT_EVENT_OK,
           "event_create");
-    check(hat_event_event_type_equal(hat_event_event_type(event), type), "event type");
+    check(hat_event_event_type_equal(hat_event_event_get_type(event), type), "event type");
     check(hat_event_payload_equal(hat_event_event_payload(event), payload), "event payload");
 
     hat_event_event_destroy(event);

@@ -52,7 +52,7 @@ static hat_event_register_event_t *reg(const char *type) {
 
 /* True if the event's type, joined with '/', is `type`. */
 static bool event_type_is(const hat_event_event_t *event, const char *type) {
-    const hat_event_event_type_t *t = hat_event_event_type(event);
+    const hat_event_event_type_t *t = hat_event_event_get_type(event);
     char joined[128];
     size_t i, at = 0;
     for (i = 0; i < hat_event_event_type_len(t); i++) {
@@ -169,7 +169,7 @@ static const char *instances(const hat_event_query_result_t *r) {
     text[0] = '\0';
     for (i = 0; i < hat_event_query_result_len(r); i++) {
         at += (size_t)snprintf(text + at, sizeof text - at, "%s%lld", i ? "," : "",
-                               (long long)hat_event_event_id(hat_event_query_result_event(r, i)).instance);
+                               (long long)hat_event_event_get_id(hat_event_query_result_event(r, i)).instance);
     }
     return text;
 }
@@ -365,13 +365,13 @@ static void log_reset(void *user_data) {
 
 /* 20 eventer clients "c0".."c19" (more than the engine's first guess, so
  * that it has to ask again). */
-static size_t log_clients(void *user_data, hat_event_client_name_t *out, size_t capacity) {
+static size_t log_clients(void *user_data, hat_event_engine_client_name_t *out, size_t capacity) {
     static char names[20][4];
     size_t i;
     (void)user_data;
     for (i = 0; i < 20 && i < capacity; i++) {
         int len = snprintf(names[i], sizeof names[i], "c%u", (unsigned)i);
-        out[i].source.type_ = HAT_EVENT_SOURCE_TYPE_EVENTER;
+        out[i].source.type = HAT_EVENT_SOURCE_TYPE_EVENTER;
         out[i].source.id = (int64_t)i + 100;
         out[i].name.ptr = names[i];
         out[i].name.len = (size_t)len;
@@ -412,7 +412,7 @@ static void test_engine_started_register_query_stopped(void) {
 
     CHECK(hat_event_engine_server_id(engine) == 7);
     CHECK(log.registered_calls == 1 && log.registered_events == 1 && log.flushed_events == 1);
-    CHECK(id_eq(hat_event_event_id(log.last), id3(7, 1, 1)));
+    CHECK(id_eq(hat_event_event_get_id(log.last), id3(7, 1, 1)));
     CHECK(event_type_is(log.last, "event/7/engine"));
     CHECK(payload_is(log.last, "\"STARTED\""));
 
@@ -423,7 +423,7 @@ static void test_engine_started_register_query_stopped(void) {
     e0 = hat_event_event_list_get(out, 0);
     e1 = hat_event_event_list_get(out, 1);
     CHECK(hat_event_event_list_get(out, 2) == NULL);
-    CHECK(id_eq(hat_event_event_id(e0), id3(7, 2, 1)) && id_eq(hat_event_event_id(e1), id3(7, 2, 2)));
+    CHECK(id_eq(hat_event_event_get_id(e0), id3(7, 2, 1)) && id_eq(hat_event_event_get_id(e1), id3(7, 2, 2)));
     CHECK(event_type_is(e0, "a/b/c") && event_type_is(e1, "a/b/d"));
     CHECK(ts_eq(hat_event_event_timestamp(e0), hat_event_event_timestamp(e1)));
     CHECK(log.registered_calls == 2 && log.registered_events == 3);
@@ -440,7 +440,7 @@ static void test_engine_started_register_query_stopped(void) {
     hat_event_query_result_destroy(result);
 
     CHECK_OK(hat_event_engine_close(engine));
-    CHECK(id_eq(hat_event_event_id(log.last), id3(7, 3, 1)));
+    CHECK(id_eq(hat_event_event_get_id(log.last), id3(7, 3, 1)));
     CHECK(payload_is(log.last, "\"STOPPED\""));
     CHECK_OK(hat_event_engine_close(engine)); /* again: nothing */
     CHECK(log.registered_calls == 3);
@@ -611,7 +611,7 @@ static void test_cascading_modules_in_order(void) {
     CHECK(map_modules[0]->sessions_started == 1 && map_modules[0]->sessions_stopped == 1);
     CHECK(map_modules[0]->last_session == 1);
     CHECK(map_modules[1]->processed == 1); /* the STARTED event */
-    CHECK(map_modules[1]->source.type_ == HAT_EVENT_SOURCE_TYPE_MODULE && map_modules[1]->source.id == 1);
+    CHECK(map_modules[1]->source.type == HAT_EVENT_SOURCE_TYPE_MODULE && map_modules[1]->source.id == 1);
 
     out = register1(engine, "a");
     CHECK(hat_event_event_list_len(out) == 1);
@@ -632,7 +632,7 @@ static void test_cascading_modules_in_order(void) {
         CHECK(hat_event_query_result_len(result) == COUNT(want));
         for (i = 0; i < COUNT(want) && i < hat_event_query_result_len(result); i++) {
             const hat_event_event_t *e = hat_event_query_result_event(result, i);
-            hat_event_event_id_t id = hat_event_event_id(e);
+            hat_event_event_id_t id = hat_event_event_get_id(e);
             CHECK(id.session == atoi(want[i][0]) && id.instance == atoi(want[i][1]));
             CHECK(event_type_is(e, want[i][2]));
         }
@@ -659,7 +659,7 @@ static void test_reentrant_register_and_failing_module(void) {
     map_modules[0]->call_register = true;
     out = register1(engine, "a");
     CHECK(hat_event_event_list_len(out) == 1);
-    CHECK(id_eq(hat_event_event_id(hat_event_event_list_get(out, 0)), id3(1, 2, 1)));
+    CHECK(id_eq(hat_event_event_get_id(hat_event_event_list_get(out, 0)), id3(1, 2, 1)));
     hat_event_event_list_destroy(out);
     CHECK(map_modules[0]->nested_register == HAT_EVENT_ERR_REENTRANT);
     CHECK(map_modules[0]->nested_query == HAT_EVENT_OK);
@@ -674,7 +674,7 @@ static void test_reentrant_register_and_failing_module(void) {
     CHECK(strstr(hat_event_last_error_message(), "map module refuses") != NULL);
     map_modules[0]->fail = false;
     out = register1(engine, "x");
-    CHECK(id_eq(hat_event_event_id(hat_event_event_list_get(out, 0)), id3(1, 4, 1)));
+    CHECK(id_eq(hat_event_event_get_id(hat_event_event_list_get(out, 0)), id3(1, 4, 1)));
     hat_event_event_list_destroy(out);
     result = query_server(engine, 1);
     CHECK(strcmp(instances(result), "1,1,2,1") == 0);
@@ -682,15 +682,15 @@ static void test_reentrant_register_and_failing_module(void) {
 
     /* the host's eventer clients, as a module sees them */
     {
-        hat_event_client_names_t *names = NULL;
-        hat_event_client_name_t c;
-        CHECK_OK(hat_event_engine_client_names(map_modules[0]->engine, &names));
-        CHECK(hat_event_client_names_len(names) == 20);
-        c = hat_event_client_names_get(names, 19);
-        CHECK(c.source.type_ == HAT_EVENT_SOURCE_TYPE_EVENTER && c.source.id == 119 && view_eq(c.name, "c19", 3));
-        c = hat_event_client_names_get(names, 20);
-        CHECK(c.name.ptr == NULL && c.source.type_ == 0);
-        hat_event_client_names_destroy(names);
+        hat_event_engine_client_names_t *names = NULL;
+        hat_event_engine_client_name_t c;
+        CHECK_OK(hat_event_engine_get_client_names(map_modules[0]->engine, &names));
+        CHECK(hat_event_engine_client_names_len(names) == 20);
+        c = hat_event_engine_client_names_get(names, 19);
+        CHECK(c.source.type == HAT_EVENT_SOURCE_TYPE_EVENTER && c.source.id == 119 && view_eq(c.name, "c19", 3));
+        c = hat_event_engine_client_names_get(names, 20);
+        CHECK(c.name.ptr == NULL && c.source.type == 0);
+        hat_event_engine_client_names_destroy(names);
     }
 
     /* a module's handle cannot close the engine */
@@ -867,7 +867,7 @@ struct names_hook {
     size_t calls;
 };
 
-static size_t misbehaving_clients(void *user_data, hat_event_client_name_t *out, size_t capacity) {
+static size_t misbehaving_clients(void *user_data, hat_event_engine_client_name_t *out, size_t capacity) {
     struct names_hook *hook = user_data;
     size_t i;
     hook->calls++;
@@ -881,7 +881,7 @@ static size_t misbehaving_clients(void *user_data, hat_event_client_name_t *out,
     case NULL_NAME:
     case BAD_UTF8:
         for (i = 0; i < 2 && i < capacity; i++) {
-            out[i].source.type_ = HAT_EVENT_SOURCE_TYPE_EVENTER;
+            out[i].source.type = HAT_EVENT_SOURCE_TYPE_EVENTER;
             out[i].source.id = (int64_t)i;
             out[i].name.ptr = i == 1 && hook->mode == NULL_NAME ? NULL : i == 1 ? "bad\xff" : "ok";
             out[i].name.len = i == 1 ? 4 : 2;
@@ -898,7 +898,7 @@ static void test_client_names_hook_is_bounded_and_checked(void) {
     struct names_hook hook;
     hat_event_engine_hooks_t hooks;
     hat_event_engine_t *engine;
-    hat_event_client_names_t *names = SENTINEL_PTR;
+    hat_event_engine_client_names_t *names = SENTINEL_PTR;
 
     memset(&hooks, 0, sizeof hooks);
     hooks.struct_size = sizeof hooks;
@@ -908,26 +908,26 @@ static void test_client_names_hook_is_bounded_and_checked(void) {
 
     hook.mode = NEVER_SETTLES;
     hook.calls = 0;
-    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_engine_get_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(hook.calls == HAT_EVENT_CLIENT_NAMES_CALLS);
     CHECK(strstr(hat_event_last_error_message(), "still asked for more room") != NULL);
 
     hook.mode = HUGE_COUNT;
     hook.calls = 0;
-    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_engine_get_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(hook.calls == 1);
     CHECK(strstr(hat_event_last_error_message(), "HAT_EVENT_CLIENT_NAMES_MAX") != NULL);
 
     hook.mode = OVER_MAX;
-    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_engine_get_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
 
     hook.mode = NULL_NAME;
-    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_engine_get_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(strstr(hat_event_last_error_message(), "out[1]") != NULL);
     CHECK(strstr(hat_event_last_error_message(), "NULL") != NULL);
 
     hook.mode = BAD_UTF8;
-    CHECK_STATUS(hat_event_engine_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(hat_event_engine_get_client_names(engine, &names), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(strstr(hat_event_last_error_message(), "out[1]") != NULL);
     CHECK(strstr(hat_event_last_error_message(), "UTF-8") != NULL);
     CHECK(names == SENTINEL_PTR);
@@ -959,13 +959,13 @@ static void test_null_and_bad_arguments(void) {
     CHECK_STATUS(hat_event_engine_reset_monitor_ready(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK_OK(hat_event_engine_restart(engine)); /* no hook: nothing */
     {
-        hat_event_client_names_t *names = SENTINEL_PTR;
-        CHECK_STATUS(hat_event_engine_client_names(NULL, &names), HAT_EVENT_ERR_NULL_ARGUMENT);
+        hat_event_engine_client_names_t *names = SENTINEL_PTR;
+        CHECK_STATUS(hat_event_engine_get_client_names(NULL, &names), HAT_EVENT_ERR_NULL_ARGUMENT);
         CHECK(names == SENTINEL_PTR);
-        CHECK_OK(hat_event_engine_client_names(engine, &names)); /* no hook: none */
-        CHECK(hat_event_client_names_len(names) == 0 && hat_event_client_names_len(NULL) == 0);
-        hat_event_client_names_destroy(names);
-        hat_event_client_names_destroy(NULL);
+        CHECK_OK(hat_event_engine_get_client_names(engine, &names)); /* no hook: none */
+        CHECK(hat_event_engine_client_names_len(names) == 0 && hat_event_engine_client_names_len(NULL) == 0);
+        hat_event_engine_client_names_destroy(names);
+        hat_event_engine_client_names_destroy(NULL);
     }
     CHECK(hat_event_engine_server_id(NULL) == 0);
     CHECK(hat_event_event_list_len(NULL) == 0 && hat_event_event_list_get(NULL, 0) == NULL);
@@ -1005,7 +1005,7 @@ static void *worker(void *arg) {
         hat_event_event_list_t *out = NULL;
         if (hat_event_engine_register(w->engine, eventer, views, BATCH, &out) != HAT_EVENT_OK ||
             hat_event_event_list_len(out) != BATCH ||
-            hat_event_event_id(hat_event_event_list_get(out, BATCH - 1)).instance != BATCH) {
+            hat_event_event_get_id(hat_event_event_list_get(out, BATCH - 1)).instance != BATCH) {
             w->failures++;
         }
         hat_event_event_list_destroy(out);
@@ -1039,7 +1039,7 @@ static void test_concurrent_registers(void) {
     /* ids in order: sessions 1, 2, ... each with instances 1..k, no gaps;
      * session 1 is STARTED (1 event), every other one a batch */
     for (i = 0; i < n; i++) {
-        hat_event_event_id_t id = hat_event_event_id(hat_event_query_result_event(result, i));
+        hat_event_event_id_t id = hat_event_event_get_id(hat_event_query_result_event(result, i));
         if (id.instance == 1) {
             gaps += id.session != session + 1;
             gaps += session >= 1 && instance != (session == 1 ? 1 : BATCH);
@@ -1142,9 +1142,9 @@ static void test_file_backend_restart_and_torn_records(void) {
     CHECK(hat_event_query_result_len(result) == 5);
     if (hat_event_query_result_len(result) == 5) {
         CHECK(event_type_is(hat_event_query_result_event(result, 1), "a"));
-        CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(result, 2)), id3(1, 3, 1)));
+        CHECK(id_eq(hat_event_event_get_id(hat_event_query_result_event(result, 2)), id3(1, 3, 1)));
         CHECK(payload_is(hat_event_query_result_event(result, 3), "\"STOPPED\""));
-        CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(result, 4)), id3(1, 5, 1)));
+        CHECK(id_eq(hat_event_event_get_id(hat_event_query_result_event(result, 4)), id3(1, 5, 1)));
         CHECK(payload_is(hat_event_query_result_event(result, 4), "\"STARTED\""));
     }
     hat_event_query_result_destroy(result);
@@ -1162,7 +1162,7 @@ static void test_file_backend_restart_and_torn_records(void) {
         result = query_server(engine, 1);
         /* the 5 whole records and this run's STARTED, in session 6 again */
         CHECK(hat_event_query_result_len(result) == 6);
-        CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(result, 5)), id3(1, 6, 1)));
+        CHECK(id_eq(hat_event_event_get_id(hat_event_query_result_event(result, 5)), id3(1, 6, 1)));
         hat_event_query_result_destroy(result);
         hat_event_engine_destroy(engine);
         /* the torn bytes were cut before appending: 7 whole records, nothing else */

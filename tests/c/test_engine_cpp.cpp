@@ -145,10 +145,10 @@ int main() {
     EXPECT(hat_event_query_result_len(result) == 3);
     std::vector<int64_t> instances;
     for (size_t i = 0; i < hat_event_query_result_len(result); i++)
-        instances.push_back(hat_event_event_id(hat_event_query_result_event(result, i)).instance);
+        instances.push_back(hat_event_event_get_id(hat_event_query_result_event(result, i)).instance);
     EXPECT((instances == std::vector<int64_t>{1, 1, 2}));
     const hat_event_event_t *alarm = hat_event_query_result_event(result, 2);
-    EXPECT(alarm != nullptr && hat_event_event_id(alarm).session == 3);
+    EXPECT(alarm != nullptr && hat_event_event_get_id(alarm).session == 3);
     hat_event_query_result_destroy(result);
     hat_event_query_params_destroy(params);
     hat_event_engine_destroy(engine);

@@ -151,16 +151,16 @@ static void test_getters_null(void) {
     CHECK(hat_event_values_len(NULL) == 0);
     CHECK(hat_event_values_data(NULL) == NULL);
 
-    CHECK(hat_event_payload_kind(NULL) == UINT32_MAX);
+    CHECK(hat_event_payload_get_kind(NULL) == UINT32_MAX);
     s = hat_event_payload_binary_type(NULL);
     CHECK(s.ptr == NULL && s.len == 0);
     b = hat_event_payload_binary_data(NULL);
     CHECK(b.ptr == NULL && b.len == 0);
     CHECK(!hat_event_payload_equal(NULL, NULL));
 
-    id = hat_event_event_id(NULL);
+    id = hat_event_event_get_id(NULL);
     CHECK(id.server == 0 && id.session == 0 && id.instance == 0);
-    CHECK(hat_event_event_type(NULL) == NULL);
+    CHECK(hat_event_event_get_type(NULL) == NULL);
     CHECK(ts_eq(hat_event_event_timestamp(NULL), ts(0, 0)));
     CHECK(!hat_event_event_source_timestamp(NULL, &t));
     CHECK(!hat_event_event_source_timestamp(NULL, NULL));
@@ -187,10 +187,10 @@ static void test_getters_null(void) {
     CHECK(!hat_event_query_params_event_types(NULL, &count));
     CHECK(count == 77);
     CHECK(hat_event_query_params_event_type(NULL, 0) == NULL);
-    CHECK(!hat_event_query_params_t_from(NULL, &t));
-    CHECK(!hat_event_query_params_t_to(NULL, &t));
-    CHECK(!hat_event_query_params_source_t_from(NULL, &t));
-    CHECK(!hat_event_query_params_source_t_to(NULL, &t));
+    CHECK(!hat_event_query_params_get_t_from(NULL, &t));
+    CHECK(!hat_event_query_params_get_t_to(NULL, &t));
+    CHECK(!hat_event_query_params_get_source_t_from(NULL, &t));
+    CHECK(!hat_event_query_params_get_source_t_to(NULL, &t));
     CHECK(ts_eq(t, ts(7, 7)));
     CHECK(hat_event_query_params_order(NULL) == HAT_EVENT_ORDER_DESCENDING);
     CHECK(hat_event_query_params_order_by(NULL) == HAT_EVENT_ORDER_BY_TIMESTAMP);
@@ -507,8 +507,8 @@ static void test_errors_query_params(void) {
             hat_event_query_params_set_t_from, hat_event_query_params_set_t_to,
             hat_event_query_params_set_source_t_from, hat_event_query_params_set_source_t_to};
         bool (*const getters[])(const hat_event_query_params_t *, hat_event_timestamp_t *) = {
-            hat_event_query_params_t_from, hat_event_query_params_t_to, hat_event_query_params_source_t_from,
-            hat_event_query_params_source_t_to};
+            hat_event_query_params_get_t_from, hat_event_query_params_get_t_to, hat_event_query_params_get_source_t_from,
+            hat_event_query_params_get_source_t_to};
         size_t i;
         for (i = 0; i < 4; i++) {
             CHECK_OK(setters[i](ts_params, &good));

@@ -352,7 +352,7 @@ struct notified {
 
 static void on_events(void *user_data, const hat_event_event_t *const *events, size_t count) {
     struct notified *n = user_data;
-    const hat_event_event_type_t *type = hat_event_event_type(events[0]);
+    const hat_event_event_type_t *type = hat_event_event_get_type(events[0]);
     const hat_event_payload_t *payload = hat_event_event_payload(events[0]);
     hat_event_buffer_t *text = NULL;
     n->calls++;
@@ -387,7 +387,7 @@ static void test_events_notify_is_acknowledged(void) {
     CHECK(fake.reply_len == (long)sizeof ACK_BODY && memcmp(fake.reply, ACK_BODY, sizeof ACK_BODY) == 0);
     CHECK(notified.calls == 1 && notified.count == 1 && notified.type_ok && notified.payload_ok);
     CHECK(notified.kept != NULL);
-    id = hat_event_event_id(notified.kept);
+    id = hat_event_event_get_id(notified.kept);
     CHECK(id.server == 1 && id.session == 2 && id.instance == 3);
     hat_event_event_destroy(notified.kept);
 }

@@ -124,7 +124,7 @@ typedef struct {
     void (*flushed)(void *user_data, const hat_event_event_t *const *events, size_t count);
     void (*restart)(void *user_data);
     void (*reset_monitor_ready)(void *user_data);
-    size_t (*client_names)(void *user_data, hat_event_client_name_t *out, size_t capacity);
+    size_t (*client_names)(void *user_data, hat_event_engine_client_name_t *out, size_t capacity);
 } hooks_0_1_t;
 
 static const char memory_conf[] = "{\"server_id\": 1, \"backend\": {\"module\": \"memory\"}}";

@@ -26,10 +26,10 @@ static void check_defaults(const hat_event_query_params_t *p, hat_event_query_ki
     CHECK(!hat_event_query_params_event_types(p, &count)); /* all event types */
     CHECK(count == (size_t)-7);
     CHECK(hat_event_query_params_event_type(p, 0) == NULL);
-    CHECK(!hat_event_query_params_t_from(p, &t));
-    CHECK(!hat_event_query_params_t_to(p, &t));
-    CHECK(!hat_event_query_params_source_t_from(p, &t));
-    CHECK(!hat_event_query_params_source_t_to(p, &t));
+    CHECK(!hat_event_query_params_get_t_from(p, &t));
+    CHECK(!hat_event_query_params_get_t_to(p, &t));
+    CHECK(!hat_event_query_params_get_source_t_from(p, &t));
+    CHECK(!hat_event_query_params_get_source_t_to(p, &t));
     CHECK(ts_eq(t, ts(7, 7)));
     CHECK(hat_event_query_params_order(p) == HAT_EVENT_ORDER_DESCENDING);
     CHECK(hat_event_query_params_order_by(p) == HAT_EVENT_ORDER_BY_TIMESTAMP);
@@ -133,9 +133,9 @@ static void test_timeseries_fields(void) {
     static const ts_setter setters[] = {hat_event_query_params_set_t_from, hat_event_query_params_set_t_to,
                                         hat_event_query_params_set_source_t_from,
                                         hat_event_query_params_set_source_t_to};
-    static const ts_getter getters[] = {hat_event_query_params_t_from, hat_event_query_params_t_to,
-                                        hat_event_query_params_source_t_from,
-                                        hat_event_query_params_source_t_to};
+    static const ts_getter getters[] = {hat_event_query_params_get_t_from, hat_event_query_params_get_t_to,
+                                        hat_event_query_params_get_source_t_from,
+                                        hat_event_query_params_get_source_t_to};
     hat_event_query_params_t *p = NULL, *copy = NULL;
     size_t i, j;
     int64_t max_results = 0;
@@ -164,8 +164,8 @@ static void test_timeseries_fields(void) {
         hat_event_timestamp_t min = hat_event_timestamp_min(), max = hat_event_timestamp_max(), got;
         CHECK_OK(hat_event_query_params_set_t_from(p, &min));
         CHECK_OK(hat_event_query_params_set_t_to(p, &max));
-        CHECK(hat_event_query_params_t_from(p, &got) && ts_eq(got, min));
-        CHECK(hat_event_query_params_t_to(p, &got) && ts_eq(got, max));
+        CHECK(hat_event_query_params_get_t_from(p, &got) && ts_eq(got, min));
+        CHECK(hat_event_query_params_get_t_to(p, &got) && ts_eq(got, max));
     }
 
     CHECK_OK(hat_event_query_params_set_order(p, HAT_EVENT_ORDER_ASCENDING));
@@ -259,7 +259,7 @@ static void test_server_fields(void) {
     CHECK(hat_event_query_params_order(p) == HAT_EVENT_ORDER_DESCENDING);
     CHECK(hat_event_query_params_order_by(p) == HAT_EVENT_ORDER_BY_TIMESTAMP);
     CHECK(!hat_event_query_params_event_types(p, NULL));
-    CHECK(!hat_event_query_params_t_from(p, NULL));
+    CHECK(!hat_event_query_params_get_t_from(p, NULL));
 
     REQUIRE_OK(hat_event_query_params_clone(p, &copy));
     CHECK(hat_event_query_params_equal(p, copy));
@@ -363,7 +363,7 @@ static void test_result(void) {
     CHECK(hat_event_query_result_len(result) == 4);
     for (i = 0; i < 3; i++) {
         borrowed = hat_event_query_result_event(result, i);
-        CHECK(borrowed != NULL && borrowed != events[i]); /* a copy */
+        CHECK(borrowed != NULL && borrowed == events[i]); /* shared, not a copy */
         CHECK(hat_event_event_equal(borrowed, events[i]));
     }
     CHECK(hat_event_event_equal(hat_event_query_result_event(result, 3), events[0]));
@@ -376,16 +376,18 @@ static void test_result(void) {
         events[i] = NULL;
     }
     borrowed = hat_event_query_result_event(result, 2);
-    CHECK(id_eq(hat_event_event_id(borrowed), eid(1, 1, 2)));
+    CHECK(id_eq(hat_event_event_get_id(borrowed), eid(1, 1, 2)));
     CHECK(ts_eq(hat_event_event_timestamp(borrowed), ts(2, 0)));
-    CHECK(hat_event_event_type_len(hat_event_event_type(borrowed)) == 2);
+    CHECK(hat_event_event_type_len(hat_event_event_get_type(borrowed)) == 2);
 
-    /* a borrowed event can be cloned into an owned one */
+    /* a borrowed event can be cloned into an owned reference (the same
+       event, not a copy), and appending shares it too */
     {
         hat_event_event_t *owned = NULL;
         REQUIRE_OK(hat_event_event_clone(borrowed, &owned));
-        CHECK(hat_event_event_equal(owned, borrowed));
+        CHECK(owned == borrowed);
         CHECK_OK(hat_event_query_result_append(empty, owned));
+        CHECK(hat_event_query_result_event(empty, hat_event_query_result_len(empty) - 1) == owned);
         hat_event_event_destroy(owned);
     }
 
@@ -399,7 +401,8 @@ static void test_result(void) {
     CHECK(hat_event_query_result_equal(result, copy));
     CHECK(hat_event_query_result_equal(result, result));
     CHECK(hat_event_query_result_len(copy) == 4);
-    CHECK(hat_event_query_result_event(copy, 0) != hat_event_query_result_event(result, 0));
+    /* a new list sharing the (immutable) events */
+    CHECK(hat_event_query_result_event(copy, 0) == hat_event_query_result_event(result, 0));
     CHECK_OK(hat_event_query_result_set_more_follows(copy, false));
     CHECK(!hat_event_query_result_equal(result, copy));
     CHECK_OK(hat_event_query_result_set_more_follows(copy, true));
@@ -410,9 +413,11 @@ static void test_result(void) {
     CHECK(hat_event_query_result_len(result) == 4);
 
     hat_event_query_result_destroy(result);
+    /* the event appended to `empty` is shared, not copied: it outlives `result` */
+    CHECK(hat_event_event_type_len(hat_event_event_get_type(hat_event_query_result_event(empty, hat_event_query_result_len(empty) - 1))) == 2);
     /* the copy is independent */
     CHECK(hat_event_query_result_len(copy) == 5);
-    CHECK(id_eq(hat_event_event_id(hat_event_query_result_event(copy, 4)), eid(1, 1, 1)));
+    CHECK(id_eq(hat_event_event_get_id(hat_event_query_result_event(copy, 4)), eid(1, 1, 1)));
     hat_event_query_result_destroy(copy);
     hat_event_query_result_destroy(empty);
 }

@@ -62,7 +62,7 @@ static void test_golden_event2(void) {
     CHECK(buffer_is(encoded, EVENT2, sizeof EVENT2));
     REQUIRE_OK(hat_event_event_decode(bytes(EVENT2, sizeof EVENT2), &decoded));
     CHECK(hat_event_event_equal(event, decoded));
-    CHECK(hat_event_event_id(decoded).session == INT64_MAX && hat_event_event_id(decoded).instance == INT64_MIN);
+    CHECK(hat_event_event_get_id(decoded).session == INT64_MAX && hat_event_event_get_id(decoded).instance == INT64_MIN);
     CHECK(hat_event_event_source_timestamp(decoded, &got) && got.s == 7 && got.us == 8);
     hat_event_buffer_destroy(encoded);
     hat_event_event_destroy(decoded);
@@ -80,7 +80,7 @@ static void test_prefix_decode(void) {
     CHECK(consumed == sizeof EVENT1);
     REQUIRE_OK(hat_event_event_decode_prefix(bytes(stream + consumed, sizeof stream - consumed), &second, &consumed2));
     CHECK(consumed2 == sizeof EVENT2);
-    CHECK(hat_event_event_id(first).server == 1 && hat_event_event_id(second).server == -1);
+    CHECK(hat_event_event_get_id(first).server == 1 && hat_event_event_get_id(second).server == -1);
     hat_event_event_destroy(first);
     hat_event_event_destroy(second);
 }
@@ -229,7 +229,7 @@ static void test_messages(void) {
     REQUIRE_OK(hat_event_msg_encode(msg, &buffer));
     REQUIRE_OK(hat_event_msg_decode(HAT_EVENT_MSG_INIT_REQ,
                                     bytes(hat_event_buffer_data(buffer), hat_event_buffer_len(buffer)), &back));
-    CHECK(hat_event_msg_kind(back) == HAT_EVENT_MSG_INIT_REQ);
+    CHECK(hat_event_msg_get_kind(back) == HAT_EVENT_MSG_INIT_REQ);
     CHECK(strcmp(hat_event_msg_kind_name(HAT_EVENT_MSG_INIT_REQ), "HatEventer.MsgInitReq") == 0);
     CHECK(hat_event_msg_kind_name(9) == NULL);
     got = hat_event_msg_init_req_client_name(back);
@@ -301,7 +301,7 @@ static void test_messages(void) {
     CHECK_STATUS(hat_event_msg_encode(NULL, &buffer), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK(out == SENTINEL_PTR);
     hat_event_msg_destroy(NULL);
-    CHECK(hat_event_msg_kind(NULL) == UINT32_MAX);
+    CHECK(hat_event_msg_get_kind(NULL) == UINT32_MAX);
 }
 
 /* Every encode and decode function refuses NULL, leaves its out-parameter

@@ -147,7 +147,7 @@ class OurLmdb:
             handles.append(ffi.gc(out[0], lib.hat_event_register_event_destroy))
         ptrs = ffi.new('hat_event_register_event_t *[]', handles or [ffi.NULL])
         src = ffi.new('hat_event_source_t *')
-        src.type_ = lib.HAT_EVENT_SOURCE_TYPE_EVENTER
+        src.type = lib.HAT_EVENT_SOURCE_TYPE_EVENTER
         src.id = source_id
         out = ffi.new('hat_event_event_list_t **')
         hat.check(lib.hat_event_engine_register(self.engine, src[0], ptrs, len(handles), out))

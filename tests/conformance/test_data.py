@@ -79,7 +79,7 @@ def read_payload(hat, ptr):
     lib, ffi = hat.lib, hat.ffi
     if ptr == ffi.NULL:
         return None
-    kind = lib.hat_event_payload_kind(ptr)
+    kind = lib.hat_event_payload_get_kind(ptr)
     if kind == lib.HAT_EVENT_PAYLOAD_BINARY:
         t = hat.read_str(lib.hat_event_payload_binary_type(ptr))
         d = lib.hat_event_payload_binary_data(ptr)
@@ -109,12 +109,12 @@ class Event:
 
 def read_event(hat, ptr):
     lib, ffi = hat.lib, hat.ffi
-    eid = lib.hat_event_event_id(ptr)
+    eid = lib.hat_event_event_get_id(ptr)
     st = ffi.new('hat_event_timestamp_t *')
     has_src = lib.hat_event_event_source_timestamp(ptr, st)
     return (
         (eid.server, eid.session, eid.instance),
-        hat.event_type_segments(lib.hat_event_event_type(ptr)),
+        hat.event_type_segments(lib.hat_event_event_get_type(ptr)),
         hat.ts_tuple(lib.hat_event_event_timestamp(ptr)),
         (st.s, st.us) if has_src else None,
         read_payload(hat, lib.hat_event_event_payload(ptr)))

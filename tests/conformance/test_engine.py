@@ -75,7 +75,7 @@ class OurEngine:
         handles = [make_register_event(hat, e) for e in events]
         ptrs = ffi.new('hat_event_register_event_t *[]', handles or [ffi.NULL])
         src = ffi.new('hat_event_source_t *')
-        src.type_ = getattr(lib, f'HAT_EVENT_SOURCE_TYPE_{source.type.name}')
+        src.type = getattr(lib, f'HAT_EVENT_SOURCE_TYPE_{source.type.name}')
         src.id = source.id
         out = ffi.new('hat_event_event_list_t **')
         hat.check(lib.hat_event_engine_register(self.engine, src[0], ptrs, len(handles), out))

@@ -159,8 +159,8 @@ def check_message(hat, spec):
     lib, ffi = hat.lib, hat.ffi
     kind, data, msg = build(hat, spec)
     code = getattr(lib, 'HAT_EVENT_MSG_' + MSG_CODES[kind])
-    if lib.hat_event_msg_kind(msg) != code:
-        return f'{kind}: kind code {lib.hat_event_msg_kind(msg)}, expected {code}'
+    if lib.hat_event_msg_get_kind(msg) != code:
+        return f'{kind}: kind code {lib.hat_event_msg_get_kind(msg)}, expected {code}'
     if ffi.string(lib.hat_event_msg_kind_name(code)).decode() != f'HatEventer.{kind}':
         return f'{kind}: kind name {ffi.string(lib.hat_event_msg_kind_name(code))!r}'
     theirs = common.sbs_repo.encode(f'HatEventer.{kind}', data)

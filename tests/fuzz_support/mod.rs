@@ -103,6 +103,16 @@ impl<T: Checked> Checked for Vec<T> {
     }
 }
 
+impl<T: Checked> Checked for std::sync::Arc<T> {
+    fn has_json(&self) -> bool {
+        (**self).has_json()
+    }
+
+    fn check_json_texts(&self) {
+        (**self).check_json_texts()
+    }
+}
+
 impl<T: Checked> Checked for Option<T> {
     fn has_json(&self) -> bool {
         self.as_ref().is_some_and(Checked::has_json)

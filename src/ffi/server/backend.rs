@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::registry::{check, clear_plugin_error};
 use crate::event::{Event, EventId, ServerId};
 use crate::ffi::boundary::{
-    borrowed_handle, guard_status, handle_arg, hat_event_status_t, hat_event_str_t, slice_arg, FfiResult,
-    GrowingStruct, Opaque, OwnedUserData,
+    borrowed_handle, borrowed_shared, guard_status, handle_arg, hat_event_status_t, hat_event_str_t, shared_arcs_arg,
+    Boxed, GrowingStruct, Opaque, OwnedUserData,
 };
 use crate::ffi::event::{hat_event_event_id_t, hat_event_event_t};
 use crate::ffi::query::{hat_event_query_params_t, hat_event_query_result_t};
@@ -27,6 +27,7 @@ pub struct hat_event_backend_host_t {
 
 impl Opaque for hat_event_backend_host_t {
     type Inner = BackendCallbacks;
+    type Ownership = Boxed;
 }
 
 /// A backend instance: its slots, filled by the backend's create.
@@ -59,7 +60,10 @@ pub struct hat_event_backend_t {
             out: *mut hat_event_event_id_t,
         ) -> hat_event_status_t,
     >,
-    /// Required: store `count` events (borrowed: copy what you keep), all of
+    /// Required (hat's `Backend.register`; `register` is a C keyword, and
+    /// these are events with ids, not `hat_event_register_event_t`s):
+    /// store `count` events (borrowed for the call: keep one with
+    /// `hat_event_event_clone`, an O(1) new reference, not a copy), all of
     /// one session in id order, then call `hat_event_backend_host_registered`
     /// (and `_flushed` once durable).
     pub register_events: Option<
@@ -116,8 +120,9 @@ pub(super) struct CBackend {
 // SAFETY: the documented contract: slots are called from any thread, one at a time.
 unsafe impl Send for CBackend {}
 
-pub(crate) fn event_ptrs_of<E: std::ops::Deref<Target = Event>>(events: &[E]) -> Vec<*const hat_event_event_t> {
-    events.iter().map(|e| borrowed_handle::<hat_event_event_t>(&**e)).collect()
+/// Borrowed handles to shared events, for a C callback.
+pub(crate) fn event_ptrs_of(events: &[Arc<Event>]) -> Vec<*const hat_event_event_t> {
+    events.iter().map(borrowed_shared::<hat_event_event_t>).collect()
 }
 
 impl Backend for CBackend {
@@ -215,29 +220,10 @@ unsafe fn host_report(
         // SAFETY: forwarded from the caller.
         let host = unsafe { handle_arg(host, "host") }?;
         // SAFETY: forwarded from the caller.
-        let events = unsafe { events_arg(events, count, "events") }?;
+        let events = unsafe { shared_arcs_arg(events, count, "events") }?;
         if let Some(cb) = pick(host) {
             cb(&events);
         }
         Ok(())
     })
-}
-
-/// Copies `count` event handles into a vector, each in the `Arc` that
-/// backends and their callbacks share.
-///
-/// # Safety
-/// `events` holds `count` live event handles or NULLs (NULL only if `count` is 0).
-pub(crate) unsafe fn events_arg(
-    events: *const *const hat_event_event_t,
-    count: usize,
-    name: &str,
-) -> FfiResult<Vec<Arc<Event>>> {
-    // SAFETY: forwarded from the caller.
-    let ptrs = unsafe { slice_arg(events, count, name) }?;
-    ptrs.iter()
-        .enumerate()
-        // SAFETY: each is a live handle or NULL, forwarded from the caller.
-        .map(|(i, p)| unsafe { handle_arg(*p, name) }.map(|e| Arc::new(e.clone())).map_err(|e| e.at_index(name, i)))
-        .collect()
 }

@@ -9,8 +9,8 @@ use super::registry::CResolver;
 use crate::event::{Event, Source};
 use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, FfiError, FfiResult, GrowingStruct, Opaque,
-    OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, Boxed, FfiError, FfiResult, GrowingStruct,
+    Opaque, OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
     HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT, HAT_EVENT_ERR_SCHEMA,
 };
 use crate::ffi::event::{hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
@@ -63,6 +63,7 @@ pub struct hat_event_engine_t {
 
 impl Opaque for hat_event_engine_t {
     type Inner = EngineHandle;
+    type Ownership = Boxed;
 }
 
 /// An owned list of events (what `hat_event_engine_register` returns).
@@ -73,6 +74,7 @@ pub struct hat_event_event_list_t {
 
 impl Opaque for hat_event_event_list_t {
     type Inner = Vec<Arc<Event>>;
+    type Ownership = Boxed;
 }
 
 /// The host's callbacks, all optional (NULL). Each gets `user_data` first.
@@ -122,7 +124,7 @@ pub struct hat_event_engine_hooks_t {
     /// there are in all; the engine calls again with room for all when
     /// `capacity` was too small, at most `HAT_EVENT_CLIENT_NAMES_CALLS`
     /// calls in all. NULL: no clients.
-    /// The engine refuses the answer, and `hat_event_engine_client_names`
+    /// The engine refuses the answer, and `hat_event_engine_get_client_names`
     /// fails with `HAT_EVENT_ERR_INVALID_ARGUMENT` naming the cause, if the
     /// hook returns more than `HAT_EVENT_CLIENT_NAMES_MAX`, still asks for
     /// more room on its last call, or fills an entry with an unknown source
@@ -130,7 +132,11 @@ pub struct hat_event_engine_hooks_t {
     /// or not UTF-8; `{NULL, 0}` is the empty name, as everywhere). No
     /// entry is ever dropped silently.
     pub client_names: Option<
-        unsafe extern "C" fn(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize,
+        unsafe extern "C" fn(
+            user_data: *mut c_void,
+            out: *mut hat_event_engine_client_name_t,
+            capacity: usize,
+        ) -> usize,
     >,
     /// Optional: releases `user_data` (see above). Not in 0.1's layout.
     pub finalize_user_data: hat_event_finalize_user_data_t,
@@ -170,19 +176,20 @@ pub unsafe extern "C" fn hat_event_engine_hooks_init(hooks: *mut hat_event_engin
 /// One client of an eventer server: its source and its name (a view).
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct hat_event_client_name_t {
+pub struct hat_event_engine_client_name_t {
     pub source: hat_event_source_t,
     pub name: hat_event_str_t,
 }
 
 /// An owned list of (source, client name) pairs. Release with
-/// `hat_event_client_names_destroy`.
-pub struct hat_event_client_names_t {
+/// `hat_event_engine_client_names_destroy`.
+pub struct hat_event_engine_client_names_t {
     _private: [u8; 0],
 }
 
-impl Opaque for hat_event_client_names_t {
+impl Opaque for hat_event_engine_client_names_t {
     type Inner = Vec<(Source, String)>;
+    type Ownership = Boxed;
 }
 
 /// The most clients a `client_names` hook may report (a larger count is
@@ -193,7 +200,7 @@ pub const HAT_EVENT_CLIENT_NAMES_MAX: usize = 65536;
 /// (the first with room for 16, then with room for the count reported).
 pub const HAT_EVENT_CLIENT_NAMES_CALLS: usize = 4;
 
-type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_client_name_t, usize) -> usize;
+type ClientNamesHook = unsafe extern "C" fn(*mut c_void, *mut hat_event_engine_client_name_t, usize) -> usize;
 
 fn client_names_hook(
     f: Option<ClientNamesHook>,
@@ -218,8 +225,10 @@ fn host_error(message: String) -> PluginError {
 /// `f` is the host's hook, callable with `user_data`; the names it writes
 /// are readable until it is called again.
 unsafe fn call_client_names(f: ClientNamesHook, user_data: *mut c_void) -> Result<Vec<(Source, String)>, PluginError> {
-    let empty =
-        hat_event_client_name_t { source: hat_event_source_t { type_: 0, id: 0 }, name: hat_event_str_t::EMPTY };
+    let empty = hat_event_engine_client_name_t {
+        source: hat_event_source_t { r#type: 0, id: 0 },
+        name: hat_event_str_t::EMPTY,
+    };
     let mut buf = vec![empty; 16];
     let (mut asked, mut offered) = (0, 0);
     for _ in 0..HAT_EVENT_CLIENT_NAMES_CALLS {
@@ -253,7 +262,7 @@ unsafe fn call_client_names(f: ClientNamesHook, user_data: *mut c_void) -> Resul
 ///
 /// # Safety
 /// The entry's name view is readable, if it is a valid view.
-unsafe fn client_name_entry(c: &hat_event_client_name_t, index: usize) -> Result<(Source, String), PluginError> {
+unsafe fn client_name_entry(c: &hat_event_engine_client_name_t, index: usize) -> Result<(Source, String), PluginError> {
     let entry = |e: FfiError| host_error(format!("wrote an unusable out[{index}]: {}", e.message));
     let source = source_arg(c.source).map_err(entry)?;
     // SAFETY: forwarded from the caller.
@@ -393,7 +402,8 @@ fn source_arg(source: hat_event_source_t) -> FfiResult<Source> {
     Source::try_from(source).map_err(|other| FfiError::invalid(format!("argument source has unknown type {other}")))
 }
 
-/// Registers `count` register events (borrowed) from `source` as one
+/// Registers (the verb: hat's `register`) `count` register events (the
+/// noun: `hat_event_register_event_t`, borrowed) from `source` as one
 /// session, processed by the modules and then stored by the backend; on
 /// success `*out` (owned by the caller) holds the caller's events with
 /// their ids and the session's timestamp, in order (the events modules
@@ -493,9 +503,9 @@ pub unsafe extern "C" fn hat_event_engine_reset_monitor_ready(engine: *const hat
 /// when the host's hook answers something unusable (see
 /// `hat_event_engine_hooks_t.client_names`; the message says what).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_engine_client_names(
+pub unsafe extern "C" fn hat_event_engine_get_client_names(
     engine: *const hat_event_engine_t,
-    out: *mut *mut hat_event_client_names_t,
+    out: *mut *mut hat_event_engine_client_names_t,
 ) -> hat_event_status_t {
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
@@ -509,7 +519,7 @@ pub unsafe extern "C" fn hat_event_engine_client_names(
 
 /// The number of clients in `names` (0 for NULL).
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_client_names_len(names: *const hat_event_client_names_t) -> usize {
+pub unsafe extern "C" fn hat_event_engine_client_names_len(names: *const hat_event_engine_client_names_t) -> usize {
     // SAFETY: a live handle or NULL, as documented.
     guard_value(0, || unsafe { handle_opt(names) }.map_or(0, Vec::len))
 }
@@ -517,23 +527,25 @@ pub unsafe extern "C" fn hat_event_client_names_len(names: *const hat_event_clie
 /// Client `index` of `names`: its source and its name, a view borrowed
 /// from `names`; `{{0, 0}, {NULL, 0}}` if out of range or NULL.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_client_names_get(
-    names: *const hat_event_client_names_t,
+pub unsafe extern "C" fn hat_event_engine_client_names_get(
+    names: *const hat_event_engine_client_names_t,
     index: usize,
-) -> hat_event_client_name_t {
-    let none = hat_event_client_name_t { source: hat_event_source_t { type_: 0, id: 0 }, name: hat_event_str_t::EMPTY };
+) -> hat_event_engine_client_name_t {
+    let none = hat_event_engine_client_name_t {
+        source: hat_event_source_t { r#type: 0, id: 0 },
+        name: hat_event_str_t::EMPTY,
+    };
     guard_value(none, || {
         // SAFETY: a live handle or NULL, as documented.
-        unsafe { handle_opt(names) }.and_then(|n| n.get(index)).map_or(none, |(source, name)| hat_event_client_name_t {
-            source: (*source).into(),
-            name: hat_event_str_t::from_str(name),
+        unsafe { handle_opt(names) }.and_then(|n| n.get(index)).map_or(none, |(source, name)| {
+            hat_event_engine_client_name_t { source: (*source).into(), name: hat_event_str_t::from_str(name) }
         })
     })
 }
 
 /// Releases a client name list; NULL is ignored.
 #[no_mangle]
-pub unsafe extern "C" fn hat_event_client_names_destroy(names: *mut hat_event_client_names_t) {
+pub unsafe extern "C" fn hat_event_engine_client_names_destroy(names: *mut hat_event_engine_client_names_t) {
     // SAFETY: an owned handle or NULL, not used again, as documented.
     guard_value((), || unsafe { free_handle(names) })
 }
@@ -556,7 +568,7 @@ pub unsafe extern "C" fn hat_event_event_list_get(
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(list) }
             .and_then(|l| l.get(index))
-            .map_or(std::ptr::null(), |e| crate::ffi::boundary::borrowed_handle::<hat_event_event_t>(e))
+            .map_or(std::ptr::null(), crate::ffi::boundary::borrowed_shared::<hat_event_event_t>)
     })
 }
 
@@ -580,7 +592,11 @@ mod tests {
         name: hat_event_str_t,
     }
 
-    unsafe extern "C" fn scripted(user_data: *mut c_void, out: *mut hat_event_client_name_t, capacity: usize) -> usize {
+    unsafe extern "C" fn scripted(
+        user_data: *mut c_void,
+        out: *mut hat_event_engine_client_name_t,
+        capacity: usize,
+    ) -> usize {
         // SAFETY: the tests pass a live Script.
         let script = unsafe { &*(user_data as *const Script) };
         script.calls.fetch_add(1, Ordering::Relaxed);
@@ -588,8 +604,8 @@ mod tests {
         for i in 0..n.min(capacity) {
             // SAFETY: the engine gives room for `capacity` entries.
             unsafe {
-                out.add(i).write(hat_event_client_name_t {
-                    source: hat_event_source_t { type_: 1, id: i as i64 },
+                out.add(i).write(hat_event_engine_client_name_t {
+                    source: hat_event_source_t { r#type: 1, id: i as i64 },
                     name: script.name,
                 })
             };

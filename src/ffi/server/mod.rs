@@ -4,8 +4,10 @@
 //! into the core's one registry and loading by path (`registry.rs`); and
 //! the query rules for C backends (`query.rs`).
 
+// Header order: plug-in infos and registry, then the backend and module
+// vtables, the query rules for backends, and the engine last.
+pub mod registry;
 pub mod backend;
-pub mod engine;
 pub mod module;
 pub mod query;
-pub mod registry;
+pub mod engine;

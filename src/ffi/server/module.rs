@@ -9,7 +9,7 @@ use super::engine::hat_event_engine_t;
 use super::registry::{check, clear_plugin_error};
 use crate::event::{Event, RegisterEvent, SessionId, Source};
 use crate::ffi::boundary::{
-    borrowed_handle, guard_status, handle_arg, hat_event_status_t, hat_event_str_t, GrowingStruct, Opaque,
+    borrowed_shared, guard_status, handle_arg, hat_event_status_t, hat_event_str_t, Boxed, GrowingStruct, Opaque,
     OwnedUserData,
 };
 use crate::ffi::event::{hat_event_event_t, hat_event_register_event_t, hat_event_source_t};
@@ -26,6 +26,7 @@ pub struct hat_event_register_event_list_t {
 
 impl Opaque for hat_event_register_event_list_t {
     type Inner = Vec<RegisterEvent>;
+    type Ownership = Boxed;
 }
 
 /// A module instance: its slots, filled by the module's create.
@@ -124,13 +125,13 @@ impl Module for CModule {
         check("module on_session_stop", unsafe { f(self.vtable.instance, session_id) })
     }
 
-    fn process(&mut self, source: Source, event: &Event) -> Result<Vec<RegisterEvent>, PluginError> {
+    fn process(&mut self, source: Source, event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
         let f = self.vtable.process.expect("checked at create");
         let mut out: Vec<RegisterEvent> = Vec::new();
         clear_plugin_error();
         let list = (&mut out as *mut Vec<RegisterEvent>).cast::<hat_event_register_event_list_t>();
         // SAFETY: the slot of a live instance; event and list are alive for the call.
-        check("module process", unsafe { f(self.vtable.instance, source.into(), borrowed_handle(event), list) })?;
+        check("module process", unsafe { f(self.vtable.instance, source.into(), borrowed_shared(event), list) })?;
         Ok(out)
     }
 }

@@ -3,7 +3,7 @@
 //! memory backend does.
 
 use crate::ffi::boundary::{
-    guard_status, handle_arg, hat_event_status_t, new_handle, out_arg, slice_arg, FfiError,
+    guard_status, handle_arg, hat_event_status_t, new_handle, out_arg, shared_arcs_arg, FfiError,
     HAT_EVENT_ERR_INVALID_ARGUMENT,
 };
 use crate::ffi::event::hat_event_event_t;
@@ -31,7 +31,8 @@ use crate::server::query::query_events;
 /// `max_results` (a negative one counts from the end, as Python's slices)
 /// with `more_follows` set when anything was cut.
 ///
-/// Everything is borrowed for the call; the result holds copies. Thread-safe
+/// Everything is borrowed for the call; the result holds new references
+/// to the events that answer it (no copies). Thread-safe
 /// (no state). Cost: a pass over `events` and a sort of what matches.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`params`, `out`, `events` with a
 /// non-zero `count`, or one of the events is NULL; the message gives its
@@ -49,15 +50,9 @@ pub unsafe extern "C" fn hat_event_query_evaluate(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: a live handle or NULL, as documented.
         let params = unsafe { handle_arg(params, "params") }?;
-        // SAFETY: events holds count pointers (NULL only if count is 0), as documented.
-        let ptrs = unsafe { slice_arg(events, count, "events") }?;
-        let events = ptrs
-            .iter()
-            .enumerate()
-            // SAFETY: each is a live event handle or NULL, as documented; borrowed for the call.
-            .map(|(i, p)| unsafe { handle_arg(*p, "events") }.map_err(|e| e.at_index("events", i)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let result = query_events(events, params)
+        // SAFETY: events holds count live handles (NULL only if count is 0), as documented.
+        let events = unsafe { shared_arcs_arg(events, count, "events") }?;
+        let result = query_events(&events, params)
             .map_err(|e| FfiError::new(HAT_EVENT_ERR_INVALID_ARGUMENT, format!("query event types: {e}")))?;
         out.write(new_handle(result));
         Ok(())

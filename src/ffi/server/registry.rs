@@ -414,8 +414,9 @@ unsafe fn module_info_from_c(info: &hat_event_module_info_t, user_data: Arc<Owne
             let subscription = if vtable.subscription.is_null() {
                 None
             } else {
-                // SAFETY: a subscription handle the module hands over, as documented.
-                Some(*unsafe { Box::from_raw(vtable.subscription.cast::<Arc<Subscription>>()) })
+                // SAFETY: a subscription reference the module hands over, as documented:
+                // its count becomes this Arc's.
+                Some(unsafe { Arc::from_raw(vtable.subscription.cast_const().cast::<Subscription>()) })
             };
             let module = CModule {
                 vtable,

@@ -68,9 +68,9 @@ impl Backend for MemoryBackend {
 
     fn query(&mut self, params: &QueryParams) -> Result<QueryResult, PluginError> {
         match params {
-            QueryParams::Latest(p) => query_latest(self.latest.iter().map(|(_, e)| &**e), p).map_err(query_failed),
-            QueryParams::Timeseries(p) => query_timeseries(self.events.iter().map(|e| &**e), p).map_err(query_failed),
-            QueryParams::Server(p) => Ok(query_server(self.events.iter().map(|e| &**e), p)),
+            QueryParams::Latest(p) => query_latest(self.latest.iter().map(|(_, e)| e), p).map_err(query_failed),
+            QueryParams::Timeseries(p) => query_timeseries(self.events.iter(), p).map_err(query_failed),
+            QueryParams::Server(p) => Ok(query_server(self.events.iter(), p)),
         }
     }
 
@@ -98,7 +98,7 @@ mod tests {
             type_: type_.iter().map(|s| s.to_string()).collect(),
             timestamp: ts(t),
             source_timestamp: source_t.map(ts),
-            payload: Some(EventPayload::Json(crate::json::JsonPayload::from_value(serde_json::json!(id.2)))),
+            payload: Some(Arc::new(EventPayload::Json(crate::json::JsonPayload::from_value(serde_json::json!(id.2))))),
         })
     }
 

@@ -112,7 +112,7 @@ impl Condition {
             Condition::All(conditions) => conditions.iter().all(|c| c.matches(event)),
             Condition::Any(conditions) => conditions.iter().any(|c| c.matches(event)),
             Condition::Json { path, data_type, data_value } => {
-                let Some(EventPayload::Json(payload)) = &event.payload else {
+                let Some(EventPayload::Json(payload)) = event.payload.as_deref() else {
                     return false;
                 };
                 let Ok(document) = payload.document() else {
@@ -205,6 +205,7 @@ mod tests {
     use crate::event::EventId;
     use crate::timestamp::Timestamp;
     use serde_json::json;
+    use std::sync::Arc;
 
     fn event(type_: &[&str], payload: Option<&str>) -> Event {
         Event {
@@ -212,7 +213,7 @@ mod tests {
             type_: type_.iter().map(|s| s.to_string()).collect(),
             timestamp: Timestamp::default(),
             source_timestamp: None,
-            payload: payload.map(|p| EventPayload::json_from_text(p).unwrap()),
+            payload: payload.map(|p| Arc::new(EventPayload::json_from_text(p).unwrap())),
         }
     }
 

@@ -116,13 +116,13 @@ impl LatestDb {
     /// event in first-kept order, except for a query of exact types fewer
     /// than the types kept, answered in the query's order.
     pub fn query(&self, params: &QueryLatestParams) -> Result<QueryResult, LmdbError> {
-        let all = || self.events.iter().map(|e| (**e).clone()).collect();
+        let all = || self.events.clone();
         let events = match &params.event_types {
             None => all(),
             Some(types) if types.iter().any(|t| t.len() == 1 && t[0] == "*") => all(),
             Some(types) if types.iter().any(|t| t.iter().any(|s| s == "*" || s == "?")) => {
                 let subscription = Subscription::new(types).map_err(|e| LmdbError::Query(e.to_string()))?;
-                self.events.iter().filter(|e| subscription.matches(&e.type_)).map(|e| (**e).clone()).collect()
+                self.events.iter().filter(|e| subscription.matches(&e.type_)).cloned().collect()
             }
             Some(types) => {
                 let mut distinct: Vec<&EventType> = Vec::with_capacity(types.len());
@@ -132,9 +132,9 @@ impl LatestDb {
                     }
                 }
                 if distinct.len() < self.events.len() {
-                    distinct.iter().filter_map(|t| self.index.get(*t)).map(|&i| (*self.events[i]).clone()).collect()
+                    distinct.iter().filter_map(|t| self.index.get(*t)).map(|&i| Arc::clone(&self.events[i])).collect()
                 } else {
-                    self.events.iter().filter(|e| distinct.contains(&&e.type_)).map(|e| (**e).clone()).collect()
+                    self.events.iter().filter(|e| distinct.contains(&&e.type_)).cloned().collect()
                 }
             }
         };

@@ -173,7 +173,7 @@ pub fn query(
     let start =
         encode_event_id(params.last_event_id.unwrap_or(EventId { server: params.server_id, session: 0, instance: 0 }));
     let stop = encode_event_id(EventId { server: params.server_id.wrapping_add(1), session: 0, instance: 0 });
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Arc<Event>> = Vec::new();
     let db = dbs.get(DbType::Ref);
     let range = (Bound::Excluded(&start[..]), Bound::Excluded(&stop[..]));
     for item in db.range(txn, &range)? {
@@ -184,7 +184,7 @@ pub fn query(
         let refs = decode_event_refs(value)?;
         let Some(first) = refs.first() else { continue };
         if let Some(event) = stored_event(txn, dbs, first)? {
-            events.push(event);
+            events.push(Arc::new(event));
         }
     }
     if !params.persisted && events.len() as i64 <= max_results {
@@ -197,7 +197,7 @@ pub fn query(
                 .filter_map(|(_, a)| a.as_ref().map(|(e, _)| e))
                 .skip_while(|e| last.is_some_and(|l| e.id <= l))
                 .take(room);
-            events.extend(waiting.map(|e| (**e).clone()));
+            events.extend(waiting.cloned());
         }
     }
     let more_follows = events.len() as i64 > max_results;

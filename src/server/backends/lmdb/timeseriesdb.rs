@@ -427,7 +427,7 @@ impl<'a> Filter<'a> {
 /// The waiting events of a timestamp-ordered partition, in query order,
 /// cut to the query's timestamp range as hat cuts them (by dropping from
 /// the start and stopping at the first event past the range).
-pub fn filter_changes(changes: &[(Timestamp, Arc<Event>)], filter: &mut Filter<'_>, out: &mut Vec<Event>) {
+pub fn filter_changes(changes: &[(Timestamp, Arc<Event>)], filter: &mut Filter<'_>, out: &mut Vec<Arc<Event>>) {
     let p = filter.params;
     let events: Box<dyn Iterator<Item = &Arc<Event>>> = match p.order {
         Order::Descending => Box::new(
@@ -449,7 +449,7 @@ pub fn filter_changes(changes: &[(Timestamp, Arc<Event>)], filter: &mut Filter<'
     for event in events {
         match filter.accept(event) {
             None => return,
-            Some(true) => out.push((**event).clone()),
+            Some(true) => out.push(Arc::clone(event)),
             Some(false) => {}
         }
     }
@@ -463,7 +463,7 @@ pub fn filter_stored(
     conditions: &Conditions,
     partition: PartitionId,
     filter: &mut Filter<'_>,
-    out: &mut Vec<Event>,
+    out: &mut Vec<Arc<Event>>,
 ) -> Result<(), LmdbError> {
     let p = filter.params;
     let (t_from, t_to) = match p.order_by {
@@ -484,7 +484,7 @@ pub fn filter_stored(
         }
         match filter.accept(&event) {
             None => return Ok(false),
-            Some(true) => out.push(event),
+            Some(true) => out.push(Arc::new(event)),
             Some(false) => {}
         }
         Ok(true)
@@ -509,7 +509,7 @@ pub fn filter_stored(
 }
 
 /// Cuts `events` (one more than asked at most) to `max_results`.
-pub fn finish(mut events: Vec<Event>, max_results: i64) -> Result<QueryResult, LmdbError> {
+pub fn finish(mut events: Vec<Arc<Event>>, max_results: i64) -> Result<QueryResult, LmdbError> {
     if max_results < 0 {
         // hat pops from an empty deque here (IndexError): no answer.
         return Err(LmdbError::Query(format!("max_results {max_results} is negative")));
