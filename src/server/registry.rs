@@ -4,7 +4,7 @@
 //! `ModuleInfo`, `import_backend_info` and `import_module_info`.
 //!
 //! One registry holds built-in and C plug-ins alike. A built-in backend
-//! (memory; LMDB next) is a plain Rust [`Backend`] registered here by name
+//! (memory, lmdb) is a plain Rust [`Backend`] registered here by name
 //! when the registry is first used. A C plug-in, registered with
 //! `hat_event_backend_register`/`_module_register`, is wrapped by the one
 //! generic adapter of `ffi/server/registry.rs` into the same [`BackendInfo`]
@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::error::{bounded_message, Quoted};
 use crate::event::Source;
 use crate::server::backend::{Backend, BackendCallbacks};
+use crate::server::backends::lmdb::{LmdbBackend, LMDB_BACKEND_NAME, LMDB_SCHEMA_ID};
 use crate::server::backends::memory::MemoryBackend;
 use crate::server::engine::EngineRef;
 use crate::server::module::Module;
@@ -149,8 +150,19 @@ fn registry() -> &'static Mutex<Registry> {
         );
         r.backends.insert(MEMORY_BACKEND_NAME.into(), memory.clone());
         r.backends.insert("memory".into(), memory);
+        let lmdb = BackendInfo::builtin(
+            Arc::new(|conf, callbacks| Ok(Box::new(LmdbBackend::create(conf, callbacks)?) as Box<dyn Backend>)),
+            Some(ConfSchema { id: LMDB_SCHEMA_ID.into(), repo: shipped_schema_repo() }),
+        );
+        r.backends.insert(LMDB_BACKEND_NAME.into(), lmdb.clone());
+        r.backends.insert("lmdb".into(), lmdb);
         Mutex::new(r)
     })
+}
+
+/// hat-event's JSON schema repository, as shipped in `src/schemas/`.
+fn shipped_schema_repo() -> serde_json::Value {
+    serde_json::from_str(include_str!("../schemas/json_schema_repo.json")).unwrap_or_default()
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Registry> {

@@ -81,6 +81,9 @@ impl Opaque for hat_event_event_list_t {
 /// `registered`/`flushed` receive the events the backend reports (borrowed
 /// for the call), on whichever thread runs that backend call (a thread in
 /// `hat_event_engine_register`, `_create` or `_close`), one call at a time;
+/// the `lmdb` backend reports `flushed` from its own flush thread, after
+/// the commit (still one call at a time with `registered`), and the engine
+/// may be waiting for that thread then: that hook must not call the engine.
 /// `restart`/`reset_monitor_ready` on the thread of the module asking (hat's
 /// `restart_cb`/`reset_monitor_ready_cb`). None may call
 /// `hat_event_engine_register` or `_query` of this engine on that thread

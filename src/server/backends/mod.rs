@@ -2,4 +2,5 @@
 //! implementations, registered by name in the
 //! [`registry`](crate::server::registry) (hat-event's `backends/`).
 
+pub mod lmdb;
 pub mod memory;

@@ -1,0 +1,221 @@
+//! Event refs by event id (`backends/lmdb/refdb.py`): where each stored
+//! event is (latest, timeseries partitions), which server queries read in
+//! id order. Registered events wait in memory until the flush.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use heed::{RoTxn, RwTxn};
+
+use super::common::{
+    decode_event, decode_event_refs, encode_event_id, encode_event_refs, encode_timeseries_key, encode_uint, DbType,
+    EventRef,
+};
+use super::environment::Dbs;
+use super::LmdbError;
+use crate::event::{Event, EventId, ServerId};
+use crate::query::{QueryResult, QueryServerParams};
+
+/// The refs a server query reads at most (hat's `RefDb` default).
+pub const MAX_RESULTS: i64 = 4096;
+
+/// An added event and its refs; `None` once every ref was removed again.
+type Added = Option<(Arc<Event>, Vec<EventRef>)>;
+
+/// Changes of one server since the last flush.
+#[derive(Default, Clone)]
+pub struct ServerChanges {
+    /// Added events in registration order; `None` once every ref of the
+    /// event was removed again before the flush (hat pops it from its
+    /// dict).
+    added: Vec<(EventId, Added)>,
+    added_index: HashMap<EventId, usize>,
+    removed: Vec<(EventId, Vec<EventRef>)>,
+    removed_index: HashMap<EventId, usize>,
+}
+
+pub type Changes = Vec<(ServerId, ServerChanges)>;
+
+#[derive(Default)]
+pub struct RefDb {
+    last_event_ids: HashMap<ServerId, EventId>,
+    changes: Changes,
+}
+
+impl RefDb {
+    fn server(&mut self, server: ServerId) -> &mut ServerChanges {
+        let i = match self.changes.iter().position(|(s, _)| *s == server) {
+            Some(i) => i,
+            None => {
+                self.changes.push((server, ServerChanges::default()));
+                self.changes.len() - 1
+            }
+        };
+        &mut self.changes[i].1
+    }
+
+    pub fn add(&mut self, event: &Arc<Event>, refs: Vec<EventRef>) {
+        self.last_event_ids.insert(event.id.server, event.id);
+        let changes = self.server(event.id.server);
+        changes.added_index.insert(event.id, changes.added.len());
+        changes.added.push((event.id, Some((Arc::clone(event), refs))));
+    }
+
+    pub fn remove(&mut self, id: EventId, event_ref: EventRef) {
+        let changes = self.server(id.server);
+        if let Some(&i) = changes.added_index.get(&id) {
+            if let Some((_, refs)) = &mut changes.added[i].1 {
+                if let Some(at) = refs.iter().position(|r| *r == event_ref) {
+                    refs.remove(at);
+                    if refs.is_empty() {
+                        changes.added[i].1 = None;
+                        changes.added_index.remove(&id);
+                    }
+                    return;
+                }
+            }
+        }
+        let i = match changes.removed_index.get(&id) {
+            Some(&i) => i,
+            None => {
+                changes.removed_index.insert(id, changes.removed.len());
+                changes.removed.push((id, Vec::new()));
+                changes.removed.len() - 1
+            }
+        };
+        let refs = &mut changes.removed[i].1;
+        if !refs.contains(&event_ref) {
+            refs.push(event_ref);
+        }
+    }
+
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// The waiting changes of `server` (shared events).
+    pub fn changes_of(&self, server: ServerId) -> Option<ServerChanges> {
+        self.changes.iter().find(|(s, _)| *s == server).map(|(_, c)| c.clone())
+    }
+}
+
+pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
+    let db = dbs.get(DbType::Ref);
+    for (_, server) in changes {
+        let mut ids: Vec<EventId> = server.added.iter().filter(|(_, a)| a.is_some()).map(|(id, _)| *id).collect();
+        ids.extend(server.removed.iter().map(|(id, _)| *id));
+        ids.sort();
+        ids.dedup();
+        for id in ids {
+            let key = encode_event_id(id);
+            let mut value = match db.get(txn, &key)? {
+                Some(bytes) => decode_event_refs(bytes)?,
+                None => Vec::new(),
+            };
+            db.delete(txn, &key)?;
+            if let Some(&i) = server.added_index.get(&id) {
+                if let Some((_, refs)) = &server.added[i].1 {
+                    for r in refs {
+                        if !value.contains(r) {
+                            value.push(*r);
+                        }
+                    }
+                }
+            }
+            if let Some(&i) = server.removed_index.get(&id) {
+                value.retain(|r| !server.removed[i].1.contains(r));
+            }
+            if !value.is_empty() {
+                db.put(txn, &key, &encode_event_refs(&value))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the refs cleanup deleted from their events' refs.
+pub fn cleanup(txn: &mut RwTxn, dbs: &Dbs, refs: &[(EventId, EventRef)]) -> Result<(), LmdbError> {
+    let db = dbs.get(DbType::Ref);
+    for (id, event_ref) in refs {
+        let key = encode_event_id(*id);
+        let Some(bytes) = db.get(txn, &key)? else { continue };
+        let mut value = decode_event_refs(bytes)?;
+        db.delete(txn, &key)?;
+        value.retain(|r| r != event_ref);
+        if !value.is_empty() {
+            db.put(txn, &key, &encode_event_refs(&value))?;
+        }
+    }
+    Ok(())
+}
+
+/// hat's server query: stored events of the server after `last_event_id`
+/// in id order, then (unless `persisted`) the waiting ones.
+pub fn query(
+    txn: &RoTxn,
+    dbs: &Dbs,
+    params: &QueryServerParams,
+    changes: Option<&ServerChanges>,
+) -> Result<QueryResult, LmdbError> {
+    if params.last_event_id.is_some_and(|id| id.server != params.server_id) {
+        return Err(LmdbError::Query("invalid server id".into()));
+    }
+    let max_results = match params.max_results {
+        Some(n) if n < MAX_RESULTS => n,
+        _ => MAX_RESULTS,
+    };
+    if max_results < 0 {
+        // hat's islice refuses a negative stop (ValueError): no answer.
+        return Err(LmdbError::Query(format!("max_results {max_results} is negative")));
+    }
+    let limit = (max_results + 1) as usize;
+    let start =
+        encode_event_id(params.last_event_id.unwrap_or(EventId { server: params.server_id, session: 0, instance: 0 }));
+    let stop = encode_event_id(EventId { server: params.server_id.wrapping_add(1), session: 0, instance: 0 });
+    let mut events: Vec<Arc<Event>> = Vec::new();
+    let db = dbs.get(DbType::Ref);
+    let range = (Bound::Excluded(&start[..]), Bound::Excluded(&stop[..]));
+    for item in db.range(txn, &range)? {
+        if events.len() >= limit {
+            break;
+        }
+        let (_, value) = item?;
+        let refs = decode_event_refs(value)?;
+        let Some(first) = refs.first() else { continue };
+        if let Some(event) = stored_event(txn, dbs, first)? {
+            events.push(Arc::new(event));
+        }
+    }
+    if !params.persisted && events.len() as i64 <= max_results {
+        let last = events.last().map(|e| e.id).or(params.last_event_id);
+        let room = limit - events.len();
+        if let Some(changes) = changes {
+            let waiting = changes
+                .added
+                .iter()
+                .filter_map(|(_, a)| a.as_ref().map(|(e, _)| e))
+                .skip_while(|e| last.is_some_and(|l| e.id <= l))
+                .take(room);
+            events.extend(waiting.cloned());
+        }
+    }
+    let more_follows = events.len() as i64 > max_results;
+    events.truncate(max_results as usize);
+    Ok(QueryResult { events, more_follows })
+}
+
+fn stored_event(txn: &RoTxn, dbs: &Dbs, event_ref: &EventRef) -> Result<Option<Event>, LmdbError> {
+    let (db_type, bytes) = match event_ref {
+        EventRef::Latest(type_ref) => {
+            (DbType::LatestData, dbs.get(DbType::LatestData).get(txn, &encode_uint(*type_ref))?)
+        }
+        EventRef::Timeseries(key) => {
+            (DbType::TimeseriesData, dbs.get(DbType::TimeseriesData).get(txn, &encode_timeseries_key(key))?)
+        }
+    };
+    match bytes {
+        Some(bytes) => Ok(Some(decode_event(db_type, bytes)?)),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,218 @@
+//! The LMDB backend through its Rust API: the behaviours hat-event's own
+//! backend tests check (`test_pytest/test_backends/test_lmdb/test_backend.py`
+//! and `test_conditions.py` of hat-event 0.9.44: configuration validated by
+//! the schema, last event id, the same answers before and after a flush,
+//! the cleanup thread, each condition kind), written for ours, and what the
+//! flush thread promises (flushed only after the commit, a drop flushes).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hat_event::event::{Event, EventId, EventPayload};
+use hat_event::query::{QueryLatestParams, QueryParams, QueryServerParams, QueryTimeseriesParams};
+use hat_event::server::backend::{Backend, BackendCallbacks};
+use hat_event::server::backends::lmdb::{LmdbBackend, LMDB_BACKEND_NAME, LMDB_SCHEMA_ID};
+use hat_event::server::registry::{validate_conf, Registered, Resolver};
+use hat_event::timestamp::Timestamp;
+use serde_json::{json, Value};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("hat-event-lmdb-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn db(&self) -> PathBuf {
+        self.0.join("db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// hat's test configuration: both timeseries orders over everything.
+fn conf(path: &Path) -> Value {
+    json!({"db_path": path.to_str().unwrap(), "identifier": null, "flush_period": 1, "cleanup_period": 1,
+           "conditions": [], "latest": {"subscriptions": [["*"]]},
+           "timeseries": [{"order_by": "TIMESTAMP", "subscriptions": [["*"]]},
+                          {"order_by": "SOURCE_TIMESTAMP", "subscriptions": [["*"]]}]})
+}
+
+fn event(id: EventId, type_: &[&str], payload: Option<&str>) -> Arc<Event> {
+    Arc::new(Event {
+        id,
+        type_: type_.iter().map(|s| s.to_string()).collect(),
+        timestamp: Timestamp::now(),
+        source_timestamp: None,
+        payload: payload.map(|p| Arc::new(EventPayload::json_from_text(p).unwrap())),
+    })
+}
+
+fn id(session: i64, instance: i64) -> EventId {
+    EventId { server: 1, session, instance }
+}
+
+fn all_queries() -> [QueryParams; 3] {
+    [
+        QueryParams::Latest(QueryLatestParams::default()),
+        QueryParams::Timeseries(QueryTimeseriesParams::default()),
+        QueryParams::Server(QueryServerParams::new(1)),
+    ]
+}
+
+#[test]
+fn configuration_follows_hats_schema_and_the_name_is_registered() {
+    let dir = TempDir::new("schema");
+    let info = Registered.backend_info(LMDB_BACKEND_NAME).unwrap();
+    let schema = info.schema.clone().expect("the lmdb backend declares its schema");
+    assert_eq!(schema.id, LMDB_SCHEMA_ID);
+    validate_conf(&schema, &conf(&dir.db())).unwrap();
+    let mut missing = conf(&dir.db());
+    missing.as_object_mut().unwrap().remove("flush_period");
+    assert!(validate_conf(&schema, &missing).is_err());
+    assert!(Registered.backend_info("lmdb").is_ok());
+}
+
+#[test]
+fn get_last_event_id_follows_registered_events_and_survives_reopening() {
+    let dir = TempDir::new("last-id");
+    let mut backend = LmdbBackend::create(&conf(&dir.db()), BackendCallbacks::default()).unwrap();
+    assert_eq!(backend.get_last_event_id(1).unwrap(), id(0, 0));
+    backend.register(&[event(id(123, 321), &["a"], None)]).unwrap();
+    assert_eq!(backend.get_last_event_id(1).unwrap(), id(123, 321));
+    backend.register(&[event(id(123, 322), &["a"], None)]).unwrap();
+    assert_eq!(backend.get_last_event_id(1).unwrap(), id(123, 322));
+    // An older id is skipped, as hat skips it.
+    backend.register(&[event(id(100, 1), &["a"], None)]).unwrap();
+    assert_eq!(backend.get_last_event_id(1).unwrap(), id(123, 322));
+    assert_eq!(backend.get_last_event_id(2).unwrap(), EventId { server: 2, session: 0, instance: 0 });
+    drop(backend); // flushes
+    let mut backend = LmdbBackend::create(&conf(&dir.db()), BackendCallbacks::default()).unwrap();
+    assert_eq!(backend.get_last_event_id(1).unwrap(), id(123, 322));
+}
+
+#[test]
+fn queries_answer_the_same_before_and_after_a_flush() {
+    let dir = TempDir::new("query");
+    let mut backend = LmdbBackend::create(&conf(&dir.db()), BackendCallbacks::default()).unwrap();
+    let e = event(id(123, 321), &["a"], None);
+    backend.register(&[Arc::clone(&e)]).unwrap();
+    for _ in 0..2 {
+        for params in all_queries() {
+            let result = backend.query(&params).unwrap();
+            assert_eq!(result.events, vec![Arc::clone(&e)], "{params:?}");
+            assert!(!result.more_follows);
+        }
+        backend.flush().unwrap();
+    }
+}
+
+#[test]
+fn the_cleanup_thread_applies_the_limits_every_period() {
+    let dir = TempDir::new("cleanup");
+    let mut c = conf(&dir.db());
+    c["flush_period"] = json!(0.001);
+    c["cleanup_period"] = json!(0.001);
+    c["latest"]["subscriptions"] = json!([]);
+    c["timeseries"] = json!([{"order_by": "TIMESTAMP", "subscriptions": [["*"]], "limit": {"max_entries": 0}}]);
+    let mut backend = LmdbBackend::create(&c, BackendCallbacks::default()).unwrap();
+    backend.register(&[event(id(123, 321), &["a"], None)]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answers: Vec<usize> = all_queries()[1..].iter().map(|p| backend.query(p).unwrap().events.len()).collect();
+        if answers == [0, 0] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still stored after 10 s: {answers:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// (That the report comes only after the commit is what
+/// tests/lmdb_durability.rs checks by killing.)
+#[test]
+fn flushed_is_reported_by_flush_and_by_drop_and_means_persisted() {
+    let dir = TempDir::new("flushed");
+    let path = dir.db();
+    let seen: Arc<Mutex<Vec<EventId>>> = Arc::default();
+    let report = Arc::clone(&seen);
+    let callbacks = BackendCallbacks {
+        registered: None,
+        flushed: Some(Box::new(move |events: &[Arc<Event>]| report.lock().unwrap().push(events[0].id))),
+    };
+    let mut c = conf(&path);
+    c["flush_period"] = json!(3600);
+    let mut backend = LmdbBackend::create(&c, callbacks).unwrap();
+    backend.register(&[event(id(1, 1), &["a"], Some("1"))]).unwrap();
+    assert!(seen.lock().unwrap().is_empty(), "nothing is flushed before the period or a flush");
+    let persisted = QueryParams::Server(QueryServerParams { server_id: 1, persisted: true, ..Default::default() });
+    assert!(backend.query(&persisted).unwrap().events.is_empty());
+    backend.flush().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(backend.query(&persisted).unwrap().events.len(), 1, "flushed means persisted");
+    backend.register(&[event(id(2, 1), &["a"], Some("2"))]).unwrap();
+    drop(backend);
+    assert_eq!(*seen.lock().unwrap(), [id(1, 1), id(2, 1)], "the drop flushed and reported");
+    let mut backend = LmdbBackend::create(&conf(&path), BackendCallbacks::default()).unwrap();
+    assert_eq!(backend.query(&persisted).unwrap().events.len(), 2);
+}
+
+/// hat-event's conditions cases: (condition, payloads that match, payloads
+/// that do not), for an event of type ('a',); `None` is no payload, `b` a
+/// binary one.
+#[test]
+fn each_condition_kind_filters_as_hats() {
+    type Payloads = Vec<Option<&'static str>>;
+    let cases: Vec<(Value, Payloads, Payloads)> = vec![
+        (json!({"type": "json"}), vec![Some("null")], vec![None, Some("b")]),
+        (
+            json!({"type": "any", "conditions": [{"type": "json", "data_value": 1}, {"type": "json", "data_value": 2}]}),
+            vec![Some("1"), Some("2")],
+            vec![Some("3")],
+        ),
+        (
+            json!({"type": "all", "conditions": [{"type": "json", "data_path": "x", "data_value": 1},
+                                                 {"type": "json", "data_path": "y", "data_value": 2}]}),
+            vec![Some(r#"{"x": 1, "y": 2}"#)],
+            vec![Some(r#"{"x": 1}"#), Some(r#"{"y": 2}"#)],
+        ),
+        (json!({"type": "json", "data_type": "null"}), vec![Some("null")], vec![Some("1")]),
+        (json!({"type": "json", "data_type": "boolean"}), vec![Some("true")], vec![Some("1")]),
+        (json!({"type": "json", "data_type": "string"}), vec![Some(r#""abc""#)], vec![Some("null")]),
+        (json!({"type": "json", "data_type": "number"}), vec![Some("123")], vec![Some("true")]),
+        (json!({"type": "json", "data_type": "array"}), vec![Some("[1, 2, 3]")], vec![Some("null")]),
+        (json!({"type": "json", "data_type": "object"}), vec![Some("{}")], vec![Some("null")]),
+    ];
+    let dir = TempDir::new("conditions");
+    for (n, (condition, matching, not_matching)) in cases.into_iter().enumerate() {
+        let mut c = conf(&dir.0.join(format!("db-{n}")));
+        c["conditions"] = json!([{"subscriptions": [["a"]], "condition": condition}]);
+        let mut backend = LmdbBackend::create(&c, BackendCallbacks::default()).unwrap();
+        let mut instance = 0;
+        let mut register = |backend: &mut LmdbBackend, type_: &str, payload: Option<&str>| -> bool {
+            instance += 1;
+            let mut e = (*event(id(1, instance), &[type_], None)).clone();
+            e.payload = match payload {
+                Some("b") => Some(Arc::new(EventPayload::Binary { type_: String::new(), data: Vec::new() })),
+                Some(text) => Some(Arc::new(EventPayload::json_from_text(text).unwrap())),
+                None => None,
+            };
+            backend.register(&[Arc::new(e)]).unwrap();
+            backend.get_last_event_id(1).unwrap().instance == instance
+        };
+        for payload in matching {
+            assert!(register(&mut backend, "a", payload), "case {n}: {payload:?} is stored");
+        }
+        for payload in not_matching {
+            assert!(!register(&mut backend, "a", payload), "case {n}: {payload:?} is not stored");
+        }
+        assert!(register(&mut backend, "b", None), "case {n}: no condition for ('b',)");
+    }
+}
