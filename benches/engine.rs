@@ -168,4 +168,28 @@ fn main() {
             });
         }
     }
+    // The server's case: a decoded MsgRegisterReq (100 events) registered
+    // borrowed (the engine copies each event's type and payload) or owned
+    // (moved into the events).
+    let bytes = hat_event::sbs::encode_to_vec(&vec![event.clone(); 100]).unwrap();
+    for owned in [false, true] {
+        const EVENTS: usize = 20_000;
+        let name = if owned { "engine_decoded_owned_batch_100" } else { "engine_decoded_borrowed_batch_100" };
+        harness::measure(name, &filter, || {
+            let engine = Engine::create(&conf, &Registered, EngineHooks::default()).unwrap();
+            let r = harness::time(|| {
+                for _ in 0..EVENTS / 100 {
+                    let events: Vec<RegisterEvent> = hat_event::sbs::decode_exact(&bytes).unwrap();
+                    if owned {
+                        engine.register_owned(source, events).unwrap();
+                    } else {
+                        engine.register(source, &events).unwrap();
+                    }
+                }
+                EVENTS
+            });
+            drop(engine);
+            r
+        });
+    }
 }

@@ -190,12 +190,9 @@ impl Shared {
         }
     }
 
-    fn register<R: Borrow<RegisterEvent>>(
-        &self,
-        source: Source,
-        register_events: &[R],
-    ) -> Result<Vec<Arc<Event>>, PluginError> {
-        if register_events.is_empty() {
+    fn register(&self, source: Source, register_events: impl SessionInput) -> Result<Vec<Arc<Event>>, PluginError> {
+        let count = register_events.count();
+        if count == 0 {
             return Ok(Vec::new());
         }
         let mut session = self.session.lock(REENTRANT_REGISTER)?;
@@ -205,7 +202,7 @@ impl Shared {
         let mut events = process_session(&mut session, source, register_events)?;
         let mut backend = self.backend.lock(REENTRANT_REGISTER)?;
         backend.as_mut().ok_or(PluginError::Closed)?.register(&events)?;
-        events.truncate(register_events.len());
+        events.truncate(count);
         Ok(events)
     }
 
@@ -215,15 +212,36 @@ impl Shared {
     }
 }
 
-fn next_event(last: &mut EventId, timestamp: Timestamp, e: &RegisterEvent) -> Event {
-    last.instance += 1;
-    Event {
-        id: *last,
-        type_: e.type_.clone(),
-        timestamp,
-        source_timestamp: e.source_timestamp,
-        payload: e.payload.clone(),
+/// The register events a session starts from: borrowed ones are copied
+/// into the session's events, owned ones moved (no copy of their types).
+pub trait SessionInput {
+    /// How many register events there are.
+    fn count(&self) -> usize;
+    /// Each as the next event of the session.
+    fn into_events(self, last: &mut EventId, timestamp: Timestamp) -> Vec<Arc<Event>>;
+}
+
+impl<R: Borrow<RegisterEvent>> SessionInput for &[R] {
+    fn count(&self) -> usize {
+        <[R]>::len(self)
     }
+    fn into_events(self, last: &mut EventId, timestamp: Timestamp) -> Vec<Arc<Event>> {
+        self.iter().map(|e| Arc::new(next_event(last, timestamp, e.borrow().clone()))).collect()
+    }
+}
+
+impl SessionInput for Vec<RegisterEvent> {
+    fn count(&self) -> usize {
+        Vec::len(self)
+    }
+    fn into_events(self, last: &mut EventId, timestamp: Timestamp) -> Vec<Arc<Event>> {
+        self.into_iter().map(|e| Arc::new(next_event(last, timestamp, e))).collect()
+    }
+}
+
+fn next_event(last: &mut EventId, timestamp: Timestamp, e: RegisterEvent) -> Event {
+    last.instance += 1;
+    Event { id: *last, type_: e.type_, timestamp, source_timestamp: e.source_timestamp, payload: e.payload }
 }
 
 fn module_error(source: Source, e: PluginError) -> PluginError {
@@ -234,10 +252,10 @@ fn module_error(source: Source, e: PluginError) -> PluginError {
 }
 
 /// Runs one session through the modules; all its events, the caller's first.
-fn process_session<R: Borrow<RegisterEvent>>(
+fn process_session(
     session: &mut Session,
     source: Source,
-    register_events: &[R],
+    register_events: impl SessionInput,
 ) -> Result<Vec<Arc<Event>>, PluginError> {
     let Session { last_event_id, modules } = session;
     last_event_id.session += 1;
@@ -249,8 +267,7 @@ fn process_session<R: Borrow<RegisterEvent>>(
     }
     // Each event in its own Arc from the start: the backend keeps another
     // reference and the caller gets these, with no copy and no second list.
-    let mut events: Vec<Arc<Event>> =
-        register_events.iter().map(|e| Arc::new(next_event(last_event_id, timestamp, e.borrow()))).collect();
+    let mut events = register_events.into_events(last_event_id, timestamp);
     let mut input: Vec<(Source, usize)> = (0..events.len()).map(|i| (source, i)).collect();
     while !input.is_empty() {
         let mut output = Vec::new();
@@ -260,7 +277,7 @@ fn process_session<R: Borrow<RegisterEvent>>(
                     continue;
                 }
                 let produced = module.process(input_source, &events[i]).map_err(|e| module_error(*module_source, e))?;
-                for e in &produced {
+                for e in produced {
                     output.push((*module_source, events.len()));
                     events.push(Arc::new(next_event(last_event_id, timestamp, e)));
                 }
@@ -319,7 +336,7 @@ impl Engine {
             }
             engine.shared.session.lock(REENTRANT_REGISTER)?.modules = modules;
             let started = engine.shared.status_event("STARTED");
-            engine.shared.register(Source { type_: SourceType::Engine, id: 0 }, &[started])
+            engine.shared.register(Source { type_: SourceType::Engine, id: 0 }, vec![started])
         })();
         if let Err(e) = started {
             // An engine that never started registers no STOPPED: dropping it
@@ -352,6 +369,13 @@ impl Engine {
         self.shared.register(source, events)
     }
 
+    /// As [`register`](Self::register), taking the register events by
+    /// value: their types and payloads move into the events instead of
+    /// being copied (what a server that decoded them does).
+    pub fn register_owned(&self, source: Source, events: Vec<RegisterEvent>) -> Result<Vec<Arc<Event>>, PluginError> {
+        self.shared.register(source, events)
+    }
+
     /// Queries the backend.
     pub fn query(&self, params: &QueryParams) -> Result<QueryResult, PluginError> {
         self.shared.query(params)
@@ -369,7 +393,7 @@ impl Engine {
         let Session { last_event_id, modules } = &mut *session;
         last_event_id.session += 1;
         last_event_id.instance = 0;
-        let stopped = next_event(last_event_id, Timestamp::now(), &self.shared.status_event("STOPPED"));
+        let stopped = next_event(last_event_id, Timestamp::now(), self.shared.status_event("STOPPED"));
         let modules = std::mem::take(modules);
         let mut backend = self.shared.backend.lock(REENTRANT_REGISTER)?;
         let mut result = backend.as_mut().ok_or(PluginError::Closed)?.register(&[Arc::new(stopped)]);

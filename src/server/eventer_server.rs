@@ -932,7 +932,7 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
             Ok(Message::EventsAck) => {}
             Ok(Message::RegisterReq(events)) => {
                 let result = match hub.engine() {
-                    Some(engine) => match engine.register(eventer_source(conn.id), &events) {
+                    Some(engine) => match engine.register_owned(eventer_source(conn.id), events) {
                         Ok(events) => Some(events),
                         Err(e) => {
                             hub.log(LogLevel::Warning, &format!("connection {}: register failed: {e}", conn.id));
