@@ -27,6 +27,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_operational(proc, port, token, describe, limit=30):
+    """Waits until a server process on `port` reports OPERATIONAL to a
+    probe client (retrying while it is not listening yet); fails early,
+    with `describe()`, if the process exits."""
+    async def probe():
+        ready = asyncio.Event()
+        client = await eventer.connect(
+            net.TcpAddress('127.0.0.1', port), 'probe', client_token=token,
+            status_cb=lambda _, s: ready.set() if s == common.Status.OPERATIONAL else None)
+        try:
+            if client.status != common.Status.OPERATIONAL:
+                await asyncio.wait_for(ready.wait(), 10)
+        finally:
+            await client.async_close()
+
+    deadline = time.monotonic() + limit
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f'{describe()} exited with {proc.returncode}')
+        try:
+            asyncio.run(probe())
+            return
+        except (ConnectionError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class EventServer:
     """`hat-event-server` (memory backend, no monitor, no modules) as a child
     process on a free loopback port."""
@@ -52,29 +80,8 @@ class EventServer:
             self.stop()
             raise
 
-    def _wait_operational(self, token, limit=30):
-        async def probe():
-            ready = asyncio.Event()
-            client = await eventer.connect(
-                net.TcpAddress('127.0.0.1', self.port), 'probe', client_token=token,
-                status_cb=lambda _, s: ready.set() if s == common.Status.OPERATIONAL else None)
-            try:
-                if client.status != common.Status.OPERATIONAL:
-                    await asyncio.wait_for(ready.wait(), 10)
-            finally:
-                await client.async_close()
-
-        deadline = time.monotonic() + limit
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f'hat-event-server exited with {self.proc.returncode}')
-            try:
-                asyncio.run(probe())
-                return
-            except (ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    def _wait_operational(self, token):
+        wait_operational(self.proc, self.port, token, lambda: 'hat-event-server')
 
     def stop(self):
         if self.proc.poll() is None:

@@ -23,7 +23,7 @@ from hat.event import common
 from hat.event import eventer
 
 from eventer_support import (CClient, register_event, manager_json, chatter_msg, eventer_data,
-                             read_msg, free_port)
+                             read_msg, free_port, wait_operational)
 
 
 C_SERVER = os.environ.get('HAT_EVENT_C_SERVER')
@@ -61,29 +61,9 @@ class Server:
             self.stop()
             raise
 
-    def _wait_operational(self, token, limit=30):
-        async def probe():
-            ready = asyncio.Event()
-            client = await eventer.connect(
-                net.TcpAddress('127.0.0.1', self.port), 'probe', client_token=token,
-                status_cb=lambda _, s: ready.set() if s == common.Status.OPERATIONAL else None)
-            try:
-                if client.status != common.Status.OPERATIONAL:
-                    await asyncio.wait_for(ready.wait(), 10)
-            finally:
-                await client.async_close()
-
-        deadline = time.monotonic() + limit
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f'{self.kind} server exited with {self.proc.returncode}: {self.log_text()}')
-            try:
-                asyncio.run(probe())
-                return
-            except (ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    def _wait_operational(self, token):
+        wait_operational(self.proc, self.port, token,
+                         lambda: f'{self.kind} server ({self.log_text()})')
 
     def log_text(self):
         self.log.flush()

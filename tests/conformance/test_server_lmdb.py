@@ -53,26 +53,31 @@ async def session(srv, register=()):
         await client.async_close()
 
 
+def run_session(tmp_path, kind, db, register):
+    """Starts a server of `kind` on the LMDB file `db`, runs `session` with
+    `register`, and stops it (ours must exit cleanly: the flush at close
+    is what a restart relies on)."""
+    srv = Server(tmp_path, kind, backend=lmdb_backend(db))
+    try:
+        return asyncio.run(session(srv, register))
+    finally:
+        code = srv.stop()
+        if kind == 'ours':
+            assert code == 0, srv.log_text()
+
+
 def by_id(events):
     return sorted(events, key=lambda e: tuple(e.id))
 
 
 def test_our_server_keeps_acknowledged_events_across_a_restart(tmp_path):
     db = tmp_path / 'events.db'
-    srv = Server(tmp_path, 'ours', backend=lmdb_backend(db))
-    try:
-        registered, ts, latest, _ = asyncio.run(session(srv, register_events(30, 'first')))
-    finally:
-        assert srv.stop() == 0, srv.log_text()
+    registered, ts, latest, _ = run_session(tmp_path, 'ours', db, register_events(30, 'first'))
     assert [e.payload for e in registered] == [e.payload for e in register_events(30, 'first')]
     assert ts == registered  # ascending by timestamp: one session, in id order
     assert by_id(latest) == registered[-3:]
 
-    srv = Server(tmp_path, 'ours', backend=lmdb_backend(db))
-    try:
-        more, ts2, latest2, server2 = asyncio.run(session(srv, register_events(3, 'second')))
-    finally:
-        assert srv.stop() == 0, srv.log_text()
+    more, ts2, latest2, server2 = run_session(tmp_path, 'ours', db, register_events(3, 'second'))
     # everything acknowledged before the restart is there, timestamps included
     assert ts2[:30] == registered
     assert ts2[30:] == more
@@ -84,28 +89,16 @@ def test_our_server_keeps_acknowledged_events_across_a_restart(tmp_path):
 
 def test_the_file_moves_between_our_server_and_hats_both_ways(tmp_path):
     db = tmp_path / 'events.db'
-    ours = Server(tmp_path, 'ours', backend=lmdb_backend(db))
-    try:
-        from_ours, _, _, _ = asyncio.run(session(ours, register_events(10, 'ours')))
-    finally:
-        assert ours.stop() == 0, ours.log_text()
+    from_ours, _, _, _ = run_session(tmp_path, 'ours', db, register_events(10, 'ours'))
 
-    hat = Server(tmp_path, 'hat', backend=lmdb_backend(db))
-    try:
-        from_hat, ts_hat, latest_hat, _ = asyncio.run(session(hat, register_events(4, 'hat')))
-    finally:
-        hat.stop()
+    from_hat, ts_hat, latest_hat, _ = run_session(tmp_path, 'hat', db, register_events(4, 'hat'))
     # hat's server reads what ours wrote, and continues its ids
     assert ts_hat[:10] == from_ours
     assert ts_hat[10:] == from_hat
     assert min(e.id.session for e in from_hat) > max(e.id.session for e in from_ours)
     assert by_id(latest_hat) == by_id(from_hat[-3:])
 
-    ours = Server(tmp_path, 'ours', backend=lmdb_backend(db))
-    try:
-        from_ours2, ts_back, latest_back, _ = asyncio.run(session(ours, register_events(2, 'back')))
-    finally:
-        assert ours.stop() == 0, ours.log_text()
+    from_ours2, ts_back, latest_back, _ = run_session(tmp_path, 'ours', db, register_events(2, 'back'))
     # and ours reads what hat wrote on top, and continues after it
     assert ts_back == from_ours + from_hat + from_ours2
     assert min(e.id.session for e in from_ours2) > max(e.id.session for e in from_hat)
