@@ -2830,9 +2830,11 @@ hat_event_status_t hat_event_backend_instance_hooks_init(struct hat_event_backen
  * Creates the backend registered as `name` (`"memory"`, `"lmdb"`, hat's
  * module names of both, a C plug-in's registered name, or a shared
  * library's path, as an engine configuration's `"module"`) from `conf`,
- * the JSON text of its configuration (what an engine configuration has as
- * `"backend"`; its `"module"` field, if any, is not read). `conf` is
- * validated against the backend's JSON schema first, as the engine does.
+ * the JSON text of its configuration: what an engine configuration has as
+ * `"backend"`, given to the backend as the engine gives it, so an object
+ * without a `"module"` member gets `"module": name` added (a `"module"`
+ * member present is left as it is, and not read). `conf` is validated
+ * against the backend's JSON schema first, as the engine does.
  * `hooks` may be NULL; the instance takes ownership of `hooks->user_data`
  * here, on failure too (see `hat_event_backend_instance_hooks_t`). The
  * caller owns `*out` (release it with `hat_event_backend_instance_destroy`).

@@ -3,7 +3,10 @@
  * without an engine, with the caller's own event ids (as hat-event's
  * test_backends tests drive its backends). Argument errors, unknown names,
  * bad configurations, hooks ownership, re-entrancy, close, and a round trip
- * on the memory backend and on lmdb (in a temporary directory, reopened).
+ * on the memory backend, on lmdb (in a temporary directory, reopened) and
+ * on a C plug-in (the example file backend, by path).
+ *
+ * argv[1]: path of the file backend (examples-c/file_backend.c), or absent.
  */
 
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -322,9 +325,60 @@ static void test_lmdb_round_trip(void) {
     rmdir(dir);
 }
 
-int main(void) {
+static void test_c_plugin_round_trip(const char *file_backend_path) {
+    char dir[] = "/tmp/hat_event_test_XXXXXX";
+    char conf[1024], path[512];
+    log_t log;
+    hat_event_backend_instance_hooks_t hooks = hooks_for(&log);
+    hat_event_backend_instance_t *instance = SENTINEL_PTR;
+    hat_event_event_id_t id, ids[2];
+    hat_event_event_t *events[2];
+    hat_event_str_t name = hat_event_str_from_cstr(file_backend_path);
+
+    REQUIRE_OK(mkdtemp(dir) != NULL ? HAT_EVENT_OK : HAT_EVENT_ERR_INTERNAL);
+    snprintf(path, sizeof path, "%s/events.log", dir);
+    snprintf(conf, sizeof conf, "{\"path\": \"%s\"}", path);
+
+    /* the plug-in's schema: a path is required */
+    CHECK_STATUS(hat_event_backend_instance_create(name, STR("{}"), NULL, &instance), HAT_EVENT_ERR_SCHEMA);
+    CHECK(instance == SENTINEL_PTR);
+
+    REQUIRE_OK(hat_event_backend_instance_create(name, hat_event_str_from_cstr(conf), &hooks, &instance));
+    ids[0] = id3(7, 40, 1);
+    ids[1] = id3(7, 40, 2);
+    events[0] = event_a(ids[0], 1);
+    events[1] = event_a(ids[1], 2);
+    CHECK_OK(hat_event_backend_instance_register(instance, (const hat_event_event_t *const *)events, 2));
+    CHECK(log.registered_events == 2 && log.flushed_events == 0);
+    CHECK_OK(hat_event_backend_instance_get_last_event_id(instance, 7, &id));
+    CHECK(id_eq(id, ids[1]));
+    CHECK(result_ids(query(instance, server_params(7)), ids, 2));
+    CHECK_OK(hat_event_backend_instance_flush(instance));
+    CHECK(log.flushed_events == 2);
+    hat_event_backend_instance_destroy(instance);
+    CHECK(log.finalized == 1);
+
+    /* reopened from its file */
+    REQUIRE_OK(hat_event_backend_instance_create(name, hat_event_str_from_cstr(conf), NULL, &instance));
+    CHECK_OK(hat_event_backend_instance_get_last_event_id(instance, 7, &id));
+    CHECK(id_eq(id, ids[1]));
+    CHECK(result_ids(query(instance, server_params(7)), ids, 2));
+    hat_event_backend_instance_destroy(instance);
+
+    hat_event_event_destroy(events[0]);
+    hat_event_event_destroy(events[1]);
+    remove(path);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv) {
     RUN(test_errors);
     RUN(test_memory_round_trip);
     RUN(test_lmdb_round_trip);
+    if (argc > 1) {
+        check_current = "test_c_plugin_round_trip";
+        test_c_plugin_round_trip(argv[1]);
+        check_current = "main";
+    }
     return check_finish();
 }

@@ -182,9 +182,11 @@ fn events_hook(f: Option<EventsHook>, user_data: &Arc<OwnedUserData>) -> Option<
 /// Creates the backend registered as `name` (`"memory"`, `"lmdb"`, hat's
 /// module names of both, a C plug-in's registered name, or a shared
 /// library's path, as an engine configuration's `"module"`) from `conf`,
-/// the JSON text of its configuration (what an engine configuration has as
-/// `"backend"`; its `"module"` field, if any, is not read). `conf` is
-/// validated against the backend's JSON schema first, as the engine does.
+/// the JSON text of its configuration: what an engine configuration has as
+/// `"backend"`, given to the backend as the engine gives it, so an object
+/// without a `"module"` member gets `"module": name` added (a `"module"`
+/// member present is left as it is, and not read). `conf` is validated
+/// against the backend's JSON schema first, as the engine does.
 /// `hooks` may be NULL; the instance takes ownership of `hooks->user_data`
 /// here, on failure too (see `hat_event_backend_instance_hooks_t`). The
 /// caller owns `*out` (release it with `hat_event_backend_instance_destroy`).
@@ -223,8 +225,11 @@ pub unsafe extern "C" fn hat_event_backend_instance_create(
         let out = unsafe { out_arg(out, "out") }?;
         // SAFETY: readable views, as documented.
         let (name, text) = unsafe { (str_arg(name, "name")?, str_arg(conf, "conf")?) };
-        let conf: serde_json::Value = serde_json::from_str(text)
+        let mut conf: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| FfiError::new(HAT_EVENT_ERR_INVALID_JSON, format!("conf is not JSON: {e}")))?;
+        if let Some(object) = conf.as_object_mut() {
+            object.entry("module").or_insert_with(|| name.into());
+        }
         let info = CResolver.backend_info(name)?;
         if let Some(schema) = &info.schema {
             validate_conf(schema, &conf)?;
