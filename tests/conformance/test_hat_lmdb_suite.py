@@ -18,21 +18,34 @@ Ported (test_backend.py): test_validate_conf, test_create,
 test_get_last_event_id, test_query, test_cleanup.
 Ported (test_conditions.py): every case of test_conditions, as events
 registered through the backend: a matching event is stored (in latest,
-timeseries and the server query), a non-matching one is not.
+timeseries and the server query), a non-matching one is not; and the same
+scenario compared answer for answer with hat's backend.
+Ported as backend behaviour (the scenario and assertions of a test of one
+sub-database, driven through the backend: see the section below):
+test_latestdb.py: test_add_replace, test_query, test_subscription,
+test_conditions; test_timeseriesdb.py: test_query_max_results,
+test_query_timestamps, test_query_event_types, test_query_last_event_id,
+test_limit_max_entries, test_limit_duration, test_limit_size;
+test_refdb.py: test_query, test_query_persisted, test_query_max_results,
+test_query_last_event_id, test_cleanup.
 
-Skipped, and why:
-- test_conditions.py calls `conditions.Conditions(conf).matches(event)`, a
-  Python class of hat's backend; we port its cases as backend behaviour
-  (above) instead.
-- test_latestdb.py, test_timeseriesdb.py, test_refdb.py, test_systemdb.py
-  create hat's sub-databases (`latestdb.create`, `timeseriesdb.create`,
-  ..., with `environment.Environment` and `Partition`/`Limit` objects) and
-  call their Python methods (`add`, `create_changes`, `cleanup` with a
-  chosen `now`); test_environment.py and test_common.py test hat's LMDB
-  environment wrapper and key/value encoders. These are Python internals
-  with no counterpart in a backend's interface. (Their file formats are
-  covered by test_lmdb.py's cross-open tests, their query behaviour by its
-  differential tests.)
+Skipped, and why (Python internals, no counterpart in a backend's
+interface):
+- test_conditions.py's direct call of `conditions.Conditions(conf)
+  .matches(event)` (its cases are ported as behaviour, above).
+- test_latestdb.py::test_create, test_add (the `AddResult` of `add`:
+  added_ref/removed_ref); test_timeseriesdb.py::test_create, test_add (the
+  refs `add` returns); test_refdb.py::test_create, test_add, test_remove,
+  test_remove_added (RefDb's bookkeeping of refs); test_systemdb.py (the
+  system sub-database's stored version, identifier, last event ids and
+  timestamps; the version and identifier checks are covered by test_lmdb.py's
+  hostile-file tests); test_environment.py and test_common.py (hat's LMDB
+  environment wrapper and key/value encoders; the file format is covered by
+  test_lmdb.py's cross-open tests).
+- Differences in porting: the events get fixed, distinct timestamps
+  (1000000 + i seconds) where hat's tests take `common.now()` (equal or
+  increasing); a sub-database's write is the backend's flush, its cleanup
+  the backend's cleanup loop (a 10 ms period and a 0.2 s wait).
 """
 
 import asyncio
@@ -404,3 +417,295 @@ def test_conditions_same_as_hat(create_conf, hat, tmp_path, conf, matching, not_
         results.append(asyncio.run(_condition_scenario(
             lambda conf, r, f, create=create: create(conf), c, matching, not_matching)))
     assert results[0] == results[1]
+
+
+# --- hat's sub-database tests, as backend behaviour ---------------------------
+#
+# test_latestdb.py, test_timeseriesdb.py and test_refdb.py drive one
+# sub-database of hat's backend; the scenarios below are theirs, driven
+# through the backend instead: the sub-database's `add` is `register`, its
+# write (`write_*_db`) is `flush`, its `cleanup` is the backend's cleanup
+# loop (a short cleanup_period and a wait), a reopen of the environment is
+# a close and a new create; a sub-database's `max_results` is the conf's
+# `timeseries_max_results`. Assertions are hat's.
+
+def _events(n, type_fn=lambda i: ('a',), payload_fn=lambda i: None, source_timestamp=False, session=1):
+    events = []
+    for i in range(n):
+        t = common.Timestamp(1_000_000 + i, 0)
+        events.append(common.Event(id=common.EventId(1, session, i + 1),
+                                   type=type_fn(i),
+                                   timestamp=t,
+                                   source_timestamp=t if source_timestamp else None,
+                                   payload=payload_fn(i)))
+    return events
+
+
+def _conf(create_conf, **kwargs):
+    return {**create_conf(flush_period=1000, cleanup_period=1000), **kwargs}
+
+
+# hat's test_latestdb.py::test_add_replace
+@run_async
+async def test_latest_add_replace(create_conf, create_backend):
+    events = _events(2, type_fn=lambda i: ('a', 'b', 'c'))
+    conf = _conf(create_conf)
+    backend = await create_backend(conf, None, None)
+    for event in events:
+        await backend.register([event])
+    result = await backend.query(common.QueryLatestParams())
+    assert list(result.events) == [events[1]]
+    await backend.async_close()
+
+    backend = await create_backend(conf, None, None)
+    result = await backend.query(common.QueryLatestParams())
+    assert list(result.events) == [events[1]]
+    await backend.async_close()
+
+
+# hat's test_latestdb.py::test_query
+@pytest.mark.parametrize('events_count', [1, 5])
+@run_async
+async def test_latest_query(create_conf, create_backend, events_count):
+    events = _events(events_count, type_fn=lambda i: ('a', str(i)))
+    conf = _conf(create_conf)
+    backend = await create_backend(conf, None, None)
+    for event in events:
+        await backend.register([event])
+
+    result = await backend.query(common.QueryLatestParams())
+    assert set(result.events) == set(events)
+    for event in events:
+        result = await backend.query(common.QueryLatestParams([event.type]))
+        assert list(result.events) == [event]
+    await backend.async_close()
+
+    backend = await create_backend(conf, None, None)
+    result = await backend.query(common.QueryLatestParams([('a', '?')]))
+    assert set(result.events) == set(events)
+    await backend.async_close()
+
+
+# hat's test_latestdb.py::test_subscription (reopened with the same
+# subscription: hat's test reopens the sub-database with its default)
+@pytest.mark.parametrize('events_count', [1, 5])
+@run_async
+async def test_latest_subscription(create_conf, create_backend, events_count):
+    events = _events(events_count, type_fn=lambda i: ('a', str(i)))
+    conf = _conf(create_conf, latest={'subscriptions': [list(events[0].type)]})
+    backend = await create_backend(conf, None, None)
+    for event in events:
+        await backend.register([event])
+    result = await backend.query(common.QueryLatestParams())
+    assert list(result.events) == [events[0]]
+    await backend.async_close()
+
+    backend = await create_backend(conf, None, None)
+    result = await backend.query(common.QueryLatestParams())
+    assert list(result.events) == [events[0]]
+    await backend.async_close()
+
+
+# hat's test_latestdb.py::test_conditions: events stored without
+# conditions, reopened with a condition the first fails: it is not served
+@pytest.mark.parametrize('events_count', [1, 5])
+@run_async
+async def test_latest_conditions(create_conf, create_backend, events_count):
+    events = _events(events_count, type_fn=lambda i: ('a', str(i)),
+                     payload_fn=lambda i: common.EventPayloadJson(i))
+    conf = _conf(create_conf)
+    backend = await create_backend(conf, None, None)
+    for event in events:
+        await backend.register([event])
+    await backend.async_close()
+
+    conf = {**conf, 'conditions': [{'subscriptions': [list(events[0].type)],
+                                    'condition': {'type': 'json', 'data_value': -1}}]}
+    backend = await create_backend(conf, None, None)
+    result = await backend.query(common.QueryLatestParams())
+    assert set(result.events) == set(events[1:])
+    await backend.async_close()
+
+
+def _in_order(order, events):
+    return list(reversed(events)) if order == common.Order.DESCENDING else list(events)
+
+
+# hat's test_timeseriesdb.py::test_query_max_results (its db's max_results
+# is len(events) - 1: the conf's timeseries_max_results)
+@pytest.mark.parametrize('order', common.Order)
+@pytest.mark.parametrize('order_by', common.OrderBy)
+@run_async
+async def test_timeseries_query_max_results(create_conf, create_backend, order, order_by):
+    events = _events(4, source_timestamp=True)
+    backend = await create_backend(_conf(create_conf, timeseries_max_results=len(events) - 1), None, None)
+    params = common.QueryTimeseriesParams(order=order, order_by=order_by)
+
+    async def query(max_results):
+        result = await backend.query(params._replace(max_results=max_results))
+        return list(result.events), result.more_follows
+
+    assert await query(2) == ([], False)
+    await backend.register([events[0]])
+    assert await query(2) == ([events[0]], False)
+    await backend.flush()
+    assert await query(2) == ([events[0]], False)
+    await backend.register([events[1]])
+    assert await query(2) == (_in_order(order, events[:2]), False)
+    await backend.register([events[2]])
+    expected = [events[2], events[1]] if order == common.Order.DESCENDING else [events[0], events[1]]
+    assert await query(2) == (expected, True)
+    await backend.flush()
+    assert await query(2) == (expected, True)
+    assert await query(None) == (_in_order(order, events[:3]), False)
+    await backend.register([events[3]])
+    expected = [events[3], events[2], events[1]] if order == common.Order.DESCENDING else events[:3]
+    assert await query(None) == (expected, True)
+    await backend.flush()
+    assert await query(None) == (expected, True)
+    await backend.async_close()
+
+
+# hat's test_timeseriesdb.py::test_query_timestamps
+@pytest.mark.parametrize('order', common.Order)
+@run_async
+async def test_timeseries_query_timestamps(create_conf, create_backend, order):
+    events = _events(4, source_timestamp=True)
+    backend = await create_backend(_conf(create_conf, timeseries_max_results=len(events)), None, None)
+    for event in events:
+        await backend.register([event])
+    params = common.QueryTimeseriesParams(order=order)
+
+    async def query(**kwargs):
+        return list((await backend.query(params._replace(**kwargs))).events)
+
+    for _ in range(2):
+        assert await query() == _in_order(order, events)
+        assert await query(t_from=events[1].timestamp) == _in_order(order, events[1:])
+        assert await query(source_t_from=events[1].source_timestamp) == _in_order(order, events[1:])
+        assert await query(t_to=events[2].timestamp) == _in_order(order, events[:3])
+        assert await query(source_t_to=events[2].source_timestamp) == _in_order(order, events[:3])
+        assert await query(t_from=events[0].timestamp, t_to=events[3].timestamp,
+                           source_t_from=events[0].source_timestamp,
+                           source_t_to=events[3].source_timestamp) == _in_order(order, events)
+        t = common.now()
+        assert await query(t_from=t, t_to=t, source_t_from=t, source_t_to=t) == []
+        await backend.flush()
+    await backend.async_close()
+
+
+# hat's test_timeseriesdb.py::test_query_event_types
+@run_async
+async def test_timeseries_query_event_types(create_conf, create_backend):
+    events = _events(4, type_fn=lambda i: ('a', str(i)), source_timestamp=True)
+    backend = await create_backend(_conf(create_conf, timeseries_max_results=len(events)), None, None)
+    for event in events:
+        await backend.register([event])
+    for _ in range(2):
+        for event in events:
+            result = await backend.query(common.QueryTimeseriesParams(event_types=[event.type]))
+            assert list(result.events) == [event]
+        await backend.flush()
+    await backend.async_close()
+
+
+# hat's test_timeseriesdb.py::test_query_last_event_id
+@run_async
+async def test_timeseries_query_last_event_id(create_conf, create_backend):
+    events = _events(4, type_fn=lambda i: ('a', str(i)), source_timestamp=True)
+    backend = await create_backend(_conf(create_conf, timeseries_max_results=len(events)), None, None)
+    for event in events:
+        await backend.register([event])
+    for _ in range(2):
+        result = await backend.query(common.QueryTimeseriesParams(max_results=2))
+        assert result.more_follows
+        assert list(result.events) == [events[3], events[2]]
+        result = await backend.query(common.QueryTimeseriesParams(last_event_id=events[2].id))
+        assert not result.more_follows
+        assert list(result.events) == [events[1], events[0]]
+        await backend.flush()
+    await backend.async_close()
+
+
+# hat's test_timeseriesdb.py::test_limit_max_entries, test_limit_duration,
+# test_limit_size (the cleanup hat's test calls is the backend's cleanup
+# loop here; its events' timestamps are in the past, so duration 0 holds)
+@pytest.mark.parametrize('limit', [{'max_entries': 2},
+                                   {'min_entries': 2, 'duration': 0},
+                                   {'min_entries': 2, 'size': 0}])
+@run_async
+async def test_timeseries_limit(create_conf, create_backend, limit):
+    events = _events(4, type_fn=lambda i: ('a', str(i)))
+    conf = {**create_conf(flush_period=1000, cleanup_period=0.01),
+            'latest': {'subscriptions': []},
+            'timeseries': [{'order_by': 'TIMESTAMP', 'subscriptions': [['*']], 'limit': limit}],
+            'timeseries_max_results': len(events)}
+    backend = await create_backend(conf, None, None)
+    for event in events:
+        await backend.register([event])
+    result = await backend.query(common.QueryTimeseriesParams())
+    assert not result.more_follows
+    assert list(result.events) == [events[3], events[2], events[1], events[0]]
+
+    await backend.flush()
+    await asyncio.sleep(0.2)
+
+    result = await backend.query(common.QueryTimeseriesParams())
+    assert not result.more_follows
+    assert list(result.events) == [events[3], events[2]]
+    # hat's test_refdb.py::test_cleanup: the server query loses them too
+    result = await backend.query(common.QueryServerParams(server_id=1))
+    assert list(result.events) == [events[2], events[3]]
+    await backend.async_close()
+
+
+# hat's test_refdb.py::test_query
+@pytest.mark.parametrize('event_count', [1, 5])
+@run_async
+async def test_server_query(create_conf, create_backend, event_count):
+    events = _events(event_count)
+    backend = await create_backend(_conf(create_conf), None, None)
+    for event in events:
+        await backend.register([event])
+    for _ in range(2):
+        result = await backend.query(common.QueryServerParams(server_id=1))
+        assert list(result.events) == events
+        assert not result.more_follows
+        await backend.flush()
+    await backend.async_close()
+
+
+# hat's test_refdb.py::test_query_persisted
+@run_async
+async def test_server_query_persisted(create_conf, create_backend):
+    events = _events(4)
+    backend = await create_backend(_conf(create_conf), None, None)
+    for event in events:
+        await backend.register([event])
+    params = common.QueryServerParams(server_id=1, persisted=True)
+    result = await backend.query(params)
+    assert list(result.events) == []
+    assert not result.more_follows
+    await backend.flush()
+    result = await backend.query(params)
+    assert list(result.events) == events
+    assert not result.more_follows
+    await backend.async_close()
+
+
+# hat's test_refdb.py::test_query_max_results and test_query_last_event_id
+@run_async
+async def test_server_query_max_results_and_last_event_id(create_conf, create_backend):
+    events = _events(4)
+    backend = await create_backend(_conf(create_conf), None, None)
+    for event in events:
+        await backend.register([event])
+    for _ in range(2):
+        result = await backend.query(common.QueryServerParams(server_id=1, max_results=2))
+        assert list(result.events) == events[:2]
+        assert result.more_follows
+        result = await backend.query(common.QueryServerParams(server_id=1, last_event_id=events[1].id))
+        assert list(result.events) == events[2:]
+        assert not result.more_follows
+        await backend.flush()
+    await backend.async_close()
