@@ -6,7 +6,7 @@
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::backend::event_ptrs_of;
 use super::registry::CResolver;
@@ -42,33 +42,44 @@ pub(crate) struct Instance {
     _user_data: Arc<OwnedUserData>,
 }
 
+/// The backend's lock, marked as held by this thread until dropped (also
+/// when a backend call panics: the next call is not taken for re-entrant).
+struct Held<'a> {
+    guard: MutexGuard<'a, Option<Box<dyn Backend>>>,
+    owner: &'a AtomicU64,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.owner.store(0, Ordering::Relaxed);
+    }
+}
+
 impl Instance {
-    /// Runs `f` on the open backend, one call at a time.
-    fn with<T>(&self, f: impl FnOnce(&mut dyn Backend) -> Result<T, PluginError>) -> Result<T, PluginError> {
+    fn lock(&self) -> Result<Held<'_>, PluginError> {
         let me = THREAD_TOKEN.with(|t| *t);
         if self.owner.load(Ordering::Relaxed) == me {
             return Err(PluginError::Reentrant(REENTRANT.into()));
         }
-        let mut guard = self.backend.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.backend.lock().unwrap_or_else(|e| e.into_inner());
         self.owner.store(me, Ordering::Relaxed);
-        let result = match guard.as_mut() {
+        Ok(Held { guard, owner: &self.owner })
+    }
+
+    /// Runs `f` on the open backend, one call at a time.
+    fn with<T>(&self, f: impl FnOnce(&mut dyn Backend) -> Result<T, PluginError>) -> Result<T, PluginError> {
+        let mut held = self.lock()?;
+        match held.guard.as_mut() {
             Some(backend) => f(backend.as_mut()),
             None => Err(PluginError::Closed),
-        };
-        self.owner.store(0, Ordering::Relaxed);
-        result
+        }
     }
 
     /// Flushes and finalises the backend; later calls fail with
     /// [`PluginError::Closed`], closing again does nothing.
     fn close(&self) -> Result<(), PluginError> {
-        let me = THREAD_TOKEN.with(|t| *t);
-        if self.owner.load(Ordering::Relaxed) == me {
-            return Err(PluginError::Reentrant(REENTRANT.into()));
-        }
-        let mut guard = self.backend.lock().unwrap_or_else(|e| e.into_inner());
-        self.owner.store(me, Ordering::Relaxed);
-        let result = match guard.take() {
+        let mut held = self.lock()?;
+        match held.guard.take() {
             Some(mut backend) => {
                 let flushed = backend.flush();
                 // The backend is finalised here, with the lock held: its
@@ -77,9 +88,7 @@ impl Instance {
                 flushed
             }
             None => Ok(()),
-        };
-        self.owner.store(0, Ordering::Relaxed);
-        result
+        }
     }
 }
 
