@@ -234,6 +234,13 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "What a C backend calls back: report events registered and flushed.",
     ),
     (
+        "hat_event_backend_instance_hooks_init",
+        "Backend instances",
+        "Any registered backend created and driven directly, without an \
+      engine (as hat's tests drive its backends): the caller's events, ids \
+      and all, stored as given; queries, flush and close.",
+    ),
+    (
         "hat_event_register_event_list_append",
         "Modules",
         "What a C module calls back: append the register events it derives.",

@@ -123,6 +123,15 @@
 typedef struct hat_event_backend_host_t hat_event_backend_host_t;
 
 /**
+ * A backend created directly by the host (see
+ * `hat_event_backend_instance_create`), with no engine in front of it.
+ * Thread-safe: any thread may call it; calls are serialised (one at a
+ * time, the others wait). Created by `hat_event_backend_instance_create`,
+ * released by `hat_event_backend_instance_destroy`.
+ */
+typedef struct hat_event_backend_instance_t hat_event_backend_instance_t;
+
+/**
  * Bytes produced by the library (e.g. JSON text). Owned by the caller once
  * returned; release with `hat_event_buffer_destroy`. The data is always
  * followed by one NUL byte not counted in the length, so text can be used
@@ -647,6 +656,52 @@ typedef struct hat_event_module_info_t {
    */
   hat_event_finalize_user_data_t finalize_user_data;
 } hat_event_module_info_t;
+
+/**
+ * The host's callbacks for a backend instance (hat's `registered_events_cb`
+ * and `flushed_events_cb`), both optional (NULL). Each gets `user_data`
+ * first and the events the backend reports, borrowed for the call (take a
+ * count with `hat_event_event_clone` to keep one). `registered` runs on
+ * the thread of the `hat_event_backend_instance_register` call that stores
+ * them; `flushed` runs on whichever thread makes them durable: for the
+ * `lmdb` backend its own flush thread, and the instance may be waiting for
+ * that thread then (in `_flush`, `_close` or `_destroy`): that callback
+ * must not call the instance. A callback that calls its instance on the
+ * thread running it gets `HAT_EVENT_ERR_REENTRANT`.
+ *
+ * Fill it with `hat_event_backend_instance_hooks_init` first. `user_data`
+ * belongs to the instance from the call to
+ * `hat_event_backend_instance_create` that receives the hooks:
+ * `finalize_user_data`, if set, runs exactly once, after the last callback
+ * has returned: when that call fails, before it returns; otherwise when
+ * `hat_event_backend_instance_destroy` returns at the latest. Hooks whose
+ * `struct_size` is not this header's size are refused (and, when larger,
+ * finalised).
+ */
+typedef struct hat_event_backend_instance_hooks_t {
+  /**
+   * `sizeof(hat_event_backend_instance_hooks_t)` as the caller was
+   * compiled (set by `hat_event_backend_instance_hooks_init`). The
+   * struct grows by appending slots, as `hat_event_engine_hooks_t`.
+   */
+  size_t struct_size;
+  /**
+   * Passed first to every callback.
+   */
+  void *user_data;
+  /**
+   * The backend registered these events.
+   */
+  void (*registered)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * The backend made these events durable.
+   */
+  void (*flushed)(void *user_data, const struct hat_event_event_t *const *events, size_t count);
+  /**
+   * Optional: releases `user_data` (see above).
+   */
+  hat_event_finalize_user_data_t finalize_user_data;
+} hat_event_backend_instance_hooks_t;
 
 /**
  * One client of an eventer server: its source and its name (a view).
@@ -2756,6 +2811,106 @@ hat_event_status_t hat_event_backend_host_registered(struct hat_event_backend_ho
 hat_event_status_t hat_event_backend_host_flushed(struct hat_event_backend_host_t *host,
                                                   const struct hat_event_event_t *const *events,
                                                   size_t count);
+
+/* ==========================================================================
+ * Backend instances
+ *
+ * Any registered backend created and driven directly, without an engine (as
+ * hat's tests drive its backends): the caller's events, ids and all, stored
+ * as given; queries, flush and close.
+ * ========================================================================== */
+
+/**
+ * Fills `*hooks` for this header: `struct_size` set, every other field
+ * NULL. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ */
+hat_event_status_t hat_event_backend_instance_hooks_init(struct hat_event_backend_instance_hooks_t *hooks);
+
+/**
+ * Creates the backend registered as `name` (`"memory"`, `"lmdb"`, hat's
+ * module names of both, a C plug-in's registered name, or a shared
+ * library's path, as an engine configuration's `"module"`) from `conf`,
+ * the JSON text of its configuration: what an engine configuration has as
+ * `"backend"`, given to the backend as the engine gives it, so an object
+ * without a `"module"` member gets `"module": name` added (a `"module"`
+ * member present is left as it is, and not read). `conf` is validated
+ * against the backend's JSON schema first, as the engine does.
+ * `hooks` may be NULL; the instance takes ownership of `hooks->user_data`
+ * here, on failure too (see `hat_event_backend_instance_hooks_t`). The
+ * caller owns `*out` (release it with `hat_event_backend_instance_destroy`).
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
+ * `HAT_EVENT_ERR_INVALID_JSON`, `HAT_EVENT_ERR_INVALID_ARGUMENT` (a
+ * refused `hooks->struct_size`), `HAT_EVENT_ERR_IMPORT` (no backend of
+ * that name), `HAT_EVENT_ERR_SCHEMA` (the validator's message),
+ * `HAT_EVENT_ERR_PLUGIN` (the backend's create failed).
+ */
+hat_event_status_t hat_event_backend_instance_create(struct hat_event_str_t name,
+                                                     struct hat_event_str_t conf,
+                                                     const struct hat_event_backend_instance_hooks_t *hooks,
+                                                     struct hat_event_backend_instance_t **out);
+
+/**
+ * The greatest event id of `server_id` the backend holds (hat's
+ * `get_last_event_id`), `{server_id, 0, 0}` if none, in `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
+ * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT`.
+ */
+hat_event_status_t hat_event_backend_instance_get_last_event_id(const struct hat_event_backend_instance_t *instance,
+                                                                int64_t server_id,
+                                                                struct hat_event_event_id_t *out);
+
+/**
+ * Stores `count` events (borrowed handles; the backend keeps its own
+ * counts), as they are: ids, timestamps and all are the caller's (hat's
+ * `register`; the engine gives one call the events of one session, in id
+ * order, and backends may rely on that). The `registered` callback runs
+ * before this returns. `count` 0 is passed on as an empty call.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (also a NULL element, naming its
+ * index), `HAT_EVENT_ERR_PLUGIN` (the backend failed), `HAT_EVENT_ERR_CLOSED`,
+ * `HAT_EVENT_ERR_REENTRANT`.
+ */
+hat_event_status_t hat_event_backend_instance_register(const struct hat_event_backend_instance_t *instance,
+                                                       const struct hat_event_event_t *const *events,
+                                                       size_t count);
+
+/**
+ * Queries the backend with `params` (borrowed); the caller owns `*out`.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
+ * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT`.
+ */
+hat_event_status_t hat_event_backend_instance_query(const struct hat_event_backend_instance_t *instance,
+                                                    const struct hat_event_query_params_t *params,
+                                                    struct hat_event_query_result_t **out);
+
+/**
+ * Makes everything registered so far durable (hat's `flush`); the
+ * `flushed` callback reports what it wrote.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_PLUGIN` (the
+ * backend failed), `HAT_EVENT_ERR_CLOSED`, `HAT_EVENT_ERR_REENTRANT`.
+ */
+hat_event_status_t hat_event_backend_instance_flush(const struct hat_event_backend_instance_t *instance);
+
+/**
+ * Closes the instance (hat's `async_close`), as an engine closes its
+ * backend: waits for a running call, flushes, then finalises the backend
+ * (for `lmdb`: stops its threads and closes the environment). Afterwards
+ * every call but `_destroy` fails with `HAT_EVENT_ERR_CLOSED`; closing
+ * again returns `HAT_EVENT_OK`. The callbacks' `user_data` is finalised by
+ * `_destroy`, not here.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_REENTRANT` (from a
+ * callback), `HAT_EVENT_ERR_PLUGIN` (the flush failed; the backend is
+ * finalised all the same).
+ */
+hat_event_status_t hat_event_backend_instance_close(const struct hat_event_backend_instance_t *instance);
+
+/**
+ * Closes the instance if it is open (see `_close`; a flush failure is
+ * not reported: close first to see it), finalises the callbacks'
+ * `user_data` and releases the handle; NULL is ignored. Must not be called
+ * from the instance's own callbacks, nor while another thread uses the
+ * handle.
+ */
+void hat_event_backend_instance_destroy(struct hat_event_backend_instance_t *instance);
 
 /* ==========================================================================
  * Modules

@@ -5,11 +5,12 @@
 //! query rules for C backends (`query.rs`); and the eventer server
 //! (`eventer_server.rs`).
 
-// Header order: plug-in infos and registry, then the backend and module
-// vtables, the query rules for backends, the engine, and the eventer
-// server in front of it.
+// Header order: plug-in infos and registry, then the backend vtable,
+// backend instances driven directly, the module vtable, the query rules for
+// backends, the engine, and the eventer server in front of it.
 pub mod registry;
 pub mod backend;
+pub mod backend_instance;
 pub mod module;
 pub mod query;
 pub mod engine;
