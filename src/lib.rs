@@ -2,8 +2,11 @@
 //! (`hat.event.common` of the Python package `hat-event`) in Rust, exported
 //! as a C ABI library with the generated header `include/hat/event.h`.
 //!
-//! Module map. The safe core, one file per concept, free of `unsafe` and of
-//! FFI types:
+//! Module map. The safe core, one file per concept, free of FFI types and
+//! of `unsafe`, except where a crate makes a call unsafe: the LMDB
+//! backend's opening of its file and its cursor delete (heed marks both
+//! unsafe; each is allowed on its one function with the reason it is
+//! sound):
 //! - [`error`]: the core's error enum.
 //! - [`timestamp`]: timestamps and their conversions (bytes, float,
 //!   calendar, RFC 3339).
