@@ -614,6 +614,29 @@ pub(crate) unsafe fn take_growing<T: GrowingStruct>(
     }
 }
 
+/// [`take_growing`] for the structs whose first field is their `size_t
+/// struct_size` (the engine and backend-instance hooks, the client
+/// options): the declared size is read there. NULL gives `None`, with no
+/// `user_data` to finalise.
+///
+/// # Safety
+/// `T`'s first field is its `struct_size: usize` (each such struct asserts
+/// it at compile time); unless NULL, `ptr` is as for [`read_growing`] with
+/// that field's value as `declared`.
+pub(crate) unsafe fn take_sized<T: GrowingStruct>(
+    ptr: *const T,
+    what: &str,
+    user_data: impl Fn(&T) -> (*mut c_void, hat_event_finalize_user_data_t),
+) -> FfiResult<(Option<T>, OwnedUserData)> {
+    if ptr.is_null() {
+        return Ok((None, OwnedUserData::new(std::ptr::null_mut(), None)));
+    }
+    // SAFETY: non-NULL, and its first field, a usize, is readable (the caller's promise).
+    let declared = unsafe { ptr.cast::<usize>().read() };
+    // SAFETY: forwarded from the caller.
+    unsafe { take_growing(ptr, declared, what, user_data) }.map(|(value, owned)| (Some(value), owned))
+}
+
 /// A copy of the first `known_prefix(declared)` bytes of `*ptr`, the slots
 /// after them absent (zero). Nothing beyond `declared` bytes is read.
 ///

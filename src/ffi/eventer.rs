@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, Boxed, FfiError, FfiResult, GrowingStruct,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_sized, Boxed, FfiError, FfiResult, GrowingStruct,
     Opaque, OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IO, HAT_EVENT_ERR_PROTOCOL, HAT_EVENT_ERR_REFUSED,
     HAT_EVENT_ERR_TIMEOUT,
 };
@@ -103,6 +103,8 @@ pub struct hat_event_client_options_t {
     /// Optional: releases `user_data` (see above).
     pub finalize_user_data: hat_event_finalize_user_data_t,
 }
+
+const _: () = assert!(std::mem::offset_of!(hat_event_client_options_t, struct_size) == 0, "take_sized reads it first");
 
 // SAFETY: every field is an integer, a float, a bool, a raw pointer, a view
 // or an Option of a function. This is the first layout with a struct_size.
@@ -266,14 +268,9 @@ pub unsafe extern "C" fn hat_event_client_connect(
     out: *mut *mut hat_event_client_t,
 ) -> hat_event_status_t {
     guard_status(|| {
-        if options.is_null() {
-            return Err(FfiError::null("options"));
-        }
-        // SAFETY: non-NULL options are readable up to their struct_size, the first field.
-        let declared = unsafe { std::ptr::addr_of!((*options).struct_size).read() };
-        // SAFETY: as above.
-        let (o, user_data) =
-            unsafe { take_growing(options, declared, "options->", |o| (o.user_data, o.finalize_user_data)) }?;
+        // SAFETY: NULL, or options readable up to their struct_size, the first field (asserted below).
+        let (o, user_data) = unsafe { take_sized(options, "options->", |o| (o.user_data, o.finalize_user_data)) }?;
+        let o = o.ok_or_else(|| FfiError::null("options"))?;
         // From here on user_data is the client's: every failure below finalises it.
         // SAFETY: NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;

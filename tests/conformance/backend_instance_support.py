@@ -18,7 +18,7 @@ import json
 
 from hat.event import common
 
-from lmdb_support import OurLmdb
+from lmdb_support import OurLmdb, events_hooks
 
 
 class BackendInstance:
@@ -36,19 +36,8 @@ class BackendInstance:
         name_view, self._keep_name = hat.str_view(name)
         conf_view, self._keep_conf = hat.str_view(json.dumps(conf))
         self._callbacks = []
-        hooks = ffi.NULL
-        if registered_events_cb is not None or flushed_events_cb is not None:
-            hooks = ffi.new('hat_event_backend_instance_hooks_t *')
-            hat.check(lib.hat_event_backend_instance_hooks_init(hooks))
-            for slot, fn in (('registered', registered_events_cb), ('flushed', flushed_events_cb)):
-                if fn is None:
-                    continue
-
-                def on_events(_user, events, count, fn=fn):
-                    fn([self._event(events[i]) for i in range(count)])
-                cb = ffi.callback('void(void *, const hat_event_event_t *const *, size_t)', on_events)
-                setattr(hooks, slot, cb)
-                self._callbacks.append(cb)
+        hooks = events_hooks(hat, 'hat_event_backend_instance_hooks_t', lib.hat_event_backend_instance_hooks_init,
+                             registered_events_cb, flushed_events_cb, self._event, self._callbacks)
         out = ffi.new('hat_event_backend_instance_t **')
         hat.check(lib.hat_event_backend_instance_create(name_view, conf_view, hooks, out))
         self._instance = out[0]

@@ -88,6 +88,29 @@ class HatLmdb:
         self.loop.close()
 
 
+def events_hooks(hat, hooks_type, init, registered, flushed, to_event, keep):
+    """A `hooks_type` struct (the engine's or a backend instance's hooks)
+    whose `registered`/`flushed` slots call `registered(events)` /
+    `flushed(events)` with hat Events made by `to_event`, or NULL when both
+    are None; the cffi callbacks are appended to `keep` (they must outlive
+    the hooks' owner)."""
+    ffi = hat.ffi
+    if registered is None and flushed is None:
+        return ffi.NULL
+    hooks = ffi.new(f'{hooks_type} *')
+    hat.check(init(hooks))
+    for slot, fn in (('registered', registered), ('flushed', flushed)):
+        if fn is None:
+            continue
+
+        def on_events(_user, events, count, fn=fn):
+            fn([to_event(events[i]) for i in range(count)])
+        cb = ffi.callback('void(void *, const hat_event_event_t *const *, size_t)', on_events)
+        setattr(hooks, slot, cb)
+        keep.append(cb)
+    return hooks
+
+
 class OurLmdb:
     """Our engine over our lmdb backend, through the C API."""
 
@@ -100,21 +123,9 @@ class OurLmdb:
         ffi, lib = hat.ffi, hat.lib
         text = json.dumps({'server_id': server_id, 'backend': {'module': 'lmdb', **conf}, 'modules': []})
         view, self._keep = hat.str_view(text)
-        self._hooks = ffi.NULL
         self._callbacks = []
-        if registered is not None or flushed is not None:
-            hooks = ffi.new('hat_event_engine_hooks_t *')
-            hat.check(lib.hat_event_engine_hooks_init(hooks))
-            for slot, fn in (('registered', registered), ('flushed', flushed)):
-                if fn is None:
-                    continue
-
-                def on_events(_user, events, count, fn=fn):
-                    fn([self._event(events[i]) for i in range(count)])
-                cb = ffi.callback('void(void *, const hat_event_event_t *const *, size_t)', on_events)
-                setattr(hooks, slot, cb)
-                self._callbacks.append(cb)
-            self._hooks = hooks
+        self._hooks = events_hooks(hat, 'hat_event_engine_hooks_t', lib.hat_event_engine_hooks_init,
+                                   registered, flushed, self._event, self._callbacks)
         out = ffi.new('hat_event_engine_t **')
         hat.check(lib.hat_event_engine_create(view, self._hooks, out))
         self.engine = out[0]

@@ -8,17 +8,16 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::backend::event_ptrs_of;
+use super::engine::events_hook;
 use super::registry::CResolver;
-use crate::event::Event;
 use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, shared_arcs_arg, str_arg, take_growing, Boxed, FfiError, GrowingStruct,
-    Opaque, OwnedUserData, HAT_EVENT_ERR_INVALID_JSON,
+    hat_event_str_t, new_handle, out_arg, shared_arcs_arg, str_arg, take_sized, Boxed, FfiError, GrowingStruct, Opaque,
+    OwnedUserData, HAT_EVENT_ERR_INVALID_JSON,
 };
 use crate::ffi::event::{hat_event_event_id_t, hat_event_event_t};
 use crate::ffi::query::{hat_event_query_params_t, hat_event_query_result_t};
-use crate::server::backend::{Backend, BackendCallbacks, EventsCallback};
+use crate::server::backend::{Backend, BackendCallbacks};
 use crate::server::registry::{validate_conf, PluginError, Resolver};
 
 const REENTRANT: &str =
@@ -150,6 +149,9 @@ pub struct hat_event_backend_instance_hooks_t {
     pub finalize_user_data: hat_event_finalize_user_data_t,
 }
 
+const _: () =
+    assert!(std::mem::offset_of!(hat_event_backend_instance_hooks_t, struct_size) == 0, "take_sized reads it first");
+
 // SAFETY: every field is an integer, a raw pointer or an Option of a function.
 unsafe impl GrowingStruct for hat_event_backend_instance_hooks_t {
     const NAME: &'static str = "hat_event_backend_instance_hooks_t";
@@ -174,18 +176,6 @@ pub unsafe extern "C" fn hat_event_backend_instance_hooks_init(
         });
         Ok(())
     })
-}
-
-type EventsHook = unsafe extern "C" fn(*mut c_void, *const *const hat_event_event_t, usize);
-
-fn events_hook(f: Option<EventsHook>, user_data: &Arc<OwnedUserData>) -> Option<EventsCallback> {
-    let f = f?;
-    let user_data = user_data.clone();
-    Some(Box::new(move |events: &[Arc<Event>]| {
-        let ptrs = event_ptrs_of(events);
-        // SAFETY: the host's callback with its user_data and events alive for the call.
-        unsafe { f(user_data.ptr(), ptrs.as_ptr(), ptrs.len()) }
-    }))
 }
 
 /// Creates the backend registered as `name` (`"memory"`, `"lmdb"`, hat's
@@ -214,16 +204,8 @@ pub unsafe extern "C" fn hat_event_backend_instance_create(
     guard_status(|| {
         // The hooks first: from a successful read on, their user_data is
         // the instance's, and every failure below finalises it.
-        let (h, user_data) = if hooks.is_null() {
-            (None, OwnedUserData::new(std::ptr::null_mut(), None))
-        } else {
-            // SAFETY: non-NULL hooks are readable up to their struct_size, the first field.
-            let declared = unsafe { std::ptr::addr_of!((*hooks).struct_size).read() };
-            // SAFETY: as above.
-            let (h, user_data) =
-                unsafe { take_growing(hooks, declared, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
-            (Some(h), user_data)
-        };
+        // SAFETY: NULL, or hooks readable up to their struct_size, the first field (asserted below).
+        let (h, user_data) = unsafe { take_sized(hooks, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
         let user_data = Arc::new(user_data);
         let mut callbacks = BackendCallbacks::default();
         if let Some(h) = h {

@@ -9,7 +9,7 @@ use super::registry::CResolver;
 use crate::event::{Event, Source};
 use crate::ffi::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_opt, hat_event_finalize_user_data_t, hat_event_status_t,
-    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_growing, Boxed, FfiError, FfiResult, GrowingStruct,
+    hat_event_str_t, new_handle, out_arg, slice_arg, str_arg, take_sized, Boxed, FfiError, FfiResult, GrowingStruct,
     Opaque, OwnedUserData, HAT_EVENT_ERR_CLOSED, HAT_EVENT_ERR_IMPORT, HAT_EVENT_ERR_INVALID_ARGUMENT,
     HAT_EVENT_ERR_INVALID_JSON, HAT_EVENT_ERR_PLUGIN, HAT_EVENT_ERR_REENTRANT, HAT_EVENT_ERR_SCHEMA,
 };
@@ -142,6 +142,8 @@ pub struct hat_event_engine_hooks_t {
     pub finalize_user_data: hat_event_finalize_user_data_t,
 }
 
+const _: () = assert!(std::mem::offset_of!(hat_event_engine_hooks_t, struct_size) == 0, "take_sized reads it first");
+
 // SAFETY: every field is an integer, a raw pointer or an Option of a function.
 unsafe impl GrowingStruct for hat_event_engine_hooks_t {
     const NAME: &'static str = "hat_event_engine_hooks_t";
@@ -270,9 +272,11 @@ unsafe fn client_name_entry(c: &hat_event_engine_client_name_t, index: usize) ->
     Ok((source, name.to_owned()))
 }
 
-type EventsHook = unsafe extern "C" fn(*mut c_void, *const *const hat_event_event_t, usize);
+/// The C type of a `registered`/`flushed` hook.
+pub(super) type EventsHook = unsafe extern "C" fn(*mut c_void, *const *const hat_event_event_t, usize);
 
-fn events_hook(
+/// A host's `registered`/`flushed` hook as a core callback, holding its `user_data`.
+pub(super) fn events_hook(
     f: Option<EventsHook>,
     user_data: &Arc<OwnedUserData>,
 ) -> Option<crate::server::backend::EventsCallback> {
@@ -323,16 +327,8 @@ pub unsafe extern "C" fn hat_event_engine_create(
     guard_status(|| {
         // The hooks first: from a successful read on, their user_data is
         // the engine's, and every failure below finalises it.
-        let (h, user_data) = if hooks.is_null() {
-            (None, OwnedUserData::new(std::ptr::null_mut(), None))
-        } else {
-            // SAFETY: non-NULL hooks are readable up to their struct_size, the first field.
-            let declared = unsafe { std::ptr::addr_of!((*hooks).struct_size).read() };
-            // SAFETY: as above.
-            let (h, user_data) =
-                unsafe { take_growing(hooks, declared, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
-            (Some(h), user_data)
-        };
+        // SAFETY: NULL, or hooks readable up to their struct_size, the first field (asserted below).
+        let (h, user_data) = unsafe { take_sized(hooks, "hooks->", |h| (h.user_data, h.finalize_user_data)) }?;
         let user_data = Arc::new(user_data);
         let mut engine_hooks = EngineHooks::default();
         if let Some(h) = h {
