@@ -29,6 +29,7 @@ class BackendInstance:
     _buffer = OurLmdb._buffer
     _bytes = OurLmdb._bytes
     _event = OurLmdb._event
+    _query_with = OurLmdb._query_with
 
     def __init__(self, hat, name, conf, registered_events_cb=None, flushed_events_cb=None):
         self.hat = hat
@@ -70,18 +71,8 @@ class BackendInstance:
         return events
 
     async def query(self, params):
-        ffi, lib, hat = self.hat.ffi, self.hat.lib, self.hat
-        data = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(params))
-        view, keep = self._bytes(data)
-        pout = ffi.new('hat_event_query_params_t **')
-        hat.check(lib.hat_event_query_params_decode(view, pout))
-        p = ffi.gc(pout[0], lib.hat_event_query_params_destroy)
-        rout = ffi.new('hat_event_query_result_t **')
-        hat.check(lib.hat_event_backend_instance_query(self._instance, p, rout))
-        r = ffi.gc(rout[0], lib.hat_event_query_result_destroy)
-        bout = ffi.new('hat_event_buffer_t **')
-        hat.check(lib.hat_event_query_result_encode(r, bout))
-        return common.query_result_from_sbs(common.sbs_repo.decode('HatEventer.QueryResult', self._buffer(bout)))
+        return self._query_with(
+            params, lambda p, out: self.hat.lib.hat_event_backend_instance_query(self._instance, p, out))
 
     async def flush(self):
         self.hat.check(self.hat.lib.hat_event_backend_instance_flush(self._instance))

@@ -171,6 +171,11 @@ class OurLmdb:
             lib.hat_event_event_list_destroy(out[0])
 
     def query(self, params):
+        return self._query_with(params, lambda p, out: self.hat.lib.hat_event_engine_query(self.engine, p, out))
+
+    def _query_with(self, params, call):
+        """hat's `params` as our handle, given to `call(params, out)`; the
+        result it writes back as hat's QueryResult (both through SBS)."""
         ffi, lib, hat = self.hat.ffi, self.hat.lib, self.hat
         data = common.sbs_repo.encode('HatEventer.QueryParams', common.query_params_to_sbs(params))
         view, keep = self._bytes(data)
@@ -178,7 +183,7 @@ class OurLmdb:
         hat.check(lib.hat_event_query_params_decode(view, pout))
         p = ffi.gc(pout[0], lib.hat_event_query_params_destroy)
         rout = ffi.new('hat_event_query_result_t **')
-        hat.check(lib.hat_event_engine_query(self.engine, p, rout))
+        hat.check(call(p, rout))
         r = ffi.gc(rout[0], lib.hat_event_query_result_destroy)
         bout = ffi.new('hat_event_buffer_t **')
         hat.check(lib.hat_event_query_result_encode(r, bout))
