@@ -2,7 +2,6 @@
 //! event is (latest, timeseries partitions), which server queries read in
 //! id order. Registered events wait in memory until the flush.
 
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -10,7 +9,7 @@ use heed::{RoTxn, RwTxn};
 
 use super::common::{
     decode_event, decode_event_refs, encode_event_id, encode_event_refs, encode_timeseries_key, encode_uint, DbType,
-    EventRef,
+    EventRef, IdMap,
 };
 use super::environment::Dbs;
 use super::LmdbError;
@@ -30,16 +29,16 @@ pub struct ServerChanges {
     /// event was removed again before the flush (hat pops it from its
     /// dict).
     added: Vec<(EventId, Added)>,
-    added_index: HashMap<EventId, usize>,
+    added_index: IdMap<EventId, usize>,
     removed: Vec<(EventId, Vec<EventRef>)>,
-    removed_index: HashMap<EventId, usize>,
+    removed_index: IdMap<EventId, usize>,
 }
 
 pub type Changes = Vec<(ServerId, ServerChanges)>;
 
 #[derive(Default)]
 pub struct RefDb {
-    last_event_ids: HashMap<ServerId, EventId>,
+    last_event_ids: IdMap<ServerId, EventId>,
     changes: Changes,
 }
 
@@ -103,31 +102,50 @@ impl RefDb {
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
     let db = dbs.get(DbType::Ref);
     for (_, server) in changes {
-        let mut ids: Vec<EventId> = server.added.iter().filter(|(_, a)| a.is_some()).map(|(id, _)| *id).collect();
-        ids.extend(server.removed.iter().map(|(id, _)| *id));
-        ids.sort();
-        ids.dedup();
-        for id in ids {
-            let key = encode_event_id(id);
-            let mut value = match db.get(txn, &key)? {
-                Some(bytes) => decode_event_refs(bytes)?,
-                None => Vec::new(),
+        // Added and removed refs merged in id order (ids are unique in
+        // each list). A walk, not a hash lookup per id: the index lookups
+        // missed the cache on every event of a large flush.
+        let by_id = |list: &mut Vec<(EventId, &[EventRef])>| {
+            if !list.is_sorted_by_key(|(id, _)| *id) {
+                list.sort_unstable_by_key(|(id, _)| *id);
+            }
+        };
+        // Registration order, which is id order within a server.
+        let mut added: Vec<(EventId, &[EventRef])> =
+            server.added.iter().filter_map(|(id, a)| a.as_ref().map(|(_, refs)| (*id, &refs[..]))).collect();
+        by_id(&mut added);
+        let mut removed: Vec<(EventId, &[EventRef])> = server.removed.iter().map(|(id, r)| (*id, &r[..])).collect();
+        by_id(&mut removed);
+        let (mut added, mut removed) = (added.into_iter().peekable(), removed.into_iter().peekable());
+        loop {
+            let id = match (added.peek(), removed.peek()) {
+                (None, None) => break,
+                (Some((a, _)), None) => *a,
+                (None, Some((r, _))) => *r,
+                (Some((a, _)), Some((r, _))) => *a.min(r),
             };
-            db.delete(txn, &key)?;
-            if let Some(&i) = server.added_index.get(&id) {
-                if let Some((_, refs)) = &server.added[i].1 {
-                    for r in refs {
-                        if !value.contains(r) {
-                            value.push(*r);
-                        }
-                    }
+            let add = added.next_if(|(a, _)| *a == id).map(|(_, refs)| refs);
+            let remove = removed.next_if(|(r, _)| *r == id).map(|(_, refs)| refs);
+            let key = encode_event_id(id);
+            // hat pops the old value and puts the new one; a put replaces
+            // in place, so the delete is needed only when nothing is put
+            // back (and never for a new id: one B-tree search, not three).
+            let (mut value, stored) = match db.get(txn, &key)? {
+                Some(bytes) => (decode_event_refs(bytes)?, true),
+                None => (Vec::new(), false),
+            };
+            for r in add.unwrap_or_default() {
+                if !value.contains(r) {
+                    value.push(*r);
                 }
             }
-            if let Some(&i) = server.removed_index.get(&id) {
-                value.retain(|r| !server.removed[i].1.contains(r));
+            if let Some(remove) = remove {
+                value.retain(|r| !remove.contains(r));
             }
             if !value.is_empty() {
                 db.put(txn, &key, &encode_event_refs(&value))?;
+            } else if stored {
+                db.delete(txn, &key)?;
             }
         }
     }
@@ -141,9 +159,11 @@ pub fn cleanup(txn: &mut RwTxn, dbs: &Dbs, refs: &[(EventId, EventRef)]) -> Resu
         let key = encode_event_id(*id);
         let Some(bytes) = db.get(txn, &key)? else { continue };
         let mut value = decode_event_refs(bytes)?;
-        db.delete(txn, &key)?;
         value.retain(|r| r != event_ref);
-        if !value.is_empty() {
+        // A put replaces in place: delete only when nothing is put back.
+        if value.is_empty() {
+            db.delete(txn, &key)?;
+        } else {
             db.put(txn, &key, &encode_event_refs(&value))?;
         }
     }

@@ -1,14 +1,12 @@
 //! Settings and the last event id and timestamp of each server
 //! (`backends/lmdb/systemdb.py`).
 
-use std::collections::HashMap;
-
 use heed::{RoTxn, RwTxn};
 use serde_json::Value;
 
 use super::common::{
     decode_event_id, decode_json, decode_timestamp, decode_uint, encode_event_id, encode_json, encode_uint, DbType,
-    SettingsId,
+    IdMap, SettingsId,
 };
 use super::environment::Dbs;
 use super::LmdbError;
@@ -19,15 +17,15 @@ use crate::timestamp::Timestamp;
 /// flushed), and what changed since the last flush.
 #[derive(Default)]
 pub struct SystemDb {
-    last_event_ids: HashMap<ServerId, EventId>,
-    last_timestamps: HashMap<ServerId, Timestamp>,
+    last_event_ids: IdMap<ServerId, EventId>,
+    last_timestamps: IdMap<ServerId, Timestamp>,
     changes: Changes,
 }
 
 #[derive(Default)]
 pub struct Changes {
-    last_event_ids: HashMap<ServerId, EventId>,
-    last_timestamps: HashMap<ServerId, Timestamp>,
+    last_event_ids: IdMap<ServerId, EventId>,
+    last_timestamps: IdMap<ServerId, Timestamp>,
 }
 
 impl SystemDb {
