@@ -160,7 +160,7 @@ pub fn query_result_from_json(text: &str) -> Result<QueryResult> {
         .map(|(i, e)| event_from_node(&doc, e, &format!("query result.events[{i}]")).map(std::sync::Arc::new))
         .collect::<Result<_>>()?;
     let more_follows = doc.as_bool(m[1]).ok_or_else(|| wrong("query result.more_follows", "a boolean"))?;
-    Ok(QueryResult { events, more_follows })
+    Ok(QueryResult { events: std::sync::Arc::new(events), more_follows })
 }
 
 fn wrong(path: &str, expected: &str) -> Error {
@@ -326,7 +326,10 @@ mod tests {
         for e in &events {
             assert_eq!(event_to_json(e).unwrap(), crate::json::to_python_json(&event_to_value(e).unwrap()).unwrap());
         }
-        let r = QueryResult { events: events.into_iter().map(std::sync::Arc::new).collect(), more_follows: true };
+        let r = QueryResult {
+            events: std::sync::Arc::new(events.into_iter().map(std::sync::Arc::new).collect()),
+            more_follows: true,
+        };
         assert_eq!(
             query_result_to_json(&r).unwrap(),
             crate::json::to_python_json(&query_result_to_value(&r).unwrap()).unwrap()
@@ -343,7 +346,10 @@ mod tests {
         for e in &events {
             assert_eq!(&event_from_json(&event_to_json(e).unwrap()).unwrap(), e);
         }
-        let r = QueryResult { events: events.into_iter().map(std::sync::Arc::new).collect(), more_follows: true };
+        let r = QueryResult {
+            events: std::sync::Arc::new(events.into_iter().map(std::sync::Arc::new).collect()),
+            more_follows: true,
+        };
         assert_eq!(query_result_from_json(&query_result_to_json(&r).unwrap()).unwrap(), r);
         assert_eq!(query_result_to_json(&QueryResult::default()).unwrap(), r#"{"events": [], "more_follows": false}"#);
     }

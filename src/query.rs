@@ -145,8 +145,11 @@ impl QueryParams {
 /// What a query returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryResult {
-    /// Shared: a backend's result holds the events it stores, not copies.
-    pub events: Vec<Arc<Event>>,
+    /// Shared: a backend's result holds the events it stores, not copies,
+    /// and the list itself may be shared (a backend can hand out the same
+    /// list while nothing changes: an O(1) result, one reference count).
+    /// Modify with `Arc::make_mut` (copies the list if it is shared).
+    pub events: Arc<Vec<Arc<Event>>>,
     pub more_follows: bool,
 }
 

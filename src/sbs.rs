@@ -799,7 +799,7 @@ impl Sbs for QueryResult {
         Ok(())
     }
     fn decode(d: &mut Decoder<'_>) -> Result<QueryResult> {
-        Ok(QueryResult { events: Sbs::decode(d)?, more_follows: d.read_boolean()? })
+        Ok(QueryResult { events: Arc::new(Sbs::decode(d)?), more_follows: d.read_boolean()? })
     }
 }
 

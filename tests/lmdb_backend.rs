@@ -107,11 +107,33 @@ fn queries_answer_the_same_before_and_after_a_flush() {
     for _ in 0..2 {
         for params in all_queries() {
             let result = backend.query(&params).unwrap();
-            assert_eq!(result.events, vec![Arc::clone(&e)], "{params:?}");
+            assert_eq!(*result.events, vec![Arc::clone(&e)], "{params:?}");
             assert!(!result.more_follows);
         }
         backend.flush().unwrap();
     }
+}
+
+#[test]
+fn a_latest_query_of_every_type_follows_each_register_and_keeps_its_own_answer() {
+    let dir = TempDir::new("latest-all");
+    let mut backend = LmdbBackend::create(&conf(&dir.db()), BackendCallbacks::default()).unwrap();
+    let all = QueryParams::Latest(QueryLatestParams { event_types: None });
+    let (a1, b1, a2) = (event(id(1, 1), &["a"], None), event(id(1, 2), &["b"], None), event(id(1, 3), &["a"], None));
+    backend.register(&[Arc::clone(&a1)]).unwrap();
+    let first = backend.query(&all).unwrap();
+    assert_eq!(*first.events, vec![Arc::clone(&a1)]);
+    // Asked again with no change: the same list, shared.
+    assert!(Arc::ptr_eq(&first.events, &backend.query(&all).unwrap().events));
+    backend.register(&[Arc::clone(&b1)]).unwrap();
+    assert_eq!(*backend.query(&all).unwrap().events, vec![Arc::clone(&a1), Arc::clone(&b1)]);
+    backend.register(&[Arc::clone(&a2)]).unwrap();
+    // hat's dict order: a type keeps the position where it was first kept.
+    assert_eq!(*backend.query(&all).unwrap().events, vec![Arc::clone(&a2), Arc::clone(&b1)]);
+    backend.flush().unwrap();
+    assert_eq!(*backend.query(&all).unwrap().events, vec![Arc::clone(&a2), Arc::clone(&b1)]);
+    // An answer already given does not change with later registers.
+    assert_eq!(*first.events, vec![a1]);
 }
 
 #[test]

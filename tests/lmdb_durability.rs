@@ -91,7 +91,7 @@ fn stored_sessions(backend: &mut LmdbBackend, after: i64) -> Vec<i64> {
             last_event_id: last,
         });
         let result = backend.query(&params).unwrap();
-        for event in &result.events {
+        for event in result.events.iter() {
             if event.id.instance == 1 {
                 sessions.push(event.id.session);
             }

@@ -172,7 +172,7 @@ fn query_params(v: &Value) -> QueryParams {
 
 fn query_result(v: &Value) -> QueryResult {
     QueryResult {
-        events: list(&v["events"], |v| std::sync::Arc::new(event(v))),
+        events: std::sync::Arc::new(list(&v["events"], |v| std::sync::Arc::new(event(v)))),
         more_follows: boolean(&v["more_follows"]),
     }
 }

@@ -564,7 +564,7 @@ pub unsafe extern "C" fn hat_event_query_result_create(
     guard_status(|| {
         // SAFETY: out is NULL or writable, as documented.
         let out = unsafe { out_arg(out, "out") }?;
-        out.write(new_handle(QueryResult { events: Vec::new(), more_follows }));
+        out.write(new_handle(QueryResult { events: Default::default(), more_follows }));
         Ok(())
     })
 }
@@ -599,7 +599,7 @@ pub unsafe extern "C" fn hat_event_query_result_append(
     guard_status(|| {
         // SAFETY: live handles or NULL, as documented.
         let (result, event) = unsafe { (handle_mut(result, "result")?, shared_arc(event, "event")?) };
-        result.events.push(event);
+        std::sync::Arc::make_mut(&mut result.events).push(event);
         Ok(())
     })
 }

@@ -496,7 +496,13 @@ mod tests {
 
     impl Store {
         fn all(&self, server_id: ServerId) -> Vec<Arc<Event>> {
-            self.0.lock().unwrap().query(&QueryParams::Server(QueryServerParams::new(server_id))).unwrap().events
+            self.0
+                .lock()
+                .unwrap()
+                .query(&QueryParams::Server(QueryServerParams::new(server_id)))
+                .unwrap()
+                .events
+                .to_vec()
         }
     }
 

@@ -964,7 +964,7 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
                         Ok(r) => r,
                         Err(e) => return End::Error(format!("query failed: {e}")),
                     },
-                    None => QueryResult { events: Vec::new(), more_follows: false },
+                    None => QueryResult::default(),
                 };
                 conn.send_message(hub, &Message::QueryRes(result), reply(&msg));
             }

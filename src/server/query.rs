@@ -79,7 +79,7 @@ pub(crate) fn query_latest<'a>(
             latest.filter(|e| subscription.matches(&e.type_)).cloned().collect()
         }
     };
-    Ok(QueryResult { events, more_follows: false })
+    Ok(QueryResult { events: Arc::new(events), more_follows: false })
 }
 
 /// A timeseries query over `events` (any order).
@@ -136,9 +136,9 @@ fn limit(events: &[&Arc<Event>], max_results: Option<i64>) -> QueryResult {
         // A negative limit cuts as Python's `events[:n]` does, from the end.
         Some(n) if (events.len() as i64) > n => {
             let keep = if n >= 0 { n as usize } else { events.len().saturating_sub(n.unsigned_abs() as usize) };
-            QueryResult { events: events[..keep].iter().map(|e| Arc::clone(e)).collect(), more_follows: true }
+            QueryResult { events: Arc::new(events[..keep].iter().map(|e| Arc::clone(e)).collect()), more_follows: true }
         }
-        _ => QueryResult { events: events.iter().map(|e| Arc::clone(e)).collect(), more_follows: false },
+        _ => QueryResult { events: Arc::new(events.iter().map(|e| Arc::clone(e)).collect()), more_follows: false },
     }
 }
 

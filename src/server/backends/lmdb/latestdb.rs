@@ -2,7 +2,7 @@
 //! (`backends/lmdb/latestdb.py`): kept in memory, written at flush.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use heed::RwTxn;
 
@@ -22,6 +22,10 @@ pub struct LatestDb {
     /// The latest events in the order their types were first kept (hat's
     /// dict order), with an index by type.
     events: Vec<Arc<Event>>,
+    /// `events` as a shared list for queries of every type, built at the
+    /// first such query after a change (one reference count per query
+    /// instead of one per event).
+    all: OnceLock<Arc<Vec<Arc<Event>>>>,
     index: HashMap<EventType, usize>,
     next_type_ref: EventTypeRef,
     changes: Changes,
@@ -61,6 +65,7 @@ impl LatestDb {
             subscription,
             type_refs,
             events: Vec::new(),
+            all: OnceLock::new(),
             index: HashMap::new(),
             changes: Changes::default(),
         };
@@ -79,6 +84,7 @@ impl LatestDb {
     }
 
     fn put(&mut self, event: Arc<Event>) {
+        self.all.take();
         match self.index.get(&event.type_) {
             Some(&i) => self.events[i] = event,
             None => {
@@ -116,13 +122,13 @@ impl LatestDb {
     /// event in first-kept order, except for a query of exact types fewer
     /// than the types kept, answered in the query's order.
     pub fn query(&self, params: &QueryLatestParams) -> Result<QueryResult, LmdbError> {
-        let all = || self.events.clone();
+        let all = || Arc::clone(self.all.get_or_init(|| Arc::new(self.events.clone())));
         let events = match &params.event_types {
             None => all(),
             Some(types) if types.iter().any(|t| t.len() == 1 && t[0] == "*") => all(),
             Some(types) if types.iter().any(|t| t.iter().any(|s| s == "*" || s == "?")) => {
                 let subscription = Subscription::new(types).map_err(|e| LmdbError::Query(e.to_string()))?;
-                self.events.iter().filter(|e| subscription.matches(&e.type_)).cloned().collect()
+                Arc::new(self.events.iter().filter(|e| subscription.matches(&e.type_)).cloned().collect())
             }
             Some(types) => {
                 let mut distinct: Vec<&EventType> = Vec::with_capacity(types.len());
@@ -131,11 +137,11 @@ impl LatestDb {
                         distinct.push(t);
                     }
                 }
-                if distinct.len() < self.events.len() {
+                Arc::new(if distinct.len() < self.events.len() {
                     distinct.iter().filter_map(|t| self.index.get(*t)).map(|&i| Arc::clone(&self.events[i])).collect()
                 } else {
                     self.events.iter().filter(|e| distinct.contains(&&e.type_)).cloned().collect()
-                }
+                })
             }
         };
         Ok(QueryResult { events, more_follows: false })

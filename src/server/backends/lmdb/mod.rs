@@ -467,7 +467,7 @@ impl Backend for LmdbBackend {
                     (selected, changes)
                 };
                 let Some((partition, max_results)) = selected else {
-                    return Ok(QueryResult { events: Vec::new(), more_follows: false });
+                    return Ok(QueryResult::default());
                 };
                 let txn = shared.env.read_txn().map_err(LmdbError::from)?;
                 let mut filter = timeseriesdb::Filter::new(p, max_results.saturating_add(1))?;

@@ -222,7 +222,7 @@ pub fn query(
     }
     let more_follows = events.len() as i64 > max_results;
     events.truncate(max_results as usize);
-    Ok(QueryResult { events, more_follows })
+    Ok(QueryResult { events: Arc::new(events), more_follows })
 }
 
 fn stored_event(txn: &RoTxn, dbs: &Dbs, event_ref: &EventRef) -> Result<Option<Event>, LmdbError> {

@@ -516,5 +516,5 @@ pub fn finish(mut events: Vec<Arc<Event>>, max_results: i64) -> Result<QueryResu
     }
     let more_follows = events.len() as i64 > max_results;
     events.truncate(max_results as usize);
-    Ok(QueryResult { events, more_follows })
+    Ok(QueryResult { events: Arc::new(events), more_follows })
 }
