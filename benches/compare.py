@@ -222,6 +222,25 @@ def cases(data, quick):
                  'queries': data.types('fanout-query', lambda: [('a', 'b', 'c', 'd')]),
                  'repeat': 1000}))
 
+    # A server's fan-out (hat's eventer server, `notify`): each event is
+    # matched against every client's subscription (two query types each; one
+    # client in 50 takes everything), or looked up in a collection of them.
+    # One operation is one event against every client.
+    def fanout_clients(n):
+        out = []
+        for i in range(n):
+            out += ([('*',), ('*',)] if i % 50 == 0 else
+                    [('gw', str(i % 25), '*'), ('ui', '?', str(i), '*')])
+        return out
+    fan_events = data.types('fanout-events', lambda: [('gw', str(k % 25), 'dev', str(k), 'value')
+                                                      for k in range(100)])
+    for n in (100, 1000):
+        clients = data.types(f'fanout-clients-{n}', lambda n=n: fanout_clients(n))
+        for kind, label in (('fanout_match', 'server_fanout_matches'), ('fanout_coll', 'server_fanout_collection')):
+            out.append((f'{label} clients={n}',
+                        {'kind': kind, 'clients': clients, 'per_client': 2, 'events': fan_events,
+                         'pending': ['py']}))
+
     # NATS-style: nats-server's sublist benchmark data, one subscriber per
     # subject ('>' is '*', '*' is '?'), looked up one subject at a time.
     subs = data.types('nats-subs', lambda: nats_types() + NATS_WILDCARDS)

@@ -27,7 +27,9 @@ use hat_event::ffi::boundary::{hat_event_bytes_t, hat_event_str_t, HAT_EVENT_OK}
 use hat_event::ffi::buffer::*;
 use hat_event::ffi::collection::*;
 use hat_event::ffi::event::*;
-use hat_event::ffi::event_type::hat_event_event_type_view_t;
+use hat_event::ffi::event_type::{
+    hat_event_event_type_create, hat_event_event_type_destroy, hat_event_event_type_t, hat_event_event_type_view_t,
+};
 use hat_event::ffi::json_form::hat_event_query_result_to_json;
 use hat_event::ffi::query::*;
 use hat_event::ffi::sbs::*;
@@ -99,6 +101,25 @@ impl Drop for Ev {
     fn drop(&mut self) {
         // SAFETY: an owned handle, released once.
         unsafe { hat_event_event_destroy(self.0) }
+    }
+}
+
+/// An owned event type handle.
+struct EvType(*mut hat_event_event_type_t);
+impl EvType {
+    fn new(segments: &[String]) -> EvType {
+        let views: Vec<hat_event_str_t> =
+            segments.iter().map(|s| hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }).collect();
+        let mut out = std::ptr::null_mut();
+        // SAFETY: views of live strings; out is a local.
+        ok(unsafe { hat_event_event_type_create(views.as_ptr(), views.len(), &mut out) });
+        EvType(out)
+    }
+}
+impl Drop for EvType {
+    fn drop(&mut self) {
+        // SAFETY: an owned handle, released once.
+        unsafe { hat_event_event_type_destroy(self.0) }
     }
 }
 
@@ -232,6 +253,68 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                     black_box(run());
                 }),
                 1,
+                json!(check),
+            )
+        }
+        "fanout_match" | "fanout_coll" => {
+            let clients = data.types(&name("clients"));
+            let per = req["per_client"].as_u64().unwrap() as usize;
+            let subs: Vec<Sub> = clients.chunks(per).map(|c| Sub::new(&Views::new(c).type_views())).collect();
+            let events = data.types(&name("events"));
+            let ops = events.len();
+            if kind == "fanout_match" {
+                // Event type handles, as a server holds the types of the
+                // events it decoded.
+                let types: Vec<EvType> = events.iter().map(|t| EvType::new(t)).collect();
+                let run = move || {
+                    let mut found = 0;
+                    for t in &types {
+                        for s in &subs {
+                            let mut m = false;
+                            // SAFETY: live handles; out is a local.
+                            unsafe { hat_event_subscription_matches_type(s.ptr(), t.0, &mut m) };
+                            found += usize::from(black_box(m));
+                        }
+                    }
+                    found
+                };
+                let check = run();
+                return (
+                    Box::new(move || {
+                        black_box(run());
+                    }),
+                    ops,
+                    json!(check),
+                );
+            }
+            let mut c = Coll(std::ptr::null_mut(), std::ptr::null_mut());
+            // SAFETY: locals as out-parameters; live handles.
+            unsafe {
+                ok(hat_event_collection_create(HAT_EVENT_COLLECTION_TREE, &mut c.0));
+                ok(hat_event_values_create(&mut c.1));
+                for (i, s) in subs.iter().enumerate() {
+                    ok(hat_event_collection_add(c.coll(), s.ptr(), i as u64));
+                }
+            }
+            let views = Views::new(&events);
+            let run = move || {
+                let mut found = 0;
+                for i in 0..views.len() {
+                    let q = views.get(i);
+                    // SAFETY: live handles and views.
+                    unsafe {
+                        hat_event_collection_get(c.coll(), q.as_ptr(), q.len(), c.values());
+                        found += hat_event_values_len(c.values());
+                    }
+                }
+                black_box(found)
+            };
+            let check = run();
+            (
+                Box::new(move || {
+                    black_box(run());
+                }),
+                ops,
                 json!(check),
             )
         }

@@ -109,6 +109,27 @@ class HatSide:
             check = res if kind == 'sub_isdisjoint' else len(list(res.get_query_types()))
             return lambda: fn(b), 1, check
 
+        if kind in ('fanout_match', 'fanout_coll'):
+            types, per = data.types(req['clients']), req['per_client']
+            subs = [common.create_subscription(types[i:i + per]) for i in range(0, len(types), per)]
+            events = data.types(req['events'])
+            if kind == 'fanout_match':
+                def run():
+                    for t in events:
+                        for s in subs:
+                            s.matches(t)
+                return run, len(events), sum(s.matches(t) for t in events for s in subs)
+            coll = common.create_event_type_collection()
+            for i, s in enumerate(subs):
+                coll.add(s, i)
+            get = coll.get
+
+            def run():
+                for t in events:
+                    for _ in get(t):
+                        pass
+            return run, len(events), sum(len(list(get(t))) for t in events)
+
         if kind in ('coll_get', 'coll_churn'):
             coll = common.create_event_type_collection()
             for i, t in enumerate(data.types(req['subs'])):
