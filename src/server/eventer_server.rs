@@ -47,6 +47,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::collection::{Collection, TreeCollection};
 use crate::event::{Event, EventPayload, RegisterEvent, ServerId, ServerStatus, Source, SourceType};
 use crate::eventer::chatter::{self, ChatterMsg};
 use crate::json::JsonPayload;
@@ -54,6 +55,7 @@ use crate::message::{Message, MessageKind};
 use crate::query::QueryResult;
 use crate::sbs::{self, MsgInitReq, MsgInitRes, Sbs};
 use crate::server::engine::{Engine, EngineHooks};
+use crate::server::id_map::IdMap;
 use crate::server::registry::{PluginError, Resolver};
 use crate::subscription::Subscription;
 
@@ -280,6 +282,20 @@ struct State {
     status: ServerStatus,
     engine: Option<Arc<Engine>>,
     conns: BTreeMap<i64, Arc<Conn>>,
+    /// The subscriptions of initialised connections, by connection id, for
+    /// non-persisted (0) and persisted (1) notification: one collection
+    /// lookup per event finds its subscribers, instead of one subscription
+    /// match per event and connection.
+    routes: [TreeCollection; 2],
+}
+
+impl State {
+    fn remove_conn(&mut self, id: i64) {
+        self.conns.remove(&id);
+        for routes in &mut self.routes {
+            routes.remove(id as u64);
+        }
+    }
 }
 
 struct Hub {
@@ -335,22 +351,37 @@ impl Hub {
         if events.is_empty() {
             return;
         }
-        let mut encoded: Vec<Option<Vec<u8>>> = vec![None; events.len()];
-        let mut chosen = Vec::new();
         let state = lock(&self.state);
-        for conn in state.conns.values() {
+        let routes = &state.routes[usize::from(persisted)];
+        // The events each subscriber gets, in event order: (connection id,
+        // event indices), with an index by connection id.
+        let mut chosen: Vec<(i64, Vec<usize>)> = Vec::new();
+        let mut slots: IdMap<i64, usize> = IdMap::default();
+        let mut found = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            routes.get(&event.type_, &mut found);
+            for &id in &found {
+                let id = id as i64;
+                let slot = *slots.entry(id).or_insert_with(|| {
+                    chosen.push((id, Vec::new()));
+                    chosen.len() - 1
+                });
+                chosen[slot].1.push(i);
+            }
+        }
+        // In connection order, as before.
+        chosen.sort_unstable_by_key(|(id, _)| *id);
+        let mut encoded: Vec<Option<Vec<u8>>> = vec![None; events.len()];
+        for (id, mut indices) in chosen {
+            let Some(conn) = state.conns.get(&id) else { continue };
             let Some(info) = conn.info.get() else { continue };
-            if info.persisted != persisted {
+            if let Some(server) = info.server_id {
+                indices.retain(|&i| events[i].id.server == server);
+            }
+            if indices.is_empty() {
                 continue;
             }
-            chosen.clear();
-            chosen.extend(events.iter().enumerate().filter_map(|(i, e)| {
-                (info.subscription.matches(&e.type_) && info.server_id.is_none_or(|s| s == e.id.server)).then_some(i)
-            }));
-            if chosen.is_empty() {
-                continue;
-            }
-            for &i in &chosen {
+            for &i in &indices {
                 if encoded[i].is_none() {
                     let mut bytes = Vec::new();
                     // An event that was registered encodes.
@@ -358,8 +389,8 @@ impl Hub {
                     encoded[i] = Some(bytes);
                 }
             }
-            let mut data = Vec::with_capacity(chosen.iter().map(|&i| encoded[i].as_ref().map_or(0, Vec::len)).sum());
-            sbs_array_of(&mut data, chosen.iter().map(|&i| encoded[i].as_deref().unwrap_or_default()));
+            let mut data = Vec::with_capacity(indices.iter().map(|&i| encoded[i].as_ref().map_or(0, Vec::len)).sum());
+            sbs_array_of(&mut data, indices.iter().map(|&i| encoded[i].as_deref().unwrap_or_default()));
             conn.send(self, MessageKind::EventsNotify.name(), data, Conv::New { last: true });
         }
     }
@@ -420,7 +451,12 @@ impl EventerServer {
         let local_addr = listener.local_addr().map_err(listen_err)?;
         let hub = Arc::new(Hub {
             conf,
-            state: Mutex::new(State { status: ServerStatus::Standby, engine: None, conns: BTreeMap::new() }),
+            state: Mutex::new(State {
+                status: ServerStatus::Standby,
+                engine: None,
+                conns: BTreeMap::new(),
+                routes: Default::default(),
+            }),
             next_conn_id: AtomicI64::new(1),
             closing: AtomicBool::new(false),
             threads: Mutex::new(0),
@@ -669,12 +705,12 @@ fn start_connection(hub: &Arc<Hub>, stream: TcpStream, peer: SocketAddr) -> std:
     };
     let (h, c) = (hub.clone(), conn.clone());
     if let Err(e) = spawn(format!("eventer-w{id}"), WRITER_STACK, Box::new(move || write_loop(&h, &c))) {
-        lock(&hub.state).conns.remove(&id);
+        lock(&hub.state).remove_conn(id);
         return Err(e);
     }
     let (h, c) = (hub.clone(), conn.clone());
     if let Err(e) = spawn(format!("eventer-r{id}"), READER_STACK, Box::new(move || read_loop(&h, &c))) {
-        lock(&hub.state).conns.remove(&id);
+        lock(&hub.state).remove_conn(id);
         conn.set_state(OutState::Dead);
         return Err(e);
     }
@@ -838,7 +874,7 @@ fn read_loop(hub: &Arc<Hub>, conn: &Arc<Conn>) {
     if let End::Error(reason) = &end {
         hub.log(LogLevel::Warning, &format!("connection {} ({}): {reason}; closing", conn.id, conn.peer));
     }
-    lock(&hub.state).conns.remove(&conn.id);
+    lock(&hub.state).remove_conn(conn.id);
     conn.set_state(OutState::Draining);
     if let Some(info) = conn.info.get() {
         hub.log(LogLevel::Debug, &format!("connection {} ({}) closed", conn.id, info.client_name));
@@ -915,7 +951,8 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
     {
         // Under the state lock: a status change is notified after this
         // response, never lost between them.
-        let state = lock(&hub.state);
+        let mut state = lock(&hub.state);
+        state.routes[usize::from(info.persisted)].add(&info.subscription, conn.id as u64);
         let _ = conn.info.set(info);
         conn.send_message(hub, &Message::InitRes(MsgInitRes::Success(state.status)), reply(&first));
     }

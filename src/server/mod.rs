@@ -9,6 +9,7 @@ pub mod backend;
 pub mod backends;
 pub mod engine;
 pub mod eventer_server;
+pub(crate) mod id_map;
 pub mod module;
 pub mod query;
 pub mod registry;

@@ -15,6 +15,7 @@
 //!   writes it.
 
 use crate::event::{Event, EventId};
+pub(crate) use crate::server::id_map::IdMap;
 use crate::timestamp::Timestamp;
 
 /// The backend's format version, stored in the settings (hat's `version`).
@@ -223,44 +224,6 @@ pub fn encode_json(value: &serde_json::Value) -> Vec<u8> {
 pub fn decode_json(db: DbType, bytes: &[u8]) -> Result<serde_json::Value, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| decode_error(db, format!("JSON not UTF-8: {e}")))?;
     serde_json::from_str(text).map_err(|e| decode_error(db, format!("JSON: {e}")))
-}
-
-/// A map keyed by event ids (or other small integers) with a cheap hash:
-/// std's SipHash took 7% of a register in the profile. Seeded per process
-/// (the type index's keys): ids from a server's peers cannot be chosen to
-/// collide.
-pub type IdMap<K, V> = std::collections::HashMap<K, V, IdHasherBuilder>;
-
-/// Builds [`IdHasher`]s.
-#[derive(Clone, Copy, Default)]
-pub struct IdHasherBuilder;
-
-impl std::hash::BuildHasher for IdHasherBuilder {
-    type Hasher = IdHasher;
-
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(0)
-    }
-}
-
-/// Folds each integer written into the state with the seeded hash of
-/// [`crate::type_index`].
-pub struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = crate::type_index::hash_bytes(self.0, bytes);
-    }
-
-    #[inline]
-    fn write_i64(&mut self, v: i64) {
-        self.0 = crate::type_index::hash_bytes(self.0, &v.to_le_bytes());
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 #[cfg(test)]
