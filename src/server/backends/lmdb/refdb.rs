@@ -29,7 +29,10 @@ pub struct ServerChanges {
     /// event was removed again before the flush (hat pops it from its
     /// dict).
     added: Vec<(EventId, Added)>,
-    added_index: IdMap<EventId, usize>,
+    /// Whether `added` is in strictly increasing id order, which register
+    /// ensures (it refuses ids not above the server's last): then an added
+    /// event is found by binary search, with no index to keep per event.
+    unordered: bool,
     removed: Vec<(EventId, Vec<EventRef>)>,
     removed_index: IdMap<EventId, usize>,
 }
@@ -57,19 +60,23 @@ impl RefDb {
     pub fn add(&mut self, event: &Arc<Event>, refs: Vec<EventRef>) {
         self.last_event_ids.insert(event.id.server, event.id);
         let changes = self.server(event.id.server);
-        changes.added_index.insert(event.id, changes.added.len());
+        changes.unordered |= changes.added.last().is_some_and(|(last, _)| *last >= event.id);
         changes.added.push((event.id, Some((Arc::clone(event), refs))));
     }
 
     pub fn remove(&mut self, id: EventId, event_ref: EventRef) {
         let changes = self.server(id.server);
-        if let Some(&i) = changes.added_index.get(&id) {
+        let found = if changes.unordered {
+            changes.added.iter().rposition(|(a, _)| *a == id)
+        } else {
+            changes.added.binary_search_by_key(&id, |(a, _)| *a).ok()
+        };
+        if let Some(i) = found {
             if let Some((_, refs)) = &mut changes.added[i].1 {
                 if let Some(at) = refs.iter().position(|r| *r == event_ref) {
                     refs.remove(at);
                     if refs.is_empty() {
                         changes.added[i].1 = None;
-                        changes.added_index.remove(&id);
                     }
                     return;
                 }
@@ -101,13 +108,24 @@ impl RefDb {
 
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
     let db = dbs.get(DbType::Ref);
-    for (_, server) in changes {
+    for (server_id, server) in changes {
+        // The server's largest stored key: a key above it is not stored
+        // (new ids, the usual case), so it needs no lookup.
+        let low = encode_event_id(EventId { server: *server_id, session: 0, instance: 0 });
+        let mut high = low;
+        high[8..].fill(0xff);
+        let range = (Bound::Included(&low[..]), Bound::Included(&high[..]));
+        let last_stored: Option<Vec<u8>> = match db.rev_range(txn, &range)?.next() {
+            Some(item) => Some(item?.0.to_vec()),
+            None => None,
+        };
         // Added and removed refs merged in id order (ids are unique in
         // each list). A walk, not a hash lookup per id: the index lookups
         // missed the cache on every event of a large flush.
         let by_id = |list: &mut Vec<(EventId, &[EventRef])>| {
             if !list.is_sorted_by_key(|(id, _)| *id) {
-                list.sort_unstable_by_key(|(id, _)| *id);
+                // Stable: of an id added twice, the last is the one kept.
+                list.sort_by_key(|(id, _)| *id);
             }
         };
         // Registration order, which is id order within a server.
@@ -124,13 +142,17 @@ pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<()
                 (None, Some((r, _))) => *r,
                 (Some((a, _)), Some((r, _))) => *a.min(r),
             };
-            let add = added.next_if(|(a, _)| *a == id).map(|(_, refs)| refs);
+            let mut add = None;
+            while let Some((_, refs)) = added.next_if(|(a, _)| *a == id) {
+                add = Some(refs);
+            }
             let remove = removed.next_if(|(r, _)| *r == id).map(|(_, refs)| refs);
             let key = encode_event_id(id);
             // hat pops the old value and puts the new one; a put replaces
             // in place, so the delete is needed only when nothing is put
             // back (and never for a new id: one B-tree search, not three).
-            let (mut value, stored) = match db.get(txn, &key)? {
+            let maybe_stored = last_stored.as_deref().is_some_and(|last| key[..] <= *last);
+            let (mut value, stored) = match maybe_stored.then(|| db.get(txn, &key)).transpose()?.flatten() {
                 Some(bytes) => (decode_event_refs(bytes)?, true),
                 None => (Vec::new(), false),
             };
