@@ -411,7 +411,8 @@ impl Backend for LmdbBackend {
                 if !self.shared.conditions.matches(event) {
                     continue;
                 }
-                let mut refs = Vec::new();
+                // Latest and one partition, usually.
+                let mut refs = Vec::with_capacity(2);
                 let latest = state.latest.add(event);
                 if let Some(added) = latest.added {
                     refs.push(added);
@@ -419,7 +420,7 @@ impl Backend for LmdbBackend {
                 if let Some((id, removed)) = latest.removed {
                     state.refs.remove(id, removed);
                 }
-                refs.extend(state.timeseries.add(event));
+                state.timeseries.add(event, &mut refs);
                 if refs.is_empty() {
                     continue;
                 }

@@ -69,7 +69,7 @@ impl RefDb {
         let found = if changes.unordered {
             changes.added.iter().rposition(|(a, _)| *a == id)
         } else {
-            changes.added.binary_search_by_key(&id, |(a, _)| *a).ok()
+            find_recent(&changes.added, id)
         };
         if let Some(i) = found {
             if let Some((_, refs)) = &mut changes.added[i].1 {
@@ -103,6 +103,22 @@ impl RefDb {
     /// The waiting changes of `server` (shared events).
     pub fn changes_of(&self, server: ServerId) -> Option<ServerChanges> {
         self.changes.iter().find(|(s, _)| *s == server).map(|(_, c)| c.clone())
+    }
+}
+
+/// The index of `id` in `added` (strictly increasing ids), searched from
+/// the end with doubling steps: the event a register replaces is usually a
+/// recent one, found among entries still in cache (a plain binary search
+/// of a large flush period missed the cache at every step).
+fn find_recent(added: &[(EventId, Added)], id: EventId) -> Option<usize> {
+    let (mut high, mut step) = (added.len(), 1);
+    loop {
+        let low = added.len().saturating_sub(step);
+        if low == 0 || added[low].0 <= id {
+            return added[low..high].binary_search_by_key(&id, |(a, _)| *a).ok().map(|i| low + i);
+        }
+        high = low;
+        step *= 2;
     }
 }
 
@@ -259,5 +275,23 @@ fn stored_event(txn: &RoTxn, dbs: &Dbs, event_ref: &EventRef) -> Result<Option<E
     match bytes {
         Some(bytes) => Ok(Some(decode_event(db_type, bytes)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_recent_finds_what_a_scan_finds() {
+        for len in 0..70i64 {
+            // ids 3, 6, 9, ...: present and absent ones between them
+            let added: Vec<(EventId, Added)> =
+                (1..=len).map(|i| (EventId { server: 1, session: 1, instance: 3 * i }, None)).collect();
+            for instance in 0..=3 * len + 4 {
+                let id = EventId { server: 1, session: 1, instance };
+                assert_eq!(find_recent(&added, id), added.iter().position(|(a, _)| *a == id), "{len} {instance}");
+            }
+        }
     }
 }

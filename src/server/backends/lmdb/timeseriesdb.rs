@@ -49,7 +49,8 @@ pub struct TimeseriesDb {
     /// twice at its first place with its last limit.
     partitions: Vec<(PartitionId, Partition)>,
     max_results: i64,
-    type_cache: HashMap<EventType, Vec<usize>>,
+    /// Shared lists: a hit costs a reference count, not an allocation.
+    type_cache: HashMap<EventType, Arc<[usize]>>,
     type_cache_size: usize,
     changes: Changes,
 }
@@ -143,23 +144,23 @@ impl TimeseriesDb {
         })
     }
 
-    fn partitions_of(&mut self, type_: &EventType) -> Vec<usize> {
+    fn partitions_of(&mut self, type_: &EventType) -> Arc<[usize]> {
         if let Some(found) = self.type_cache.get(type_) {
-            return found.clone();
+            return Arc::clone(found);
         }
-        let found: Vec<usize> =
+        let found: Arc<[usize]> =
             (0..self.partitions.len()).filter(|&i| self.partitions[i].1.subscription.matches(type_)).collect();
         if self.type_cache.len() >= self.type_cache_size {
             self.type_cache.clear();
         }
-        self.type_cache.insert(type_.clone(), found.clone());
+        self.type_cache.insert(type_.clone(), Arc::clone(&found));
         found
     }
 
-    /// Queues `event` for every partition that keeps it; its refs.
-    pub fn add(&mut self, event: &Arc<Event>) -> Vec<EventRef> {
-        let mut refs = Vec::new();
-        for i in self.partitions_of(&event.type_) {
+    /// Queues `event` for every partition that keeps it; appends its refs
+    /// to `refs`.
+    pub fn add(&mut self, event: &Arc<Event>, refs: &mut Vec<EventRef>) {
+        for &i in self.partitions_of(&event.type_).iter() {
             let (id, partition) = &self.partitions[i];
             let timestamp = match partition.order_by {
                 OrderBy::Timestamp => event.timestamp,
@@ -175,7 +176,6 @@ impl TimeseriesDb {
             }
             refs.push(EventRef::Timeseries(TimeseriesKey { partition: id, timestamp, id: event.id }));
         }
-        refs
     }
 
     pub fn take_changes(&mut self) -> Changes {
