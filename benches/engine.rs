@@ -144,7 +144,7 @@ fn main() {
         serde_json::json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "bench.sink"}]});
     let source = Source { type_: SourceType::Eventer, id: 1 };
     let event = RegisterEvent {
-        type_: vec!["sensor".into(), "temperature".into()],
+        type_: ["sensor", "temperature"].into(),
         source_timestamp: None,
         payload: Some(Arc::new(hat_event::event::EventPayload::Json(hat_event::json::JsonPayload::from_value(
             serde_json::json!(21.5),

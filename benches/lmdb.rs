@@ -34,7 +34,7 @@ fn conf(path: &Path) -> serde_json::Value {
 fn event(n: i64) -> Arc<Event> {
     Arc::new(Event {
         id: EventId { server: 1, session: n / SESSION + 1, instance: n % SESSION + 1 },
-        type_: vec!["sensor".into(), (n % TYPES).to_string()],
+        type_: vec!["sensor".to_string(), (n % TYPES).to_string()].into(),
         timestamp: Timestamp::new(BASE_S + n / 1_000_000, (n % 1_000_000) as u32).unwrap(),
         source_timestamp: None,
         payload: Some(Arc::new(EventPayload::json_from_text(&format!("{{\"value\": {n}}}")).unwrap())),
@@ -96,7 +96,7 @@ fn main() {
 
     let all = QueryParams::Latest(QueryLatestParams { event_types: None });
     println!(r#"{{"case": "latest_all", "us": {:.2}}}"#, per_query(&mut backend, &all, TYPES as usize) * 1e6);
-    let one = QueryParams::Latest(QueryLatestParams { event_types: Some(vec![vec!["sensor".into(), "7".into()]]) });
+    let one = QueryParams::Latest(QueryLatestParams { event_types: Some(vec![["sensor", "7"].into()]) });
     println!(r#"{{"case": "latest_one", "us": {:.2}}}"#, per_query(&mut backend, &one, 1) * 1e6);
     let mid = stored / 2;
     let timeseries = QueryParams::Timeseries(QueryTimeseriesParams {

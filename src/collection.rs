@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use crate::event_type::EventType;
 use crate::subscription::Subscription;
 use crate::trie::{Slot, Trie};
 use crate::type_index::{with_probe_of, Probe, TypeKey, TypeMap};
@@ -28,6 +29,17 @@ pub trait Collection {
     /// Appends every value whose subscription matches `event_type`, each
     /// once (among those appended), in no particular order.
     fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>);
+
+    /// [`get_into`](Self::get_into) for an [`EventType`], looked up with its
+    /// stored hash and key.
+    fn get_type_into(&self, event_type: &EventType, out: &mut Vec<u64>);
+
+    /// [`get`](Self::get) for an [`EventType`].
+    #[inline]
+    fn get_type(&self, event_type: &EventType, out: &mut Vec<u64>) {
+        out.clear();
+        self.get_type_into(event_type, out);
+    }
 
     /// Clears `out`, then writes every value whose subscription matches
     /// `event_type`, each once, in no particular order.
@@ -71,6 +83,10 @@ impl Collection for ListCollection {
 
     fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
         out.extend(self.entries.iter().filter(|(_, s)| s.matches(event_type)).map(|(v, _)| *v));
+    }
+
+    fn get_type_into(&self, event_type: &EventType, out: &mut Vec<u64>) {
+        out.extend(self.entries.iter().filter(|(_, s)| s.matches_type(event_type)).map(|(v, _)| *v));
     }
 }
 
@@ -183,9 +199,9 @@ impl TreeCollection {
 impl Collection for TreeCollection {
     fn add(&mut self, subscription: &Subscription, value: u64) {
         for query_type in subscription.query_types() {
-            let is_wild = query_type.iter().any(|s| s == "?") || query_type.last().is_some_and(|s| s == "*");
+            let is_wild = query_type.iter().any(|s| s == "?") || query_type.iter().last() == Some("*");
             let location = if is_wild {
-                let (slot, values) = self.wild.slot_mut(&query_type);
+                let (slot, values) = self.wild.slot_mut(&query_type.iter().collect::<Vec<_>>());
                 let was_empty = values.is_empty();
                 if !push_unique(values, value) {
                     continue;
@@ -193,7 +209,7 @@ impl Collection for TreeCollection {
                 self.wild_live += usize::from(was_empty);
                 Location::Wild(slot)
             } else {
-                let key = TypeKey::new(&query_type);
+                let key = TypeKey::from_type(&query_type);
                 let mut inserted = false;
                 let values = self.literal.entry_or_insert_with(key.clone(), || {
                     inserted = true;
@@ -239,6 +255,39 @@ impl Collection for TreeCollection {
     #[inline]
     fn get_into<S: AsRef<str>>(&self, event_type: &[S], out: &mut Vec<u64>) {
         with_probe_of(event_type, |probe| self.get_probe_into(probe, event_type, out));
+    }
+
+    #[inline]
+    fn get_type_into(&self, event_type: &EventType, out: &mut Vec<u64>) {
+        let start = out.len();
+        let mut sources = 0;
+        if let Some(values) = self.literal.get_type(event_type) {
+            out.extend_from_slice(values.as_slice());
+            sources += 1;
+        }
+        sources += event_type.with_indexer(WildValues(&self.wild, out));
+        // A value reached through two query types is reported once.
+        if sources > 1 {
+            dedup_tail(out, start);
+        }
+    }
+}
+
+/// Appends the values of the matching wildcard query types, for
+/// [`EventType::with_indexer`]; how many query types matched.
+struct WildValues<'t, 'o>(&'t Trie<Vec<u64>>, &'o mut Vec<u64>);
+
+impl<'a> crate::event_type::SegmentFn<'a, usize> for WildValues<'_, '_> {
+    #[inline(always)]
+    fn call(self, segment: impl Fn(usize) -> Option<&'a [u8]>) -> usize {
+        let (trie, out) = (self.0, self.1);
+        let mut sources = 0;
+        trie.find_by(segment, &mut |values| {
+            out.extend_from_slice(values);
+            sources += 1;
+            false
+        });
+        sources
     }
 }
 
@@ -297,6 +346,14 @@ impl Collection for AnyCollection {
         match self {
             AnyCollection::Tree(c) => c.get_into(event_type, out),
             AnyCollection::List(c) => c.get_into(event_type, out),
+        }
+    }
+
+    #[inline]
+    fn get_type_into(&self, event_type: &EventType, out: &mut Vec<u64>) {
+        match self {
+            AnyCollection::Tree(c) => c.get_type_into(event_type, out),
+            AnyCollection::List(c) => c.get_type_into(event_type, out),
         }
     }
 }

@@ -207,7 +207,7 @@ mod tests {
     fn event(server: i64, session: i64, instance: i64, s: i64) -> Event {
         Event {
             id: EventId { server, session, instance },
-            type_: vec!["a".into()],
+            type_: crate::event_type::EventType::from(["a"]),
             timestamp: Timestamp::new(s, 0).unwrap(),
             source_timestamp: None,
             payload: None,

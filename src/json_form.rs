@@ -57,7 +57,7 @@ pub fn event_to_value(event: &Event) -> Result<Value> {
                 ("instance", event.id.instance.into()),
             ]),
         ),
-        ("type", event.type_.iter().map(|s| Value::from(s.as_str())).collect()),
+        ("type", event.type_.iter().map(Value::from).collect()),
         ("timestamp", timestamp_value(event.timestamp)),
         ("source_timestamp", event.source_timestamp.map_or(Value::Null, timestamp_value)),
         ("payload", payload),
@@ -289,7 +289,7 @@ mod tests {
     fn event(payload: Option<EventPayload>, source: bool) -> Event {
         Event {
             id: EventId { server: 1, session: -2, instance: 3 },
-            type_: vec!["a".into(), "ž".into()],
+            type_: crate::event_type::EventType::from(["a", "ž"]),
             timestamp: Timestamp::new(5, 6).unwrap(),
             source_timestamp: source.then(|| Timestamp::new(-7, 8).unwrap()),
             payload: payload.map(std::sync::Arc::new),

@@ -163,7 +163,7 @@ mod tests {
             Message::InitReq(MsgInitReq {
                 client_name: "c".into(),
                 client_token: Some("t".into()),
-                subscriptions: vec![vec!["a".into(), "*".into()]],
+                subscriptions: vec![crate::event_type::EventType::from(["a", "*"])],
                 server_id: None,
                 persisted: true,
             }),

@@ -19,6 +19,16 @@ use crate::event_type::EventType;
 use crate::trie::Trie;
 use crate::type_index::{hash_bytes, to_event_type, with_key_segments, with_probe_of, Probe, TypeMap};
 
+/// Whether a wildcard query type matches, for [`EventType::with_indexer`].
+struct WildMatch<'t>(&'t Trie<bool>);
+
+impl<'a> crate::event_type::SegmentFn<'a, bool> for WildMatch<'_> {
+    #[inline(always)]
+    fn call(self, segment: impl Fn(usize) -> Option<&'a [u8]>) -> bool {
+        self.0.find_by(segment, &mut |_| true)
+    }
+}
+
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
 pub struct Subscription {
@@ -69,6 +79,11 @@ impl Subscription {
         Ok(Subscription::compile(&tree))
     }
 
+    /// [`new`](Self::new) from query types held as [`EventType`]s.
+    pub fn from_types<'a>(query_types: impl IntoIterator<Item = &'a EventType>) -> Result<Subscription> {
+        Subscription::new(query_types.into_iter().map(|t| t.iter().collect::<Vec<&str>>()))
+    }
+
     fn compile(tree: &Tree) -> Subscription {
         let mut sub = Subscription::default();
         tree.for_each_query_type(&mut |query_type| {
@@ -100,6 +115,15 @@ impl Subscription {
             return self.wild.find(event_type, &mut |_| true);
         }
         with_probe_of(event_type, |probe| self.matches_probe(probe, event_type))
+    }
+
+    /// [`matches`](Self::matches) for an [`EventType`]: the literal query
+    /// types are looked up with the type's stored hash and key (no probe,
+    /// no hashing); the wildcard ones walk its segments.
+    #[inline]
+    pub fn matches_type(&self, event_type: &EventType) -> bool {
+        (!self.literal.is_empty() && self.literal.contains_type(event_type))
+            || event_type.with_indexer(WildMatch(&self.wild))
     }
 
     /// [`matches`](Self::matches) with the probe of `event_type` given (the
@@ -219,7 +243,7 @@ impl Subscription {
         }
         let patterns = |s: &Subscription| {
             let mut out = Vec::with_capacity(s.wild_count);
-            s.wild.for_each(&mut |t, _| out.push(t));
+            s.wild.for_each(&mut |t, _| out.push(t.to_vec()));
             out
         };
         let theirs = patterns(other);
@@ -473,7 +497,7 @@ impl Tree {
     /// take the linear path when either operand has no wildcard.
     fn intersection(a: &Tree, b: &Tree) -> Tree {
         let mut result = Tree::default();
-        let mut lost: Vec<EventType> = Vec::new();
+        let mut lost: Vec<Vec<String>> = Vec::new();
         if a.nodes.is_empty() || b.nodes.is_empty() {
             return result;
         }
@@ -740,7 +764,7 @@ mod tests {
             assert_eq!(b.isdisjoint(&a), !witness, "{b:?} {a:?}");
             assert_eq!(Tree::intersection(&a.tree(), &b.tree()).is_empty(), !witness, "{a:?} {b:?}");
             // Sanitised query types describe the same subscription.
-            let again = Subscription::new(a.query_types()).unwrap();
+            let again = Subscription::from_types(&a.query_types()).unwrap();
             assert_eq!(set(again.query_types()), set(a.query_types()));
         }
     }

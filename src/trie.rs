@@ -66,12 +66,17 @@ enum Literals {
 impl Literals {
     #[inline(always)]
     fn find(&self, segment: &str) -> Option<u32> {
+        self.find_bytes(segment.as_bytes())
+    }
+
+    #[inline(always)]
+    fn find_bytes(&self, segment: &[u8]) -> Option<u32> {
         match self {
             Literals::None => None,
-            Literals::One(s, child) => (**s == *segment).then_some(*child),
-            Literals::Many(table) => {
-                table.find(segment_hash(segment), |(s, _)| **s == *segment).map(|(_, child)| *child)
-            }
+            Literals::One(s, child) => (s.as_bytes() == segment).then_some(*child),
+            Literals::Many(table) => table
+                .find(hash_bytes(0x9e37_79b9_7f4a_7c15, segment), |(s, _)| s.as_bytes() == segment)
+                .map(|(_, child)| *child),
         }
     }
 
@@ -218,6 +223,17 @@ impl<P: Payload> Trie<P> {
     /// per segment, on the call stack for the first few).
     #[inline]
     pub(crate) fn find<S: AsRef<str>>(&self, event_type: &[S], f: &mut impl FnMut(&P) -> bool) -> bool {
+        self.find_by(|i| event_type.get(i).map(|s| s.as_ref().as_bytes()), f)
+    }
+
+    /// [`find`](Self::find) with the event type's segments given by index
+    /// (`segment(i)` is None past the last).
+    #[inline]
+    pub(crate) fn find_by<'s>(
+        &self,
+        segment: impl Fn(usize) -> Option<&'s [u8]>,
+        f: &mut impl FnMut(&P) -> bool,
+    ) -> bool {
         if self.nodes.is_empty() {
             return false;
         }
@@ -229,7 +245,7 @@ impl<P: Payload> Trie<P> {
             if !n.star.is_empty() && f(&n.star) {
                 return true;
             }
-            let next = match event_type.get(at) {
+            let next = match segment(at) {
                 None => {
                     if !n.leaf.is_empty() && f(&n.leaf) {
                         return true;
@@ -237,7 +253,7 @@ impl<P: Payload> Trie<P> {
                     None
                 }
                 Some(head) => {
-                    let literal = n.literal.find(head.as_ref());
+                    let literal = n.literal.find_bytes(head);
                     match (literal, n.any) {
                         (Some(child), NONE) => Some(child),
                         (Some(child), any) => {
@@ -285,7 +301,7 @@ impl<P: Payload> Trie<P> {
 
     /// Every query type with a non-empty payload, owned.
     pub(crate) fn for_each(&self, f: &mut impl FnMut(EventType, &P)) {
-        self.for_each_borrowed(|t, p| f(t.iter().map(|s| s.to_string()).collect(), p));
+        self.for_each_borrowed(|t, p| f(EventType::new(t), p));
     }
 
     /// Every query type with a non-empty payload, borrowed.

@@ -8,14 +8,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hashbrown::HashTable;
 
+use crate::event_type::EventType;
+
 /// An event type packed into one allocation: for each segment, its length
-/// as a LEB128 varint, then its bytes.
+/// (see [`push_len`]), then its bytes. Every length byte is ASCII, so the
+/// key of segments that are `str`s is itself valid UTF-8: an
+/// [`EventType`](crate::event_type::EventType) keeps its key in an
+/// `Arc<str>` and hands out segments without unsafe code or revalidation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct TypeKey(Box<[u8]>);
 
 impl TypeKey {
+    #[cfg(test)]
     pub(crate) fn new<S: AsRef<str>>(segments: &[S]) -> TypeKey {
-        with_encoded(segments, |key| TypeKey(key.into()))
+        let len: usize = segments.iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum();
+        let mut key = vec![0; len];
+        encode(segments, &mut key);
+        TypeKey(key.into())
+    }
+
+    /// The key of `event_type`: its key bytes copied.
+    pub(crate) fn from_type(event_type: &EventType) -> TypeKey {
+        TypeKey(event_type.key().into())
     }
 
     pub(crate) fn hash(&self) -> u64 {
@@ -23,14 +37,35 @@ impl TypeKey {
     }
 }
 
-/// Bytes of the LEB128 length of a segment of `len` bytes.
-fn varint_len(len: usize) -> usize {
-    (usize::BITS - len.leading_zeros()).max(1).div_ceil(7) as usize
+/// Segments shorter than this have a one-byte length (the length itself);
+/// longer ones have the byte `SHORT + k` followed by `k` bytes of seven
+/// bits each, least significant first. Every length byte is below 0x80.
+pub(crate) const SHORT: usize = 0x70;
+
+/// Bytes of the key length of a segment of `len` bytes.
+#[inline(always)]
+pub(crate) fn varint_len(len: usize) -> usize {
+    if len < SHORT {
+        1
+    } else {
+        1 + (usize::BITS - len.leading_zeros()).div_ceil(7) as usize
+    }
 }
 
-/// Upper bound of the key bytes of one segment of `len` bytes.
-fn encoded_len(len: usize) -> usize {
-    len + 10
+/// Calls `push` with the length bytes of a segment of `len` bytes.
+#[inline(always)]
+pub(crate) fn push_len(len: usize, mut push: impl FnMut(u8)) {
+    if len < SHORT {
+        push(len as u8);
+        return;
+    }
+    let k = varint_len(len) - 1;
+    push((SHORT + k) as u8);
+    let mut n = len;
+    for _ in 0..k {
+        push((n & 0x7f) as u8);
+        n >>= 7;
+    }
 }
 
 /// Appends the key encoding of `segments` to `out` (which has room).
@@ -38,39 +73,14 @@ fn encode<S: AsRef<str>>(segments: &[S], out: &mut [u8]) -> usize {
     let mut at = 0;
     for s in segments {
         let s = s.as_ref().as_bytes();
-        let mut n = s.len();
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out[at] = byte;
-                at += 1;
-                break;
-            }
-            out[at] = byte | 0x80;
+        push_len(s.len(), |b| {
+            out[at] = b;
             at += 1;
-        }
+        });
         out[at..at + s.len()].copy_from_slice(s);
         at += s.len();
     }
     at
-}
-
-/// Runs `f` on the key bytes of `segments`, encoded on the stack when they
-/// fit (the lookup path allocates nothing for ordinary event types).
-#[inline]
-pub(crate) fn with_encoded<S: AsRef<str>, R>(segments: &[S], f: impl FnOnce(&[u8]) -> R) -> R {
-    const STACK: usize = 160;
-    let bound: usize = segments.iter().map(|s| encoded_len(s.as_ref().len())).sum();
-    if bound <= STACK {
-        let mut buf = [0u8; STACK];
-        let len = encode(segments, &mut buf);
-        f(&buf[..len])
-    } else {
-        let mut buf = vec![0u8; bound];
-        let len = encode(segments, &mut buf);
-        f(&buf[..len])
-    }
 }
 
 /// Bytes of key a [`Probe`] holds inline; longer event types are compared
@@ -91,9 +101,9 @@ pub(crate) struct Probe<'k> {
     h: u64,
     /// OR of every word read: its high bits are set iff a byte was not ASCII.
     high: u64,
-    /// Key bytes written to `key` (less than PROBE_KEY); PROBE_KEY once the
-    /// key did not fit (PROBE_KEY - 1 bytes or more, or a segment of 128
-    /// bytes or more, whose length would take two bytes).
+    /// Key bytes written to `key` (less than SHORT); PROBE_KEY once the
+    /// key did not fit (SHORT - 1 bytes or more, which also covers a
+    /// segment of SHORT bytes or more, whose length takes more bytes).
     len: usize,
     /// Borrowed from the caller's stack frame, so that the probe is small
     /// and never copied.
@@ -117,10 +127,10 @@ impl<'k> Probe<'k> {
     pub(crate) fn push(&mut self, segment: &[u8]) {
         let n = segment.len();
         let at = self.len;
-        // One test: a length byte and the bytes fit below PROBE_KEY - 1
-        // (which also keeps n under 128, a one-byte length); `len` is at
+        // One test: a length byte and the bytes fit below SHORT - 1
+        // (which also keeps n under SHORT, a one-byte length); `len` is at
         // most PROBE_KEY, so the sum cannot overflow.
-        let fits = at + n < PROBE_KEY - 1;
+        let fits = at + n < SHORT - 1;
         if (8..=16).contains(&n) {
             // The usual segment: the two words the hash reads are also
             // what is copied (no second classification, no reload).
@@ -200,7 +210,7 @@ pub(crate) fn hash_key(key: &[u8]) -> u64 {
 }
 
 /// Whether key bytes encode exactly `segments`. The usual case, every
-/// segment shorter than 128 bytes (a one-byte length), is one straight
+/// segment shorter than SHORT bytes (a one-byte length), is one straight
 /// walk that ORs together the differences of lengths and bytes and tests
 /// them once at the end; longer segments take [`key_eq_varint`].
 #[inline(always)]
@@ -211,10 +221,10 @@ fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
         let s = s.as_ref().as_bytes();
         let n = s.len();
         let end = at + 1 + n;
-        if n >= 0x80 || end > key.len() {
-            return n >= 0x80 && key_eq_varint(key, segments);
+        if n >= SHORT || end > key.len() {
+            return n >= SHORT && key_eq_varint(key, segments);
         }
-        // A stored length of 128 or more (a varint) differs from n here.
+        // A stored length of SHORT or more (several bytes) differs from n here.
         diff |= u64::from(key[at]) ^ n as u64;
         diff |= word_diff(&key[at + 1..end], s);
         at = end;
@@ -260,27 +270,46 @@ impl<'a> Iterator for Segments<'a> {
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         let (&first, rest) = self.0.split_first()?;
-        if first < 0x80 {
-            // a segment shorter than 128 bytes: a one-byte length
-            let (segment, rest) = rest.split_at(usize::from(first));
-            self.0 = rest;
-            return Some(segment);
-        }
-        let mut len = 0usize;
-        let mut shift = 0;
-        let mut at = 0;
-        loop {
-            let byte = self.0[at];
-            at += 1;
-            len |= usize::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
-        let (segment, rest) = self.0[at..].split_at(len);
+        let (at, len) = read_len(first, rest);
+        let (segment, rest) = rest[at..].split_at(len);
         self.0 = rest;
         Some(segment)
+    }
+}
+
+/// The length a key's length bytes `first`, `rest..` encode, and how many
+/// bytes of `rest` they took.
+#[inline(always)]
+pub(crate) fn read_len(first: u8, rest: &[u8]) -> (usize, usize) {
+    let first = usize::from(first);
+    if first < SHORT {
+        return (0, first);
+    }
+    let k = first - SHORT;
+    let len = rest[..k].iter().rev().fold(0usize, |len, &b| (len << 7) | usize::from(b));
+    (k, len)
+}
+
+/// Hashes segments one by one: the hash [`hash_key`] gives their key.
+pub(crate) struct TypeHasher {
+    h: u64,
+    keys: (u64, u64),
+}
+
+impl TypeHasher {
+    #[inline(always)]
+    pub(crate) fn new() -> TypeHasher {
+        TypeHasher { h: 0x9e37_79b9_7f4a_7c15, keys: keys() }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, segment: &[u8]) {
+        self.h = hash_bytes_acc(self.h, segment, &mut 0, self.keys);
+    }
+
+    #[inline(always)]
+    pub(crate) fn finish(self) -> u64 {
+        finish(self.h, self.keys.0)
     }
 }
 
@@ -514,6 +543,32 @@ impl<V> TypeMap<V> {
         }
     }
 
+    /// Whether the event type `event_type` is a key: its stored hash and
+    /// key bytes are looked up as they are (no probe, no hashing).
+    #[inline(always)]
+    pub(crate) fn contains_type(&self, event_type: &EventType) -> bool {
+        self.find_offset(event_type.hash_value(), event_type.key()).is_some()
+    }
+
+    /// The value of the event type `event_type` (as [`contains_type`](Self::contains_type)).
+    #[inline(always)]
+    pub(crate) fn get_type(&self, event_type: &EventType) -> Option<&V> {
+        let offset = self.find_offset(event_type.hash_value(), event_type.key())?;
+        self.values[stored(&self.arena, offset).1].as_ref()
+    }
+
+    /// The value for `event_type`, inserted with `make` if absent (no
+    /// probe, no hashing: the key bytes are copied as they are).
+    pub(crate) fn insert_type_with(&mut self, event_type: &EventType, make: impl FnOnce() -> V) -> &mut V {
+        let (hash, key) = (event_type.hash_value(), event_type.key());
+        let index = match self.find_offset(hash, key) {
+            Some(offset) => stored(&self.arena, offset).1,
+            None => self.push_entry(hash, key.len(), |out| out.copy_from_slice(key), make()),
+        };
+        // Live entries always hold a value.
+        self.values[index].get_or_insert_with(|| unreachable!())
+    }
+
     /// The arena offset of the entry whose key bytes are `key` (hash `hash`).
     #[inline(always)]
     fn find_offset(&self, hash: u64, key: &[u8]) -> Option<u32> {
@@ -667,7 +722,6 @@ impl<V> TypeMap<V> {
     }
 }
 
-/// Owned segments of an iterator over a stored key.
 /// Runs `f` on the segments of a stored key as `&str`s, on the stack for
 /// up to 16 segments.
 pub(crate) fn with_key_segments<R>(segments: Segments<'_>, f: impl FnOnce(&[&str]) -> R) -> R {
@@ -691,9 +745,8 @@ pub(crate) fn with_key_segments<R>(segments: Segments<'_>, f: impl FnOnce(&[&str
     f(&all)
 }
 
-pub(crate) fn to_event_type(segments: Segments<'_>) -> Vec<String> {
-    // Keys are only built from &str, so every segment is UTF-8.
-    segments.map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+pub(crate) fn to_event_type(segments: Segments<'_>) -> EventType {
+    with_key_segments(segments, |s| EventType::new(s))
 }
 
 #[cfg(test)]
@@ -795,7 +848,7 @@ mod tests {
             with_probe_of(t, |probe| {
                 let stored = TypeKey::new(t);
                 assert_eq!(probe.h, stored.hash(), "{t:?}");
-                if t.iter().all(|s| s.len() < 128) {
+                if t.iter().map(|s| s.len() + 1).sum::<usize>() < SHORT {
                     assert_eq!(probe.key(), Some(&*stored.0), "{t:?}");
                 } else {
                     assert_eq!(probe.key(), None, "{t:?}");

@@ -156,18 +156,18 @@ fn million_segment_query_types_go_through_memory_backend_queries() {
     let mut backend = MemoryBackend::default();
     let event = Event {
         id: EventId { server: 1, session: 1, instance: 1 },
-        type_: vec!["a".to_owned(); N],
+        type_: vec!["a".to_owned(); N].into(),
         timestamp: Timestamp::new(1, 0).unwrap(),
         source_timestamp: None,
         payload: None,
     };
     backend.register(&[std::sync::Arc::new(event)]).unwrap();
     for (kind, query_type) in kinds() {
-        let latest = QueryParams::Latest(QueryLatestParams { event_types: Some(vec![query_type.clone()]) });
+        let latest = QueryParams::Latest(QueryLatestParams { event_types: Some(vec![query_type.clone().into()]) });
         let result = bounded(&format!("{kind}: latest query"), || backend.query(&latest).unwrap());
         assert_eq!(result.events.len(), 1, "{kind}");
         let series = QueryParams::Timeseries(QueryTimeseriesParams {
-            event_types: Some(vec![query_type.clone()]),
+            event_types: Some(vec![query_type.clone().into()]),
             ..Default::default()
         });
         let result = bounded(&format!("{kind}: timeseries query"), || backend.query(&series).unwrap());

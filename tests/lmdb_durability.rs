@@ -41,7 +41,7 @@ fn session_events(session: i64) -> Vec<Arc<Event>> {
         .map(|instance| {
             Arc::new(Event {
                 id: EventId { server: SERVER, session, instance },
-                type_: vec!["d".into(), (session % 7).to_string()],
+                type_: vec!["d".to_string(), (session % 7).to_string()].into(),
                 timestamp: Timestamp::now(),
                 source_timestamp: None,
                 payload: Some(Arc::new(EventPayload::json_from_text(&format!("{{\"s\": {session}}}")).unwrap())),

@@ -99,8 +99,8 @@ fn order_by(v: &Value) -> OrderBy {
     }
 }
 
-fn event_type(v: &Value) -> Vec<String> {
-    list(v, string)
+fn event_type(v: &Value) -> hat_event::event_type::EventType {
+    list(v, string).into()
 }
 
 fn payload(v: &Value) -> EventPayload {
@@ -130,7 +130,7 @@ fn register_event(v: &Value) -> RegisterEvent {
     }
 }
 
-fn event_types(v: &Value) -> Option<Vec<Vec<String>>> {
+fn event_types(v: &Value) -> Option<Vec<hat_event::event_type::EventType>> {
     opt(v, |t| list(t, event_type))
 }
 
@@ -218,7 +218,7 @@ macro_rules! dispatch {
             "Status" => $f::<ServerStatus>($($arg,)* status(v)),
             "Order" => $f::<Order>($($arg,)* order(v)),
             "OrderBy" => $f::<OrderBy>($($arg,)* order_by(v)),
-            "EventType" => $f::<Vec<String>>($($arg,)* event_type(v)),
+            "EventType" => $f::<hat_event::event_type::EventType>($($arg,)* event_type(v)),
             "EventPayload" => $f::<EventPayload>($($arg,)* payload(v)),
             "Event" => $f::<Event>($($arg,)* event(v)),
             "RegisterEvent" => $f::<RegisterEvent>($($arg,)* register_event(v)),

@@ -215,9 +215,9 @@ typedef struct hat_event_event_type_list_t hat_event_event_type_list_t;
  * An event type (a sequence of UTF-8 segments). Created with
  * `hat_event_event_type_create`, or borrowed from an event, register
  * event, query or subscription. Immutable: safe to read from several
- * threads at once. Unlike events, payloads and subscriptions, an event
- * type is a plain value: `_clone` copies it (a few short strings). Keep
- * the event instead when you can: cloning it is O(1) and keeps its type.
+ * threads at once. The segments are shared, in one allocation: `_clone`
+ * is O(1) (a new handle sharing them, never a copy of the strings), so a
+ * type borrowed from an event can be kept cheaply without the event.
  */
 typedef struct hat_event_event_type_t hat_event_event_type_t;
 
@@ -1427,8 +1427,9 @@ hat_event_status_t hat_event_event_type_create(const struct hat_event_str_t *seg
                                                struct hat_event_event_type_t **out);
 
 /**
- * Copies `event_type` (owned or borrowed) into a new owned handle (a
- * copy, not a new reference: event types are plain values).
+ * A new owned handle to `event_type` (owned or borrowed). O(1): the new
+ * handle shares the segments (event types are immutable and shared); a
+ * new pointer, destroyed on its own with `hat_event_event_type_destroy`.
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_event_type_clone(const struct hat_event_event_type_t *event_type,

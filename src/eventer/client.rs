@@ -781,7 +781,7 @@ mod tests {
     fn event(instance: i64) -> Arc<Event> {
         Arc::new(Event {
             id: EventId { server: 1, session: 1, instance },
-            type_: vec!["a".into()],
+            type_: crate::event_type::EventType::from(["a"]),
             timestamp: Timestamp::new(1, 2).unwrap(),
             source_timestamp: None,
             payload: None,
@@ -817,13 +817,14 @@ mod tests {
         });
         let (tx, rx) = mpsc::channel();
         let mut options = ClientOptions::new("127.0.0.1", port, "rust");
-        options.subscriptions = vec![vec!["a".into(), "*".into()]];
+        options.subscriptions = vec![crate::event_type::EventType::from(["a", "*"])];
         let client = Client::connect(&options, Box::new(Recorder(tx))).unwrap();
         let wait = Duration::from_secs(10);
         let seen = rx.recv_timeout(wait).unwrap();
         assert!(matches!(seen, Seen::Status(ServerStatus::Operational)), "{seen:?}");
         assert!(matches!(rx.recv_timeout(wait).unwrap(), Seen::Events(e) if e == vec![event(1)]));
-        let register = RegisterEvent { type_: vec!["a".into()], source_timestamp: None, payload: None };
+        let register =
+            RegisterEvent { type_: crate::event_type::EventType::from(["a"]), source_timestamp: None, payload: None };
         assert_eq!(client.register_with_response([&register], Some(wait)).unwrap(), Some(vec![event(2)]));
         client.register([&register]).unwrap();
         server.join().unwrap();

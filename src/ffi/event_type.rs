@@ -10,9 +10,9 @@ use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
 /// An event type (a sequence of UTF-8 segments). Created with
 /// `hat_event_event_type_create`, or borrowed from an event, register
 /// event, query or subscription. Immutable: safe to read from several
-/// threads at once. Unlike events, payloads and subscriptions, an event
-/// type is a plain value: `_clone` copies it (a few short strings). Keep
-/// the event instead when you can: cloning it is O(1) and keeps its type.
+/// threads at once. The segments are shared, in one allocation: `_clone`
+/// is O(1) (a new handle sharing them, never a copy of the strings), so a
+/// type borrowed from an event can be kept cheaply without the event.
 pub struct hat_event_event_type_t {
     _private: [u8; 0],
 }
@@ -171,7 +171,7 @@ pub(crate) unsafe fn checked_types<'a>(
 /// As for [`segments_arg`].
 pub(crate) unsafe fn event_type_arg(segments: *const hat_event_str_t, len: usize, name: &str) -> FfiResult<EventType> {
     // SAFETY: forwarded from the caller.
-    Ok(unsafe { segments_arg(segments, len, name) }?.into_iter().map(str::to_owned).collect())
+    Ok(EventType::new(unsafe { checked_segments(segments, len, name) }?))
 }
 
 /// Owned event types from C event type views.
@@ -185,7 +185,7 @@ pub(crate) unsafe fn event_types_arg(
 ) -> FfiResult<Vec<EventType>> {
     // SAFETY: forwarded from the caller.
     let types = unsafe { checked_types(types, len, name) }?;
-    Ok(types.iter().map(|t| t.iter().map(|s| s.as_ref().to_owned()).collect()).collect())
+    Ok(types.iter().map(|t| EventType::new(t)).collect())
 }
 
 /// Creates an event type from `len` segments (copied; each checked for UTF-8).
@@ -207,8 +207,9 @@ pub unsafe extern "C" fn hat_event_event_type_create(
     })
 }
 
-/// Copies `event_type` (owned or borrowed) into a new owned handle (a
-/// copy, not a new reference: event types are plain values).
+/// A new owned handle to `event_type` (owned or borrowed). O(1): the new
+/// handle shares the segments (event types are immutable and shared); a
+/// new pointer, destroyed on its own with `hat_event_event_type_destroy`.
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_clone(
@@ -237,7 +238,7 @@ pub unsafe extern "C" fn hat_event_event_type_destroy(event_type: *mut hat_event
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_event_type_len(event_type: *const hat_event_event_type_t) -> usize {
     // SAFETY: a live handle or NULL, as documented.
-    guard_value(0, || unsafe { handle_opt(event_type) }.map_or(0, Vec::len))
+    guard_value(0, || unsafe { handle_opt(event_type) }.map_or(0, EventType::len))
 }
 
 /// Segment `index` as a view valid while `event_type` lives; `{NULL, 0}`
@@ -252,7 +253,7 @@ pub unsafe extern "C" fn hat_event_event_type_segment(
         // SAFETY: a live handle or NULL, as documented.
         unsafe { handle_opt(event_type) }
             .and_then(|t| t.get(index))
-            .map_or(hat_event_str_t::EMPTY, |s| hat_event_str_t::from_str(s))
+            .map_or(hat_event_str_t::EMPTY, hat_event_str_t::from_str)
     })
 }
 

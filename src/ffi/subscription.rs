@@ -158,7 +158,7 @@ pub unsafe extern "C" fn hat_event_subscription_matches_type(
         // SAFETY: live handles or NULL, as documented.
         let (subscription, event_type) =
             unsafe { (handle_arg(subscription, "subscription")?, handle_arg(event_type, "event_type")?) };
-        out.write(subscription.matches(event_type));
+        out.write(subscription.matches_type(event_type));
         Ok(())
     })
 }

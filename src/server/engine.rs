@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerId, Source, SourceType};
+use crate::event_type::EventType;
 use crate::json::JsonPayload;
 use crate::query::{QueryParams, QueryResult};
 use crate::server::backend::{Backend, BackendCallbacks, EventsCallback};
@@ -182,7 +183,7 @@ pub struct EngineRef {
 impl Shared {
     fn status_event(&self, status: &str) -> RegisterEvent {
         RegisterEvent {
-            type_: vec!["event".into(), self.server_id.to_string(), "engine".into()],
+            type_: EventType::new(&["event", &self.server_id.to_string(), "engine"]),
             source_timestamp: None,
             payload: Some(Arc::new(EventPayload::Json(JsonPayload::from_value(serde_json::Value::String(
                 status.into(),
@@ -273,7 +274,7 @@ fn process_session(
         let mut output = Vec::new();
         for (module_source, module) in modules.iter_mut() {
             for &(input_source, i) in &input {
-                if !module.subscription().matches(&events[i].type_) {
+                if !module.subscription().matches_type(&events[i].type_) {
                     continue;
                 }
                 let produced = module.process(input_source, &events[i]).map_err(|e| module_error(*module_source, e))?;
@@ -555,8 +556,8 @@ mod tests {
         }
     }
 
-    fn ty(s: &str) -> Vec<String> {
-        s.split('/').map(String::from).collect()
+    fn ty(s: &str) -> EventType {
+        s.split('/').collect()
     }
 
     fn reg(t: &str) -> RegisterEvent {
@@ -579,7 +580,7 @@ mod tests {
     ) -> mpsc::Receiver<(&'static str, SessionId)> {
         let (tx, rx) = mpsc::channel();
         let tx = Arc::new(Mutex::new(tx));
-        let qs: Vec<Vec<String>> = query_types.iter().map(|q| ty(q)).collect();
+        let qs: Vec<Vec<String>> = query_types.iter().map(|q| ty(q).to_vec()).collect();
         plugins.modules.insert(
             name.into(),
             ModuleInfo {
@@ -604,7 +605,7 @@ mod tests {
                "modules": modules.iter().map(|m| json!({"module": m})).collect::<Vec<_>>()})
     }
 
-    fn status(e: &Event) -> (EventId, Vec<String>, Option<Arc<EventPayload>>) {
+    fn status(e: &Event) -> (EventId, EventType, Option<Arc<EventPayload>>) {
         (e.id, e.type_.clone(), e.payload.clone())
     }
 
@@ -834,7 +835,7 @@ mod tests {
         let mut plugins = Plugins::default();
         // Every 'in' event derives one 'count' event in the same session.
         let _ = module(&mut plugins, "m", &["in", "*"], |_, _, e| {
-            Ok(if e.type_[0] == "in" { vec![reg("count")] } else { vec![] })
+            Ok(if e.type_.segment(0) == "in" { vec![reg("count")] } else { vec![] })
         });
         let engine = Engine::create(&conf(&["m"]), &plugins, EngineHooks::default()).unwrap();
         std::thread::scope(|scope| {
@@ -861,7 +862,7 @@ mod tests {
         for e in &events {
             by_session.entry(e.id.session).or_default().push(e);
         }
-        let inputs = events.iter().filter(|e| e.type_[0] == "in").count();
+        let inputs = events.iter().filter(|e| e.type_.segment(0) == "in").count();
         assert_eq!(inputs, THREADS * EVENTS_PER_THREAD);
         let sessions: Vec<i64> = by_session.keys().copied().collect();
         assert_eq!(sessions, (1..=sessions.len() as i64).collect::<Vec<_>>(), "sessions are gapless");
@@ -869,10 +870,10 @@ mod tests {
             let instances: Vec<i64> = evs.iter().map(|e| e.id.instance).collect();
             assert_eq!(instances, (1..=evs.len() as i64).collect::<Vec<_>>(), "session {session}");
             assert!(evs.iter().all(|e| e.timestamp == evs[0].timestamp), "one timestamp per session");
-            let n_in = evs.iter().filter(|e| e.type_[0] == "in").count();
+            let n_in = evs.iter().filter(|e| e.type_.segment(0) == "in").count();
             if n_in > 0 {
                 assert_eq!(evs.len(), 2 * n_in, "each input derived one event in its session");
-                assert!(evs[..n_in].iter().all(|e| e.type_[0] == "in"));
+                assert!(evs[..n_in].iter().all(|e| e.type_.segment(0) == "in"));
             }
         }
     }

@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 
 use crate::collection::{Collection, TreeCollection};
 use crate::event::{Event, EventPayload, RegisterEvent, ServerId, ServerStatus, Source, SourceType};
+use crate::event_type::EventType;
 use crate::eventer::chatter::{self, ChatterMsg};
 use crate::json::JsonPayload;
 use crate::message::{Message, MessageKind};
@@ -359,7 +360,7 @@ impl Hub {
         let mut slots: IdMap<i64, usize> = IdMap::default();
         let mut found = Vec::new();
         for (i, event) in events.iter().enumerate() {
-            routes.get(&event.type_, &mut found);
+            routes.get_type(&event.type_, &mut found);
             for &id in &found {
                 let id = id as i64;
                 let slot = *slots.entry(id).or_insert_with(|| {
@@ -421,7 +422,7 @@ impl Hub {
 
     fn eventer_event(&self, client_name: &str, status: &str) -> RegisterEvent {
         RegisterEvent {
-            type_: vec!["event".into(), self.conf.server_id.to_string(), "eventer".into(), client_name.into()],
+            type_: EventType::new(&["event", &self.conf.server_id.to_string(), "eventer", client_name]),
             source_timestamp: None,
             payload: Some(Arc::new(EventPayload::Json(JsonPayload::from_value(serde_json::Value::String(
                 status.into(),
@@ -888,14 +889,14 @@ fn read_loop(hub: &Arc<Hub>, conn: &Arc<Conn>) {
 }
 
 fn init_info(hub: &Hub, id: i64, req: MsgInitReq) -> Result<ConnectionInfo, String> {
-    let segments: usize = req.subscriptions.iter().map(Vec::len).sum();
+    let segments: usize = req.subscriptions.iter().map(EventType::len).sum();
     if segments > hub.conf.limits.max_subscription_segments {
         return Err(format!(
             "subscription of {segments} segments, the limit is {}",
             hub.conf.limits.max_subscription_segments
         ));
     }
-    let subscription = Subscription::new(&req.subscriptions).map_err(|e| e.to_string())?;
+    let subscription = Subscription::from_types(&req.subscriptions).map_err(|e| e.to_string())?;
     if req.client_token.is_some() && req.client_token != hub.conf.server_token {
         return Err("invalid client token".into());
     }
@@ -1146,7 +1147,8 @@ mod tests {
     #[test]
     fn subscribers_see_registers_and_other_clients_connecting_but_not_themselves() {
         let server = running(quiet(Limits::default()));
-        let (watcher, rx) = client(&server, "watcher", |o| o.subscriptions = vec![vec!["*".into()]]);
+        let (watcher, rx) =
+            client(&server, "watcher", |o| o.subscriptions = vec![crate::event_type::EventType::from(["*"])]);
         assert_eq!(watcher.server_status(), ServerStatus::Operational);
         let (c, _) = client(&server, "c1", |_| {});
         assert_eq!(types(&rx.recv_timeout(W).unwrap().unwrap()), ["event/1/eventer/c1"]);
@@ -1162,7 +1164,12 @@ mod tests {
             [(1, "watcher"), (2, "c1")]
         );
         let q = c
-            .query(&QueryParams::Latest(QueryLatestParams { event_types: Some(vec![vec!["a".into(), "*".into()]]) }), T)
+            .query(
+                &QueryParams::Latest(QueryLatestParams {
+                    event_types: Some(vec![crate::event_type::EventType::from(["a", "*"])]),
+                }),
+                T,
+            )
             .unwrap();
         assert_eq!(types(&q.events), ["a/b", "a/c"]);
         c.close();
@@ -1200,11 +1207,11 @@ mod tests {
     fn server_id_and_persisted_filter_notifications() {
         let server = running(quiet(Limits::default()));
         let (_other, rx_other) = client(&server, "o", |o| {
-            o.subscriptions = vec![vec!["a".into()]];
+            o.subscriptions = vec![crate::event_type::EventType::from(["a"])];
             o.server_id = Some(2);
         });
         let (_p, rx_p) = client(&server, "p", |o| {
-            o.subscriptions = vec![vec!["a".into()]];
+            o.subscriptions = vec![crate::event_type::EventType::from(["a"])];
             o.persisted = true;
         });
         let (c, _) = client(&server, "c", |_| {});
@@ -1282,9 +1289,9 @@ mod tests {
     #[test]
     fn a_subscriber_that_stops_reading_is_dropped_and_others_go_on() {
         let server = running(quiet(Limits { max_queued_bytes: 1 << 20, ..Limits::default() }));
-        let (slow, _) = client(&server, "slow", |o| o.subscriptions = vec![vec!["*".into()]]);
+        let (slow, _) = client(&server, "slow", |o| o.subscriptions = vec![crate::event_type::EventType::from(["*"])]);
         let mut o = ClientOptions::new("127.0.0.1", server.local_addr().port(), "fast");
-        o.subscriptions = vec![vec!["*".into()]];
+        o.subscriptions = vec![crate::event_type::EventType::from(["*"])];
         struct Count(Arc<AtomicI64>);
         impl Handler for Count {
             fn on_events(&mut self, e: &[Arc<Event>]) {
@@ -1299,7 +1306,7 @@ mod tests {
         let init = MsgInitReq {
             client_name: "raw".into(),
             client_token: None,
-            subscriptions: vec![vec!["*".into()]],
+            subscriptions: vec![crate::event_type::EventType::from(["*"])],
             server_id: None,
             persisted: false,
         };
@@ -1319,7 +1326,7 @@ mod tests {
         raw.write_all(&frame).unwrap();
         let (c, _) = client(&server, "c", |_| {});
         let big = RegisterEvent {
-            type_: vec!["big".into()],
+            type_: crate::event_type::EventType::from(["big"]),
             source_timestamp: None,
             payload: Some(Arc::new(EventPayload::Binary { type_: "x".into(), data: vec![0; 8192] })),
         };
@@ -1357,7 +1364,7 @@ mod tests {
         let init = MsgInitReq {
             client_name: name.into(),
             client_token: None,
-            subscriptions,
+            subscriptions: subscriptions.into_iter().map(EventType::from).collect(),
             server_id: None,
             persisted: false,
         };
@@ -1424,7 +1431,8 @@ mod tests {
     fn a_subscription_past_the_segment_limit_is_refused_at_init() {
         let server = running(quiet(Limits { max_subscription_segments: 3, ..Limits::default() }));
         let mut o = ClientOptions::new("127.0.0.1", server.local_addr().port(), "big");
-        o.subscriptions = vec![vec!["a".into(), "b".into()], vec!["c".into(), "*".into()]];
+        o.subscriptions =
+            vec![crate::event_type::EventType::from(["a", "b"]), crate::event_type::EventType::from(["c", "*"])];
         let err = Client::connect(&o, Box::new(Seen(mpsc::channel().0))).err().unwrap().to_string();
         assert!(err.contains("subscription of 4 segments, the limit is 3"), "{err}");
         o.subscriptions.pop();

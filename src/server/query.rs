@@ -58,7 +58,7 @@ pub fn query_events<'a>(events: impl IntoIterator<Item = &'a Arc<Event>>, params
 /// newer (the reference's `Event.__lt__`); a new type goes last.
 pub(crate) fn keep_latest<E: Deref<Target = Event> + Clone>(latest: &mut TypeMap<E>, event: E) {
     let mut inserted = false;
-    let slot = latest.insert_with(&event.type_, || {
+    let slot = latest.insert_type_with(&event.type_, || {
         inserted = true;
         event.clone()
     });
@@ -76,7 +76,7 @@ pub(crate) fn query_latest<'a>(
         None => latest.cloned().collect(),
         Some(types) => {
             let subscription = subscription(types)?;
-            latest.filter(|e| subscription.matches(&e.type_)).cloned().collect()
+            latest.filter(|e| subscription.matches_type(&e.type_)).cloned().collect()
         }
     };
     Ok(QueryResult { events: Arc::new(events), more_follows: false })
@@ -91,7 +91,7 @@ pub(crate) fn query_timeseries<'a>(
     let by_source = params.order_by == OrderBy::SourceTimestamp;
     let mut events: Vec<&Arc<Event>> = events
         .into_iter()
-        .filter(|e| subscription.as_ref().is_none_or(|s| s.matches(&e.type_)))
+        .filter(|e| subscription.as_ref().is_none_or(|s| s.matches_type(&e.type_)))
         .filter(|e| params.t_from.is_none_or(|t| e.timestamp >= t))
         .filter(|e| params.t_to.is_none_or(|t| e.timestamp <= t))
         .filter(|e| params.source_t_from.is_none_or(|t| e.source_timestamp.is_some_and(|s| s >= t)))
@@ -128,7 +128,7 @@ pub(crate) fn query_server<'a>(
 }
 
 fn subscription(types: &[EventType]) -> Result<Subscription> {
-    Subscription::new(types)
+    Subscription::from_types(types)
 }
 
 fn limit(events: &[&Arc<Event>], max_results: Option<i64>) -> QueryResult {

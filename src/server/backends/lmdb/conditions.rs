@@ -53,7 +53,7 @@ impl Conditions {
     pub fn matches(&self, event: &Event) -> bool {
         self.conditions
             .iter()
-            .all(|(subscription, condition)| !subscription.matches(&event.type_) || condition.matches(event))
+            .all(|(subscription, condition)| !subscription.matches_type(&event.type_) || condition.matches(event))
     }
 
     /// Whether no condition is configured (every event matches).

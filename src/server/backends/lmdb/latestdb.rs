@@ -12,13 +12,13 @@ use super::conditions::Conditions;
 use super::environment::Dbs;
 use super::LmdbError;
 use crate::event::{Event, EventId};
-use crate::event_type::EventType;
+use crate::event_type::{EventType, TypeHashMap};
 use crate::query::{QueryLatestParams, QueryResult};
 use crate::subscription::Subscription;
 
 pub struct LatestDb {
     subscription: Subscription,
-    type_refs: HashMap<EventType, EventTypeRef>,
+    type_refs: TypeHashMap<EventTypeRef>,
     /// The latest events in the order their types were first kept (hat's
     /// dict order), with an index by type.
     events: Vec<Arc<Event>>,
@@ -26,7 +26,7 @@ pub struct LatestDb {
     /// first such query after a change (one reference count per query
     /// instead of one per event).
     all: OnceLock<Arc<Vec<Arc<Event>>>>,
-    index: HashMap<EventType, usize>,
+    index: TypeHashMap<usize>,
     next_type_ref: EventTypeRef,
     changes: Changes,
 }
@@ -52,12 +52,13 @@ impl LatestDb {
         conditions: &Conditions,
         subscription: Subscription,
     ) -> Result<LatestDb, LmdbError> {
-        let mut type_refs = HashMap::new();
+        let mut type_refs = TypeHashMap::default();
         for item in dbs.get(DbType::LatestType).iter(txn)? {
             let (key, value) = item?;
             let type_ref = decode_uint(DbType::LatestType, key)?;
-            let type_: EventType = serde_json::from_value(decode_json(DbType::LatestType, value)?)
-                .map_err(|e| LmdbError::Decode(format!("LATEST_TYPE: {e}")))?;
+            let type_: EventType = serde_json::from_value::<Vec<String>>(decode_json(DbType::LatestType, value)?)
+                .map_err(|e| LmdbError::Decode(format!("LATEST_TYPE: {e}")))?
+                .into();
             type_refs.insert(type_, type_ref);
         }
         let mut db = LatestDb {
@@ -66,7 +67,7 @@ impl LatestDb {
             type_refs,
             events: Vec::new(),
             all: OnceLock::new(),
-            index: HashMap::new(),
+            index: TypeHashMap::default(),
             changes: Changes::default(),
         };
         for item in dbs.get(DbType::LatestData).iter(txn)? {
@@ -74,7 +75,7 @@ impl LatestDb {
             let type_ref = decode_uint(DbType::LatestData, key)?;
             let event = decode_event(DbType::LatestData, value)?;
             if conditions.matches(&event)
-                && db.subscription.matches(&event.type_)
+                && db.subscription.matches_type(&event.type_)
                 && db.type_refs.get(&event.type_) == Some(&type_ref)
             {
                 db.put(Arc::new(event));
@@ -95,7 +96,7 @@ impl LatestDb {
     }
 
     pub fn add(&mut self, event: &Arc<Event>) -> AddResult {
-        if !self.subscription.matches(&event.type_) {
+        if !self.subscription.matches_type(&event.type_) {
             return AddResult::default();
         }
         let previous = self.index.get(&event.type_).map(|&i| Arc::clone(&self.events[i]));
@@ -125,10 +126,10 @@ impl LatestDb {
         let all = || Arc::clone(self.all.get_or_init(|| Arc::new(self.events.clone())));
         let events = match &params.event_types {
             None => all(),
-            Some(types) if types.iter().any(|t| t.len() == 1 && t[0] == "*") => all(),
+            Some(types) if types.iter().any(|t| t.len() == 1 && t.segment(0) == "*") => all(),
             Some(types) if types.iter().any(|t| t.iter().any(|s| s == "*" || s == "?")) => {
-                let subscription = Subscription::new(types).map_err(|e| LmdbError::Query(e.to_string()))?;
-                Arc::new(self.events.iter().filter(|e| subscription.matches(&e.type_)).cloned().collect())
+                let subscription = Subscription::from_types(types).map_err(|e| LmdbError::Query(e.to_string()))?;
+                Arc::new(self.events.iter().filter(|e| subscription.matches_type(&e.type_)).cloned().collect())
             }
             Some(types) => {
                 let mut distinct: Vec<&EventType> = Vec::with_capacity(types.len());
@@ -172,7 +173,11 @@ impl Changes {
             dbs.get(DbType::LatestData).put(txn, &encode_uint(type_ref), &encode_event(last[&type_ref])?)?;
         }
         for (type_ref, type_) in &self.types {
-            dbs.get(DbType::LatestType).put(txn, &encode_uint(*type_ref), &encode_json(&serde_json::json!(type_)))?;
+            dbs.get(DbType::LatestType).put(
+                txn,
+                &encode_uint(*type_ref),
+                &encode_json(&serde_json::json!(type_.to_vec())),
+            )?;
         }
         Ok(())
     }

@@ -2,7 +2,6 @@
 //! events its subscription matches, keyed by the timestamp it orders by,
 //! within its limits. Registered events wait in memory until the flush.
 
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -17,7 +16,7 @@ use super::conditions::Conditions;
 use super::environment::Dbs;
 use super::{ConfError, LmdbError};
 use crate::event::{Event, EventId};
-use crate::event_type::EventType;
+use crate::event_type::{EventType, TypeHashMap};
 use crate::query::{Order, OrderBy, QueryResult, QueryTimeseriesParams};
 use crate::subscription::Subscription;
 use crate::timestamp::Timestamp;
@@ -50,7 +49,7 @@ pub struct TimeseriesDb {
     partitions: Vec<(PartitionId, Partition)>,
     max_results: i64,
     /// Shared lists: a hit costs a reference count, not an allocation.
-    type_cache: HashMap<EventType, Arc<[usize]>>,
+    type_cache: TypeHashMap<Arc<[usize]>>,
     type_cache_size: usize,
     changes: Changes,
 }
@@ -91,6 +90,7 @@ impl Partition {
         let mut types = self.subscription.query_types();
         types.sort();
         let order = if self.order_by == OrderBy::Timestamp { "timestamp" } else { "sourceTimestamp" };
+        let types: Vec<Vec<String>> = types.iter().map(EventType::to_vec).collect();
         json!({"order": order, "subscriptions": types})
     }
 }
@@ -138,7 +138,7 @@ impl TimeseriesDb {
         Ok(TimeseriesDb {
             partitions: ids,
             max_results,
-            type_cache: HashMap::new(),
+            type_cache: TypeHashMap::default(),
             type_cache_size: type_cache_size.max(1),
             changes: Vec::new(),
         })
@@ -149,7 +149,7 @@ impl TimeseriesDb {
             return Arc::clone(found);
         }
         let found: Arc<[usize]> =
-            (0..self.partitions.len()).filter(|&i| self.partitions[i].1.subscription.matches(type_)).collect();
+            (0..self.partitions.len()).filter(|&i| self.partitions[i].1.subscription.matches_type(type_)).collect();
         if self.type_cache.len() >= self.type_cache_size {
             self.type_cache.clear();
         }
@@ -186,7 +186,7 @@ impl TimeseriesDb {
     /// whose subscription meets the query's), with the result limit.
     pub fn select(&self, params: &QueryTimeseriesParams) -> Result<Option<(PartitionId, i64)>, LmdbError> {
         let subscription = match &params.event_types {
-            Some(types) => Some(Subscription::new(types).map_err(|e| LmdbError::Query(e.to_string()))?),
+            Some(types) => Some(Subscription::from_types(types).map_err(|e| LmdbError::Query(e.to_string()))?),
             None => None,
         };
         let max_results = match params.max_results {
@@ -389,7 +389,7 @@ pub struct Filter<'a> {
 impl<'a> Filter<'a> {
     pub fn new(params: &'a QueryTimeseriesParams, max_results: i64) -> Result<Filter<'a>, LmdbError> {
         let subscription = match &params.event_types {
-            Some(types) => Some(Subscription::new(types).map_err(|e| LmdbError::Query(e.to_string()))?),
+            Some(types) => Some(Subscription::from_types(types).map_err(|e| LmdbError::Query(e.to_string()))?),
             None => None,
         };
         Ok(Filter { params, subscription, left: max_results, last_event_id: params.last_event_id })
@@ -416,7 +416,7 @@ impl<'a> Filter<'a> {
             && p.t_to.is_none_or(|t| event.timestamp <= t)
             && p.source_t_from.is_none_or(|t| event.source_timestamp.is_some_and(|s| s >= t))
             && p.source_t_to.is_none_or(|t| event.source_timestamp.is_some_and(|s| s <= t))
-            && self.subscription.as_ref().is_none_or(|s| s.matches(&event.type_));
+            && self.subscription.as_ref().is_none_or(|s| s.matches_type(&event.type_));
         if keep {
             self.left -= 1;
         }

@@ -1,0 +1,123 @@
+//! Fixed workloads for instruction counts under callgrind (deterministic,
+//! unlike wall clock on a shared machine): run a case twice with different
+//! repetition counts and divide the difference by the difference of counts,
+//! which cancels start-up and set-up.
+//!
+//!     cargo build --release --example type_counts
+//!     for n in 1000 11000; do
+//!         valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
+//!             target/release/examples/type_counts decode_event $n
+//!     done
+//!     # (Ir at 11000 - Ir at 1000) / 10000 = instructions per operation
+//!
+//! Cases: `decode_event` (SBS decode of the typical event of benches/sbs.rs:
+//! a 4-segment type, timestamps and a small JSON payload), `decode_type`
+//! (SBS decode of its type alone), `matches_literal` / `matches_wild`
+//! (`Subscription` match of a decoded event's type against 1,000 literal
+//! query types / a wildcard query type), `engine_register` (one event per
+//! session through the engine with one module and the memory backend, as
+//! benches/engine.rs `engine_register_batch_1`).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use hat_event::event::{Event, EventId, EventPayload, RegisterEvent, Source, SourceType};
+use hat_event::event_type::EventType;
+use hat_event::server::engine::{Engine, EngineHooks, EngineRef};
+use hat_event::server::module::Module;
+use hat_event::server::registry::{register_module, ModuleInfo, PluginError, Registered};
+use hat_event::subscription::Subscription;
+use hat_event::timestamp::Timestamp;
+
+struct Sink {
+    subscription: Subscription,
+}
+
+impl Module for Sink {
+    fn subscription(&self) -> &Subscription {
+        &self.subscription
+    }
+    fn process(&mut self, _source: Source, _event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
+        Ok(Vec::new())
+    }
+}
+
+fn typical_event() -> Event {
+    let ts = Timestamp::new(1_700_000_000, 123_000).unwrap();
+    Event {
+        id: EventId { server: 1, session: 2, instance: 3 },
+        type_: EventType::from(vec![
+            "gateway".to_string(),
+            "device1".into(),
+            "measurement".into(),
+            "temperature".into(),
+        ]),
+        timestamp: ts,
+        source_timestamp: Some(ts),
+        payload: Some(Arc::new(EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good"}"#).unwrap())),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let case = args.get(1).map(String::as_str).unwrap_or("decode_event");
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let event = typical_event();
+    let event_bytes = hat_event::sbs::encode_to_vec(&event).unwrap();
+    let type_bytes = hat_event::sbs::encode_to_vec(&event.type_).unwrap();
+    match case {
+        "decode_event" => {
+            for _ in 0..n {
+                black_box(hat_event::sbs::decode_exact::<Event>(black_box(&event_bytes)).unwrap());
+            }
+        }
+        "decode_type" => {
+            for _ in 0..n {
+                black_box(hat_event::sbs::decode_exact::<EventType>(black_box(&type_bytes)).unwrap());
+            }
+        }
+        "matches_literal" | "matches_wild" => {
+            let sub = if case == "matches_literal" {
+                let types: Vec<Vec<String>> = (0..1000)
+                    .map(|i| {
+                        ["gateway", &format!("device{i}"), "measurement", "temperature"].map(String::from).to_vec()
+                    })
+                    .collect();
+                Subscription::new(&types).unwrap()
+            } else {
+                Subscription::new([["gateway", "?", "measurement", "*"]]).unwrap()
+            };
+            let decoded: Event = hat_event::sbs::decode_exact(&event_bytes).unwrap();
+            let mut hits = 0;
+            for _ in 0..n {
+                hits += usize::from(black_box(&sub).matches_type(black_box(&decoded.type_)));
+            }
+            assert_eq!(hits, n);
+        }
+        "engine_register" => {
+            register_module(
+                "counts.sink",
+                ModuleInfo {
+                    create: Arc::new(|_conf, _engine: EngineRef, _source| {
+                        Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() })
+                            as Box<dyn Module>)
+                    }),
+                    schema: None,
+                    foreign: None,
+                },
+            );
+            let conf = serde_json::json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "counts.sink"}]});
+            let engine = Engine::create(&conf, &Registered, EngineHooks::default()).unwrap();
+            let source = Source { type_: SourceType::Eventer, id: 1 };
+            let events = vec![RegisterEvent {
+                type_: EventType::from(vec!["sensor".to_string(), "temperature".into()]),
+                source_timestamp: None,
+                payload: Some(Arc::new(EventPayload::json_from_text("21.5").unwrap())),
+            }];
+            for _ in 0..n {
+                black_box(engine.register(source, &events).unwrap());
+            }
+        }
+        _ => panic!("unknown case {case}"),
+    }
+}
