@@ -174,10 +174,17 @@ fn encode_event_ref(out: &mut Vec<u8>, event_ref: &EventRef) {
 /// iteration order: readers must not rely on the order).
 pub fn encode_event_refs(refs: &[EventRef]) -> Vec<u8> {
     let mut out = Vec::with_capacity(refs.len() * 45);
-    for event_ref in refs {
-        encode_event_ref(&mut out, event_ref);
-    }
+    encode_event_refs_into(&mut out, refs);
     out
+}
+
+/// [`encode_event_refs`] into `out` (cleared first): a flush reuses one
+/// buffer for every put.
+pub fn encode_event_refs_into(out: &mut Vec<u8>, refs: &[EventRef]) {
+    out.clear();
+    for event_ref in refs {
+        encode_event_ref(out, event_ref);
+    }
 }
 
 pub fn decode_event_refs(mut bytes: &[u8]) -> Result<Vec<EventRef>, DecodeError> {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use heed::{RoTxn, RwTxn};
 
 use super::common::{
-    decode_event, decode_event_refs, encode_event_id, encode_event_refs, encode_timeseries_key, encode_uint, DbType,
-    EventRef, IdMap,
+    decode_event, decode_event_refs, encode_event_id, encode_event_refs, encode_event_refs_into, encode_timeseries_key,
+    encode_uint, DbType, EventRef, IdMap,
 };
 use super::environment::Dbs;
 use super::LmdbError;
@@ -124,6 +124,7 @@ fn find_recent(added: &[(EventId, Added)], id: EventId) -> Option<usize> {
 
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
     let db = dbs.get(DbType::Ref);
+    let (mut value, mut encoded) = (Vec::new(), Vec::new());
     for (server_id, server) in changes {
         // The server's largest stored key: a key above it is not stored
         // (new ids, the usual case), so it needs no lookup.
@@ -168,9 +169,15 @@ pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<()
             // in place, so the delete is needed only when nothing is put
             // back (and never for a new id: one B-tree search, not three).
             let maybe_stored = last_stored.as_deref().is_some_and(|last| key[..] <= *last);
-            let (mut value, stored) = match maybe_stored.then(|| db.get(txn, &key)).transpose()?.flatten() {
-                Some(bytes) => (decode_event_refs(bytes)?, true),
-                None => (Vec::new(), false),
+            // One value and one encoding buffer for every id: a flush
+            // allocates per event only what it keeps.
+            value.clear();
+            let stored = match maybe_stored.then(|| db.get(txn, &key)).transpose()?.flatten() {
+                Some(bytes) => {
+                    value.extend(decode_event_refs(bytes)?);
+                    true
+                }
+                None => false,
             };
             for r in add.unwrap_or_default() {
                 if !value.contains(r) {
@@ -181,7 +188,8 @@ pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<()
                 value.retain(|r| !remove.contains(r));
             }
             if !value.is_empty() {
-                db.put(txn, &key, &encode_event_refs(&value))?;
+                encode_event_refs_into(&mut encoded, &value);
+                db.put(txn, &key, &encoded)?;
             } else if stored {
                 db.delete(txn, &key)?;
             }

@@ -249,10 +249,14 @@ pub fn cleanup(
 
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
     let data = dbs.get(DbType::TimeseriesData);
+    // One encoding buffer for every put.
+    let mut encoded = Vec::new();
     for (partition, queue) in changes {
         for (timestamp, event) in queue {
             let key = TimeseriesKey { partition: *partition, timestamp: *timestamp, id: event.id };
-            data.put(txn, &encode_timeseries_key(&key), &super::common::encode_event(event)?)?;
+            encoded.clear();
+            crate::sbs::Sbs::encode(&**event, &mut encoded)?;
+            data.put(txn, &encode_timeseries_key(&key), &encoded)?;
         }
     }
     for (partition, queue) in changes {
