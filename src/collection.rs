@@ -171,6 +171,11 @@ fn remove_value(values: &mut Vec<u64>, value: u64) {
 }
 
 impl TreeCollection {
+    /// Whether no value has a query type: every lookup finds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.literal.is_empty() && self.wild_live == 0
+    }
+
     /// Heap bytes held (for memory reports; the location index included).
     pub fn heap_bytes(&self) -> usize {
         self.literal.heap_bytes(Values::heap_bytes)
@@ -417,6 +422,23 @@ mod tests {
     #[test]
     fn tree_passes_the_reference_case() {
         reference_case(&mut TreeCollection::default());
+    }
+
+    #[test]
+    fn tree_is_empty_exactly_when_no_value_has_a_query_type() {
+        let mut t = TreeCollection::default();
+        assert!(t.is_empty());
+        t.add(&sub(&[]), 1);
+        assert!(t.is_empty());
+        t.add(&sub(&[&["a", "b"]]), 2);
+        t.add(&sub(&[&["a", "*"], &["?", "c"]]), 3);
+        assert!(!t.is_empty());
+        t.remove(2);
+        assert!(!t.is_empty());
+        t.remove(3);
+        assert!(t.is_empty());
+        t.add(&sub(&[&["x"]]), 3);
+        assert!(!t.is_empty());
     }
 
     #[test]

@@ -354,6 +354,9 @@ impl Hub {
         }
         let state = lock(&self.state);
         let routes = &state.routes[usize::from(persisted)];
+        if routes.is_empty() {
+            return;
+        }
         // The events each subscriber gets, in event order: (connection id,
         // event indices), with an index by connection id.
         let mut chosen: Vec<(i64, Vec<usize>)> = Vec::new();
