@@ -35,6 +35,7 @@ pub mod systemdb;
 pub mod timeseriesdb;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -162,6 +163,10 @@ struct Shared {
     /// file; for reading while a query reads memory and the file.
     gate: RwLock<()>,
     control: Mutex<Control>,
+    /// Set once `control` has failed or is stopping: the check every call
+    /// makes is one load while the backend is healthy (the control lock
+    /// was a sixth of a latest query).
+    closed: AtomicBool,
     wake: Condvar,
     done: Condvar,
     callbacks: BackendCallbacks,
@@ -236,6 +241,7 @@ impl LmdbBackend {
             }),
             gate: RwLock::new(()),
             control: Mutex::new(Control::default()),
+            closed: AtomicBool::new(false),
             wake: Condvar::new(),
             done: Condvar::new(),
             callbacks,
@@ -252,6 +258,7 @@ impl LmdbBackend {
                 let run = std::panic::AssertUnwindSafe(|| thread_shared.run(flush_period, cleanup_period));
                 if std::panic::catch_unwind(run).is_err() {
                     lock(&thread_shared.control).failed = Some("the flush thread panicked".into());
+                    thread_shared.closed.store(true, Ordering::Release);
                     thread_shared.done.notify_all();
                 }
             })
@@ -260,6 +267,9 @@ impl LmdbBackend {
     }
 
     fn check_open(&self) -> Result<(), LmdbError> {
+        if !self.shared.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let control = lock(&self.shared.control);
         match &control.failed {
             Some(message) => Err(LmdbError::Closed(message.clone())),
@@ -294,7 +304,10 @@ impl Shared {
                 let mut control = lock(&self.control);
                 match result {
                     Ok(()) => control.completed = control.completed.max(target),
-                    Err(e) => control.failed = Some(format!("flush failed: {e}")),
+                    Err(e) => {
+                        control.failed = Some(format!("flush failed: {e}"));
+                        self.closed.store(true, Ordering::Release);
+                    }
                 }
                 self.done.notify_all();
                 if control.failed.is_some() {
@@ -308,6 +321,7 @@ impl Shared {
             if Instant::now() >= next_cleanup {
                 if let Err(e) = self.cleanup(Timestamp::now()) {
                     lock(&self.control).failed = Some(format!("cleanup failed: {e}"));
+                    self.closed.store(true, Ordering::Release);
                     self.done.notify_all();
                     return;
                 }
@@ -510,6 +524,7 @@ impl Backend for LmdbBackend {
 impl Drop for LmdbBackend {
     fn drop(&mut self) {
         lock(&self.shared.control).stop = true;
+        self.shared.closed.store(true, Ordering::Release);
         self.shared.wake.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
