@@ -173,6 +173,38 @@ fn read_types(dir: &Path, name: &str) -> Vec<Vec<String>> {
 
 type Pass = Box<dyn FnMut()>;
 
+/// A case from its pass: run once for the check value, then timed.
+fn case<T: Into<Value>>(mut run: impl FnMut() -> T + 'static, ops: usize) -> (Pass, usize, Value) {
+    let check = run().into();
+    (
+        Box::new(move || {
+            black_box(run());
+        }),
+        ops,
+        check,
+    )
+}
+
+/// An empty tree collection and its values buffer.
+fn new_coll() -> Coll {
+    let mut c = Coll(std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: locals as out-parameters.
+    unsafe {
+        ok(hat_event_collection_create(HAT_EVENT_COLLECTION_TREE, &mut c.0));
+        ok(hat_event_values_create(&mut c.1));
+    }
+    c
+}
+
+/// How many values `c` holds for the event type `q`.
+fn coll_count(c: &Coll, q: &[hat_event_str_t]) -> usize {
+    // SAFETY: live handles and views.
+    unsafe {
+        hat_event_collection_get(c.coll(), q.as_ptr(), q.len(), c.values());
+        hat_event_values_len(c.values())
+    }
+}
+
 /// (timed pass, operations per pass, check value).
 fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
     let kind = req["kind"].as_str().unwrap();
@@ -278,53 +310,18 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                     }
                     found
                 };
-                let check = run();
-                return (
-                    Box::new(move || {
-                        black_box(run());
-                    }),
-                    ops,
-                    json!(check),
-                );
+                return case(run, ops);
             }
-            let mut c = Coll(std::ptr::null_mut(), std::ptr::null_mut());
-            // SAFETY: locals as out-parameters; live handles.
-            unsafe {
-                ok(hat_event_collection_create(HAT_EVENT_COLLECTION_TREE, &mut c.0));
-                ok(hat_event_values_create(&mut c.1));
-                for (i, s) in subs.iter().enumerate() {
-                    ok(hat_event_collection_add(c.coll(), s.ptr(), i as u64));
-                }
+            let c = new_coll();
+            for (i, s) in subs.iter().enumerate() {
+                // SAFETY: live handles.
+                ok(unsafe { hat_event_collection_add(c.coll(), s.ptr(), i as u64) });
             }
             let views = Views::new(&events);
-            let run = move || {
-                let mut found = 0;
-                for i in 0..views.len() {
-                    let q = views.get(i);
-                    // SAFETY: live handles and views.
-                    unsafe {
-                        hat_event_collection_get(c.coll(), q.as_ptr(), q.len(), c.values());
-                        found += hat_event_values_len(c.values());
-                    }
-                }
-                black_box(found)
-            };
-            let check = run();
-            (
-                Box::new(move || {
-                    black_box(run());
-                }),
-                ops,
-                json!(check),
-            )
+            case(move || black_box((0..views.len()).map(|i| coll_count(&c, views.get(i))).sum::<usize>()), ops)
         }
         "coll_get" | "coll_churn" => {
-            let mut c = Coll(std::ptr::null_mut(), std::ptr::null_mut());
-            // SAFETY: locals as out-parameters.
-            unsafe {
-                ok(hat_event_collection_create(HAT_EVENT_COLLECTION_TREE, &mut c.0));
-                ok(hat_event_values_create(&mut c.1));
-            }
+            let c = new_coll();
             let subs = Views::new(&data.types(&name("subs")));
             for (i, tv) in subs.type_views().iter().enumerate() {
                 let sub = Sub::new(std::slice::from_ref(tv));
@@ -346,24 +343,12 @@ fn setup(data: &mut Data, req: &Value) -> (Pass, usize, Value) {
                                 hat_event_collection_remove(c.coll(), 1 << 40);
                             }
                         }
-                        let q = queries.get(i);
-                        // SAFETY: live handles and views.
-                        unsafe {
-                            hat_event_collection_get(c.coll(), q.as_ptr(), q.len(), c.values());
-                            found += hat_event_values_len(c.values());
-                        }
+                        found += coll_count(&c, queries.get(i));
                     }
                 }
                 black_box(found)
             };
-            let check = run();
-            (
-                Box::new(move || {
-                    black_box(run());
-                }),
-                ops,
-                json!(check),
-            )
+            case(run, ops)
         }
         "sbs_event_encode" | "sbs_event_decode" => {
             let raw = data.raw("event.sbs");
