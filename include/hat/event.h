@@ -2162,6 +2162,18 @@ hat_event_status_t hat_event_collection_get(const struct hat_event_collection_t 
                                             struct hat_event_values_t *out_values);
 
 /**
+ * As `hat_event_collection_get`, for an event type handle (from
+ * `hat_event_event_type_create`, or borrowed from a decoded event with
+ * `hat_event_event_get_type`): already checked, and its table hash was
+ * computed when it was made, so nothing is validated or hashed again.
+ * The form for routing each received event to its subscribers.
+ * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`out_values` is unchanged).
+ */
+hat_event_status_t hat_event_collection_get_type(const struct hat_event_collection_t *collection,
+                                                 const struct hat_event_event_type_t *event_type,
+                                                 struct hat_event_values_t *out_values);
+
+/**
  * Looks up `count` event types in one call: fills `out_values` with the
  * values of each in turn and `out_offsets` (`count + 1` entries, caller
  * owned) with where each one's values start, so that the values of

@@ -4,7 +4,7 @@ use super::boundary::{
     free_handle, guard_status, guard_value, handle_arg, handle_mut, handle_opt, hat_event_status_t, hat_event_str_t,
     new_handle, out_arg, Boxed, FfiError, Opaque,
 };
-use super::event_type::{checked_types, hat_event_event_type_view_t, with_probe};
+use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_probe};
 use super::subscription::hat_event_subscription_t;
 use crate::collection::{AnyCollection, Collection, CollectionKind};
 
@@ -121,6 +121,32 @@ pub unsafe extern "C" fn hat_event_collection_get(
             unsafe { (handle_arg(collection, "collection")?, handle_mut(out_values, "out_values")?) };
         // SAFETY: event_type holds len readable views, as documented.
         unsafe { with_probe(event_type, len, "event_type", |probe, et| collection.get_probe(probe, et, values)) }
+    })
+}
+
+/// As `hat_event_collection_get`, for an event type handle (from
+/// `hat_event_event_type_create`, or borrowed from a decoded event with
+/// `hat_event_event_get_type`): already checked, and its table hash was
+/// computed when it was made, so nothing is validated or hashed again.
+/// The form for routing each received event to its subscribers.
+/// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT` (`out_values` is unchanged).
+#[no_mangle]
+pub unsafe extern "C" fn hat_event_collection_get_type(
+    collection: *const hat_event_collection_t,
+    event_type: *const hat_event_event_type_t,
+    out_values: *mut hat_event_values_t,
+) -> hat_event_status_t {
+    guard_status(|| {
+        // SAFETY: live handles or NULL, as documented; out_values is used by one thread.
+        let (collection, event_type, values) = unsafe {
+            (
+                handle_arg(collection, "collection")?,
+                handle_arg(event_type, "event_type")?,
+                handle_mut(out_values, "out_values")?,
+            )
+        };
+        collection.get_type(event_type, values);
+        Ok(())
     })
 }
 

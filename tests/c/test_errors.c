@@ -680,6 +680,19 @@ static void test_errors_collection(void) {
     CHECK(hat_event_values_len(values) == 1 && hat_event_values_data(values) != NULL &&
           hat_event_values_data(values)[0] == 1);
 
+    /* hat_event_collection_get_type: out_values unchanged on error */
+    {
+        hat_event_event_type_t *type = NULL;
+        REQUIRE_OK(hat_event_event_type_create(good_type, 2, &type));
+        CHECK_OK(hat_event_collection_get_type(c, type, values));
+        CHECK(hat_event_values_len(values) == 1);
+        CHECK_STATUS(hat_event_collection_get_type(NULL, type, values), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_collection_get_type(c, NULL, values), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(hat_event_collection_get_type(c, type, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
+        CHECK(hat_event_values_len(values) == 1 && hat_event_values_data(values)[0] == 1);
+        hat_event_event_type_destroy(type);
+    }
+
     hat_event_subscription_destroy(s);
     hat_event_values_destroy(values);
     hat_event_collection_destroy(c);

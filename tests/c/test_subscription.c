@@ -362,20 +362,10 @@ static int u64_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/* True if get(type) returns exactly `expected` (ascending), in any order. */
-static bool collection_gets(const hat_event_collection_t *c, hat_event_values_t *values, const type3 *type,
-                            const uint64_t *expected, size_t n) {
-    hat_event_str_t segs[3];
+/* True if `values` holds exactly `expected` (ascending), in any order. */
+static bool values_are(const hat_event_values_t *values, const uint64_t *expected, size_t n) {
     uint64_t got[16];
-    size_t i, len;
-    for (i = 0; i < type->len; i++) {
-        segs[i].ptr = type->seg[i];
-        segs[i].len = strlen(type->seg[i]);
-    }
-    if (!CHECK_OK(hat_event_collection_get(c, type->len > 0 ? segs : NULL, type->len, values))) {
-        return false;
-    }
-    len = hat_event_values_len(values);
+    size_t i, len = hat_event_values_len(values);
     if (len != n || len > 16) {
         return false;
     }
@@ -389,6 +379,30 @@ static bool collection_gets(const hat_event_collection_t *c, hat_event_values_t 
         }
     }
     return true;
+}
+
+/* True if get(type) returns exactly `expected` (ascending), in any order,
+   both from segment views and from an event type handle (get_type). */
+static bool collection_gets(const hat_event_collection_t *c, hat_event_values_t *values, const type3 *type,
+                            const uint64_t *expected, size_t n) {
+    hat_event_str_t segs[3];
+    hat_event_event_type_t *handle = NULL;
+    size_t i;
+    bool ok;
+    for (i = 0; i < type->len; i++) {
+        segs[i].ptr = type->seg[i];
+        segs[i].len = strlen(type->seg[i]);
+    }
+    if (!CHECK_OK(hat_event_collection_get(c, type->len > 0 ? segs : NULL, type->len, values))) {
+        return false;
+    }
+    ok = values_are(values, expected, n);
+    if (!CHECK_OK(hat_event_event_type_create(type->len > 0 ? segs : NULL, type->len, &handle))) {
+        return false;
+    }
+    ok = CHECK_OK(hat_event_collection_get_type(c, handle, values)) && ok && values_are(values, expected, n);
+    hat_event_event_type_destroy(handle);
+    return ok;
 }
 
 static void test_reference_collection(hat_event_collection_kind_t kind) {
