@@ -19,6 +19,9 @@ use hat_event::timestamp::Timestamp;
 const TYPES: i64 = 100;
 const SESSION: i64 = 100;
 const BASE_S: i64 = 1_700_000_000;
+/// Latest queries take microseconds: enough of them that a round lasts
+/// milliseconds on either side (hat_lmdb.py uses the same count).
+const LATEST_ROUNDS: u32 = 5_000;
 
 fn conf(path: &Path) -> serde_json::Value {
     serde_json::json!({
@@ -58,8 +61,9 @@ fn fill(backend: &mut LmdbBackend, from: i64, to: i64) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-fn per_query(backend: &mut LmdbBackend, params: &QueryParams, expected: usize) -> f64 {
-    let rounds = 200;
+/// Seconds per query over `rounds` queries (after one untimed).
+fn per_query(backend: &mut LmdbBackend, params: &QueryParams, expected: usize, rounds: u32) -> f64 {
+    backend.query(params).unwrap();
     let start = Instant::now();
     for _ in 0..rounds {
         let result = backend.query(params).unwrap();
@@ -95,9 +99,12 @@ fn main() {
     let stored = stored.max(events);
 
     let all = QueryParams::Latest(QueryLatestParams { event_types: None });
-    println!(r#"{{"case": "latest_all", "us": {:.2}}}"#, per_query(&mut backend, &all, TYPES as usize) * 1e6);
+    println!(
+        r#"{{"case": "latest_all", "us": {:.4}}}"#,
+        per_query(&mut backend, &all, TYPES as usize, LATEST_ROUNDS) * 1e6
+    );
     let one = QueryParams::Latest(QueryLatestParams { event_types: Some(vec![["sensor", "7"].into()]) });
-    println!(r#"{{"case": "latest_one", "us": {:.2}}}"#, per_query(&mut backend, &one, 1) * 1e6);
+    println!(r#"{{"case": "latest_one", "us": {:.4}}}"#, per_query(&mut backend, &one, 1, LATEST_ROUNDS) * 1e6);
     let mid = stored / 2;
     let timeseries = QueryParams::Timeseries(QueryTimeseriesParams {
         t_from: Some(event(mid).timestamp),
@@ -107,7 +114,7 @@ fn main() {
     });
     println!(
         r#"{{"case": "timeseries_1000", "stored": {stored}, "us": {:.1}}}"#,
-        per_query(&mut backend, &timeseries, 1000) * 1e6
+        per_query(&mut backend, &timeseries, 1000, 200) * 1e6
     );
     drop(backend);
     let size = std::fs::metadata(&path).unwrap().len();

@@ -60,7 +60,10 @@ def main():
             ratio = f'{a / b:.1f}x faster'
         else:
             ratio = f'{b / a:.1f}x faster' if a <= b else f'{a / b:.1f}x slower'
-        print(f'| {label} | {a:,.1f} | {b:,.1f} | {ratio} |')
+        # three significant digits below 100 (a latest query is hundredths of a µs)
+        def fmt(x):
+            return f'{x:,.0f}' if x >= 100 else f'{x:.3g}'
+        print(f'| {label} | {fmt(a)} | {fmt(b)} | {ratio} |')
 
 
 if __name__ == '__main__':

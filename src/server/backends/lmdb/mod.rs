@@ -302,15 +302,25 @@ impl Shared {
             if stop || asked || now >= next_flush {
                 let result = self.flush();
                 let mut control = lock(&self.control);
+                // The flushed events are freed after the waiters are told
+                // (below): freeing a flush period's events is a tenth of a
+                // flush and need not delay the report.
+                let mut flushed = None;
                 match result {
-                    Ok(()) => control.completed = control.completed.max(target),
+                    Ok(done) => {
+                        control.completed = control.completed.max(target);
+                        flushed = Some(done);
+                    }
                     Err(e) => {
                         control.failed = Some(format!("flush failed: {e}"));
                         self.closed.store(true, Ordering::Release);
                     }
                 }
                 self.done.notify_all();
-                if control.failed.is_some() {
+                let failed = control.failed.is_some();
+                drop(control);
+                drop(flushed);
+                if failed {
                     return;
                 }
                 next_flush = Instant::now() + flush_period;
@@ -331,9 +341,10 @@ impl Shared {
     }
 
     /// Writes the waiting changes in one transaction; after its commit,
-    /// reports the registered batches as flushed.
-    fn flush(&self) -> Result<(), LmdbError> {
-        let batches = {
+    /// reports the registered batches as flushed. Returns what it wrote,
+    /// for the caller to free.
+    fn flush(&self) -> Result<impl Sized, LmdbError> {
+        let written = {
             let _gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
             let (system, latest, timeseries, refs, batches) = {
                 let mut state = lock(&self.state);
@@ -354,15 +365,15 @@ impl Shared {
                 refdb::write_changes(&refs, &mut txn, &self.dbs)?;
                 txn.commit()?;
             }
-            batches
+            (system, latest, timeseries, refs, batches)
         };
         if let Some(flushed) = &self.callbacks.flushed {
             let _one_at_a_time = lock(&self.callback_lock);
-            for batch in &batches {
+            for batch in &written.4 {
                 flushed(batch);
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Cleanup passes until one deletes fewer than the most it may.
