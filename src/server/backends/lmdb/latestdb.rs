@@ -85,9 +85,16 @@ impl LatestDb {
     }
 
     fn put(&mut self, event: Arc<Event>) {
+        let slot = self.index.get(&event.type_).copied();
+        self.put_at(slot, event);
+    }
+
+    /// Stores `event` at `slot`, its type's place in `events` (None: a new
+    /// type, appended).
+    fn put_at(&mut self, slot: Option<usize>, event: Arc<Event>) {
         self.all.take();
-        match self.index.get(&event.type_) {
-            Some(&i) => self.events[i] = event,
+        match slot {
+            Some(i) => self.events[i] = event,
             None => {
                 self.index.insert(event.type_.clone(), self.events.len());
                 self.events.push(event);
@@ -99,10 +106,13 @@ impl LatestDb {
         if !self.subscription.matches_type(&event.type_) {
             return AddResult::default();
         }
-        let previous = self.index.get(&event.type_).map(|&i| Arc::clone(&self.events[i]));
-        if previous.as_ref().is_some_and(|p| p.natural_gt(event)) {
+        // One index lookup serves the comparison and the store.
+        let slot = self.index.get(&event.type_).copied();
+        let previous = slot.map(|i| &self.events[i]);
+        if previous.is_some_and(|p| p.natural_gt(event)) {
             return AddResult::default();
         }
+        let previous_id = previous.map(|p| p.id);
         let type_ref = match self.type_refs.get(&event.type_) {
             Some(&r) => r,
             None => {
@@ -114,9 +124,9 @@ impl LatestDb {
             }
         };
         self.changes.data.push((type_ref, Arc::clone(event)));
-        self.put(Arc::clone(event));
+        self.put_at(slot, Arc::clone(event));
         let added = EventRef::Latest(type_ref);
-        AddResult { added: Some(added), removed: previous.map(|p| (p.id, added)) }
+        AddResult { added: Some(added), removed: previous_id.map(|id| (id, added)) }
     }
 
     /// hat's branches, which decide the order of the result: every latest
