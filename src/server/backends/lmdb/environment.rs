@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use heed::types::Bytes;
-use heed::{Env, EnvFlags, EnvOpenOptions};
+use heed::{Env, EnvFlags, EnvOpenOptions, PutFlags, RoTxn, RwTxn};
 
 use super::common::DbType;
 
@@ -25,6 +25,42 @@ pub struct Dbs([Db; 9]);
 impl Dbs {
     pub fn get(&self, db_type: DbType) -> Db {
         self.0[db_type as usize]
+    }
+}
+
+/// Puts into one database, appending where it can: a key above every
+/// stored key goes in with `MDB_APPEND`, which skips the B-tree search and,
+/// when the last page is full, starts a new page instead of splitting it in
+/// half, so that pages written in key order end up full. Any other key is
+/// put as usual. A flush writes new event ids and timestamps, which are
+/// above what is stored, so nearly every put of a flush is an append.
+///
+/// The remembered last key is an upper bound of the stored ones (a delete
+/// through another handle can only lower the true one), so an append is
+/// never refused.
+pub struct Appender {
+    db: Db,
+    last: Option<Vec<u8>>,
+}
+
+impl Appender {
+    /// An appender for `db`, which reads the database's last key once.
+    pub fn new(db: Db, txn: &RoTxn) -> heed::Result<Appender> {
+        let last = db.last(txn)?.map(|(key, _)| key.to_vec());
+        Ok(Appender { db, last })
+    }
+
+    pub fn put(&mut self, txn: &mut RwTxn, key: &[u8], value: &[u8]) -> heed::Result<()> {
+        match &mut self.last {
+            Some(last) if key <= &last[..] => self.db.put(txn, key, value),
+            last => {
+                self.db.put_with_flags(txn, PutFlags::APPEND, key, value)?;
+                let last = last.get_or_insert_with(Vec::new);
+                last.clear();
+                last.extend_from_slice(key);
+                Ok(())
+            }
+        }
     }
 }
 

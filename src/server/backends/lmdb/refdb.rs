@@ -11,7 +11,7 @@ use super::common::{
     decode_event, decode_event_refs, encode_event_id, encode_event_refs, encode_event_refs_into, encode_timeseries_key,
     encode_uint, DbType, EventRef, IdMap,
 };
-use super::environment::Dbs;
+use super::environment::{Appender, Dbs};
 use super::LmdbError;
 use crate::event::{Event, EventId, ServerId};
 use crate::query::{QueryResult, QueryServerParams};
@@ -124,6 +124,8 @@ fn find_recent(added: &[(EventId, Added)], id: EventId) -> Option<usize> {
 
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
     let db = dbs.get(DbType::Ref);
+    // New ids of the highest server id are appends.
+    let mut appender = Appender::new(db, txn)?;
     let (mut value, mut encoded) = (Vec::new(), Vec::new());
     for (server_id, server) in changes {
         // The server's largest stored key: a key above it is not stored
@@ -189,7 +191,7 @@ pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<()
             }
             if !value.is_empty() {
                 encode_event_refs_into(&mut encoded, &value);
-                db.put(txn, &key, &encoded)?;
+                appender.put(txn, &key, &encoded)?;
             } else if stored {
                 db.delete(txn, &key)?;
             }

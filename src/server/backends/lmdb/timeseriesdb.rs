@@ -13,7 +13,7 @@ use super::common::{
     DbType, EventRef, PartitionId, TimeseriesKey,
 };
 use super::conditions::Conditions;
-use super::environment::Dbs;
+use super::environment::{Appender, Dbs};
 use super::{ConfError, LmdbError};
 use crate::event::{Event, EventId};
 use crate::event_type::{EventType, TypeHashMap};
@@ -248,7 +248,9 @@ pub fn cleanup(
 }
 
 pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<(), LmdbError> {
-    let data = dbs.get(DbType::TimeseriesData);
+    // New events sort after the stored ones (in the last partition, or in
+    // the only one): their puts are appends.
+    let mut data = Appender::new(dbs.get(DbType::TimeseriesData), txn)?;
     // One encoding buffer for every put.
     let mut encoded = Vec::new();
     for (partition, queue) in changes {
