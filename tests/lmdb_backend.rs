@@ -238,3 +238,92 @@ fn each_condition_kind_filters_as_hats() {
         assert!(register(&mut backend, "b", None), "case {n}: no condition for ('b',)");
     }
 }
+
+/// Between flushes the flush thread writes the waiting changes into its
+/// open transaction every few thousand events (staging). While some are
+/// staged, queries see every registered event exactly once; nothing is
+/// persisted or reported before the flush; a staged event whose only ref
+/// (latest) is replaced later leaves the server query, as hat drops an
+/// event whose refs all went before its flush. The same answers after the
+/// flush, and after reopening.
+#[test]
+fn staged_changes_are_seen_once_and_persisted_only_by_the_flush() {
+    const COUNT: i64 = 30_000;
+    let dir = TempDir::new("staged");
+    let path = dir.db();
+    let reported = Arc::new(Mutex::new(0usize));
+    let report = Arc::clone(&reported);
+    let callbacks = BackendCallbacks {
+        registered: None,
+        flushed: Some(Box::new(move |events: &[Arc<Event>]| *report.lock().unwrap() += events.len())),
+    };
+    let conf = json!({"db_path": path.to_str().unwrap(), "identifier": null, "flush_period": 3600,
+                      "cleanup_period": 3600, "conditions": [], "latest": {"subscriptions": [["*"]]},
+                      "timeseries": [{"order_by": "TIMESTAMP", "subscriptions": [["ts", "*"]]}],
+                      "timeseries_max_results": 1_000_000});
+    let mut backend = LmdbBackend::create(&conf, callbacks).unwrap();
+    // Even events go to the partition and latest; odd ones only to latest,
+    // seven types of them, so most are replaced before the flush.
+    let make = |n: i64| {
+        let type_ = if n % 2 == 0 {
+            vec!["ts".to_string(), (n % 50).to_string()]
+        } else {
+            vec!["only".to_string(), (n % 7).to_string()]
+        };
+        Arc::new(Event {
+            id: id(1 + n / 100, 1 + n % 100),
+            type_: type_.into(),
+            timestamp: Timestamp::new(1_700_000_000 + n / 1_000_000, (n % 1_000_000) as u32).unwrap(),
+            source_timestamp: None,
+            payload: Some(Arc::new(EventPayload::json_from_text(&n.to_string()).unwrap())),
+        })
+    };
+    for start in (0..COUNT).step_by(100) {
+        backend.register(&(start..start + 100).map(make).collect::<Vec<_>>()).unwrap();
+        if start % 5_000 == 0 {
+            // Time for the thread to stage what is waiting.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let last_only: Vec<i64> = (0..7).map(|t| (0..COUNT).rev().find(|n| n % 2 == 1 && n % 7 == t).unwrap()).collect();
+    let expected_server: Vec<EventId> =
+        (0..COUNT).filter(|n| n % 2 == 0 || last_only.contains(n)).map(|n| make(n).id).collect();
+    let expected_timeseries: Vec<EventId> = (0..COUNT).rev().filter(|n| n % 2 == 0).map(|n| make(n).id).collect();
+    let server_ids = |backend: &mut LmdbBackend, persisted: bool| {
+        let mut ids = Vec::new();
+        let mut last_event_id = None;
+        loop {
+            let params = QueryServerParams { server_id: 1, persisted, last_event_id, ..Default::default() };
+            let result = backend.query(&QueryParams::Server(params)).unwrap();
+            ids.extend(result.events.iter().map(|e| e.id));
+            last_event_id = ids.last().copied();
+            if !result.more_follows {
+                return ids;
+            }
+        }
+    };
+    let timeseries_ids = |backend: &mut LmdbBackend| {
+        let result = backend.query(&QueryParams::Timeseries(QueryTimeseriesParams::default())).unwrap();
+        assert!(!result.more_follows);
+        result.events.iter().map(|e| e.id).collect::<Vec<_>>()
+    };
+    let latest_count = |backend: &mut LmdbBackend| {
+        backend.query(&QueryParams::Latest(QueryLatestParams::default())).unwrap().events.len()
+    };
+    assert_eq!(server_ids(&mut backend, false), expected_server, "waiting, staged or not");
+    assert!(server_ids(&mut backend, true).is_empty(), "nothing persisted before the flush");
+    assert_eq!(timeseries_ids(&mut backend), expected_timeseries);
+    assert_eq!(latest_count(&mut backend), 25 + 7);
+    assert_eq!(*reported.lock().unwrap(), 0, "nothing reported before the flush");
+    backend.flush().unwrap();
+    assert_eq!(*reported.lock().unwrap(), COUNT as usize);
+    for persisted in [false, true] {
+        assert_eq!(server_ids(&mut backend, persisted), expected_server, "after the flush, persisted={persisted}");
+    }
+    assert_eq!(timeseries_ids(&mut backend), expected_timeseries);
+    drop(backend);
+    let mut backend = LmdbBackend::create(&conf, BackendCallbacks::default()).unwrap();
+    assert_eq!(server_ids(&mut backend, true), expected_server, "after reopening");
+    assert_eq!(timeseries_ids(&mut backend), expected_timeseries);
+    assert_eq!(latest_count(&mut backend), 25 + 7);
+}

@@ -4,7 +4,10 @@
 //! at a random moment, reopens the file and checks that every reported
 //! event is there, that sessions are whole (one flush is one transaction),
 //! and that the next child's ids continue after the last stored one.
-//! At least 100 kills, within a time bound the test sets itself.
+//! At least 100 kills, within a time bound the test sets itself. Every
+//! other child registers in a storm, without pausing, so that the flush
+//! thread stages changes into its open transaction between flushes and
+//! kills land while it writes them.
 //!
 //! One binary plays both parts (`harness = false`): with
 //! `HAT_EVENT_LMDB_CHILD=<path>` in its environment it is the child.
@@ -22,15 +25,20 @@ use hat_event::server::backends::lmdb::LmdbBackend;
 use hat_event::timestamp::Timestamp;
 
 const CHILD: &str = "HAT_EVENT_LMDB_CHILD";
+/// Set for a storm child.
+const STORM: &str = "HAT_EVENT_LMDB_STORM";
 const SERVER: i64 = 1;
 const PER_SESSION: i64 = 3;
 const KILLS: usize = 100;
 const TIME_BOUND: Duration = Duration::from_secs(300);
 
-fn conf(path: &Path) -> serde_json::Value {
+/// A storm child's flush period is long enough for thousands of events,
+/// which the flush thread stages before the commit.
+fn conf(path: &Path, storm: bool) -> serde_json::Value {
+    let flush_period = if storm { 0.06 } else { 0.005 };
     serde_json::json!({
         "db_path": path.to_str().unwrap(), "identifier": "durability",
-        "flush_period": 0.005, "cleanup_period": 3600, "conditions": [],
+        "flush_period": flush_period, "cleanup_period": 3600, "conditions": [],
         "latest": {"subscriptions": [["*"]]},
         "timeseries": [{"order_by": "TIMESTAMP", "subscriptions": [["*"]]}]
     })
@@ -52,7 +60,7 @@ fn session_events(session: i64) -> Vec<Arc<Event>> {
 
 /// Registers sessions until killed; prints `start S` (its first session)
 /// and `flushed S` for each batch the backend reports durable.
-fn child(path: &Path) {
+fn child(path: &Path, storm: bool) {
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let report = Arc::clone(&out);
     let callbacks = BackendCallbacks {
@@ -65,7 +73,7 @@ fn child(path: &Path) {
             }
         })),
     };
-    let mut backend = LmdbBackend::create(&conf(path), callbacks).expect("child opens the file");
+    let mut backend = LmdbBackend::create(&conf(path, storm), callbacks).expect("child opens the file");
     let mut session = backend.get_last_event_id(SERVER).unwrap().session + 1;
     {
         let mut out = out.lock().unwrap();
@@ -75,7 +83,9 @@ fn child(path: &Path) {
     loop {
         backend.register(&session_events(session)).unwrap();
         session += 1;
-        std::thread::sleep(Duration::from_micros(300));
+        if !storm {
+            std::thread::sleep(Duration::from_micros(300));
+        }
     }
 }
 
@@ -132,12 +142,12 @@ fn parent() {
     let mut lost_unreported = 0i64;
     while kills < KILLS {
         assert!(started.elapsed() < TIME_BOUND, "only {kills} kills within {TIME_BOUND:?}");
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env(CHILD, &path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let storm = kills % 2 == 1;
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        if storm {
+            command.env(STORM, "1");
+        }
+        let mut child = command.env(CHILD, &path).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let reader_lines = Arc::clone(&lines);
@@ -159,7 +169,7 @@ fn parent() {
         let start: Option<i64> = lines.iter().find_map(|l| l.strip_prefix("start ").map(|s| s.parse().unwrap()));
         let reported = lines.iter().filter_map(|l| l.strip_prefix("flushed ").map(|s| s.parse::<i64>().unwrap())).max();
 
-        let mut backend = LmdbBackend::create(&conf(&path), BackendCallbacks::default())
+        let mut backend = LmdbBackend::create(&conf(&path, false), BackendCallbacks::default())
             .unwrap_or_else(|e| panic!("kill {kills}: the file reopens: {e}"));
         let last = backend.get_last_event_id(SERVER).unwrap();
         if let Some(start) = start {
@@ -190,7 +200,7 @@ fn parent() {
 
 fn main() {
     if let Some(path) = std::env::var_os(CHILD) {
-        child(Path::new(&path));
+        child(Path::new(&path), std::env::var_os(STORM).is_some());
         return;
     }
     // `cargo test` passes filters; this binary has one test.

@@ -21,10 +21,19 @@
 //! thread. A failed flush closes the backend: every later call fails with
 //! its message (hat closes its backend too).
 //!
+//! Between flushes, every few thousand registered events, the same thread
+//! writes the waiting timeseries and ref changes into a write transaction
+//! it keeps open until the flush commits it (see [`Staged`]): the writing
+//! overlaps registering, and the flush at the period's end has only the
+//! rest to write. Nothing is committed, and nothing reported, before the
+//! period ends (or a flush is asked for): durability is unchanged. The
+//! cleanup, which runs in a transaction of its own, flushes what is staged
+//! first.
+//!
 //! Queries see the waiting changes as hat's do (latest from memory;
-//! timeseries and server queries from the file plus the waiting changes);
-//! a flush and a query never interleave, so that no event is missed or
-//! seen twice while it moves from memory to the file.
+//! timeseries and server queries from the file plus the waiting changes,
+//! staged ones included); a commit and a query never interleave, so that
+//! no event is missed or seen twice while it moves from memory to the file.
 
 pub mod common;
 pub mod conditions;
@@ -40,7 +49,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use heed::Env;
+use heed::{Env, RwTxn};
 use serde_json::Value;
 
 use crate::event::{Event, EventId, ServerId};
@@ -67,6 +76,10 @@ pub const LMDB_SCHEMA_ID: &str = "hat-event://backends/lmdb.yaml";
 const CLEANUP_MAX_RESULTS: usize = 1024;
 /// Registered events that trigger a flush before the period ends (hat's).
 const MAX_REGISTERED_COUNT: usize = 256 * 1024;
+/// Registered events after which the flush thread writes the waiting
+/// timeseries and ref changes into its open transaction, ahead of the
+/// commit (see [`Staged`]).
+const STAGE_COUNT: usize = 8192;
 const DEFAULT_TIMESERIES_MAX_RESULTS: i64 = 4096;
 const DEFAULT_TIMESERIES_EVENT_TYPE_CACHE_SIZE: usize = 256 * 1024;
 
@@ -140,6 +153,44 @@ struct State {
     /// Registered batches not yet flushed, for the flushed callback.
     registered: Vec<Vec<Arc<Event>>>,
     registered_count: usize,
+    /// Changes written into the flush thread's open transaction, oldest
+    /// first.
+    staged: Vec<Arc<Staged>>,
+    /// Events registered since the changes were last staged or flushed,
+    /// and whether the flush thread was asked to stage them.
+    unstaged_count: usize,
+    stage_asked: bool,
+}
+
+/// Timeseries and ref changes the flush thread has written into its open
+/// write transaction ahead of the commit, while the engine goes on
+/// registering: the flush at the period's end then writes only what came
+/// after, and commits. Until that commit, queries read staged changes as
+/// waiting ones (the file they read does not hold them yet); the commit
+/// and the dropping of the staged changes happen under the gate, as a
+/// flush always did. Latest and system changes are small and wait for the
+/// flush; so does the flushed report (nothing is durable before the
+/// commit).
+struct Staged {
+    timeseries: timeseriesdb::Changes,
+    refs: refdb::Changes,
+}
+
+impl State {
+    /// The waiting events of timeseries `partition`: staged ones first.
+    fn timeseries_changes_of(&mut self, partition: PartitionId) -> Vec<(Timestamp, Arc<Event>)> {
+        let mut changes = Vec::new();
+        for staged in &self.staged {
+            if let Some((_, queue)) = staged.timeseries.iter().find(|(p, _)| *p == partition) {
+                changes.extend(queue.iter().cloned());
+            }
+        }
+        if changes.is_empty() {
+            return self.timeseries.changes_of(partition);
+        }
+        changes.extend(self.timeseries.changes_of(partition));
+        changes
+    }
 }
 
 #[derive(Default)]
@@ -148,6 +199,8 @@ struct Control {
     /// started).
     requested: u64,
     completed: u64,
+    /// Staging asked for by a register.
+    stage: bool,
     stop: bool,
     failed: Option<String>,
 }
@@ -238,6 +291,9 @@ impl LmdbBackend {
                 refs: RefDb::default(),
                 registered: Vec::new(),
                 registered_count: 0,
+                staged: Vec::new(),
+                unstaged_count: 0,
+                stage_asked: false,
             }),
             gate: RwLock::new(()),
             control: Mutex::new(Control::default()),
@@ -284,23 +340,32 @@ impl Shared {
     fn run(&self, flush_period: Duration, cleanup_period: Duration) {
         let mut next_flush = Instant::now() + flush_period;
         let mut next_cleanup = Instant::now() + cleanup_period;
+        // The write transaction changes are staged in, until the flush
+        // commits it.
+        let mut txn: Option<RwTxn<'_>> = None;
         loop {
-            let (target, stop) = {
+            let (target, stop, stage) = {
                 let mut control = lock(&self.control);
                 loop {
                     let now = Instant::now();
-                    if control.stop || control.requested > control.completed || now >= next_flush.min(next_cleanup) {
+                    if control.stop
+                        || control.stage
+                        || control.requested > control.completed
+                        || now >= next_flush.min(next_cleanup)
+                    {
                         break;
                     }
                     let wait = next_flush.min(next_cleanup) - now;
                     control = self.wake.wait_timeout(control, wait).unwrap_or_else(|e| e.into_inner()).0;
                 }
-                (control.requested, control.stop)
+                (control.requested, control.stop, std::mem::take(&mut control.stage))
             };
             let now = Instant::now();
             let asked = target > lock(&self.control).completed;
-            if stop || asked || now >= next_flush {
-                let result = self.flush();
+            // The cleanup runs in a transaction of its own: what is staged
+            // is flushed first.
+            if stop || asked || now >= next_flush || (txn.is_some() && now >= next_cleanup) {
+                let result = self.flush(txn.take());
                 let mut control = lock(&self.control);
                 // The flushed events are freed after the waiters are told
                 // (below): freeing a flush period's events is a tenth of a
@@ -324,15 +389,21 @@ impl Shared {
                     return;
                 }
                 next_flush = Instant::now() + flush_period;
+            } else if stage {
+                if let Err(e) = self.stage(&mut txn) {
+                    // The open transaction is aborted; the backend closes
+                    // as after a failed flush.
+                    drop(txn.take());
+                    self.fail(format!("flush failed: {e}"));
+                    return;
+                }
             }
             if stop {
                 return;
             }
-            if Instant::now() >= next_cleanup {
+            if txn.is_none() && Instant::now() >= next_cleanup {
                 if let Err(e) = self.cleanup(Timestamp::now()) {
-                    lock(&self.control).failed = Some(format!("cleanup failed: {e}"));
-                    self.closed.store(true, Ordering::Release);
-                    self.done.notify_all();
+                    self.fail(format!("cleanup failed: {e}"));
                     return;
                 }
                 next_cleanup = Instant::now() + cleanup_period;
@@ -340,32 +411,71 @@ impl Shared {
         }
     }
 
-    /// Writes the waiting changes in one transaction; after its commit,
-    /// reports the registered batches as flushed. Returns what it wrote,
-    /// for the caller to free.
-    fn flush(&self) -> Result<impl Sized, LmdbError> {
+    /// Closes the backend with `message`: every later call fails with it.
+    fn fail(&self, message: String) {
+        lock(&self.control).failed = Some(message);
+        self.closed.store(true, Ordering::Release);
+        self.done.notify_all();
+    }
+
+    /// Writes the waiting timeseries and ref changes into `txn` (opened
+    /// here if need be), keeping them readable as staged changes.
+    fn stage<'e>(&'e self, txn: &mut Option<RwTxn<'e>>) -> Result<(), LmdbError> {
+        let staged = {
+            let mut state = lock(&self.state);
+            state.unstaged_count = 0;
+            state.stage_asked = false;
+            let staged = Staged { timeseries: state.timeseries.take_changes(), refs: state.refs.take_changes() };
+            if staged.timeseries.is_empty() && staged.refs.is_empty() {
+                return Ok(());
+            }
+            let staged = Arc::new(staged);
+            state.staged.push(Arc::clone(&staged));
+            staged
+        };
+        let txn = match txn {
+            Some(txn) => txn,
+            None => txn.insert(self.env.write_txn()?),
+        };
+        timeseriesdb::write_changes(&staged.timeseries, txn, &self.dbs)?;
+        refdb::write_changes(&staged.refs, txn, &self.dbs)?;
+        Ok(())
+    }
+
+    /// Writes the waiting changes into `txn` (the transaction changes were
+    /// staged in, or a new one) and commits it; after the commit, reports
+    /// the registered batches as flushed. Returns what it wrote, for the
+    /// caller to free.
+    fn flush(&self, txn: Option<RwTxn<'_>>) -> Result<impl Sized, LmdbError> {
         let written = {
             let _gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
-            let (system, latest, timeseries, refs, batches) = {
+            let (system, latest, timeseries, refs, batches, staged) = {
                 let mut state = lock(&self.state);
                 state.registered_count = 0;
+                state.unstaged_count = 0;
+                state.stage_asked = false;
                 (
                     state.system.take_changes(),
                     state.latest.take_changes(),
                     state.timeseries.take_changes(),
                     state.refs.take_changes(),
                     std::mem::take(&mut state.registered),
+                    std::mem::take(&mut state.staged),
                 )
             };
-            if !(system.is_empty() && latest.is_empty() && timeseries.is_empty() && refs.is_empty()) {
-                let mut txn = self.env.write_txn()?;
+            let unwritten = !(system.is_empty() && latest.is_empty() && timeseries.is_empty() && refs.is_empty());
+            let mut txn = txn;
+            if unwritten && txn.is_none() {
+                txn = Some(self.env.write_txn()?);
+            }
+            if let Some(mut txn) = txn {
                 system.write(&mut txn, &self.dbs)?;
                 latest.write(&mut txn, &self.dbs)?;
                 timeseriesdb::write_changes(&timeseries, &mut txn, &self.dbs)?;
                 refdb::write_changes(&refs, &mut txn, &self.dbs)?;
                 txn.commit()?;
             }
-            (system, latest, timeseries, refs, batches)
+            (system, latest, timeseries, refs, batches, staged)
         };
         if let Some(flushed) = &self.callbacks.flushed {
             let _one_at_a_time = lock(&self.callback_lock);
@@ -422,7 +532,7 @@ impl Backend for LmdbBackend {
 
     fn register(&mut self, events: &[Arc<Event>]) -> Result<(), PluginError> {
         self.check_open()?;
-        let flush_now = {
+        let (flush_now, stage_now) = {
             let mut state = lock(&self.shared.state);
             let state = &mut *state;
             for event in events {
@@ -455,11 +565,20 @@ impl Backend for LmdbBackend {
             }
             state.registered.push(events.to_vec());
             state.registered_count += events.len();
-            state.registered_count > MAX_REGISTERED_COUNT
+            state.unstaged_count += events.len();
+            let stage_now = state.unstaged_count >= STAGE_COUNT && !state.stage_asked;
+            state.stage_asked |= stage_now;
+            (state.registered_count > MAX_REGISTERED_COUNT, stage_now)
         };
-        if flush_now {
-            // Without waiting: the thread flushes while the engine goes on.
-            lock(&self.shared.control).requested += 1;
+        if flush_now || stage_now {
+            // Without waiting: the thread flushes (or stages) while the
+            // engine goes on.
+            let mut control = lock(&self.shared.control);
+            if flush_now {
+                control.requested += 1;
+            } else {
+                control.stage = true;
+            }
             self.shared.wake.notify_all();
         }
         if let Some(registered) = &self.shared.callbacks.registered {
@@ -487,7 +606,7 @@ impl Backend for LmdbBackend {
                     let selected = state.timeseries.select(p)?;
                     let changes = match selected {
                         // hat reads the waiting changes only for timestamp order.
-                        Some((id, _)) if p.order_by == OrderBy::Timestamp => state.timeseries.changes_of(id),
+                        Some((id, _)) if p.order_by == OrderBy::Timestamp => state.timeseries_changes_of(id),
                         _ => Vec::new(),
                     };
                     (selected, changes)
@@ -520,9 +639,15 @@ impl Backend for LmdbBackend {
             }
             QueryParams::Server(p) => {
                 let _gate = shared.gate.read().unwrap_or_else(|e| e.into_inner());
-                let changes = lock(&shared.state).refs.changes_of(p.server_id);
                 let txn = shared.env.read_txn().map_err(LmdbError::from)?;
-                Ok(refdb::query(&txn, &shared.dbs, p, changes.as_ref())?)
+                // The waiting events after the stored ones: the gate keeps
+                // them out of the file meanwhile.
+                let waiting = |after, limit| {
+                    let state = lock(&shared.state);
+                    let staged: Vec<&refdb::Changes> = state.staged.iter().map(|s| &s.refs).collect();
+                    state.refs.waiting_of(p.server_id, &staged, after, limit)
+                };
+                Ok(refdb::query(&txn, &shared.dbs, p, waiting)?)
             }
         }
     }

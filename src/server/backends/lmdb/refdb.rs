@@ -100,9 +100,57 @@ impl RefDb {
         std::mem::take(&mut self.changes)
     }
 
-    /// The waiting changes of `server` (shared events).
-    pub fn changes_of(&self, server: ServerId) -> Option<ServerChanges> {
-        self.changes.iter().find(|(s, _)| *s == server).map(|(_, c)| c.clone())
+    /// The first `limit` waiting events of `server` with ids above
+    /// `after`, in registration order: those of `staged` (changes written
+    /// into the flush's open transaction but not committed, oldest first),
+    /// then those in memory. A staged event whose every ref was removed
+    /// after it was staged is left out, as hat leaves out an event whose
+    /// refs all went before its flush.
+    pub fn waiting_of(
+        &self,
+        server: ServerId,
+        staged: &[&Changes],
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Vec<Arc<Event>> {
+        let layers: Vec<&ServerChanges> = staged
+            .iter()
+            .copied()
+            .chain([&self.changes])
+            .filter_map(|changes| changes.iter().find(|(s, _)| *s == server).map(|(_, c)| c))
+            .collect();
+        let mut events = Vec::new();
+        // Skipped while at or below `after` (the ids are in registration
+        // order, which is id order: as hat's skip, not a filter).
+        let mut skipping = after.is_some();
+        for (i, layer) in layers.iter().enumerate() {
+            let later = &layers[i + 1..];
+            for (id, added) in &layer.added {
+                if events.len() >= limit {
+                    return events;
+                }
+                let Some((event, refs)) = added else { continue };
+                if skipping && after.is_some_and(|after| *id <= after) {
+                    continue;
+                }
+                if !refs.iter().any(|r| !later.iter().any(|l| l.removed_refs(*id).contains(r))) {
+                    continue;
+                }
+                skipping = false;
+                events.push(Arc::clone(event));
+            }
+        }
+        events
+    }
+}
+
+impl ServerChanges {
+    /// The refs of `id` removed in these changes.
+    fn removed_refs(&self, id: EventId) -> &[EventRef] {
+        match self.removed_index.get(&id) {
+            Some(&i) => &self.removed[i].1,
+            None => &[],
+        }
     }
 }
 
@@ -219,12 +267,13 @@ pub fn cleanup(txn: &mut RwTxn, dbs: &Dbs, refs: &[(EventId, EventRef)]) -> Resu
 }
 
 /// hat's server query: stored events of the server after `last_event_id`
-/// in id order, then (unless `persisted`) the waiting ones.
+/// in id order, then (unless `persisted`) the waiting ones, which
+/// `waiting(after, limit)` gives: the first `limit` with ids above `after`.
 pub fn query(
     txn: &RoTxn,
     dbs: &Dbs,
     params: &QueryServerParams,
-    changes: Option<&ServerChanges>,
+    waiting: impl FnOnce(Option<EventId>, usize) -> Vec<Arc<Event>>,
 ) -> Result<QueryResult, LmdbError> {
     if params.last_event_id.is_some_and(|id| id.server != params.server_id) {
         return Err(LmdbError::Query("invalid server id".into()));
@@ -258,15 +307,7 @@ pub fn query(
     if !params.persisted && events.len() as i64 <= max_results {
         let last = events.last().map(|e| e.id).or(params.last_event_id);
         let room = limit - events.len();
-        if let Some(changes) = changes {
-            let waiting = changes
-                .added
-                .iter()
-                .filter_map(|(_, a)| a.as_ref().map(|(e, _)| e))
-                .skip_while(|e| last.is_some_and(|l| e.id <= l))
-                .take(room);
-            events.extend(waiting.cloned());
-        }
+        events.extend(waiting(last, room));
     }
     let more_follows = events.len() as i64 > max_results;
     events.truncate(max_results as usize);
