@@ -2,18 +2,26 @@
 //! LmdbBackend (benches/hat_lmdb.py measures hat's the same way):
 //! register + flush throughput (100 events a session), latest queries, a
 //! timeseries query of 1,000 events from `--stored` stored events, file
-//! size per stored event and peak RSS. Prints one JSON object per case.
+//! size per stored event and peak RSS; and the engine on this backend
+//! (beside hat's Engine on its LmdbBackend): register throughput counted
+//! until the backend reports the events flushed, 100 and 1 events a call.
+//! Prints one JSON object per case.
 //!
 //!   cargo bench --bench lmdb -- [--events N] [--stored N] [--dir DIR]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use hat_event::event::{Event, EventId, EventPayload};
+use hat_event::event::{Event, EventId, EventPayload, RegisterEvent, Source, SourceType};
 use hat_event::query::{QueryLatestParams, QueryParams, QueryTimeseriesParams};
 use hat_event::server::backend::{Backend, BackendCallbacks};
 use hat_event::server::backends::lmdb::LmdbBackend;
+use hat_event::server::engine::{Engine, EngineHooks, EngineRef};
+use hat_event::server::module::Module;
+use hat_event::server::registry::{register_module, ModuleInfo, PluginError, Registered};
+use hat_event::subscription::Subscription;
 use hat_event::timestamp::Timestamp;
 
 const TYPES: i64 = 100;
@@ -32,16 +40,87 @@ fn conf(path: &Path) -> serde_json::Value {
     })
 }
 
-/// Event `n` (from 0): session `n / 100 + 1`, one microsecond after event
-/// `n - 1`, type `('sensor', n % 100)`, JSON payload `{"value": n}`.
-fn event(n: i64) -> Arc<Event> {
-    Arc::new(Event {
-        id: EventId { server: 1, session: n / SESSION + 1, instance: n % SESSION + 1 },
+/// Register event `n` (from 0): type `('sensor', n % 100)`, JSON payload
+/// `{"value": n}`.
+fn register_event(n: i64) -> RegisterEvent {
+    RegisterEvent {
         type_: vec!["sensor".to_string(), (n % TYPES).to_string()].into(),
-        timestamp: Timestamp::new(BASE_S + n / 1_000_000, (n % 1_000_000) as u32).unwrap(),
         source_timestamp: None,
         payload: Some(Arc::new(EventPayload::json_from_text(&format!("{{\"value\": {n}}}")).unwrap())),
+    }
+}
+
+/// Event `n` (from 0): register event `n` in session `n / 100 + 1`, one
+/// microsecond after event `n - 1`.
+fn event(n: i64) -> Arc<Event> {
+    let RegisterEvent { type_, source_timestamp, payload } = register_event(n);
+    Arc::new(Event {
+        id: EventId { server: 1, session: n / SESSION + 1, instance: n % SESSION + 1 },
+        type_,
+        timestamp: Timestamp::new(BASE_S + n / 1_000_000, (n % 1_000_000) as u32).unwrap(),
+        source_timestamp,
+        payload,
     })
+}
+
+fn remove_db(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(format!("{}-lock", path.display()));
+}
+
+/// The engine case's one module (as benches/engine.rs's): subscribed to
+/// `('sensor', '*')`, it processes every event and derives nothing.
+struct Sink {
+    subscription: Subscription,
+}
+
+impl Module for Sink {
+    fn subscription(&self) -> &Subscription {
+        &self.subscription
+    }
+    fn process(&mut self, _source: Source, _event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Events per second through an engine with one module (`Sink`) on the
+/// LMDB backend (a new file at `path`, configured by `conf`), `batch`
+/// register events a call (made before the clock starts, moved in as a
+/// server that decoded them does): from the first call until the backend
+/// reports the last of them flushed. The engine's close asks for that
+/// flush (hat_lmdb.py calls its backend's flush).
+fn engine_register(path: &Path, events: i64, batch: i64) -> f64 {
+    remove_db(path);
+    let mut backend = conf(path);
+    backend["module"] = "lmdb".into();
+    let engine_conf = serde_json::json!({"server_id": 1, "backend": backend, "modules": [{"module": "bench.sink"}]});
+    let flushed_at = Arc::new(Mutex::new(None));
+    let flushed = AtomicI64::new(0);
+    let stamp = Arc::clone(&flushed_at);
+    let hooks = EngineHooks {
+        flushed: Some(Box::new(move |batch: &[Arc<Event>]| {
+            let sensors = batch.iter().filter(|e| e.type_.get(0) == Some("sensor")).count() as i64;
+            if flushed.fetch_add(sensors, Ordering::Relaxed) + sensors >= events {
+                stamp.lock().unwrap().get_or_insert_with(Instant::now);
+            }
+        })),
+        ..Default::default()
+    };
+    let engine = Engine::create(&engine_conf, &Registered, hooks).unwrap();
+    let source = Source { type_: SourceType::Eventer, id: 1 };
+    let calls: Vec<Vec<RegisterEvent>> = (0..events)
+        .step_by(batch as usize)
+        .map(|n| (n..(n + batch).min(events)).map(register_event).collect())
+        .collect();
+    let start = Instant::now();
+    for call in calls {
+        engine.register_owned(source, call).unwrap();
+    }
+    engine.close().unwrap();
+    let end = flushed_at.lock().unwrap().expect("the engine's close flushed every event");
+    drop(engine);
+    remove_db(path);
+    events as f64 / (end - start).as_secs_f64()
 }
 
 /// Registers events `from..to` a session at a time, flushing every 100,000
@@ -89,8 +168,7 @@ fn main() {
     let dir = PathBuf::from(arg("--dir").unwrap_or_else(|| "target/bench-data/lmdb".into()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ours.db");
-    let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_file(dir.join("ours.db-lock"));
+    remove_db(&path);
 
     let mut backend = LmdbBackend::create(&conf(&path), BackendCallbacks::default()).unwrap();
     let seconds = fill(&mut backend, 0, events);
@@ -120,9 +198,23 @@ fn main() {
     let size = std::fs::metadata(&path).unwrap().len();
     println!(r#"{{"case": "file", "bytes_per_event": {:.1}}}"#, size as f64 / stored as f64);
     println!(r#"{{"case": "rss", "peak_kib": {}}}"#, peak_rss_kib());
+    // After the peak RSS, which is the backend cases'; each in a file of its own.
+    register_module(
+        "bench.sink",
+        ModuleInfo {
+            create: Arc::new(|_conf, _engine: EngineRef, _source| {
+                Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() }) as Box<dyn Module>)
+            }),
+            schema: None,
+            foreign: None,
+        },
+    );
+    for batch in [100, 1] {
+        let events_per_s = engine_register(&dir.join("ours-engine.db"), events, batch);
+        println!(r#"{{"case": "engine_batch_{batch}", "events": {events}, "events_per_s": {events_per_s:.0}}}"#);
+    }
     if std::env::var_os("KEEP").is_some() {
         return;
     }
-    let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_file(dir.join("ours.db-lock"));
+    remove_db(&path);
 }

@@ -1,6 +1,7 @@
 """Our LMDB backend beside hat-event's LmdbBackend, in one run: each side in
 its own process (so that each peak RSS is its own), the same events and
-queries (benches/lmdb.rs, benches/hat_lmdb.py). Prints a Markdown table.
+queries (benches/lmdb.rs, benches/hat_lmdb.py); then our engine on our
+backend beside hat's Engine on hat's. Prints a Markdown table.
 
     cargo bench --bench lmdb --no-run    # builds the Rust side
     .venv/bin/python benches/lmdb_compare.py [--events N] [--stored N]
@@ -8,7 +9,10 @@ queries (benches/lmdb.rs, benches/hat_lmdb.py). Prints a Markdown table.
 Cases: register + flush throughput (sessions of 100 events, one flush at
 the end), latest query of all 100 types and of one type, a timeseries query
 of 1,000 events (a timestamp range) from --stored stored events, file size
-per stored event, peak RSS of the process.
+per stored event, peak RSS of the process (of these backend cases); the
+engine (one module subscribed to ('sensor', '*') deriving nothing) on the
+backend in a new file, --events events registered 100 and 1 a call, timed
+until the backend reports the last of them flushed (one flush at the end).
 """
 
 import argparse
@@ -47,6 +51,8 @@ def main():
         (f'timeseries query, 1,000 of {args.stored:,} stored, µs', 'timeseries_1000', 'us', False),
         ('file size per stored event, bytes', 'file', 'bytes_per_event', None),
         ('peak RSS, MiB', 'rss', 'peak_kib', None),
+        ('engine register → flushed, events/s (100 a call)', 'engine_batch_100', 'events_per_s', True),
+        ('engine register → flushed, events/s (1 a call)', 'engine_batch_1', 'events_per_s', True),
     ]
     print('| case | ours | hat-event 0.9.44 | ours vs hat |')
     print('| --- | ---: | ---: | ---: |')
