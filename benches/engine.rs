@@ -15,26 +15,13 @@
 #[path = "harness/mod.rs"]
 mod harness;
 
+#[path = "sink/mod.rs"]
+mod sink;
 use std::sync::Arc;
 
-use hat_event::event::{Event, RegisterEvent, Source, SourceType};
-use hat_event::server::engine::{Engine, EngineHooks, EngineRef};
-use hat_event::server::module::Module;
-use hat_event::server::registry::{register_module, ModuleInfo, PluginError, Registered};
-use hat_event::subscription::Subscription;
-
-struct Sink {
-    subscription: Subscription,
-}
-
-impl Module for Sink {
-    fn subscription(&self) -> &Subscription {
-        &self.subscription
-    }
-    fn process(&mut self, _source: Source, _event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
-        Ok(Vec::new())
-    }
-}
+use hat_event::event::{RegisterEvent, Source, SourceType};
+use hat_event::server::engine::{Engine, EngineHooks};
+use hat_event::server::registry::Registered;
 
 mod c_backend {
     //! A C backend written against the public C API only.
@@ -130,16 +117,7 @@ mod c_backend {
 fn main() {
     let filter = harness::filter();
     c_backend::register("bench.c_store");
-    register_module(
-        "bench.sink",
-        ModuleInfo {
-            create: Arc::new(|_conf, _engine: EngineRef, _source| {
-                Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() }) as Box<dyn Module>)
-            }),
-            schema: None,
-            foreign: None,
-        },
-    );
+    sink::register("bench.sink");
     let conf =
         serde_json::json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "bench.sink"}]});
     let source = Source { type_: SourceType::Eventer, id: 1 };

@@ -9,6 +9,8 @@
 //!
 //!   cargo bench --bench lmdb -- [--events N] [--stored N] [--dir DIR]
 
+#[path = "sink/mod.rs"]
+mod sink;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,10 +20,8 @@ use hat_event::event::{Event, EventId, EventPayload, RegisterEvent, Source, Sour
 use hat_event::query::{QueryLatestParams, QueryParams, QueryTimeseriesParams};
 use hat_event::server::backend::{Backend, BackendCallbacks};
 use hat_event::server::backends::lmdb::LmdbBackend;
-use hat_event::server::engine::{Engine, EngineHooks, EngineRef};
-use hat_event::server::module::Module;
-use hat_event::server::registry::{register_module, ModuleInfo, PluginError, Registered};
-use hat_event::subscription::Subscription;
+use hat_event::server::engine::{Engine, EngineHooks};
+use hat_event::server::registry::Registered;
 use hat_event::timestamp::Timestamp;
 
 const TYPES: i64 = 100;
@@ -66,21 +66,6 @@ fn event(n: i64) -> Arc<Event> {
 fn remove_db(path: &Path) {
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_file(format!("{}-lock", path.display()));
-}
-
-/// The engine case's one module (as benches/engine.rs's): subscribed to
-/// `('sensor', '*')`, it processes every event and derives nothing.
-struct Sink {
-    subscription: Subscription,
-}
-
-impl Module for Sink {
-    fn subscription(&self) -> &Subscription {
-        &self.subscription
-    }
-    fn process(&mut self, _source: Source, _event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
-        Ok(Vec::new())
-    }
 }
 
 /// Events per second through an engine with one module (`Sink`) on the
@@ -199,16 +184,7 @@ fn main() {
     println!(r#"{{"case": "file", "bytes_per_event": {:.1}}}"#, size as f64 / stored as f64);
     println!(r#"{{"case": "rss", "peak_kib": {}}}"#, peak_rss_kib());
     // After the peak RSS, which is the backend cases'; each in a file of its own.
-    register_module(
-        "bench.sink",
-        ModuleInfo {
-            create: Arc::new(|_conf, _engine: EngineRef, _source| {
-                Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() }) as Box<dyn Module>)
-            }),
-            schema: None,
-            foreign: None,
-        },
-    );
+    sink::register("bench.sink");
     for batch in [100, 1] {
         let events_per_s = engine_register(&dir.join("ours-engine.db"), events, batch);
         println!(r#"{{"case": "engine_batch_{batch}", "events": {events}, "events_per_s": {events_per_s:.0}}}"#);

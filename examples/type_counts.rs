@@ -18,29 +18,17 @@
 //! session through the engine with one module and the memory backend, as
 //! benches/engine.rs `engine_register_batch_1`).
 
+#[path = "../benches/sink/mod.rs"]
+mod sink;
 use std::hint::black_box;
 use std::sync::Arc;
 
 use hat_event::event::{Event, EventId, EventPayload, RegisterEvent, Source, SourceType};
 use hat_event::event_type::EventType;
-use hat_event::server::engine::{Engine, EngineHooks, EngineRef};
-use hat_event::server::module::Module;
-use hat_event::server::registry::{register_module, ModuleInfo, PluginError, Registered};
+use hat_event::server::engine::{Engine, EngineHooks};
+use hat_event::server::registry::Registered;
 use hat_event::subscription::Subscription;
 use hat_event::timestamp::Timestamp;
-
-struct Sink {
-    subscription: Subscription,
-}
-
-impl Module for Sink {
-    fn subscription(&self) -> &Subscription {
-        &self.subscription
-    }
-    fn process(&mut self, _source: Source, _event: &Arc<Event>) -> Result<Vec<RegisterEvent>, PluginError> {
-        Ok(Vec::new())
-    }
-}
 
 fn typical_event() -> Event {
     let ts = Timestamp::new(1_700_000_000, 123_000).unwrap();
@@ -95,17 +83,7 @@ fn main() {
             assert_eq!(hits, n);
         }
         "engine_register" => {
-            register_module(
-                "counts.sink",
-                ModuleInfo {
-                    create: Arc::new(|_conf, _engine: EngineRef, _source| {
-                        Ok(Box::new(Sink { subscription: Subscription::new([["sensor", "*"]]).unwrap() })
-                            as Box<dyn Module>)
-                    }),
-                    schema: None,
-                    foreign: None,
-                },
-            );
+            sink::register("counts.sink");
             let conf = serde_json::json!({"server_id": 1, "backend": {"module": "memory"}, "modules": [{"module": "counts.sink"}]});
             let engine = Engine::create(&conf, &Registered, EngineHooks::default()).unwrap();
             let source = Source { type_: SourceType::Eventer, id: 1 };
