@@ -4,12 +4,12 @@
 //! backend can use: the memory backend only keeps the events (and, for
 //! speed, the latest of each type and the last id of each server).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::event::{Event, EventId, ServerId};
 use crate::query::{QueryParams, QueryResult};
 use crate::server::backend::{Backend, BackendCallbacks};
+use crate::server::id_map::IdMap;
 use crate::server::query::{keep_latest, query_latest, query_server, query_timeseries};
 use crate::server::registry::PluginError;
 use crate::type_index::TypeMap;
@@ -29,7 +29,7 @@ pub struct MemoryBackend {
     /// Keyed by the packed type (one arena entry, not a second copy of the
     /// event's segment strings).
     latest: TypeMap<Arc<Event>>,
-    last_ids: HashMap<ServerId, EventId>,
+    last_ids: IdMap<ServerId, EventId>,
 }
 
 impl MemoryBackend {
