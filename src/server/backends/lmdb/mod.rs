@@ -23,7 +23,7 @@
 //!
 //! Between flushes, every few thousand registered events, the same thread
 //! writes the waiting timeseries and ref changes into a write transaction
-//! it keeps open until the flush commits it (see [`Staged`]): the writing
+//! it keeps open until the flush commits it (staging): the writing
 //! overlaps registering, and the flush at the period's end has only the
 //! rest to write. Nothing is committed, and nothing reported, before the
 //! period ends (or a flush is asked for): durability is unchanged. The
