@@ -14,7 +14,11 @@
 //! a 4-segment type, timestamps and a small JSON payload), `decode_type`
 //! (SBS decode of its type alone), `matches_literal` / `matches_wild`
 //! (`Subscription` match of a decoded event's type against 1,000 literal
-//! query types / a wildcard query type), `engine_register` (one event per
+//! query types / a wildcard query type), `matches_segments` (the same
+//! literal match from borrowed segments, the C API's path: hash and key
+//! built on the stack), `matches_10` (the 10-segment dataset of
+//! benches/compare.py, 100,000 types of which every five share all but the
+//! last segment, matched from segments), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
 //! benches/engine.rs `engine_register_batch_1`).
 
@@ -91,6 +95,32 @@ fn main() {
             let mut hits = 0;
             for _ in 0..n {
                 hits += usize::from(black_box(&sub).matches_type(black_box(&decoded.type_)));
+            }
+            assert_eq!(hits, n);
+        }
+        "matches_segments" => {
+            let types: Vec<Vec<String>> = (0..1000)
+                .map(|i| ["gateway", &format!("device{i}"), "measurement", "temperature"].map(String::from).to_vec())
+                .collect();
+            let sub = Subscription::new(&types).unwrap();
+            let query = ["gateway", "device1", "measurement", "temperature"];
+            let mut hits = 0;
+            for _ in 0..n {
+                hits += usize::from(black_box(&sub).matches(black_box(&query)));
+            }
+            assert_eq!(hits, n);
+        }
+        "matches_10" => {
+            // benches/hat_subscription.py hat_event_types(10, 100_000): ten
+            // base-5 digits, the last varying fastest.
+            let types: Vec<Vec<String>> = (0..100_000u32)
+                .map(|i| (0..10).rev().map(|j| format!("segment {}", i / 5u32.pow(j) % 5)).collect())
+                .collect();
+            let sub = Subscription::new(&types).unwrap();
+            let query: Vec<&str> = types[77_777].iter().map(String::as_str).collect();
+            let mut hits = 0;
+            for _ in 0..n {
+                hits += usize::from(black_box(&sub).matches(black_box(&query)));
             }
             assert_eq!(hits, n);
         }
