@@ -166,7 +166,7 @@ impl Subscription {
             let mut literal = TypeSetBuilder::default();
             literal.reserve(all.iter().map(|s| s.literal.len()).sum());
             for s in &all {
-                s.for_each_query_type(|t| literal.insert(t));
+                s.literal.iter().for_each(|t| literal.insert_parts(t));
             }
             return Subscription { literal: literal.build(), ..Subscription::default() };
         }
@@ -203,11 +203,11 @@ impl Subscription {
             // exactly those. Linear in the literal side.
             let (literal, general) = if self.wild_count == 0 { (self, other) } else { (other, self) };
             let mut shared = TypeSetBuilder::default();
-            literal.for_each_query_type(|t| {
-                if general.matches(t) {
-                    shared.insert(t);
+            for t in literal.literal.iter() {
+                if with_key_segments(t.segments(), |segments| general.matches(segments)) {
+                    shared.insert_parts(t);
                 }
-            });
+            }
             return Subscription { literal: shared.build(), ..Subscription::default() };
         }
         Subscription::compile(&Tree::intersection(&self.tree(), &other.tree()))

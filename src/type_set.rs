@@ -162,8 +162,19 @@ impl TypeSet {
         if parts.last.is_empty() {
             return self.has_empty;
         }
-        let hash = hash_key_parts(parts.head, parts.last);
-        self.table.find(hash, |&offset| self.parts(offset) == parts).is_some()
+        self.find_parts(hash_key_parts(parts.head, parts.last), parts)
+    }
+
+    /// Whether a type with the parts `parts` (not the empty type) and the
+    /// hash `hash` is in the set.
+    #[inline]
+    fn find_parts(&self, hash: u64, parts: Parts<'_>) -> bool {
+        self.table
+            .find(hash, |&offset| {
+                let stored = self.parts(offset);
+                bytes_eq(stored.last, parts.last) && bytes_eq(stored.head, parts.head)
+            })
+            .is_some()
     }
 
     /// The types, as their parts: the empty type first, then in insertion
@@ -212,6 +223,8 @@ pub(crate) struct TypeSetBuilder {
     /// Offsets of heads in `set.heads`, hashed by their key bytes; only
     /// needed while building.
     head_index: HashTable<u32>,
+    /// The head added or found last.
+    last_head: Option<u32>,
     /// The key bytes of the head being inserted.
     scratch: Vec<u8>,
 }
@@ -250,32 +263,72 @@ impl TypeSetBuilder {
             self.set.has_empty = true;
             return;
         };
-        self.scratch.clear();
-        push_key(head, &mut self.scratch);
-        let head_at = self.intern_head();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        push_key(head, &mut scratch);
+        let head_at = self.intern_head(&scratch);
+        self.scratch = scratch;
+        let offset = self.push_entry_head(head_at);
+        push_key(&[last], &mut self.set.entries);
+        self.index_entry(hash, offset);
+    }
+
+    /// Adds a type of another set, as its parts (from [`TypeSet::iter`]):
+    /// its bytes are copied as they are, with no segments decoded.
+    pub(crate) fn insert_parts(&mut self, parts: Parts<'_>) {
+        if parts.last.is_empty() {
+            self.set.has_empty = true;
+            return;
+        }
+        let hash = hash_key_parts(parts.head, parts.last);
+        if self.set.find_parts(hash, parts) {
+            return;
+        }
+        let head_at = self.intern_head(parts.head);
+        let offset = self.push_entry_head(head_at);
+        self.set.entries.extend_from_slice(parts.last);
+        self.index_entry(hash, offset);
+    }
+
+    /// Starts a new entry with the offset of its head; its offset.
+    fn push_entry_head(&mut self, head_at: u32) -> u32 {
         let offset = u32::try_from(self.set.entries.len()).expect("less than 4 GiB of event types");
         self.set.entries.extend_from_slice(&head_at.to_le_bytes());
-        push_key(&[last], &mut self.set.entries);
+        offset
+    }
+
+    /// Adds the entry at `offset`, now written whole, to the table.
+    fn index_entry(&mut self, hash: u64, offset: u32) {
         let TypeSet { table, entries, heads, .. } = &mut self.set;
         table.insert_unique(hash, offset, rehash(entries, heads));
     }
 
-    /// The offset of the head `scratch` in the heads arena, added if new.
-    fn intern_head(&mut self) -> u32 {
-        let (heads, head) = (&self.set.heads, self.scratch.as_slice());
-        let hash = hash_bytes(HEAD_SEED, head);
+    /// The offset of the head of key bytes `head` in the heads arena,
+    /// added if new. Types often come grouped by head (sorted, or from
+    /// another set in its order), so the previous head is tried first,
+    /// without hashing.
+    fn intern_head(&mut self, head: &[u8]) -> u32 {
+        let heads = &self.set.heads;
         let stored = |at: u32| {
             let at = at as usize;
             &heads[at + 4..at + 4 + read4(&heads[at..]) as usize]
         };
-        if let Some(&at) = self.head_index.find(hash, |&at| bytes_eq(stored(at), head)) {
+        if let Some(at) = self.last_head.filter(|&at| bytes_eq(stored(at), head)) {
             return at;
         }
-        let at = u32::try_from(heads.len()).expect("less than 4 GiB of event type heads");
-        self.head_index.insert_unique(hash, at, |&at| hash_bytes(HEAD_SEED, stored(at)));
-        let len = u32::try_from(head.len()).expect("an event type of less than 4 GiB");
-        self.set.heads.extend_from_slice(&len.to_le_bytes());
-        self.set.heads.extend_from_slice(&self.scratch);
+        let hash = hash_bytes(HEAD_SEED, head);
+        let at = match self.head_index.find(hash, |&at| bytes_eq(stored(at), head)) {
+            Some(&at) => at,
+            None => {
+                let at = u32::try_from(heads.len()).expect("less than 4 GiB of event type heads");
+                self.head_index.insert_unique(hash, at, |&at| hash_bytes(HEAD_SEED, stored(at)));
+                let len = u32::try_from(head.len()).expect("an event type of less than 4 GiB");
+                self.set.heads.extend_from_slice(&len.to_le_bytes());
+                self.set.heads.extend_from_slice(head);
+                at
+            }
+        };
+        self.last_head = Some(at);
         at
     }
 
@@ -349,6 +402,14 @@ mod tests {
             let listed = decoded(&set);
             assert_eq!(listed.len(), expected.len(), "iter lists each type once");
             assert_eq!(listed.iter().cloned().collect::<HashSet<_>>(), expected);
+            // Copied by parts (as union does), twice: the same set.
+            let mut copy = TypeSetBuilder::default();
+            for _ in 0..2 {
+                set.iter().for_each(|t| copy.insert_parts(t));
+            }
+            let copy = copy.build();
+            assert_eq!(copy.len(), set.len());
+            assert_eq!(decoded(&copy).into_iter().collect::<HashSet<_>>(), expected);
             for t in &types {
                 assert_lookups(&set, t, true);
                 // Every proper prefix and extension of a member.
