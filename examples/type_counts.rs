@@ -18,7 +18,10 @@
 //! literal match from borrowed segments, the C API's path: hash and key
 //! built on the stack), `matches_10` (the 10-segment dataset of
 //! benches/compare.py, 100,000 types of which every five share all but the
-//! last segment, matched from segments), `engine_register` (one event per
+//! last segment, matched from segments), `isdisjoint` / `intersection`
+//! (the two subscriptions of benches/compare.py's set operations, 10,000
+//! 3-segment types each, sharing half; isdisjoint finds a shared type at
+//! the first), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
 //! benches/engine.rs `engine_register_batch_1`).
 
@@ -123,6 +126,23 @@ fn main() {
                 hits += usize::from(black_box(&sub).matches(black_box(&query)));
             }
             assert_eq!(hits, n);
+        }
+        "isdisjoint" | "intersection" => {
+            // benches/hat_subscription.py hat_event_types(3, 15_000): digits
+            // in base ceil(log3 15,000) = 9, the first one unbounded.
+            let types: Vec<Vec<String>> =
+                (0..15_000u32).map(|i| [i / 81, i / 9 % 9, i % 9].map(|d| format!("segment {d}")).to_vec()).collect();
+            let a = Subscription::new(&types[..10_000]).unwrap();
+            let b = Subscription::new(&types[5_000..]).unwrap();
+            let mut count = 0;
+            for _ in 0..n {
+                count += if case == "isdisjoint" {
+                    usize::from(black_box(&a).isdisjoint(black_box(&b)))
+                } else {
+                    black_box(&a).intersection([black_box(&b)]).len()
+                };
+            }
+            assert_eq!(count, if case == "isdisjoint" { 0 } else { 5_000 * n });
         }
         "engine_register" => {
             register_module(
