@@ -14,7 +14,14 @@
 //! a 4-segment type, timestamps and a small JSON payload), `decode_type`
 //! (SBS decode of its type alone), `matches_literal` / `matches_wild`
 //! (`Subscription` match of a decoded event's type against 1,000 literal
-//! query types / a wildcard query type), `engine_register` (one event per
+//! query types / a wildcard query type), `matches_segments` (the same
+//! literal match from borrowed segments, the C API's path: hash and key
+//! built on the stack), `matches_10` (the 10-segment dataset of
+//! benches/compare.py, 100,000 types of which every five share all but the
+//! last segment, matched from segments), `isdisjoint` / `intersection`
+//! (the two subscriptions of benches/compare.py's set operations, 10,000
+//! 3-segment types each, sharing half; isdisjoint finds a shared type at
+//! the first), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
 //! benches/engine.rs `engine_register_batch_1`).
 
@@ -81,6 +88,49 @@ fn main() {
                 hits += usize::from(black_box(&sub).matches_type(black_box(&decoded.type_)));
             }
             assert_eq!(hits, n);
+        }
+        "matches_segments" => {
+            let types: Vec<Vec<String>> = (0..1000)
+                .map(|i| ["gateway", &format!("device{i}"), "measurement", "temperature"].map(String::from).to_vec())
+                .collect();
+            let sub = Subscription::new(&types).unwrap();
+            let query = ["gateway", "device1", "measurement", "temperature"];
+            let mut hits = 0;
+            for _ in 0..n {
+                hits += usize::from(black_box(&sub).matches(black_box(&query)));
+            }
+            assert_eq!(hits, n);
+        }
+        "matches_10" => {
+            // benches/hat_subscription.py hat_event_types(10, 100_000): ten
+            // base-5 digits, the last varying fastest.
+            let types: Vec<Vec<String>> = (0..100_000u32)
+                .map(|i| (0..10).rev().map(|j| format!("segment {}", i / 5u32.pow(j) % 5)).collect())
+                .collect();
+            let sub = Subscription::new(&types).unwrap();
+            let query: Vec<&str> = types[77_777].iter().map(String::as_str).collect();
+            let mut hits = 0;
+            for _ in 0..n {
+                hits += usize::from(black_box(&sub).matches(black_box(&query)));
+            }
+            assert_eq!(hits, n);
+        }
+        "isdisjoint" | "intersection" => {
+            // benches/hat_subscription.py hat_event_types(3, 15_000): digits
+            // in base ceil(log3 15,000) = 9, the first one unbounded.
+            let types: Vec<Vec<String>> =
+                (0..15_000u32).map(|i| [i / 81, i / 9 % 9, i % 9].map(|d| format!("segment {d}")).to_vec()).collect();
+            let a = Subscription::new(&types[..10_000]).unwrap();
+            let b = Subscription::new(&types[5_000..]).unwrap();
+            let mut count = 0;
+            for _ in 0..n {
+                count += if case == "isdisjoint" {
+                    usize::from(black_box(&a).isdisjoint(black_box(&b)))
+                } else {
+                    black_box(&a).intersection([black_box(&b)]).len()
+                };
+            }
+            assert_eq!(count, if case == "isdisjoint" { 0 } else { 5_000 * n });
         }
         "engine_register" => {
             sink::register("counts.sink");

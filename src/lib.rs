@@ -23,7 +23,8 @@
 //! - [`collection`]: subscriptions mapped to caller values (event routing).
 //! - [`eventer`]: a client of a running Hat event server (chatter framing,
 //!   the eventer protocol, a reader thread).
-//! - `type_index`, `trie`: the lookup structures those two share.
+//! - `type_index`, `trie`: the lookup structures those two share;
+//!   `type_set`: the compact set of a subscription's literal query types.
 //! - [`server`]: the server side, as hat-event lays it out: the in-process
 //!   engine (`server::engine`), the backend and module interfaces
 //!   (`server::backend`, `server::module`), the one plug-in registry
@@ -56,6 +57,7 @@ mod test_rng;
 pub mod timestamp;
 mod trie;
 mod type_index;
+mod type_set;
 
 #[allow(unsafe_code)]
 pub mod ffi;

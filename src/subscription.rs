@@ -5,7 +5,8 @@
 //! Design. Query types are sanitised with the reference's rules in a
 //! transient tree (`Tree`), then compiled into two structures:
 //! - a hash set of the *literal* query types (no `?`, no `*`): one hash of
-//!   the whole event type and one probe, at any depth;
+//!   the whole event type and one probe, at any depth; stored compactly
+//!   (`TypeSet`: what types share before their last segment is stored once);
 //! - a trie (`Trie`) of only the query types holding `?` or a trailing
 //!   `*`, walked only when there are any.
 //!
@@ -17,7 +18,8 @@ use hashbrown::HashTable;
 use crate::error::{Error, Result};
 use crate::event_type::EventType;
 use crate::trie::Trie;
-use crate::type_index::{hash_bytes, to_event_type, with_key_segments, with_probe_of, Probe, TypeMap};
+use crate::type_index::{hash_bytes, to_event_type, with_key_segments, with_probe_of, Probe};
+use crate::type_set::{TypeSet, TypeSetBuilder};
 
 /// Whether a wildcard query type matches, for [`EventType::with_indexer`].
 struct WildMatch<'t>(&'t Trie<bool>);
@@ -32,7 +34,7 @@ impl<'a> crate::event_type::SegmentFn<'a, bool> for WildMatch<'_> {
 /// An immutable set of query types. `Send + Sync`: share it freely.
 #[derive(Clone, Default)]
 pub struct Subscription {
-    literal: TypeMap<()>,
+    literal: TypeSet,
     /// Query types with `?` or a trailing `*`.
     wild: Trie<bool>,
     wild_count: usize,
@@ -59,7 +61,8 @@ impl Subscription {
             // duplicates, which the two structures do themselves. This skips
             // building the tree for the common all-literal subscription.
             let mut sub = Subscription::default();
-            sub.literal.reserve_for(&query_types);
+            let mut literal = TypeSetBuilder::default();
+            literal.reserve_for(&query_types);
             for query_type in &query_types {
                 let query_type = query_type.as_ref();
                 if query_type.iter().any(|s| s.as_ref() == "?") {
@@ -67,9 +70,10 @@ impl Subscription {
                     sub.wild_count += usize::from(!*present);
                     *present = true;
                 } else {
-                    sub.literal.insert_with(query_type, || ());
+                    literal.insert(query_type);
                 }
             }
+            sub.literal = literal.build();
             return Ok(sub);
         }
         let mut tree = Tree::default();
@@ -86,15 +90,17 @@ impl Subscription {
 
     fn compile(tree: &Tree) -> Subscription {
         let mut sub = Subscription::default();
+        let mut literal = TypeSetBuilder::default();
         tree.for_each_query_type(&mut |query_type| {
             let is_wild = query_type.contains(&"?") || query_type.last() == Some(&"*");
             if is_wild {
                 *sub.wild.slot_mut(query_type).1 = true;
                 sub.wild_count += 1;
             } else {
-                sub.literal.insert_with(query_type, || ());
+                literal.insert(query_type);
             }
         });
+        sub.literal = literal.build();
         sub
     }
 
@@ -136,7 +142,7 @@ impl Subscription {
 
     /// The sanitised query types (as a set; the order is unspecified).
     pub fn query_types(&self) -> Vec<EventType> {
-        let mut out: Vec<EventType> = self.literal.iter().map(|(k, _)| to_event_type(k)).collect();
+        let mut out: Vec<EventType> = self.literal.iter().map(|t| to_event_type(t.segments())).collect();
         self.wild.for_each(&mut |t, _| out.push(t));
         out
     }
@@ -157,13 +163,12 @@ impl Subscription {
         let mut all: Vec<&Subscription> = vec![self];
         all.extend(others.into_iter().map(|s| s as &Subscription));
         if all.iter().all(|s| s.wild_count == 0) {
-            let mut sub = Subscription::default();
+            let mut literal = TypeSetBuilder::default();
+            literal.reserve(all.iter().map(|s| s.literal.len()).sum());
             for s in &all {
-                s.for_each_query_type(|t| {
-                    sub.literal.insert_with(t, || ());
-                });
+                s.literal.iter().for_each(|t| literal.insert_parts(t));
             }
-            return sub;
+            return Subscription { literal: literal.build(), ..Subscription::default() };
         }
         let mut tree = Tree::default();
         for s in &all {
@@ -177,8 +182,8 @@ impl Subscription {
 
     /// Calls `f` with each sanitised query type.
     fn for_each_query_type(&self, mut f: impl FnMut(&[&str])) {
-        for (key, _) in self.literal.iter() {
-            with_key_segments(key, &mut f);
+        for t in self.literal.iter() {
+            with_key_segments(t.segments(), &mut f);
         }
         self.wild.for_each_borrowed(|t, _| f(t));
     }
@@ -197,13 +202,13 @@ impl Subscription {
             // reference's answer (names taken from the literal side) is
             // exactly those. Linear in the literal side.
             let (literal, general) = if self.wild_count == 0 { (self, other) } else { (other, self) };
-            let mut sub = Subscription::default();
-            literal.for_each_query_type(|t| {
-                if general.matches(t) {
-                    sub.literal.insert_with(t, || ());
+            let mut shared = TypeSetBuilder::default();
+            for t in literal.literal.iter() {
+                if with_key_segments(t.segments(), |segments| general.matches(segments)) {
+                    shared.insert_parts(t);
                 }
-            });
-            return sub;
+            }
+            return Subscription { literal: shared.build(), ..Subscription::default() };
         }
         Subscription::compile(&Tree::intersection(&self.tree(), &other.tree()))
     }
@@ -215,21 +220,19 @@ impl Subscription {
         // other also has as literals, looked up by their stored key bytes
         // (no segments decoded, no probe built), both sides in turn so that
         // a shared type near the start of either is found early.
-        let (mut mine, mut theirs) = (self.literal.iter_keys(), other.literal.iter_keys());
+        let (mut mine, mut theirs) = (self.literal.iter(), other.literal.iter());
         loop {
             let (a, b) = (mine.next(), theirs.next());
             if a.is_none() && b.is_none() {
                 break;
             }
-            if a.is_some_and(|key| other.literal.contains_key_bytes(key))
-                || b.is_some_and(|key| self.literal.contains_key_bytes(key))
-            {
+            if a.is_some_and(|t| other.literal.contains_parts(t)) || b.is_some_and(|t| self.literal.contains_parts(t)) {
                 return false;
             }
         }
         // Then literals that the other's wildcard query types match.
-        let wild_matches = |literal: &TypeMap<()>, wild: &Trie<bool>| {
-            literal.iter().any(|(key, _)| with_key_segments(key, |t| wild.find(t, &mut |_| true)))
+        let wild_matches = |literal: &TypeSet, wild: &Trie<bool>| {
+            literal.iter().any(|t| with_key_segments(t.segments(), |t| wild.find(t, &mut |_| true)))
         };
         if (other.wild_count > 0 && wild_matches(&self.literal, &other.wild))
             || (self.wild_count > 0 && wild_matches(&other.literal, &self.wild))
@@ -252,7 +255,7 @@ impl Subscription {
 
     /// Heap bytes held (for memory reports).
     pub fn heap_bytes(&self) -> usize {
-        self.literal.heap_bytes(|_| 0) + self.wild.heap_bytes()
+        self.literal.heap_bytes() + self.wild.heap_bytes()
     }
 }
 

@@ -68,7 +68,14 @@ pub(crate) fn push_len(len: usize, mut push: impl FnMut(u8)) {
     }
 }
 
-/// Appends the key encoding of `segments` to `out` (which has room).
+/// Appends the key encoding of `segments` to `out`.
+pub(crate) fn push_key<S: AsRef<str>>(segments: &[S], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + segments.iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum::<usize>(), 0);
+    encode(segments, &mut out[start..]);
+}
+
+/// Writes the key encoding of `segments` to `out` (which has room).
 fn encode<S: AsRef<str>>(segments: &[S], out: &mut [u8]) -> usize {
     let mut at = 0;
     for s in segments {
@@ -160,9 +167,15 @@ impl<'k> Probe<'k> {
         self.high & 0x8080_8080_8080_8080 == 0
     }
 
+    /// The hash of the event type (once finished).
+    #[inline(always)]
+    pub(crate) fn hash(&self) -> u64 {
+        self.h
+    }
+
     /// The key bytes, if they fit.
     #[inline(always)]
-    fn key(&self) -> Option<&[u8]> {
+    pub(crate) fn key(&self) -> Option<&[u8]> {
         (self.len < PROBE_KEY).then(|| &self.key[..self.len])
     }
 }
@@ -203,9 +216,15 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
 /// The hash of key bytes: the hash of the segments they encode.
 #[inline]
 pub(crate) fn hash_key(key: &[u8]) -> u64 {
+    hash_key_parts(key, &[])
+}
+
+/// The hash of the key `head` followed by `tail` (each whole segments).
+#[inline]
+pub(crate) fn hash_key_parts(head: &[u8], tail: &[u8]) -> u64 {
     let mut h = 0x9e37_79b9_7f4a_7c15;
     let k = keys();
-    Segments(key).for_each(|s| h = hash_bytes_acc(h, s, &mut 0, k));
+    Segments(head).chain(Segments(tail)).for_each(|s| h = hash_bytes_acc(h, s, &mut 0, k));
     finish(h, k.0)
 }
 
@@ -214,7 +233,7 @@ pub(crate) fn hash_key(key: &[u8]) -> u64 {
 /// walk that ORs together the differences of lengths and bytes and tests
 /// them once at the end; longer segments take [`key_eq_varint`].
 #[inline(always)]
-fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
+pub(crate) fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
     let mut at = 0;
     let mut diff = 0;
     for s in segments {
@@ -235,7 +254,7 @@ fn key_eq<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
 /// Zero iff two byte strings of the same length are equal: inline word
 /// compares (overlapping at the tail) instead of a call to `memcmp`.
 #[inline(always)]
-fn word_diff(a: &[u8], b: &[u8]) -> u64 {
+pub(crate) fn word_diff(a: &[u8], b: &[u8]) -> u64 {
     let n = a.len();
     debug_assert_eq!(n, b.len());
     if (8..=16).contains(&n) {
@@ -262,7 +281,7 @@ fn key_eq_varint<S: AsRef<str>>(key: &[u8], segments: &[S]) -> bool {
 }
 
 /// Iterator over the segments of a [`TypeKey`].
-pub(crate) struct Segments<'a>(&'a [u8]);
+pub(crate) struct Segments<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Iterator for Segments<'a> {
     type Item = &'a [u8];
@@ -479,7 +498,7 @@ fn stored_eq(arena: &[u8], offset: u32, key: &[u8]) -> bool {
 /// (the last word overlapping), instead of a call to `memcmp`. Exact
 /// chunks need no bounds checks and compile to wide compares.
 #[inline(always)]
-fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n < 8 || n != b.len() {
         return n == b.len() && word_diff(a, b) == 0;
@@ -490,25 +509,13 @@ fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl<V> TypeMap<V> {
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.table.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.table.is_empty()
-    }
-
-    /// Whether the event type `segments` is a key (the table alone: a
-    /// removed entry leaves the table, so the values are not touched).
-    #[cfg(test)]
-    pub(crate) fn contains<S: AsRef<str>>(&self, segments: &[S]) -> bool {
-        with_probe_of(segments, |probe| self.contains_probe(probe, segments))
-    }
-
-    /// Whether the event type `segments`, whose probe is `probe`, is a key.
-    #[inline(always)]
-    pub(crate) fn contains_probe<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> bool {
-        self.find_probe_offset(probe, segments).is_some()
     }
 
     #[cfg(test)]
@@ -531,7 +538,7 @@ impl<V> TypeMap<V> {
     }
 
     /// The arena offset of the entry [`find_probe`](Self::find_probe)
-    /// finds (a membership test need not read the entry index after the key).
+    /// finds.
     #[inline(always)]
     fn find_probe_offset<S: AsRef<str>>(&self, probe: &Probe<'_>, segments: &[S]) -> Option<u32> {
         match probe.key() {
@@ -543,14 +550,8 @@ impl<V> TypeMap<V> {
         }
     }
 
-    /// Whether the event type `event_type` is a key: its stored hash and
-    /// key bytes are looked up as they are (no probe, no hashing).
-    #[inline(always)]
-    pub(crate) fn contains_type(&self, event_type: &EventType) -> bool {
-        self.find_offset(event_type.hash_value(), event_type.key()).is_some()
-    }
-
-    /// The value of the event type `event_type` (as [`contains_type`](Self::contains_type)).
+    /// The value of the event type `event_type`: its stored hash and key
+    /// bytes are looked up as they are (no probe, no hashing).
     #[inline(always)]
     pub(crate) fn get_type(&self, event_type: &EventType) -> Option<&V> {
         let offset = self.find_offset(event_type.hash_value(), event_type.key())?;
@@ -611,28 +612,10 @@ impl<V> TypeMap<V> {
         self.values[index].get_or_insert_with(|| unreachable!())
     }
 
-    /// Room for the keys of `types` (entries and arena bytes) without
-    /// rehashing or regrowing the arena: no transient doubling while a
-    /// large subscription is built.
-    pub(crate) fn reserve_for<Q: AsRef<[S]>, S: AsRef<str>>(&mut self, types: &[Q]) {
-        let bytes: usize = types
-            .iter()
-            .map(|t| 8 + t.as_ref().iter().map(|s| s.as_ref().len() + varint_len(s.as_ref().len())).sum::<usize>())
-            .sum();
-        self.arena.reserve_exact(bytes);
-        self.reserve(types.len());
-    }
-
-    /// Room for `additional` more entries without rehashing.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        let arena = &self.arena;
-        self.table.reserve(additional, |off| hash_key(stored(arena, *off).0));
-        self.values.reserve(additional);
-    }
-
     /// The value for the event type `segments`, inserted with `make` if
     /// absent: the key is encoded straight into the arena (no `TypeKey`
     /// allocation), and only when it is new.
+    #[cfg(test)]
     pub(crate) fn insert_with<S: AsRef<str>>(&mut self, segments: &[S], make: impl FnOnce() -> V) -> &mut V {
         let (hash, found) = with_probe_of(segments, |probe| (probe.h, self.find_probe(probe, segments)));
         let index = match found {
@@ -685,19 +668,6 @@ impl<V> TypeMap<V> {
         })
     }
 
-    /// Whether the key bytes of an entry of another map (from
-    /// [`iter_keys`](Self::iter_keys)) are a key here: the stored bytes are
-    /// hashed as they are, with no segments decoded and no probe built.
-    #[inline]
-    pub(crate) fn contains_key_bytes(&self, key: &[u8]) -> bool {
-        self.table.find(hash_key(key), |&at| stored_eq(&self.arena, at, key)).is_some()
-    }
-
-    /// The key bytes of the live entries, in insertion order.
-    pub(crate) fn iter_keys(&self) -> impl Iterator<Item = &[u8]> {
-        self.iter().map(|(segments, _)| segments.0)
-    }
-
     /// Live entries, in insertion order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Segments<'_>, &V)> {
         let mut at = 0;
@@ -722,30 +692,32 @@ impl<V> TypeMap<V> {
     }
 }
 
-/// Runs `f` on the segments of a stored key as `&str`s, on the stack for
-/// up to 16 segments.
-pub(crate) fn with_key_segments<R>(segments: Segments<'_>, f: impl FnOnce(&[&str]) -> R) -> R {
+/// Runs `f` on the segments of a stored key (the segments of its key
+/// bytes, in one part or several) as `&str`s, on the stack for up to 16
+/// segments.
+pub(crate) fn with_key_segments<'a, R>(segments: impl Iterator<Item = &'a [u8]>, f: impl FnOnce(&[&str]) -> R) -> R {
     const STACK: usize = 16;
+    // Keys are only built from &str, so every segment is UTF-8.
+    let text = |s: &'a [u8]| std::str::from_utf8(s).unwrap_or("");
     let mut buf = [""; STACK];
     let mut n = 0;
-    let mut rest = segments;
-    for s in rest.by_ref() {
-        // Keys are only built from &str, so every segment is UTF-8.
-        buf[n] = std::str::from_utf8(s).unwrap_or("");
-        n += 1;
-        if n == STACK {
-            break;
+    let mut rest = segments.peekable();
+    while n < STACK {
+        match rest.next() {
+            Some(s) => buf[n] = text(s),
+            None => return f(&buf[..n]),
         }
+        n += 1;
     }
-    if n < STACK || rest.0.is_empty() {
-        return f(&buf[..n]);
+    if rest.peek().is_none() {
+        return f(&buf);
     }
     let mut all: Vec<&str> = buf.to_vec();
-    all.extend(rest.map(|s| std::str::from_utf8(s).unwrap_or("")));
+    all.extend(rest.map(text));
     f(&all)
 }
 
-pub(crate) fn to_event_type(segments: Segments<'_>) -> EventType {
+pub(crate) fn to_event_type<'a>(segments: impl Iterator<Item = &'a [u8]>) -> EventType {
     with_key_segments(segments, |s| EventType::new(s))
 }
 
@@ -880,23 +852,6 @@ mod tests {
             let longer = format!("{seg}a");
             assert_eq!(m.get(&["x", longer.as_str(), "y"]), None, "length {n}");
         }
-    }
-
-    #[test]
-    fn reserve_for_sizes_the_arena_exactly() {
-        let long = "z".repeat(200); // a two-byte length
-        let types: Vec<Vec<String>> = (0..1000)
-            .map(|i| vec!["a".to_string(), i.to_string(), if i % 7 == 0 { long.clone() } else { String::new() }])
-            .collect();
-        let mut m = TypeMap::default();
-        m.reserve_for(&types);
-        let capacity = m.arena.capacity();
-        for t in &types {
-            m.insert_with(t, || ());
-        }
-        assert_eq!(m.arena.len(), capacity);
-        assert_eq!(m.arena.capacity(), capacity);
-        assert!(types.iter().all(|t| m.contains(t)));
     }
 
     #[test]
