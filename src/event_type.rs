@@ -60,8 +60,112 @@ fn width7(value: u64) -> usize {
     ((u64::BITS - value.leading_zeros()) as usize).div_ceil(7).max(1)
 }
 
+/// Layouts up to this many bytes are assembled on the stack: a type of
+/// ten 8-byte segments takes 121.
+const STACK_LAYOUT: usize = 128;
+
+/// Builds an [`EventType`] in two passes over its segments: each is
+/// [`push`](Builder::push)ed (hashed and measured), then
+/// [`build`](Builder::build) writes them. A decoder pushes segments as it
+/// reads them and builds from the input bytes without keeping them.
+pub(crate) struct Builder {
+    hasher: TypeHasher,
+    count: usize,
+    key_len: usize,
+}
+
+impl Builder {
+    #[inline(always)]
+    pub(crate) fn new() -> Builder {
+        Builder { hasher: TypeHasher::new(), count: 0, key_len: 0 }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, segment: &[u8]) {
+        self.hasher.push(segment);
+        self.key_len += varint_len(segment.len()) + segment.len();
+        self.count += 1;
+    }
+
+    /// The type of `segments`, which must be those pushed, in order; an
+    /// error if one is not UTF-8. The layout is validated at once (the
+    /// header and lengths being ASCII) where it is written (on the stack
+    /// when small, as nearly all types are), then copied into its
+    /// allocation: safe code cannot validate inside an `Arc<str>`.
+    #[inline(always)]
+    pub(crate) fn build<'a>(self, segments: impl Iterator<Item = &'a [u8]>) -> Result<EventType, ()> {
+        let layout = Layout { hash: self.hasher.finish(), width: width7(self.key_len as u64), count: self.count };
+        let len = layout.key_at() + self.key_len;
+        let finish = |out: &[u8]| match std::str::from_utf8(out) {
+            Ok(text) => Ok(EventType(Arc::from(text))),
+            Err(_) => Err(()),
+        };
+        if len <= STACK_LAYOUT {
+            let mut buf = [0u8; STACK_LAYOUT];
+            layout.write(&mut buf[..len], segments);
+            return finish(&buf[..len]);
+        }
+        let mut segments = Some(segments);
+        let mut build = |out: &mut Vec<u8>| {
+            out.clear();
+            out.resize(len, 0);
+            layout.write(out, segments.take().into_iter().flatten());
+            finish(out)
+        };
+        SCRATCH
+            .try_with(|scratch| scratch.try_borrow_mut().ok().map(|mut out| build(&mut out)))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| build(&mut Vec::new()))
+    }
+}
+
+/// The header of a type being built.
+struct Layout {
+    hash: u64,
+    width: usize,
+    count: usize,
+}
+
+impl Layout {
+    #[inline(always)]
+    fn key_at(&self) -> usize {
+        COUNT_AT + self.width + 2 * self.width * self.count
+    }
+
+    /// Writes the header and the key of `segments` into `out`, which has
+    /// exactly their length.
+    #[inline(always)]
+    fn write<'a>(&self, out: &mut [u8], segments: impl Iterator<Item = &'a [u8]>) {
+        let width = self.width;
+        let (header, key) = out.split_at_mut(self.key_at());
+        put7(&mut header[..HASH_WIDTH], self.hash);
+        header[WIDTH_AT] = width as u8;
+        let (count, table) = header[COUNT_AT..].split_at_mut(width);
+        put7(count, self.count as u64);
+        let mut at = 0;
+        for (s, span) in segments.zip(table.chunks_exact_mut(2 * width)) {
+            push_len(s.len(), |b| {
+                key[at] = b;
+                at += 1;
+            });
+            let end = at + s.len();
+            if width == 1 {
+                span[0] = at as u8;
+                span[1] = end as u8;
+            } else {
+                let (start_bytes, end_bytes) = span.split_at_mut(width);
+                put7(start_bytes, at as u64);
+                put7(end_bytes, end as u64);
+            }
+            key[at..end].copy_from_slice(s);
+            at = end;
+        }
+    }
+}
+
 thread_local! {
-    /// Where a type is assembled before it is copied into its allocation.
+    /// Where a large type is assembled before it is copied into its allocation.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -76,60 +180,20 @@ impl EventType {
     }
 
     /// The event type of `segments` (byte strings), or the index of the
-    /// first segment that is not UTF-8 and its [`std::str::Utf8Error`].
-    /// The whole allocation is validated at once (one call for every
-    /// segment, the header and lengths being ASCII); only a failure looks
-    /// at the segments one by one.
+    /// first segment that is not UTF-8 and its [`std::str::Utf8Error`]
+    /// (only a failure looks at the segments one by one; see [`Builder`]).
     pub(crate) fn from_utf8<'a, I>(segments: I) -> Result<EventType, (usize, std::str::Utf8Error)>
     where
         I: Iterator<Item = &'a [u8]> + Clone,
     {
-        let build = |out: &mut Vec<u8>| {
-            let mut hasher = TypeHasher::new();
-            let (mut count, mut key_len) = (0usize, 0usize);
-            for s in segments.clone() {
-                hasher.push(s);
-                key_len += varint_len(s.len()) + s.len();
-                count += 1;
-            }
-            let hash = hasher.finish();
-            let width = width7(key_len as u64);
-            let key_at = COUNT_AT + width + 2 * width * count;
-            out.clear();
-            out.resize(key_at + key_len, 0);
-            let (header, key) = out.split_at_mut(key_at);
-            put7(&mut header[..HASH_WIDTH], hash);
-            header[WIDTH_AT] = width as u8;
-            put7(&mut header[COUNT_AT..COUNT_AT + width], count as u64);
-            let mut table = header[COUNT_AT + width..].chunks_exact_mut(width);
-            let mut at = 0;
-            for s in segments.clone() {
-                push_len(s.len(), |b| {
-                    key[at] = b;
-                    at += 1;
-                });
-                if let (Some(start), Some(end)) = (table.next(), table.next()) {
-                    put7(start, at as u64);
-                    put7(end, (at + s.len()) as u64);
-                }
-                key[at..at + s.len()].copy_from_slice(s);
-                at += s.len();
-            }
-            match std::str::from_utf8(out) {
-                Ok(text) => Ok(EventType(Arc::from(text))),
-                Err(_) => Err(segments
-                    .clone()
-                    .enumerate()
-                    .find_map(|(i, s)| std::str::from_utf8(s).err().map(|e| (i, e)))
-                    .expect("the header and the lengths are ASCII: a segment is not UTF-8")),
-            }
-        };
-        SCRATCH
-            .try_with(|scratch| match scratch.try_borrow_mut() {
-                Ok(mut out) => build(&mut out),
-                Err(_) => build(&mut Vec::new()),
-            })
-            .unwrap_or_else(|_| build(&mut Vec::new()))
+        let mut builder = Builder::new();
+        segments.clone().for_each(|s| builder.push(s));
+        builder.build(segments.clone()).map_err(|()| {
+            segments
+                .enumerate()
+                .find_map(|(i, s)| std::str::from_utf8(s).err().map(|e| (i, e)))
+                .expect("the header and the lengths are ASCII: a segment is not UTF-8")
+        })
     }
 
     /// The number of segments.
