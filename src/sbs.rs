@@ -259,9 +259,33 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// [`read_integer`](Self::read_integer) of more than one group (or of none).
+    /// [`read_integer`](Self::read_integer) of more than one group (or of
+    /// none): up to nine groups (63 bits, timestamps' seconds and
+    /// microseconds) read from a fixed-size window without a check per
+    /// byte; anything else (longer, near the end of the input, overlong)
+    /// the slow way.
     #[inline(never)]
     fn read_long_integer(&mut self) -> Result<i64> {
+        let start = self.pos;
+        if let Some(window) = self.data.get(start..).and_then(<[u8]>::first_chunk::<{ MAX_INTEGER_LEN - 1 }>) {
+            let (first, next) = (window[0], window[1]);
+            if !((first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0)) {
+                let mut value: i64 = if first & 0x40 != 0 { -1 } else { 0 };
+                for (k, &b) in window.iter().enumerate() {
+                    value = (value << 7) | i64::from(b & 0x7f);
+                    if b & 0x80 != 0 {
+                        self.pos = start + k + 1;
+                        return Ok(value);
+                    }
+                }
+            }
+        }
+        self.read_integer_checked()
+    }
+
+    /// [`read_integer`](Self::read_integer), every byte checked.
+    #[cold]
+    fn read_integer_checked(&mut self) -> Result<i64> {
         let start = self.pos;
         let first = self.byte(start)?;
         #[allow(clippy::unnecessary_lazy_evaluations)]
@@ -1039,6 +1063,13 @@ mod tests {
             assert!(bytes[..bytes.len() - 1].iter().all(|b| b & 0x80 == 0));
             assert_eq!(bytes[bytes.len() - 1] & 0x80, 0x80);
             assert_eq!(read_int(&bytes), Ok(v), "{v}");
+            // Followed by more input: read through the fast window.
+            for pad in [0x00, 0xff] {
+                let mut padded = bytes.clone();
+                padded.extend([pad; MAX_INTEGER_LEN]);
+                let mut d = Decoder::new(&padded);
+                assert_eq!((d.read_integer(), d.position()), (Ok(v), bytes.len()), "{v} {pad:#x}");
+            }
         }
     }
 
@@ -1071,6 +1102,8 @@ mod tests {
             &[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80],
         ] {
             assert_eq!(read_int(bytes), Err(SbsError::OverlongInteger { offset: 0 }), "{bytes:02x?}");
+            let padded = [bytes, &[0x80; MAX_INTEGER_LEN]].concat();
+            assert_eq!(read_int(&padded[..]).err(), Some(SbsError::OverlongInteger { offset: 0 }), "{bytes:02x?}");
         }
         // Not redundant: the leading group carries the sign.
         assert_eq!(read_int(&[0x00, 0xc0]), Ok(64));
