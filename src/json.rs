@@ -1213,7 +1213,7 @@ fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
                 return true;
             }
             loop {
-                if !canonical_value(b, at, depth + 1) {
+                if !canonical_member(b, at, depth + 1) {
                     return false;
                 }
                 if b.get(*at) == Some(&b']') {
@@ -1256,7 +1256,7 @@ fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
                     return false;
                 }
                 *at += 2;
-                if !canonical_value(b, at, depth + 1) {
+                if !canonical_member(b, at, depth + 1) {
                     return false;
                 }
                 if b.get(*at) == Some(&b'}') {
@@ -1270,6 +1270,17 @@ fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// [`canonical_value`] for a member of an array or object: strings and
+/// numbers, most members, without a recursive call.
+#[inline(always)]
+fn canonical_member(b: &[u8], at: &mut usize, depth: usize) -> bool {
+    match b.get(*at) {
+        Some(b'"') => canonical_string(b, at),
+        Some(b'-' | b'0'..=b'9') => canonical_number(b, at),
+        _ => canonical_value(b, at, depth),
     }
 }
 
@@ -1307,6 +1318,8 @@ fn special_bytes(x: u64) -> u64 {
     !(printable & not_quote & not_backslash & !x) & HIGH
 }
 
+// Inlined into its three callers: a call cost a fifth of a short string.
+#[inline(always)]
 fn canonical_string(b: &[u8], at: &mut usize) -> bool {
     // A local index (kept in a register), written back once at the end.
     let mut i = *at + 1; // past the opening quote
