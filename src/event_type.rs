@@ -43,6 +43,34 @@ fn put7(out: &mut [u8], mut value: u64) {
     }
 }
 
+/// The hash as [`put7`] writes it in [`HASH_WIDTH`] bytes: the low 56
+/// bits spread seven to a byte with shifts and masks (halves, quarters,
+/// eighths), the top eight bits in the last two bytes.
+#[inline(always)]
+fn hash_bytes(hash: u64) -> [u8; HASH_WIDTH] {
+    let mut x = hash & 0x00ff_ffff_ffff_ffff;
+    x = (x & 0x0fff_ffff) | ((x & 0x00ff_ffff_f000_0000) << 4);
+    x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x0fff_c000_0fff_c000) << 2);
+    x = (x & 0x007f_007f_007f_007f) | ((x & 0x3f80_3f80_3f80_3f80) << 1);
+    let mut out = [0; HASH_WIDTH];
+    out[..8].copy_from_slice(&x.to_le_bytes());
+    out[8] = ((hash >> 56) & 0x7f) as u8;
+    out[9] = (hash >> 63) as u8;
+    out
+}
+
+/// The inverse of [`hash_bytes`] ([`get7`] of [`HASH_WIDTH`] bytes).
+#[inline(always)]
+fn hash_from_bytes(bytes: &[u8; HASH_WIDTH]) -> u64 {
+    let mut low = [0; 8];
+    low.copy_from_slice(&bytes[..8]);
+    let mut x = u64::from_le_bytes(low) & 0x7f7f_7f7f_7f7f_7f7f;
+    x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    x = (x & 0x0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
+    x | (u64::from(bytes[8] & 0x7f) << 56) | (u64::from(bytes[9] & 0x7f) << 63)
+}
+
 /// Start and end in the key of segment `i`.
 #[inline(always)]
 fn span(bytes: &[u8], width: usize, i: usize) -> (usize, usize) {
@@ -139,7 +167,7 @@ impl Layout {
     fn write<'a>(&self, out: &mut [u8], segments: impl Iterator<Item = &'a [u8]>) {
         let width = self.width;
         let (header, key) = out.split_at_mut(self.key_at());
-        put7(&mut header[..HASH_WIDTH], self.hash);
+        header[..HASH_WIDTH].copy_from_slice(&hash_bytes(self.hash));
         header[WIDTH_AT] = width as u8;
         let (count, table) = header[COUNT_AT..].split_at_mut(width);
         put7(count, self.count as u64);
@@ -279,7 +307,10 @@ impl EventType {
     /// seeded per process (see `type_index`).
     #[inline(always)]
     pub fn hash_value(&self) -> u64 {
-        get7(self.0.as_bytes(), HASH_WIDTH)
+        match self.0.as_bytes().first_chunk::<HASH_WIDTH>() {
+            Some(bytes) => hash_from_bytes(bytes),
+            None => 0, // every layout starts with the hash
+        }
     }
 
     /// The key bytes: for each segment its length, then its bytes.
@@ -551,6 +582,20 @@ pub fn matches_query_type<E: AsRef<str>, Q: AsRef<str>>(event_type: &[E], query_
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_bytes_are_those_of_put7_and_read_back() {
+        let mut values = vec![0, 1, u64::MAX, u64::MAX >> 1, 1 << 63, 1 << 56, (1 << 56) - 1];
+        values.extend((0..64).map(|i| 1u64 << i));
+        values.extend((0..1000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 40)));
+        for v in values {
+            let mut expected = [0; HASH_WIDTH];
+            put7(&mut expected, v);
+            assert_eq!(hash_bytes(v), expected, "{v:#x}");
+            assert_eq!(hash_from_bytes(&expected), get7(&expected, HASH_WIDTH), "{v:#x}");
+            assert_eq!(hash_from_bytes(&expected), v, "{v:#x}");
+        }
+    }
 
     // Every case of hat-event test_pytest/test_common/test_matches.py.
     #[test]
