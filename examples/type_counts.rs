@@ -11,7 +11,8 @@
 //!     # (Ir at 11000 - Ir at 1000) / 10000 = instructions per operation
 //!
 //! Cases: `decode_event` (SBS decode of the typical event of benches/sbs.rs:
-//! a 4-segment type, timestamps and a small JSON payload), `decode_type`
+//! a 4-segment type, timestamps and a small JSON payload), `encode_event`
+//! (its SBS encoding, which reads the payload's text), `decode_type`
 //! (SBS decode of its type alone), `matches_literal` / `matches_wild`
 //! (`Subscription` match of a decoded event's type against 1,000 literal
 //! query types / a wildcard query type), `matches_segments` (the same
@@ -64,6 +65,11 @@ fn main() {
         "decode_event" => {
             for _ in 0..n {
                 black_box(hat_event::sbs::decode_exact::<Event>(black_box(&event_bytes)).unwrap());
+            }
+        }
+        "encode_event" => {
+            for _ in 0..n {
+                black_box(hat_event::sbs::encode_to_vec(black_box(&event)).unwrap());
             }
         }
         "decode_type" => {

@@ -43,6 +43,34 @@ fn put7(out: &mut [u8], mut value: u64) {
     }
 }
 
+/// The hash as [`put7`] writes it in [`HASH_WIDTH`] bytes: the low 56
+/// bits spread seven to a byte with shifts and masks (halves, quarters,
+/// eighths), the top eight bits in the last two bytes.
+#[inline(always)]
+fn hash_bytes(hash: u64) -> [u8; HASH_WIDTH] {
+    let mut x = hash & 0x00ff_ffff_ffff_ffff;
+    x = (x & 0x0fff_ffff) | ((x & 0x00ff_ffff_f000_0000) << 4);
+    x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x0fff_c000_0fff_c000) << 2);
+    x = (x & 0x007f_007f_007f_007f) | ((x & 0x3f80_3f80_3f80_3f80) << 1);
+    let mut out = [0; HASH_WIDTH];
+    out[..8].copy_from_slice(&x.to_le_bytes());
+    out[8] = ((hash >> 56) & 0x7f) as u8;
+    out[9] = (hash >> 63) as u8;
+    out
+}
+
+/// The inverse of [`hash_bytes`] ([`get7`] of [`HASH_WIDTH`] bytes).
+#[inline(always)]
+fn hash_from_bytes(bytes: &[u8; HASH_WIDTH]) -> u64 {
+    let mut low = [0; 8];
+    low.copy_from_slice(&bytes[..8]);
+    let mut x = u64::from_le_bytes(low) & 0x7f7f_7f7f_7f7f_7f7f;
+    x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    x = (x & 0x0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
+    x | (u64::from(bytes[8] & 0x7f) << 56) | (u64::from(bytes[9] & 0x7f) << 63)
+}
+
 /// Start and end in the key of segment `i`.
 #[inline(always)]
 fn span(bytes: &[u8], width: usize, i: usize) -> (usize, usize) {
@@ -60,8 +88,112 @@ fn width7(value: u64) -> usize {
     ((u64::BITS - value.leading_zeros()) as usize).div_ceil(7).max(1)
 }
 
+/// Layouts up to this many bytes are assembled on the stack: a type of
+/// ten 8-byte segments takes 121.
+const STACK_LAYOUT: usize = 128;
+
+/// Builds an [`EventType`] in two passes over its segments: each is
+/// [`push`](Builder::push)ed (hashed and measured), then
+/// [`build`](Builder::build) writes them. A decoder pushes segments as it
+/// reads them and builds from the input bytes without keeping them.
+pub(crate) struct Builder {
+    hasher: TypeHasher,
+    count: usize,
+    key_len: usize,
+}
+
+impl Builder {
+    #[inline(always)]
+    pub(crate) fn new() -> Builder {
+        Builder { hasher: TypeHasher::new(), count: 0, key_len: 0 }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, segment: &[u8]) {
+        self.hasher.push(segment);
+        self.key_len += varint_len(segment.len()) + segment.len();
+        self.count += 1;
+    }
+
+    /// The type of `segments`, which must be those pushed, in order; an
+    /// error if one is not UTF-8. The layout is validated at once (the
+    /// header and lengths being ASCII) where it is written (on the stack
+    /// when small, as nearly all types are), then copied into its
+    /// allocation: safe code cannot validate inside an `Arc<str>`.
+    #[inline(always)]
+    pub(crate) fn build<'a>(self, segments: impl Iterator<Item = &'a [u8]>) -> Result<EventType, ()> {
+        let layout = Layout { hash: self.hasher.finish(), width: width7(self.key_len as u64), count: self.count };
+        let len = layout.key_at() + self.key_len;
+        let finish = |out: &[u8]| match std::str::from_utf8(out) {
+            Ok(text) => Ok(EventType(Arc::from(text))),
+            Err(_) => Err(()),
+        };
+        if len <= STACK_LAYOUT {
+            let mut buf = [0u8; STACK_LAYOUT];
+            layout.write(&mut buf[..len], segments);
+            return finish(&buf[..len]);
+        }
+        let mut segments = Some(segments);
+        let mut build = |out: &mut Vec<u8>| {
+            out.clear();
+            out.resize(len, 0);
+            layout.write(out, segments.take().into_iter().flatten());
+            finish(out)
+        };
+        SCRATCH
+            .try_with(|scratch| scratch.try_borrow_mut().ok().map(|mut out| build(&mut out)))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| build(&mut Vec::new()))
+    }
+}
+
+/// The header of a type being built.
+struct Layout {
+    hash: u64,
+    width: usize,
+    count: usize,
+}
+
+impl Layout {
+    #[inline(always)]
+    fn key_at(&self) -> usize {
+        COUNT_AT + self.width + 2 * self.width * self.count
+    }
+
+    /// Writes the header and the key of `segments` into `out`, which has
+    /// exactly their length.
+    #[inline(always)]
+    fn write<'a>(&self, out: &mut [u8], segments: impl Iterator<Item = &'a [u8]>) {
+        let width = self.width;
+        let (header, key) = out.split_at_mut(self.key_at());
+        header[..HASH_WIDTH].copy_from_slice(&hash_bytes(self.hash));
+        header[WIDTH_AT] = width as u8;
+        let (count, table) = header[COUNT_AT..].split_at_mut(width);
+        put7(count, self.count as u64);
+        let mut at = 0;
+        for (s, span) in segments.zip(table.chunks_exact_mut(2 * width)) {
+            push_len(s.len(), |b| {
+                key[at] = b;
+                at += 1;
+            });
+            let end = at + s.len();
+            if width == 1 {
+                span[0] = at as u8;
+                span[1] = end as u8;
+            } else {
+                let (start_bytes, end_bytes) = span.split_at_mut(width);
+                put7(start_bytes, at as u64);
+                put7(end_bytes, end as u64);
+            }
+            key[at..end].copy_from_slice(s);
+            at = end;
+        }
+    }
+}
+
 thread_local! {
-    /// Where a type is assembled before it is copied into its allocation.
+    /// Where a large type is assembled before it is copied into its allocation.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -76,60 +208,20 @@ impl EventType {
     }
 
     /// The event type of `segments` (byte strings), or the index of the
-    /// first segment that is not UTF-8 and its [`std::str::Utf8Error`].
-    /// The whole allocation is validated at once (one call for every
-    /// segment, the header and lengths being ASCII); only a failure looks
-    /// at the segments one by one.
+    /// first segment that is not UTF-8 and its [`std::str::Utf8Error`]
+    /// (only a failure looks at the segments one by one; see [`Builder`]).
     pub(crate) fn from_utf8<'a, I>(segments: I) -> Result<EventType, (usize, std::str::Utf8Error)>
     where
         I: Iterator<Item = &'a [u8]> + Clone,
     {
-        let build = |out: &mut Vec<u8>| {
-            let mut hasher = TypeHasher::new();
-            let (mut count, mut key_len) = (0usize, 0usize);
-            for s in segments.clone() {
-                hasher.push(s);
-                key_len += varint_len(s.len()) + s.len();
-                count += 1;
-            }
-            let hash = hasher.finish();
-            let width = width7(key_len as u64);
-            let key_at = COUNT_AT + width + 2 * width * count;
-            out.clear();
-            out.resize(key_at + key_len, 0);
-            let (header, key) = out.split_at_mut(key_at);
-            put7(&mut header[..HASH_WIDTH], hash);
-            header[WIDTH_AT] = width as u8;
-            put7(&mut header[COUNT_AT..COUNT_AT + width], count as u64);
-            let mut table = header[COUNT_AT + width..].chunks_exact_mut(width);
-            let mut at = 0;
-            for s in segments.clone() {
-                push_len(s.len(), |b| {
-                    key[at] = b;
-                    at += 1;
-                });
-                if let (Some(start), Some(end)) = (table.next(), table.next()) {
-                    put7(start, at as u64);
-                    put7(end, (at + s.len()) as u64);
-                }
-                key[at..at + s.len()].copy_from_slice(s);
-                at += s.len();
-            }
-            match std::str::from_utf8(out) {
-                Ok(text) => Ok(EventType(Arc::from(text))),
-                Err(_) => Err(segments
-                    .clone()
-                    .enumerate()
-                    .find_map(|(i, s)| std::str::from_utf8(s).err().map(|e| (i, e)))
-                    .expect("the header and the lengths are ASCII: a segment is not UTF-8")),
-            }
-        };
-        SCRATCH
-            .try_with(|scratch| match scratch.try_borrow_mut() {
-                Ok(mut out) => build(&mut out),
-                Err(_) => build(&mut Vec::new()),
-            })
-            .unwrap_or_else(|_| build(&mut Vec::new()))
+        let mut builder = Builder::new();
+        segments.clone().for_each(|s| builder.push(s));
+        builder.build(segments.clone()).map_err(|()| {
+            segments
+                .enumerate()
+                .find_map(|(i, s)| std::str::from_utf8(s).err().map(|e| (i, e)))
+                .expect("the header and the lengths are ASCII: a segment is not UTF-8")
+        })
     }
 
     /// The number of segments.
@@ -215,7 +307,10 @@ impl EventType {
     /// seeded per process (see `type_index`).
     #[inline(always)]
     pub fn hash_value(&self) -> u64 {
-        get7(self.0.as_bytes(), HASH_WIDTH)
+        match self.0.as_bytes().first_chunk::<HASH_WIDTH>() {
+            Some(bytes) => hash_from_bytes(bytes),
+            None => 0, // every layout starts with the hash
+        }
     }
 
     /// The key bytes: for each segment its length, then its bytes.
@@ -487,6 +582,20 @@ pub fn matches_query_type<E: AsRef<str>, Q: AsRef<str>>(event_type: &[E], query_
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_bytes_are_those_of_put7_and_read_back() {
+        let mut values = vec![0, 1, u64::MAX, u64::MAX >> 1, 1 << 63, 1 << 56, (1 << 56) - 1];
+        values.extend((0..64).map(|i| 1u64 << i));
+        values.extend((0..1000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 40)));
+        for v in values {
+            let mut expected = [0; HASH_WIDTH];
+            put7(&mut expected, v);
+            assert_eq!(hash_bytes(v), expected, "{v:#x}");
+            assert_eq!(hash_from_bytes(&expected), get7(&expected, HASH_WIDTH), "{v:#x}");
+            assert_eq!(hash_from_bytes(&expected), v, "{v:#x}");
+        }
+    }
 
     // Every case of hat-event test_pytest/test_common/test_matches.py.
     #[test]

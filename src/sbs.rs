@@ -66,7 +66,7 @@
 use std::sync::Arc;
 
 use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerStatus};
-use crate::event_type::EventType;
+use crate::event_type::{Builder, EventType};
 use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
 };
@@ -259,9 +259,33 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// [`read_integer`](Self::read_integer) of more than one group (or of none).
+    /// [`read_integer`](Self::read_integer) of more than one group (or of
+    /// none): up to nine groups (63 bits, timestamps' seconds and
+    /// microseconds) read from a fixed-size window without a check per
+    /// byte; anything else (longer, near the end of the input, overlong)
+    /// the slow way.
     #[inline(never)]
     fn read_long_integer(&mut self) -> Result<i64> {
+        let start = self.pos;
+        if let Some(window) = self.data.get(start..).and_then(<[u8]>::first_chunk::<{ MAX_INTEGER_LEN - 1 }>) {
+            let (first, next) = (window[0], window[1]);
+            if !((first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0)) {
+                let mut value: i64 = if first & 0x40 != 0 { -1 } else { 0 };
+                for (k, &b) in window.iter().enumerate() {
+                    value = (value << 7) | i64::from(b & 0x7f);
+                    if b & 0x80 != 0 {
+                        self.pos = start + k + 1;
+                        return Ok(value);
+                    }
+                }
+            }
+        }
+        self.read_integer_checked()
+    }
+
+    /// [`read_integer`](Self::read_integer), every byte checked.
+    #[cold]
+    fn read_integer_checked(&mut self) -> Result<i64> {
         let start = self.pos;
         let first = self.byte(start)?;
         #[allow(clippy::unnecessary_lazy_evaluations)]
@@ -561,38 +585,60 @@ impl Sbs for EventType {
         Ok(())
     }
     fn decode(d: &mut Decoder<'_>) -> Result<EventType> {
-        const STACK: usize = 16;
+        let start = d.clone();
         let count = d.read_count(String::MIN_LEN)?;
-        // The segments' bytes, borrowed, and where each starts (for the
-        // offset of a UTF-8 error).
-        let mut stack = [(&[][..], 0usize); STACK];
-        let mut heap = Vec::new();
-        let segments = if count <= STACK {
-            &mut stack[..count]
-        } else {
-            heap.resize(count, (&[][..], 0));
-            &mut heap[..]
-        };
-        for i in 0..count {
+        let first = d.pos;
+        let mut builder = Builder::new();
+        for _ in 0..count {
             match d.read_bytes() {
-                Ok(bytes) => segments[i] = (bytes, d.position() - bytes.len()),
-                // An earlier segment that is not UTF-8 is reported first,
-                // as decoding segment by segment would.
-                Err(e) => return Err(first_utf8_error(&segments[..i]).unwrap_or(e)),
+                Ok(segment) => builder.push(segment),
+                Err(_) => return Err(segment_error(start)),
             }
         }
-        let segments = &segments[..];
-        EventType::from_utf8(segments.iter().map(|s| s.0))
-            .map_err(|(i, e)| SbsError::InvalidUtf8 { offset: segments[i].1 + e.valid_up_to() })
+        // The segments are read again from the input (cheaper than keeping them).
+        builder.build(Strings(&d.data[first..d.pos])).map_err(|()| segment_error(start))
     }
 }
 
-/// The error of the first of `segments` (bytes, input offset) that is not UTF-8.
+/// SBS Strings already checked, back to back: their bytes, in order.
+#[derive(Clone)]
+struct Strings<'a>(&'a [u8]);
+
+impl<'a> Iterator for Strings<'a> {
+    type Item = &'a [u8];
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (&first, after) = self.0.split_first()?;
+        let (len, after) = if first & 0xc0 == 0x80 {
+            // One group, not negative: most lengths.
+            (usize::from(first & 0x3f), after)
+        } else {
+            let mut d = Decoder::new(self.0);
+            let len = d.read_integer().ok().and_then(|n| usize::try_from(n).ok())?;
+            (len, &self.0[d.pos..])
+        };
+        let (segment, rest) = after.split_at_checked(len)?;
+        self.0 = rest;
+        Some(segment)
+    }
+}
+
+/// The first error of decoding the event type at `start` segment by
+/// segment, as `Vec<String>` decodes: a segment that is not UTF-8 is
+/// reported before a later segment's error.
 #[cold]
-fn first_utf8_error(segments: &[(&[u8], usize)]) -> Option<SbsError> {
-    segments.iter().find_map(|&(bytes, start)| {
-        std::str::from_utf8(bytes).err().map(|e| SbsError::InvalidUtf8 { offset: start + e.valid_up_to() })
-    })
+#[inline(never)]
+fn segment_error(mut d: Decoder<'_>) -> SbsError {
+    let mut strings = || -> Result<()> {
+        for _ in 0..d.read_count(String::MIN_LEN)? {
+            d.read_str()?;
+        }
+        Ok(())
+    };
+    // Only reached after an error, which this walk meets again; should it
+    // not, the segments' bytes are still what was refused.
+    strings().err().unwrap_or(SbsError::InvalidUtf8 { offset: d.pos })
 }
 
 /// `Timestamp` = Record {s: Integer, us: Integer}.
@@ -1017,6 +1063,13 @@ mod tests {
             assert!(bytes[..bytes.len() - 1].iter().all(|b| b & 0x80 == 0));
             assert_eq!(bytes[bytes.len() - 1] & 0x80, 0x80);
             assert_eq!(read_int(&bytes), Ok(v), "{v}");
+            // Followed by more input: read through the fast window.
+            for pad in [0x00, 0xff] {
+                let mut padded = bytes.clone();
+                padded.extend([pad; MAX_INTEGER_LEN]);
+                let mut d = Decoder::new(&padded);
+                assert_eq!((d.read_integer(), d.position()), (Ok(v), bytes.len()), "{v} {pad:#x}");
+            }
         }
     }
 
@@ -1049,6 +1102,8 @@ mod tests {
             &[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80],
         ] {
             assert_eq!(read_int(bytes), Err(SbsError::OverlongInteger { offset: 0 }), "{bytes:02x?}");
+            let padded = [bytes, &[0x80; MAX_INTEGER_LEN]].concat();
+            assert_eq!(read_int(&padded[..]).err(), Some(SbsError::OverlongInteger { offset: 0 }), "{bytes:02x?}");
         }
         // Not redundant: the leading group carries the sign.
         assert_eq!(read_int(&[0x00, 0xc0]), Ok(64));
