@@ -55,6 +55,13 @@ impl Subscription {
     /// looks at it and neither do we.
     pub fn new<Q: AsRef<[S]>, S: AsRef<str>>(query_types: impl IntoIterator<Item = Q>) -> Result<Subscription> {
         let query_types: Vec<Q> = query_types.into_iter().collect();
+        Subscription::from_slice(&query_types)
+    }
+
+    /// [`new`](Self::new) from a slice, which it reads twice without
+    /// collecting it first (the C API's path: no transient copy of the
+    /// caller's list).
+    pub(crate) fn from_slice<Q: AsRef<[S]>, S: AsRef<str>>(query_types: &[Q]) -> Result<Subscription> {
         let has_star = query_types.iter().any(|q| q.as_ref().iter().any(|s| s.as_ref() == "*"));
         if !has_star {
             // Without '*' nothing absorbs anything: sanitising only drops
@@ -62,8 +69,8 @@ impl Subscription {
             // building the tree for the common all-literal subscription.
             let mut sub = Subscription::default();
             let mut literal = TypeSetBuilder::default();
-            literal.reserve_for(&query_types);
-            for query_type in &query_types {
+            literal.reserve_for(query_types);
+            for query_type in query_types {
                 let query_type = query_type.as_ref();
                 if query_type.iter().any(|s| s.as_ref() == "?") {
                     let (_, present) = sub.wild.slot_mut(query_type);
@@ -77,7 +84,7 @@ impl Subscription {
             return Ok(sub);
         }
         let mut tree = Tree::default();
-        for query_type in &query_types {
+        for query_type in query_types {
             tree.insert(query_type.as_ref())?;
         }
         Ok(Subscription::compile(&tree))

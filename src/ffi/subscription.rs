@@ -56,7 +56,7 @@ pub unsafe extern "C" fn hat_event_subscription_create(
         // Borrowed, checked in place: the subscription copies only what it keeps.
         // SAFETY: query_types holds count readable views, as documented.
         let query_types = unsafe { checked_types(query_types, count, "query_types") }?;
-        out.write(new_shared(Arc::new(Subscription::new(&query_types)?)));
+        out.write(new_shared(Arc::new(Subscription::from_slice(&query_types)?)));
         Ok(())
     })
 }
