@@ -18,7 +18,6 @@ import types
 
 import hat.event.backends.lmdb.backend
 import hat.event.server.engine
-from hat import aio
 from hat.event import common
 
 TYPES = 100
@@ -55,28 +54,13 @@ def event(n):
                         payload=e.payload)
 
 
-class Sink(common.Module):
-    """The engine case's one module (as hat_engine.py's): subscribed to
-    ('sensor', '*'), it processes every event and derives nothing."""
-
-    def __init__(self):
-        self._async_group = aio.Group()
-        self._subscription = common.create_subscription([('sensor', '*')])
-
-    @property
-    def async_group(self):
-        return self._async_group
-
-    @property
-    def subscription(self):
-        return self._subscription
-
-    def process(self, source, event):
-        return None
-
+# The engine case's one module is compare_py.py's (hat's test_engine_perf.py
+# module: subscribed to what its configuration names, deriving nothing).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from compare_py import _module_info  # noqa: E402
 
 sink_module = types.ModuleType('hat_lmdb_bench_sink')
-sink_module.info = common.ModuleInfo(create=lambda conf, engine, source: Sink())
+sink_module.info = _module_info()
 sys.modules[sink_module.__name__] = sink_module
 
 
@@ -119,7 +103,7 @@ async def engine_register(path, events, batch):
 
     backend = await hat.event.backends.lmdb.backend.create(conf(path), None, on_flushed)
     engine = await hat.event.server.engine.create_engine(
-        backend=backend, eventer_server=None, module_confs=[{'module': sink_module.__name__}], server_id=1,
+        backend=backend, eventer_server=None, module_confs=[{'module': sink_module.__name__, 'subscriptions': [['sensor', '*']]}], server_id=1,
         restart_cb=lambda: None, reset_monitor_ready_cb=lambda: None)
     source = common.Source(common.SourceType.EVENTER, 1)
     calls = [[register_event(i) for i in range(n, min(n + batch, events))] for n in range(0, events, batch)]
