@@ -104,9 +104,8 @@ impl TypeSet {
         if !last_equal {
             return false;
         }
-        let head_at = read4(&self.entries[at..]) as usize;
-        read4(&self.heads[head_at..]) as usize == head_len
-            && bytes_eq(&self.heads[head_at + 4..head_at + 4 + head_len], &key[..head_len])
+        let head = stored_head(&self.heads, read4(&self.entries[at..]) as usize);
+        head.len() == head_len && bytes_eq(head, &key[..head_len])
     }
 
     /// Whether the type whose key bytes are `key` (and hash `hash`) is in
@@ -197,15 +196,19 @@ impl TypeSet {
     }
 }
 
+/// The key bytes of the head stored at `at` in `heads` (`[u32 length][key bytes]`).
+#[inline(always)]
+fn stored_head(heads: &[u8], at: usize) -> &[u8] {
+    &heads[at + 4..at + 4 + read4(&heads[at..]) as usize]
+}
+
 /// The parts of the entry at `offset` of `entries`, whose heads are `heads`.
 #[inline(always)]
 fn parts_at<'a>(entries: &'a [u8], heads: &'a [u8], offset: u32) -> Parts<'a> {
     let at = offset as usize;
-    let head_at = read4(&entries[at..]) as usize;
-    let head_len = read4(&heads[head_at..]) as usize;
     let last = &entries[at + 4..];
     let last = &last[..segment_key_len(last[0], &last[1..])];
-    Parts { head: &heads[head_at + 4..head_at + 4 + head_len], last }
+    Parts { head: stored_head(heads, read4(&entries[at..]) as usize), last }
 }
 
 /// What the table needs to rehash: the hash of the entry at an offset.
@@ -309,10 +312,7 @@ impl TypeSetBuilder {
     /// without hashing.
     fn intern_head(&mut self, head: &[u8]) -> u32 {
         let heads = &self.set.heads;
-        let stored = |at: u32| {
-            let at = at as usize;
-            &heads[at + 4..at + 4 + read4(&heads[at..]) as usize]
-        };
+        let stored = |at: u32| stored_head(heads, at as usize);
         if let Some(at) = self.last_head.filter(|&at| bytes_eq(stored(at), head)) {
             return at;
         }

@@ -217,6 +217,13 @@ pub fn encode_event(event: &Event) -> Result<Vec<u8>, crate::sbs::SbsError> {
     crate::sbs::encode_to_vec(event)
 }
 
+/// [`encode_event`] into `out` (cleared first): a flush reuses one buffer
+/// for every put.
+pub fn encode_event_into(out: &mut Vec<u8>, event: &Event) -> Result<(), crate::sbs::SbsError> {
+    out.clear();
+    crate::sbs::Sbs::encode(event, out)
+}
+
 pub fn decode_event(db: DbType, bytes: &[u8]) -> Result<Event, DecodeError> {
     crate::sbs::decode_exact(bytes).map_err(|e| decode_error(db, format!("event: {e}")))
 }

@@ -9,8 +9,8 @@ use heed::{RoTxn, RwTxn};
 use serde_json::{json, Value};
 
 use super::common::{
-    decode_event, decode_json, decode_timeseries_key, decode_uint, encode_json, encode_timeseries_key, encode_uint,
-    DbType, EventRef, PartitionId, TimeseriesKey,
+    decode_event, decode_json, decode_timeseries_key, decode_uint, encode_event_into, encode_json,
+    encode_timeseries_key, encode_uint, DbType, EventRef, PartitionId, TimeseriesKey,
 };
 use super::conditions::Conditions;
 use super::environment::{Appender, Dbs};
@@ -256,8 +256,7 @@ pub fn write_changes(changes: &Changes, txn: &mut RwTxn, dbs: &Dbs) -> Result<()
     for (partition, queue) in changes {
         for (timestamp, event) in queue {
             let key = TimeseriesKey { partition: *partition, timestamp: *timestamp, id: event.id };
-            encoded.clear();
-            crate::sbs::Sbs::encode(&**event, &mut encoded)?;
+            encode_event_into(&mut encoded, event)?;
             data.put(txn, &encode_timeseries_key(&key), &encoded)?;
         }
     }
