@@ -91,6 +91,7 @@ macro_rules! no_json {
 }
 
 no_json!((), i64, bool, String, Timestamp, EventId, ServerStatus, Order, OrderBy, MsgInitReq, MsgInitRes);
+no_json!(hat_event::eventer::chatter::ChatterMsg);
 no_json!(QueryLatestParams, QueryTimeseriesParams, QueryServerParams, QueryParams, hat_event::event_type::EventType);
 
 impl<T: Checked> Checked for Vec<T> {
@@ -497,6 +498,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("decode_messages", decode_messages),
     ("roundtrip", roundtrip),
     ("subscriptions", subscriptions),
+    ("chatter_frames", chatter_frames),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1030,4 +1032,151 @@ fn get_sorted(c: &impl Collection, e: &[String], out: &mut Vec<u64>) -> Vec<u64>
     got.dedup();
     assert_eq!(got.len(), unique, "get({e:?}) gave a value twice: {out:?}");
     got
+}
+
+// ---------------------------------------------------------------------------
+// Chatter frames (target `chatter_frames`)
+//
+// What an eventer server's connection reader and the client's reader do with
+// a peer's bytes: `chatter::parse_frame` on a growing buffer, then the
+// message's data decoded as the eventer message its type names.
+//
+// Input: a selector byte (the frame size limit, `FRAME_LIMITS[b % 6]`, and
+// the chunk pattern in which the stream arrives, `b / 6 % 4`), then the byte
+// stream. Properties:
+//
+// F1. Arrival does not matter: the stream parsed whole and the stream fed in
+//     chunks (as a socket delivers it, parsing after each read as the
+//     readers do) give the same messages and end the same way (more bytes
+//     needed, or the same error).
+// F2. An oversized frame is refused as soon as its length field is complete:
+//     with its body not yet arrived.
+// F3. Every frame's body passes [`check`] as a `HatChatter.Msg`, and the
+//     frame is what `write_frame` writes for that message when its length
+//     field is minimal (as hat writes it); a frame consumed `1 + field +
+//     body` bytes.
+// F4. A message whose data type names an eventer message: its data passes
+//     [`check`] as that type, and `Message::decode` (the readers' call)
+//     accepts it exactly when that check does.
+
+use hat_event::eventer::chatter::{self, ChatterMsg, FrameError};
+use hat_event::message::{Message, MessageKind};
+
+/// Frame size limits the selector chooses from (the server's default is in
+/// `Limits`; small ones exercise the refusal).
+pub const FRAME_LIMITS: [usize; 6] = [0, 1, 16, 64, 1024, 1 << 20];
+
+/// How a parse of a stream ended.
+#[derive(Debug, PartialEq)]
+enum FrameEnd {
+    /// The rest is an incomplete frame (possibly empty).
+    NeedMore,
+    Error(FrameError),
+}
+
+/// Parses whole frames from the start of `buf`: the messages, the bytes they
+/// took, and why parsing stopped.
+fn parse_all(buf: &[u8], limit: usize, out: &mut Vec<(ChatterMsg, usize)>) -> (usize, FrameEnd) {
+    let mut at = 0;
+    loop {
+        match chatter::parse_frame(&buf[at..], limit) {
+            Ok(Some((msg, used))) => {
+                assert!(used > 0 && at + used <= buf.len(), "parse_frame took {used} bytes at {at} of {}", buf.len());
+                out.push((msg, at));
+                at += used;
+            }
+            Ok(None) => return (at, FrameEnd::NeedMore),
+            Err(e) => return (at, FrameEnd::Error(e)),
+        }
+    }
+}
+
+/// The length field of the frame at the start of `frame` (its first byte
+/// says how long the field is), if complete.
+fn length_field(frame: &[u8]) -> Option<&[u8]> {
+    let n = usize::from(*frame.first()?);
+    frame.get(1..1 + n)
+}
+
+pub fn chatter_frames(data: &[u8]) {
+    let Some((&selector, stream)) = data.split_first() else { return };
+    let limit = FRAME_LIMITS[usize::from(selector) % FRAME_LIMITS.len()];
+    let pattern = usize::from(selector) / FRAME_LIMITS.len() % 4;
+
+    let mut whole = Vec::new();
+    let (taken, end) = parse_all(stream, limit, &mut whole);
+
+    // F1 and F2: the same stream arriving in chunks.
+    let chunk = |i: usize| match pattern {
+        0 => 1,
+        1 => 1 + i % 7,
+        2 => [1, 2, 3, 5, 8, 13, 64][i % 7],
+        _ => 4096,
+    };
+    let mut fed = 0;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pieces = Vec::new();
+    let mut chunked_end = FrameEnd::NeedMore;
+    let mut i = 0;
+    while fed < stream.len() {
+        let n = chunk(i).min(stream.len() - fed);
+        buf.extend_from_slice(&stream[fed..fed + n]);
+        fed += n;
+        i += 1;
+        let mut got = Vec::new();
+        let (used, end) = parse_all(&buf, limit, &mut got);
+        let base = fed - buf.len();
+        pieces.extend(got.into_iter().map(|(m, at)| (m, base + at)));
+        buf.drain(..used);
+        if let FrameEnd::Error(e) = end {
+            if let FrameError::Oversized { field_len, .. } = e {
+                // F2: at most the header of the refused frame had to arrive.
+                let start = fed - buf.len();
+                assert!(
+                    fed - n < start + 1 + field_len,
+                    "oversized frame at {start} refused only after {fed} bytes (header {} bytes)",
+                    1 + field_len
+                );
+            }
+            chunked_end = FrameEnd::Error(e);
+            break;
+        }
+    }
+    assert_eq!(pieces, whole, "frames differ when the stream arrives in pieces (pattern {pattern})");
+    assert_eq!(chunked_end, end, "the parse ends differently when the stream arrives in pieces");
+    if chunked_end == FrameEnd::NeedMore {
+        assert_eq!(fed - buf.len(), taken, "whole and chunked parses took different lengths");
+    }
+
+    // F3 and F4, frame by frame.
+    for (k, (msg, at)) in whole.iter().enumerate() {
+        let next = whole.get(k + 1).map_or(taken, |(_, a)| *a);
+        let frame = &stream[*at..next];
+        let field = length_field(frame).expect("a parsed frame has its length field");
+        let body = &frame[1 + field.len()..];
+        assert!(check::<ChatterMsg>(body), "a frame's body {} is not exactly one HatChatter.Msg", hex(body));
+        let minimal = field.len() == 1 || field[0] != 0;
+        if minimal {
+            let mut written = Vec::new();
+            chatter::write_frame(&mut written, msg);
+            assert_eq!(hex(&written), hex(frame), "write_frame differs from a frame with a minimal length field");
+        }
+        let Some(kind) = MessageKind::from_name(&msg.data_type) else { continue };
+        let name = kind.name().strip_prefix("HatEventer.").unwrap_or(kind.name());
+        let entry = ALL.iter().chain(MESSAGES).find(|e| e.name == name).expect("every message kind has checks");
+        let (decoded, peak) = peak_memory(|| Message::decode(kind, &msg.data, true));
+        let allowed = MEMORY_PER_BYTE * msg.data.len() + MEMORY_SLACK;
+        assert!(peak <= allowed, "{name}: decoding {} bytes held {peak} (allowed {allowed})", msg.data.len());
+        let exact = (entry.check)(&msg.data);
+        assert_eq!(
+            decoded.is_ok(),
+            exact,
+            "{name}: Message::decode and the exact decode disagree on {}",
+            hex(&msg.data)
+        );
+        if let Ok((m, used)) = decoded {
+            assert_eq!(used, msg.data.len());
+            assert_eq!(m.kind(), kind);
+        }
+    }
 }
