@@ -7,5 +7,6 @@
 
 pub mod chatter;
 pub mod client;
+mod poll;
 
 pub use client::{Client, ClientError, ClientOptions, Handler};
