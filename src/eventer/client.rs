@@ -15,16 +15,14 @@
 //! events notification sent with last = false expects a `MsgEventsAck` in
 //! its conversation once the events have been handled.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::chatter::{self, parse_frame, write_frame, ChatterMsg, FrameError, ReadTimeout};
-use super::poll;
 use crate::error::Quoted;
 use crate::event::{Event, RegisterEvent, ServerStatus};
 use crate::event_type::EventType;
@@ -133,45 +131,6 @@ struct State {
     /// The reader thread has finished: no handler method runs any more.
     reader_done: bool,
     server_status: ServerStatus,
-    /// Frames callers read for the reader thread to handle, in order.
-    inbox: VecDeque<Inbound>,
-    /// Frames read for the reader thread (its own and `inbox`'s), and
-    /// those it has handled: a caller holding its response waits until
-    /// what came before it has been handled, as when the reader thread
-    /// reads everything.
-    queued: u64,
-    handled: u64,
-    /// Callers waiting for `handled` to reach a mark.
-    awaiting_handled: usize,
-    /// Callers that want the socket (waiting for it or holding it).
-    callers_reading: usize,
-    /// Who reads the socket now.
-    holder: Holder,
-    /// The reader thread holds the socket in `poll`: a caller that wants
-    /// it writes to the wake-up pipe (once: `wake_sent`).
-    reader_polling: bool,
-    wake_sent: bool,
-    /// A caller's read failed: nobody reads any more, the reader thread
-    /// ends the connection when it reaches `Inbound::Failed`.
-    read_failed: bool,
-    /// The last whole message, and the unanswered ping (hat's chatter:
-    /// only a complete message counts as life).
-    last_heard: Instant,
-    ping_sent: Option<Instant>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Holder {
-    Nobody,
-    ReaderThread,
-    Caller,
-}
-
-/// What a caller read that the reader thread must handle.
-enum Inbound {
-    Msg(ChatterMsg),
-    /// The socket failed or ended under a caller.
-    Failed(ClientError),
 }
 
 struct Writer {
@@ -201,13 +160,6 @@ struct Shared {
     writer: Mutex<Writer>,
     state: Mutex<State>,
     changed: Condvar,
-    /// The socket's read side; locked only by the thread that
-    /// `State::holder` names.
-    frames: Mutex<FrameReader>,
-    /// Written by a caller to take the socket from the polling reader
-    /// thread (the other end is the reader thread's).
-    wake: UnixStream,
-    ping: Option<(Duration, Duration)>,
     /// For shutting the socket down without the writer lock.
     socket: TcpStream,
     reader_thread: Mutex<Option<ThreadId>>,
@@ -275,7 +227,6 @@ impl Shared {
 
     fn wait_response(&self, id: i64, timeout: Option<Duration>) -> Result<Response, ClientError> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        self.read_response_here(id, deadline);
         let mut st = lock(&self.state);
         loop {
             if let Some(Some(_)) = st.pending.get(&id) {
@@ -304,144 +255,6 @@ impl Shared {
             };
         }
     }
-}
-
-impl Shared {
-    /// Reads the socket on the calling thread until the response to `id`
-    /// is in, so that the thread the kernel wakes when it arrives is the
-    /// one waiting for it (saving the reader thread's wake-up and hand-off
-    /// on every round trip). The reader thread is asked to step aside
-    /// through the wake-up pipe, which overlaps with the server's work;
-    /// frames that are not a waited-for response are queued for it, in
-    /// order, so handler methods still run on the reader thread only.
-    /// Gives up, leaving the rest to the reader thread, at `deadline`,
-    /// when a ping is due (pings are the reader thread's) or when the
-    /// socket fails; then the caller waits as usual.
-    fn read_response_here(&self, id: i64, deadline: Option<Instant>) {
-        let mut st = lock(&self.state);
-        if st.closed.is_some() || st.read_failed || st.ping_sent.is_some() {
-            return;
-        }
-        let ping_due = self.ping.and_then(|(delay, _)| st.last_heard.checked_add(delay));
-        let limit = match (deadline, ping_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        st.callers_reading += 1;
-        if st.reader_polling && !st.wake_sent {
-            st.wake_sent = true;
-            drop(st);
-            // Full pipe: a wake-up is pending anyway.
-            let _ = (&self.wake).write(&[1]);
-            st = lock(&self.state);
-        }
-        let answered = |st: &State| !matches!(st.pending.get(&id), Some(None));
-        // Wait for the socket (or the response, read by another caller).
-        let mut holding = false;
-        loop {
-            if answered(&st) || st.closed.is_some() || st.read_failed {
-                break;
-            }
-            if st.holder == Holder::Nobody {
-                st.holder = Holder::Caller;
-                holding = true;
-                break;
-            }
-            let now = Instant::now();
-            st = match limit {
-                Some(l) if now >= l => break,
-                Some(l) => self.changed.wait_timeout(st, l - now).unwrap_or_else(|e| e.into_inner()).0,
-                None => self.changed.wait(st).unwrap_or_else(|e| e.into_inner()),
-            };
-        }
-        if holding {
-            drop(st);
-            let mut frames = lock(&self.frames);
-            loop {
-                let now = Instant::now();
-                let wait = match limit {
-                    Some(l) if now >= l => break,
-                    Some(l) => Some(l - now),
-                    None => None,
-                };
-                let step = frames.next(wait);
-                let mut st = lock(&self.state);
-                match step {
-                    Ok(ReadStep::Msg(msg)) => {
-                        st.last_heard = Instant::now();
-                        st.ping_sent = None;
-                        if let Some(msg) = take_response(&mut st, msg) {
-                            st.inbox.push_back(Inbound::Msg(msg));
-                            st.queued += 1;
-                            drop(st);
-                            self.changed.notify_all();
-                            continue;
-                        }
-                        drop(st);
-                        // Other callers may wait for what was delivered.
-                        self.changed.notify_all();
-                        st = lock(&self.state);
-                    }
-                    Ok(ReadStep::Progress | ReadStep::Idle) => {}
-                    Err(e) => {
-                        st.read_failed = true;
-                        st.inbox.push_back(Inbound::Failed(e));
-                        st.queued += 1;
-                        break;
-                    }
-                }
-                if answered(&st) || st.closed.is_some() {
-                    break;
-                }
-            }
-            drop(frames);
-            st = lock(&self.state);
-            st.holder = Holder::Nobody;
-        }
-        st.callers_reading -= 1;
-        let handover = holding || st.callers_reading == 0;
-        // What came before the response is handled before it is returned.
-        if answered(&st) {
-            let mark = st.queued;
-            st.awaiting_handled += 1;
-            if handover {
-                self.changed.notify_all();
-            }
-            while st.handled < mark && st.closed.is_none() {
-                let now = Instant::now();
-                st = match deadline {
-                    // As when the reader thread, busy in the handler, had
-                    // not got to the response yet.
-                    Some(d) if now >= d => {
-                        st.pending.insert(id, None);
-                        break;
-                    }
-                    Some(d) => self.changed.wait_timeout(st, d - now).unwrap_or_else(|e| e.into_inner()).0,
-                    None => self.changed.wait(st).unwrap_or_else(|e| e.into_inner()),
-                };
-            }
-            st.awaiting_handled -= 1;
-        } else if handover {
-            drop(st);
-            self.changed.notify_all();
-        }
-    }
-}
-
-/// Stores `msg` if it is a response a caller waits for (a well-formed one;
-/// anything else is the reader thread's to judge); else hands it back.
-fn take_response(st: &mut State, msg: ChatterMsg) -> Option<ChatterMsg> {
-    let is_response = msg.data_type == MessageKind::RegisterRes.name() || msg.data_type == MessageKind::QueryRes.name();
-    if msg.owner || !is_response || !matches!(st.pending.get(&msg.first), Some(None)) {
-        return Some(msg);
-    }
-    let response = match decode_data(&msg) {
-        Ok(Message::RegisterRes(r)) => Response::Register(r),
-        Ok(Message::QueryRes(r)) => Response::Query(r),
-        _ => return Some(msg),
-    };
-    st.pending.insert(msg.first, Some(response));
-    None
 }
 
 /// The error a call gets on a connection that ended with `reason`.
@@ -484,22 +297,14 @@ impl FrameReader {
         }
     }
 
-    /// A whole message already read, if there is one.
-    fn buffered(&mut self) -> Result<Option<ChatterMsg>, ClientError> {
-        let Some((msg, used)) = parse_frame(&self.buf[self.start..], self.limit).map_err(frame_error)? else {
-            return Ok(None);
-        };
-        self.start += used;
-        if self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
-        }
-        Ok(Some(msg))
-    }
-
     /// The next message, reading at most once and waiting at most `wait`.
     fn next(&mut self, wait: Option<Duration>) -> Result<ReadStep, ClientError> {
-        if let Some(msg) = self.buffered()? {
+        if let Some((msg, used)) = parse_frame(&self.buf[self.start..], self.limit).map_err(frame_error)? {
+            self.start += used;
+            if self.start == self.buf.len() {
+                self.buf.clear();
+                self.start = 0;
+            }
             return Ok(ReadStep::Msg(msg));
         }
         if self.start > 0 {
@@ -627,9 +432,6 @@ impl Client {
             }
         };
 
-        let (wake, wake_rx) = UnixStream::pair().map_err(io)?;
-        wake.set_nonblocking(true).map_err(io)?;
-        wake_rx.set_nonblocking(true).map_err(io)?;
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
             state: Mutex::new(State {
@@ -638,32 +440,19 @@ impl Client {
                 closed_by_user: false,
                 reader_done: false,
                 server_status: status,
-                inbox: VecDeque::new(),
-                queued: 0,
-                handled: 0,
-                awaiting_handled: 0,
-                callers_reading: 0,
-                holder: Holder::Nobody,
-                reader_polling: false,
-                wake_sent: false,
-                read_failed: false,
-                last_heard: Instant::now(),
-                ping_sent: None,
             }),
             changed: Condvar::new(),
-            frames: Mutex::new(reader),
-            wake,
-            ping: options.ping_delay.map(|d| (d, options.ping_timeout)),
             socket: stream,
             reader_thread: Mutex::new(None),
         });
+        let ping = options.ping_delay.map(|d| (d, options.ping_timeout));
         let thread_shared = Arc::clone(&shared);
         // Holding the lock until the id is stored: the thread cannot run a
         // callback that asks "am I the reader?" before the answer is known.
         let mut reader_id = lock(&shared.reader_thread);
         let join = thread::Builder::new()
             .name("hat-event-client".into())
-            .spawn(move || run_reader(thread_shared, wake_rx, handler))
+            .spawn(move || run_reader(thread_shared, reader, handler, ping))
             .map_err(|e| ClientError::Io(format!("cannot start the reader thread: {e}")))?;
         *reader_id = Some(join.thread().id());
         drop(reader_id);
@@ -790,10 +579,17 @@ fn encode_register<'a>(
     Ok(data)
 }
 
-fn run_reader(shared: Arc<Shared>, wake: UnixStream, mut handler: Box<dyn Handler>) {
+fn run_reader(
+    shared: Arc<Shared>,
+    mut reader: FrameReader,
+    mut handler: Box<dyn Handler>,
+    ping: Option<(Duration, Duration)>,
+) {
     // A bug must still end the connection, or callers would wait for ever.
-    let reason = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_loop(&shared, &wake, handler.as_mut())))
-        .unwrap_or_else(|_| ClientError::Io("internal error in the reader thread (please report)".into()));
+    let reason = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_loop(&shared, &mut reader, handler.as_mut(), ping)
+    }))
+    .unwrap_or_else(|_| ClientError::Io("internal error in the reader thread (please report)".into()));
     shared.end(reason.clone(), false);
     // The first reason stands, whichever thread ended the connection (a
     // caller whose send failed, say); only `close` silences the handler.
@@ -811,138 +607,57 @@ fn run_reader(shared: Arc<Shared>, wake: UnixStream, mut handler: Box<dyn Handle
     shared.changed.notify_all();
 }
 
-/// What the reader thread does next.
-enum Turn {
-    Handle(Inbound),
-    Read,
-}
-
-fn read_loop(shared: &Shared, wake: &UnixStream, handler: &mut dyn Handler) -> ClientError {
+fn read_loop(
+    shared: &Shared,
+    reader: &mut FrameReader,
+    handler: &mut dyn Handler,
+    ping: Option<(Duration, Duration)>,
+) -> ClientError {
+    // As hat's chatter: only a complete message counts as life.
+    let mut last_heard = Instant::now();
+    let mut ping_sent: Option<Instant> = None;
     loop {
-        // Frames callers queued come first; while callers read, wait.
-        let turn = {
-            let mut st = lock(&shared.state);
-            loop {
-                if let Some(e) = &st.closed {
-                    return e.clone();
-                }
-                if let Some(item) = st.inbox.pop_front() {
-                    break Turn::Handle(item);
-                }
-                if st.callers_reading == 0 && st.holder == Holder::Nobody {
-                    st.holder = Holder::ReaderThread;
-                    break Turn::Read;
-                }
-                st = shared.changed.wait(st).unwrap_or_else(|e| e.into_inner());
-            }
-        };
-        let item = match turn {
-            Turn::Handle(item) => item,
-            Turn::Read => match read_one(shared, wake) {
-                Ok(Some(msg)) => Inbound::Msg(msg),
-                Ok(None) => continue,
-                Err(e) => return e,
-            },
-        };
-        let result = match item {
-            Inbound::Msg(msg) => dispatch(shared, handler, msg),
-            Inbound::Failed(e) => Err(e),
-        };
-        let mut st = lock(&shared.state);
-        st.handled += 1;
-        let waiters = st.awaiting_handled > 0;
-        drop(st);
-        if waiters {
-            shared.changed.notify_all();
-        }
-        if let Err(e) = result {
+        if let Some(e) = lock(&shared.state).closed.clone() {
             return e;
         }
-    }
-}
-
-/// One turn of the reader thread holding the socket: a message (counted
-/// in `State::queued`), or nothing when it stepped aside for a caller, a
-/// partial frame came, or a ping was sent.
-fn read_one(shared: &Shared, wake: &UnixStream) -> Result<Option<ChatterMsg>, ClientError> {
-    let mut frames = lock(&shared.frames);
-    let outcome = read_one_holding(shared, wake, &mut frames);
-    drop(frames);
-    let mut st = lock(&shared.state);
-    st.holder = Holder::Nobody;
-    st.reader_polling = false;
-    if let Ok(Some(_)) = outcome {
-        st.queued += 1;
-        st.last_heard = Instant::now();
-        st.ping_sent = None;
-    }
-    let callers = st.callers_reading > 0;
-    drop(st);
-    if callers {
-        shared.changed.notify_all();
-    }
-    outcome
-}
-
-fn read_one_holding(
-    shared: &Shared,
-    wake: &UnixStream,
-    frames: &mut FrameReader,
-) -> Result<Option<ChatterMsg>, ClientError> {
-    if let Some(msg) = frames.buffered()? {
-        return Ok(Some(msg));
-    }
-    let wait = {
-        let mut st = lock(&shared.state);
-        if st.callers_reading > 0 {
-            return Ok(None);
-        }
-        st.reader_polling = true;
         let now = Instant::now();
-        match (shared.ping, st.ping_sent) {
+        let wait = match (ping, ping_sent) {
             (None, _) => None,
-            (Some((delay, _)), None) => Some((st.last_heard + delay).saturating_duration_since(now)),
+            (Some((delay, _)), None) => Some((last_heard + delay).saturating_duration_since(now)),
             (Some((_, timeout)), Some(sent)) => Some((sent + timeout).saturating_duration_since(now)),
+        };
+        let msg = match reader.next(wait) {
+            Ok(ReadStep::Msg(m)) => {
+                last_heard = Instant::now();
+                ping_sent = None;
+                m
+            }
+            // Partial frames and silence alike: is a ping or its timeout due?
+            Ok(ReadStep::Progress | ReadStep::Idle) => {
+                let Some((delay, timeout)) = ping else { continue };
+                let now = Instant::now();
+                match ping_sent {
+                    Some(sent) if now >= sent + timeout => {
+                        return ClientError::Timeout(format!(
+                            "the server did not answer a ping within {:.3} s",
+                            timeout.as_secs_f64()
+                        ))
+                    }
+                    None if now >= last_heard + delay => {
+                        if let Err(e) = lock(&shared.writer).send(None, false, chatter::PING, Vec::new()) {
+                            return ClientError::Io(format!("sending a ping failed: {e}"));
+                        }
+                        ping_sent = Some(now);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            Err(e) => return e,
+        };
+        if let Err(e) = dispatch(shared, handler, msg) {
+            return e;
         }
-    };
-    let ready = poll::wait_readable(&frames.stream, wake, wait)
-        .map_err(|e| ClientError::Io(format!("waiting for the server failed: {e}")))?;
-    {
-        let mut st = lock(&shared.state);
-        st.reader_polling = false;
-        if ready.second || st.wake_sent {
-            st.wake_sent = false;
-            let mut sink = [0u8; 64];
-            while matches!((&*wake).read(&mut sink), Ok(n) if n > 0) {}
-        }
-        if st.callers_reading > 0 {
-            return Ok(None);
-        }
-    }
-    if ready.first {
-        // Readable: this read does not wait (the timeout bounds a surprise).
-        match frames.next(wait)? {
-            ReadStep::Msg(m) => return Ok(Some(m)),
-            ReadStep::Progress | ReadStep::Idle => {}
-        }
-    }
-    // Partial frames and silence alike: is a ping or its timeout due?
-    let Some((delay, timeout)) = shared.ping else { return Ok(None) };
-    let now = Instant::now();
-    let mut st = lock(&shared.state);
-    match st.ping_sent {
-        Some(sent) if now >= sent + timeout => {
-            Err(ClientError::Timeout(format!("the server did not answer a ping within {:.3} s", timeout.as_secs_f64())))
-        }
-        None if now >= st.last_heard + delay => {
-            st.ping_sent = Some(now);
-            drop(st);
-            lock(&shared.writer)
-                .send(None, false, chatter::PING, Vec::new())
-                .map_err(|e| ClientError::Io(format!("sending a ping failed: {e}")))?;
-            Ok(None)
-        }
-        _ => Ok(None),
     }
 }
 

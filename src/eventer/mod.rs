@@ -7,6 +7,5 @@
 
 pub mod chatter;
 pub mod client;
-mod poll;
 
 pub use client::{Client, ClientError, ClientOptions, Handler};
