@@ -7,6 +7,9 @@
 //! token: Boolean, last: Boolean, data: Data}, where `Data` = Record {type:
 //! String, data: Bytes} names the payload's SBS type and carries its bytes.
 
+use std::net::TcpStream;
+use std::time::Duration;
+
 use crate::sbs::{self, Decoder, Sbs, SbsError};
 
 /// The data type of a ping request (no payload).
@@ -117,12 +120,77 @@ pub fn parse_frame(buf: &[u8], limit: usize) -> Result<Option<(ChatterMsg, usize
     Ok(Some((msg, start + len)))
 }
 
+/// A socket's read timeout, set only when the one wanted differs enough
+/// from the one in force: `setsockopt` on every read would be a system
+/// call per message. A timeout in force may end a read early (up to half
+/// the time wanted, the caller just reads again) or a little late (by at
+/// most [`ReadTimeout::SLACK_DIVISOR`]th of the time wanted, at most
+/// [`ReadTimeout::MAX_SLACK`]): ping timers need no more precision.
+#[derive(Debug, Default)]
+pub struct ReadTimeout {
+    /// What the socket has; `None` until first set.
+    in_force: Option<Option<Duration>>,
+}
+
+impl ReadTimeout {
+    pub const SLACK_DIVISOR: u32 = 64;
+    pub const MAX_SLACK: Duration = Duration::from_millis(10);
+    /// A zero timeout means "block" to the socket: the shortest wait.
+    pub const FLOOR: Duration = Duration::from_millis(1);
+
+    /// Makes the next read on `stream` wait about `want` (`None`: block).
+    pub fn apply(&mut self, stream: &TcpStream, want: Option<Duration>) -> std::io::Result<()> {
+        let want = want.map(|w| w.max(Self::FLOOR));
+        if !self.in_force.is_some_and(|set| Self::close_enough(set, want)) {
+            stream.set_read_timeout(want)?;
+            self.in_force = Some(want);
+        }
+        Ok(())
+    }
+
+    fn close_enough(set: Option<Duration>, want: Option<Duration>) -> bool {
+        match (set, want) {
+            (None, None) => true,
+            (Some(set), Some(want)) => {
+                let slack = (want / Self::SLACK_DIVISOR).min(Self::MAX_SLACK);
+                set <= want + slack && set >= want / 2
+            }
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn msg(data: Vec<u8>) -> ChatterMsg {
         ChatterMsg { id: 1, first: 1, owner: true, token: true, last: false, data_type: PING.into(), data }
+    }
+
+    #[test]
+    fn a_read_timeout_is_reset_only_when_it_would_be_late_or_far_too_early() {
+        let close = ReadTimeout::close_enough;
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        assert!(close(Some(s(20)), Some(s(20) - ms(1))), "a millisecond late on 20 s");
+        assert!(!close(Some(s(20)), Some(s(19))), "a second late");
+        assert!(close(Some(ms(100)), Some(ms(101))), "a little early");
+        assert!(!close(Some(s(20)), Some(ms(5))), "far too late");
+        assert!(!close(Some(ms(5)), Some(s(20))), "far too early");
+        assert!(close(None, None) && !close(None, Some(s(1))) && !close(Some(s(1)), None));
+        // A socket's timeout follows: checked through the real option.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut t = ReadTimeout::default();
+        t.apply(&stream, Some(s(20))).unwrap();
+        t.apply(&stream, Some(s(20) - ms(3))).unwrap();
+        assert_eq!(stream.read_timeout().unwrap(), Some(s(20)));
+        t.apply(&stream, Some(Duration::ZERO)).unwrap();
+        // the kernel rounds up to its clock tick
+        assert!(stream.read_timeout().unwrap().is_some_and(|t| t < ms(20)));
+        t.apply(&stream, None).unwrap();
+        assert_eq!(stream.read_timeout().unwrap(), None);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use super::chatter::{self, parse_frame, write_frame, ChatterMsg, FrameError};
+use super::chatter::{self, parse_frame, write_frame, ChatterMsg, FrameError, ReadTimeout};
 use crate::error::Quoted;
 use crate::event::{Event, RegisterEvent, ServerStatus};
 use crate::event_type::EventType;
@@ -272,6 +272,7 @@ struct FrameReader {
     start: usize,
     limit: usize,
     chunk: Box<[u8]>,
+    timeout: ReadTimeout,
 }
 
 enum ReadStep {
@@ -286,7 +287,14 @@ enum ReadStep {
 
 impl FrameReader {
     fn new(stream: TcpStream, limit: usize) -> FrameReader {
-        FrameReader { stream, buf: Vec::new(), start: 0, limit, chunk: vec![0; 64 * 1024].into_boxed_slice() }
+        FrameReader {
+            stream,
+            buf: Vec::new(),
+            start: 0,
+            limit,
+            chunk: vec![0; 64 * 1024].into_boxed_slice(),
+            timeout: ReadTimeout::default(),
+        }
     }
 
     /// The next message, reading at most once and waiting at most `wait`.
@@ -303,9 +311,7 @@ impl FrameReader {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        // A zero timeout means "block" to the socket: keep a floor.
-        let wait = wait.map(|w| w.max(Duration::from_millis(1)));
-        self.stream.set_read_timeout(wait).map_err(|e| ClientError::Io(format!("setting a read timeout: {e}")))?;
+        self.timeout.apply(&self.stream, wait).map_err(|e| ClientError::Io(format!("setting a read timeout: {e}")))?;
         match self.stream.read(&mut self.chunk) {
             Ok(0) => Err(ClientError::Closed("the server closed the connection".into())),
             Ok(n) => {
