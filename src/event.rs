@@ -268,6 +268,13 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_with_short_json_text_inline_stays_in_the_same_malloc_chunk() {
+        // 16 bytes of Arc counts + the payload: 72, the chunk of 64 (glibc
+        // rounds requests of 57..=72 bytes up alike).
+        assert_eq!(std::mem::size_of::<EventPayload>(), 56);
+    }
+
+    #[test]
     fn json_payload_holds_nan_unwritten_and_refuses_trailing_text() {
         use crate::error::Error;
         // Python reads NaN; hat-event cannot write it (allow_nan=False).

@@ -67,6 +67,7 @@ use std::sync::Arc;
 
 use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerStatus};
 use crate::event_type::{Builder, EventType};
+use crate::json::JsonPayload;
 use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
 };
@@ -725,9 +726,9 @@ impl Sbs for EventPayload {
                 write_bytes(out, data);
             }
             EventPayload::Json(payload) => {
-                let text = payload.text().map_err(|e| SbsError::UnencodableJson(e.to_string()))?;
+                let text = payload.text_bytes().map_err(|e| SbsError::UnencodableJson(e.to_string()))?;
                 write_choice(out, 1);
-                write_string(out, text);
+                write_bytes(out, text);
             }
         }
         Ok(())
@@ -740,18 +741,31 @@ impl Sbs for EventPayload {
                 Ok(EventPayload::Binary { type_, data })
             }
             _ => {
-                let text = d.read_str()?;
-                let offset = d.position() - text.len();
-                crate::json::JsonPayload::from_text(text).map(EventPayload::Json).map_err(|e| SbsError::InvalidJson {
-                    offset,
-                    message: match e {
-                        crate::error::Error::InvalidJson(message) => message,
-                        other => other.to_string(),
-                    },
-                })
+                let bytes = d.read_bytes()?;
+                let offset = d.position() - bytes.len();
+                // Text hat-event wrote is ASCII: checked once, as JSON.
+                match JsonPayload::from_canonical_bytes(bytes) {
+                    Some(payload) => Ok(EventPayload::Json(payload)),
+                    None => json_payload(bytes, offset),
+                }
             }
         }
     }
+}
+
+/// A JSON payload's text that is not what hat-event writes: checked as
+/// UTF-8 (a String's error first), then read and rewritten.
+#[cold]
+#[inline(never)]
+fn json_payload(bytes: &[u8], offset: usize) -> Result<EventPayload> {
+    let text = std::str::from_utf8(bytes).map_err(|e| SbsError::InvalidUtf8 { offset: offset + e.valid_up_to() })?;
+    JsonPayload::from_text(text).map(EventPayload::Json).map_err(|e| SbsError::InvalidJson {
+        offset,
+        message: match e {
+            crate::error::Error::InvalidJson(message) => message,
+            other => other.to_string(),
+        },
+    })
 }
 
 /// `Event` = Record {id: EventId, type: EventType, timestamp: Timestamp,
