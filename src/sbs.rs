@@ -408,7 +408,19 @@ impl<'a> Decoder<'a> {
 // Encoder: functions appending to a Vec<u8>.
 
 /// Appends an Integer.
+#[inline]
 pub fn write_integer(out: &mut Vec<u8>, value: i64) {
+    if (-64..64).contains(&value) {
+        // One group: most counts, lengths, indexes and flags.
+        out.push((value as u8 & 0x7f) | 0x80);
+    } else {
+        write_long_integer(out, value);
+    }
+}
+
+/// [`write_integer`] of more than one group.
+#[inline(never)]
+fn write_long_integer(out: &mut Vec<u8>, value: i64) {
     let mut buf = [0u8; MAX_INTEGER_LEN];
     let mut start = MAX_INTEGER_LEN;
     let mut rest = value;
