@@ -662,16 +662,58 @@ impl Sbs for Timestamp {
         write_integer(out, i64::from(self.us()));
         Ok(())
     }
+    #[inline]
     fn decode(d: &mut Decoder<'_>) -> Result<Timestamp> {
-        let s = d.read_integer()?;
-        let offset = d.position();
-        let us = d.read_integer()?;
-        u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()).ok_or_else(|| SbsError::InvalidValue {
-            what: "timestamp",
-            offset,
-            message: format!("microseconds {us} not in 0..=999999"),
-        })
+        // Both Integers from one fixed window, without a Result per
+        // Integer; anything else (near the end of the input, an overlong
+        // or ten-group Integer, microseconds out of range) the checked way.
+        let start = d.pos;
+        if let Some(window) = d.data.get(start..).and_then(<[u8]>::first_chunk::<{ 2 * (MAX_INTEGER_LEN - 1) }>) {
+            let (head, _) = window.split_at(MAX_INTEGER_LEN - 1);
+            if let Some((s, s_len)) = window_integer(head) {
+                if let Some((us, us_len)) = window_integer(&window[s_len..s_len + MAX_INTEGER_LEN - 1]) {
+                    if let Some(timestamp) = u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()) {
+                        d.pos = start + s_len + us_len;
+                        return Ok(timestamp);
+                    }
+                }
+            }
+        }
+        timestamp_checked(d)
     }
+}
+
+/// An Integer of at most nine groups at the start of `window` (at least
+/// nine bytes) and its length; `None` if longer or overlong.
+#[inline(always)]
+fn window_integer(window: &[u8]) -> Option<(i64, usize)> {
+    let window = window.first_chunk::<{ MAX_INTEGER_LEN - 1 }>()?;
+    let (first, next) = (window[0], window[1]);
+    if first & 0x80 == 0 && ((first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0)) {
+        return None;
+    }
+    let mut value: i64 = if first & 0x40 != 0 { -1 } else { 0 };
+    for (k, &b) in window.iter().enumerate() {
+        value = (value << 7) | i64::from(b & 0x7f);
+        if b & 0x80 != 0 {
+            return Some((value, k + 1));
+        }
+    }
+    None
+}
+
+/// [`Timestamp`]'s decoding, every Integer checked with its own error.
+#[cold]
+#[inline(never)]
+fn timestamp_checked(d: &mut Decoder<'_>) -> Result<Timestamp> {
+    let s = d.read_integer()?;
+    let offset = d.position();
+    let us = d.read_integer()?;
+    u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()).ok_or_else(|| SbsError::InvalidValue {
+        what: "timestamp",
+        offset,
+        message: format!("microseconds {us} not in 0..=999999"),
+    })
 }
 
 /// `EventId` = Record {server, session, instance: Integer}.
