@@ -1432,6 +1432,41 @@ mod tests {
         );
     }
 
+    /// The window path of Timestamp decoding (18 or more bytes left) gives
+    /// exactly what the checked path gives: values, lengths, errors and
+    /// their offsets, for valid, out-of-range, overlong and ten-group
+    /// Integers, followed by bytes of every kind.
+    #[test]
+    fn timestamps_decode_from_the_window_as_checked() {
+        let mut encodings: Vec<Vec<u8>> = Vec::new();
+        for s in [0, 1, -1, 63, 64, -65, 1_700_000_000, -1_700_000_000, i64::MAX, i64::MIN, 1 << 62, -(1 << 62)] {
+            for us in [0, 1, 63, 64, 123_000, 999_999, 1_000_000, -1, i64::MAX, i64::MIN] {
+                let mut out = int_bytes(s);
+                write_integer(&mut out, us);
+                encodings.push(out);
+            }
+        }
+        // Overlong Integers, in either position.
+        encodings.push(vec![0x00, 0x81, 0x85]);
+        encodings.push(vec![0x7f, 0xff, 0x85]);
+        encodings.push(vec![0x85, 0x00, 0x81]);
+        encodings.push(vec![0x85, 0x7f, 0xc1]);
+        // Bytes without a final group.
+        encodings.push(vec![0x01; 12]);
+        for bytes in encodings {
+            for fill in [0x00u8, 0x80, 0xff, 0x7f] {
+                let mut input = bytes.clone();
+                input.resize(bytes.len() + 2 * MAX_INTEGER_LEN, fill);
+                let ours = decode_prefix::<Timestamp>(&input);
+                let checked = {
+                    let mut d = Decoder::new(&input);
+                    timestamp_checked(&mut d).map(|t| (t, d.position()))
+                };
+                assert_eq!(ours, checked, "{input:02x?}");
+            }
+        }
+    }
+
     #[test]
     fn every_strict_prefix_of_a_message_is_refused() {
         let event = Event {
