@@ -609,7 +609,8 @@ impl Sbs for EventType {
             }
         }
         // The segments are read again from the input (cheaper than keeping them).
-        builder.build(Strings(&d.data[first..d.pos])).map_err(|()| segment_error(start))
+        let strings = &d.data[first..d.pos];
+        builder.build_sbs(strings, Strings(strings)).map_err(|()| segment_error(start))
     }
 }
 
@@ -1332,6 +1333,33 @@ mod tests {
                     check(&changed);
                 }
             }
+        }
+    }
+
+    /// A decoded type is the very layout `EventType::new` builds (the
+    /// short-segment path copies the key from the input), for segments
+    /// around the 64-byte limit of one-byte lengths and layouts around the
+    /// 128 bytes built on the stack.
+    #[test]
+    fn decoded_event_types_are_built_as_from_segments() {
+        let mut types: Vec<Vec<String>> = vec![vec![], vec![String::new()], vec!["ž日本🎉".into(), "e\u{301}".into()]];
+        for len in [0, 1, 62, 63, 64, 65, 100, 111, 112, 127, 128, 200] {
+            types.push(vec!["x".repeat(len)]);
+            types.push(vec!["a".into(), "y".repeat(len), "".into()]);
+        }
+        for count in [1, 10, 37, 38, 39, 40, 57, 58, 59, 60, 100] {
+            types.push((0..count).map(|i| "s".repeat(i % 3)).collect());
+        }
+        for total in 100..=130 {
+            // One layout byte more each time, across the stack limit.
+            types.push(vec!["q".repeat(total - 12 - 4 - 2), "r".into()]);
+        }
+        for t in types {
+            let bytes = encode_to_vec(&t).unwrap();
+            let decoded = decode_exact::<EventType>(&bytes).unwrap();
+            assert_eq!(decoded, EventType::from(&t), "{t:?}");
+            assert_eq!(decoded.to_vec(), t);
+            assert_eq!(decoded.hash_value(), EventType::from(&t).hash_value());
         }
     }
 
