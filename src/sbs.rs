@@ -663,7 +663,7 @@ impl Sbs for Timestamp {
         write_integer(out, i64::from(self.us()));
         Ok(())
     }
-    #[inline]
+    #[inline(always)]
     fn decode(d: &mut Decoder<'_>) -> Result<Timestamp> {
         // Both Integers from one fixed window, without a Result per
         // Integer; anything else (near the end of the input, an overlong
