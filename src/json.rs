@@ -1422,12 +1422,13 @@ fn canonical_string(b: &[u8], at: &mut usize) -> bool {
             }
         }
         match b.get(i) {
-            // raw control characters, DEL and non-ASCII are escaped by json.dumps
-            Some(&c) if (0x20..=0x7e).contains(&c) && c != b'"' && c != b'\\' => i += 1,
+            // First: where the scan of a chunk stops, most often.
             Some(b'"') => {
                 i += 1;
                 break true;
             }
+            // raw control characters, DEL and non-ASCII are escaped by json.dumps
+            Some(&c) if (0x20..=0x7e).contains(&c) && c != b'\\' => i += 1,
             Some(b'\\') => match b.get(i + 1) {
                 Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => i += 2,
                 Some(b'u') => {
