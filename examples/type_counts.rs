@@ -52,7 +52,9 @@ fn typical_event() -> Event {
         ]),
         timestamp: ts,
         source_timestamp: Some(ts),
-        payload: Some(Arc::new(EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good"}"#).unwrap())),
+        payload: Some(Arc::new(
+            EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good", "ts": 1700000000.123}"#).unwrap(),
+        )),
     }
 }
 
