@@ -11,7 +11,9 @@
 //!     # (Ir at 11000 - Ir at 1000) / 10000 = instructions per operation
 //!
 //! Cases: `decode_event` (SBS decode of the typical event of benches/sbs.rs:
-//! a 4-segment type, timestamps and a small JSON payload), `encode_event`
+//! a 4-segment type, timestamps and a small JSON payload), `decode_event_c`
+//! (the same through `hat_event_event_decode` and `hat_event_event_destroy`,
+//! the path benches/run's `sbs_event_decode` times), `encode_event`
 //! (its SBS encoding, which reads the payload's text), `decode_type`
 //! (SBS decode of its type alone), `matches_literal` / `matches_wild`
 //! (`Subscription` match of a decoded event's type against 1,000 literal
@@ -50,7 +52,9 @@ fn typical_event() -> Event {
         ]),
         timestamp: ts,
         source_timestamp: Some(ts),
-        payload: Some(Arc::new(EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good"}"#).unwrap())),
+        payload: Some(Arc::new(
+            EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good", "ts": 1700000000.123}"#).unwrap(),
+        )),
     }
 }
 
@@ -65,6 +69,20 @@ fn main() {
         "decode_event" => {
             for _ in 0..n {
                 black_box(hat_event::sbs::decode_exact::<Event>(black_box(&event_bytes)).unwrap());
+            }
+        }
+        "decode_event_c" => {
+            use hat_event::ffi::boundary::{hat_event_bytes_t, HAT_EVENT_OK};
+            use hat_event::ffi::event::hat_event_event_destroy;
+            use hat_event::ffi::sbs::hat_event_event_decode;
+            for _ in 0..n {
+                let data = hat_event_bytes_t { ptr: event_bytes.as_ptr(), len: event_bytes.len() };
+                let mut out = std::ptr::null_mut();
+                // SAFETY: readable bytes; out is a local; the event is released once.
+                unsafe {
+                    assert_eq!(hat_event_event_decode(black_box(data), &mut out), HAT_EVENT_OK);
+                    hat_event_event_destroy(black_box(out));
+                }
             }
         }
         "encode_event" => {

@@ -268,6 +268,11 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_with_inline_json_text_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<EventPayload>(), 64);
+    }
+
+    #[test]
     fn json_payload_holds_nan_unwritten_and_refuses_trailing_text() {
         use crate::error::Error;
         // Python reads NaN; hat-event cannot write it (allow_nan=False).

@@ -100,12 +100,14 @@ pub(crate) struct Builder {
     hasher: TypeHasher,
     count: usize,
     key_len: usize,
+    /// A segment of 64 bytes or more was pushed (see [`build_sbs`](Builder::build_sbs)).
+    long: bool,
 }
 
 impl Builder {
     #[inline(always)]
     pub(crate) fn new() -> Builder {
-        Builder { hasher: TypeHasher::new(), count: 0, key_len: 0 }
+        Builder { hasher: TypeHasher::new(), count: 0, key_len: 0, long: false }
     }
 
     #[inline(always)]
@@ -113,6 +115,47 @@ impl Builder {
         self.hasher.push(segment);
         self.key_len += varint_len(segment.len()) + segment.len();
         self.count += 1;
+        self.long |= segment.len() >= 64;
+    }
+
+    /// [`build`](Self::build) from `strings`, the pushed segments as SBS
+    /// Strings back to back, already checked (`segments` iterates them).
+    /// When every segment is shorter than 64 bytes, each String is its
+    /// length in one byte (0x80 | length: SBS refuses longer encodings)
+    /// and its bytes, which is the key with each length byte's top bit
+    /// set: the key is copied at once and its length bytes cleared, which
+    /// is also where the offsets table is read from.
+    #[inline(always)]
+    pub(crate) fn build_sbs<'a>(
+        self,
+        strings: &[u8],
+        segments: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<EventType, ()> {
+        let key_at = COUNT_AT + 1 + 2 * self.count;
+        let len = key_at + self.key_len;
+        // Within the stack layout the key is under 128 bytes: one-byte offsets.
+        if self.long || len > STACK_LAYOUT || strings.len() != self.key_len {
+            return self.build(segments);
+        }
+        let mut buf = [0u8; STACK_LAYOUT];
+        let (header, key) = buf[..len].split_at_mut(key_at);
+        header[..HASH_WIDTH].copy_from_slice(&hash_bytes(self.hasher.finish()));
+        header[WIDTH_AT] = 1;
+        header[COUNT_AT] = self.count as u8;
+        key.copy_from_slice(strings);
+        let mut at = 0;
+        for span in header[COUNT_AT + 1..].chunks_exact_mut(2) {
+            let Some(length) = key.get_mut(at) else { break };
+            *length &= 0x3f;
+            let start = at + 1;
+            at = start + usize::from(*length);
+            span[0] = start as u8;
+            span[1] = at as u8;
+        }
+        match std::str::from_utf8(&buf[..len]) {
+            Ok(text) => Ok(EventType(Arc::from(text))),
+            Err(_) => Err(()),
+        }
     }
 
     /// The type of `segments`, which must be those pushed, in order; an

@@ -57,8 +57,10 @@ pub struct JsonPayload(JsonRepr);
 
 #[derive(Clone, Debug)]
 enum JsonRepr {
-    /// Shared: cloning an event (into a session, a query result) copies no
-    /// payload bytes.
+    /// Short text in place: a decoded event's payload is then one
+    /// allocation (its `Arc<EventPayload>`), not two.
+    Inline(InlineText),
+    /// Shared: cloning a payload (not only its `Arc`) copies no bytes.
     Text(Arc<str>),
     /// A value Python holds but cannot write (NaN, an infinity, a number
     /// beyond a double, which Python reads as infinity): kept parsed, and
@@ -66,17 +68,85 @@ enum JsonRepr {
     Unwritable(Arc<Document>),
 }
 
+/// Text of at most [`INLINE_TEXT`] bytes, always UTF-8 (only
+/// [`JsonRepr::written`] makes one, from a `str` or from canonical text,
+/// which is ASCII).
+#[derive(Clone, Debug)]
+struct InlineText {
+    len: u8,
+    bytes: [u8; INLINE_TEXT],
+}
+
+/// The longest text kept in place: as many bytes as an `EventPayload` of
+/// 64 bytes holds (16 more than without inline text). 62 bytes hold a
+/// value, a quality and a timestamp as benches/compare.py's typical event
+/// (56 bytes).
+const INLINE_TEXT: usize = 62;
+
+impl InlineText {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl JsonRepr {
+    /// Written text: in place when short. `text` must be UTF-8 (ASCII when
+    /// it comes from canonical text).
+    #[inline(always)]
+    fn written(text: &[u8], shared: impl FnOnce() -> Arc<str>) -> JsonRepr {
+        if text.len() <= INLINE_TEXT {
+            JsonRepr::inline(text)
+        } else {
+            JsonRepr::Text(shared())
+        }
+    }
+
+    /// `text`, UTF-8 of at most [`INLINE_TEXT`] bytes, in place.
+    #[inline(always)]
+    fn inline(text: &[u8]) -> JsonRepr {
+        let mut bytes = [0; INLINE_TEXT];
+        bytes[..text.len()].copy_from_slice(text);
+        JsonRepr::Inline(InlineText { len: text.len() as u8, bytes })
+    }
+
+    fn from_string(text: String) -> JsonRepr {
+        JsonRepr::written(text.as_bytes(), || text.as_str().into())
+    }
+}
+
 impl JsonPayload {
     /// From JSON text holding exactly one value (any formatting; see the
     /// module docs for the grammar, which is Python's).
     pub fn from_text(text: &str) -> Result<JsonPayload> {
-        if is_canonical(text) {
-            return Ok(JsonPayload(JsonRepr::Text(text.into())));
+        if is_canonical(text.as_bytes()) {
+            return Ok(JsonPayload(JsonRepr::written(text.as_bytes(), || text.into())));
         }
+        JsonPayload::rewritten(text)
+    }
+
+    /// From wire bytes that are text hat-event writes (canonical, so
+    /// ASCII): no UTF-8 check, no parse. `None` for anything else, which
+    /// the caller checks as UTF-8 and reads with [`from_text`](Self::from_text).
+    #[inline(always)]
+    pub(crate) fn from_canonical_bytes(bytes: &[u8]) -> Option<JsonPayload> {
+        if !is_canonical(bytes) {
+            return None;
+        }
+        if bytes.len() <= INLINE_TEXT {
+            return Some(JsonPayload(JsonRepr::inline(bytes)));
+        }
+        // Canonical text is ASCII: the check cannot fail.
+        let text = std::str::from_utf8(bytes).ok()?;
+        Some(JsonPayload(JsonRepr::Text(text.into())))
+    }
+
+    /// Text that is not canonical, parsed and written as `json.dumps` writes it.
+    fn rewritten(text: &str) -> Result<JsonPayload> {
         let document = Document::parse(text)?;
         let mut out = String::with_capacity(text.len() + text.len() / 8);
         Ok(match document.write(Document::ROOT, &mut out) {
-            Ok(()) => JsonPayload(JsonRepr::Text(out.into())),
+            Ok(()) => JsonPayload(JsonRepr::from_string(out)),
             Err(_) => JsonPayload(JsonRepr::Unwritable(Arc::new(document))),
         })
     }
@@ -84,13 +154,13 @@ impl JsonPayload {
     /// From a value built in Rust (written with [`to_python_json`]).
     pub fn from_value(value: Value) -> JsonPayload {
         match to_python_json(&value) {
-            Ok(text) => JsonPayload(JsonRepr::Text(text.into())),
+            Ok(text) => JsonPayload(JsonRepr::from_string(text)),
             // A number beyond a double: serde_json writes it as it holds it,
             // and its text is JSON, which the reader reads (so the fallback
             // is never taken).
             Err(_) => match serde_json::to_string(&value).ok().and_then(|text| Document::parse(&text).ok()) {
                 Some(document) => JsonPayload(JsonRepr::Unwritable(Arc::new(document))),
-                None => JsonPayload(JsonRepr::Text("null".into())),
+                None => JsonPayload(JsonRepr::from_string("null".into())),
             },
         }
     }
@@ -100,7 +170,7 @@ impl JsonPayload {
     pub(crate) fn from_document(document: &Document, node: usize) -> JsonPayload {
         let mut out = String::new();
         match document.write(node, &mut out) {
-            Ok(()) => JsonPayload(JsonRepr::Text(out.into())),
+            Ok(()) => JsonPayload(JsonRepr::from_string(out)),
             Err(_) => JsonPayload(JsonRepr::Unwritable(Arc::new(document.subtree(node)))),
         }
     }
@@ -109,12 +179,32 @@ impl JsonPayload {
     /// (NaN, an infinity, a number beyond a double).
     pub fn text(&self) -> Result<&str> {
         match &self.0 {
+            // UTF-8 by construction: the check cannot fail.
+            JsonRepr::Inline(inline) => {
+                std::str::from_utf8(inline.as_bytes()).map_err(|_| Error::InvalidJson("not UTF-8".into()))
+            }
             JsonRepr::Text(text) => Ok(text),
-            JsonRepr::Unwritable(document) => Err(document
-                .write(Document::ROOT, &mut String::new())
-                .err()
-                .unwrap_or_else(|| Error::InvalidJson("the value cannot be written as JSON".into()))),
+            JsonRepr::Unwritable(document) => Err(Self::unwritable(document)),
         }
+    }
+
+    /// [`text`](Self::text) as bytes, without the UTF-8 check a short
+    /// text's `&str` takes in safe code (SBS encoding, C copies).
+    #[inline]
+    pub fn text_bytes(&self) -> Result<&[u8]> {
+        match &self.0 {
+            JsonRepr::Inline(inline) => Ok(inline.as_bytes()),
+            JsonRepr::Text(text) => Ok(text.as_bytes()),
+            JsonRepr::Unwritable(document) => Err(Self::unwritable(document)),
+        }
+    }
+
+    #[cold]
+    fn unwritable(document: &Document) -> Error {
+        document
+            .write(Document::ROOT, &mut String::new())
+            .err()
+            .unwrap_or_else(|| Error::InvalidJson("the value cannot be written as JSON".into()))
     }
 
     /// The parsed value (member order and big integers preserved) as a
@@ -129,8 +219,8 @@ impl JsonPayload {
     /// The payload parsed.
     pub fn document(&self) -> Result<Cow<'_, Document>> {
         match &self.0 {
-            JsonRepr::Text(text) => Document::parse(text).map(Cow::Owned),
             JsonRepr::Unwritable(document) => Ok(Cow::Borrowed(document)),
+            _ => Document::parse(self.text()?).map(Cow::Owned),
         }
     }
 }
@@ -139,7 +229,7 @@ impl JsonPayload {
 /// need no parse.
 impl PartialEq for JsonPayload {
     fn eq(&self, other: &JsonPayload) -> bool {
-        if let (JsonRepr::Text(a), JsonRepr::Text(b)) = (&self.0, &other.0) {
+        if let (Ok(a), Ok(b)) = (self.text_bytes(), other.text_bytes()) {
             if a == b {
                 return true;
             }
@@ -1194,9 +1284,9 @@ const CANONICAL_MAX_DEPTH: usize = 100;
 /// member names. Conservative: `false` means "parse and rewrite it", never
 /// "invalid". One pass, no tree: what hat-event (and this library) write
 /// is accepted without building a value.
-pub(crate) fn is_canonical(text: &str) -> bool {
+pub(crate) fn is_canonical(text: &[u8]) -> bool {
     let mut at = 0;
-    canonical_value(text.as_bytes(), &mut at, 0) && at == text.len()
+    canonical_value(text, &mut at, 0) && at == text.len()
 }
 
 fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
@@ -1333,12 +1423,13 @@ fn canonical_string(b: &[u8], at: &mut usize) -> bool {
             }
         }
         match b.get(i) {
-            // raw control characters, DEL and non-ASCII are escaped by json.dumps
-            Some(&c) if (0x20..=0x7e).contains(&c) && c != b'"' && c != b'\\' => i += 1,
+            // First: where the scan of a chunk stops, most often.
             Some(b'"') => {
                 i += 1;
                 break true;
             }
+            // raw control characters, DEL and non-ASCII are escaped by json.dumps
+            Some(&c) if (0x20..=0x7e).contains(&c) && c != b'\\' => i += 1,
             Some(b'\\') => match b.get(i + 1) {
                 Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => i += 2,
                 Some(b'u') => {
@@ -1723,7 +1814,7 @@ mod tests {
             assert_eq!(dumps(text), python, "{text}");
             let payload = JsonPayload::from_text(text).unwrap();
             assert_eq!(payload.text().unwrap(), python, "{text}");
-            assert!(is_canonical(python), "{python}");
+            assert!(is_canonical(python.as_bytes()), "{python}");
             assert_eq!(payload, JsonPayload::from_text(python).unwrap());
         }
         // Rust strings cannot hold them: an error, not a replacement.
@@ -1816,7 +1907,7 @@ mod tests {
         assert_eq!(dumps(&text), format!("{{{}}}", expected.join(", ")));
         let doc = Document::parse(&text).unwrap();
         assert_eq!(doc.object_members(Document::ROOT).unwrap().len(), 39);
-        assert!(!is_canonical(r#"{"a": 1, "a": 2}"#));
+        assert!(!is_canonical(br#"{"a": 1, "a": 2}"#));
     }
 
     /// `n` arrays (or objects, or both) nested: the text and what
@@ -1963,7 +2054,7 @@ mod tests {
             "[1, [2, {}]]",
             r#"{"a": 1, "b": {"a": null}}"#,
         ] {
-            assert!(is_canonical(text), "{text}");
+            assert!(is_canonical(text.as_bytes()), "{text}");
             assert_eq!(dumps(text), text);
         }
         for text in [
@@ -1996,7 +2087,7 @@ mod tests {
             "NaN",
             "1e400",
         ] {
-            assert!(!is_canonical(text), "{text}");
+            assert!(!is_canonical(text.as_bytes()), "{text}");
         }
     }
 
@@ -2069,8 +2160,8 @@ mod tests {
             let written = to_python_json(&value).unwrap();
             // Two writers, one from serde_json's value, one from ours.
             assert_eq!(rewrite(&text).unwrap(), written, "{text}");
-            assert!(is_canonical(&written), "{written}");
-            if is_canonical(&text) {
+            assert!(is_canonical(written.as_bytes()), "{written}");
+            if is_canonical(text.as_bytes()) {
                 assert_eq!(written, text);
                 canonical += 1;
             } else {

@@ -67,6 +67,7 @@ use std::sync::Arc;
 
 use crate::event::{Event, EventId, EventPayload, RegisterEvent, ServerStatus};
 use crate::event_type::{Builder, EventType};
+use crate::json::JsonPayload;
 use crate::query::{
     Order, OrderBy, QueryLatestParams, QueryParams, QueryResult, QueryServerParams, QueryTimeseriesParams,
 };
@@ -407,7 +408,19 @@ impl<'a> Decoder<'a> {
 // Encoder: functions appending to a Vec<u8>.
 
 /// Appends an Integer.
+#[inline]
 pub fn write_integer(out: &mut Vec<u8>, value: i64) {
+    if (-64..64).contains(&value) {
+        // One group: most counts, lengths, indexes and flags.
+        out.push((value as u8 & 0x7f) | 0x80);
+    } else {
+        write_long_integer(out, value);
+    }
+}
+
+/// [`write_integer`] of more than one group.
+#[inline(never)]
+fn write_long_integer(out: &mut Vec<u8>, value: i64) {
     let mut buf = [0u8; MAX_INTEGER_LEN];
     let mut start = MAX_INTEGER_LEN;
     let mut rest = value;
@@ -596,7 +609,8 @@ impl Sbs for EventType {
             }
         }
         // The segments are read again from the input (cheaper than keeping them).
-        builder.build(Strings(&d.data[first..d.pos])).map_err(|()| segment_error(start))
+        let strings = &d.data[first..d.pos];
+        builder.build_sbs(strings, Strings(strings)).map_err(|()| segment_error(start))
     }
 }
 
@@ -649,16 +663,58 @@ impl Sbs for Timestamp {
         write_integer(out, i64::from(self.us()));
         Ok(())
     }
+    #[inline(always)]
     fn decode(d: &mut Decoder<'_>) -> Result<Timestamp> {
-        let s = d.read_integer()?;
-        let offset = d.position();
-        let us = d.read_integer()?;
-        u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()).ok_or_else(|| SbsError::InvalidValue {
-            what: "timestamp",
-            offset,
-            message: format!("microseconds {us} not in 0..=999999"),
-        })
+        // Both Integers from one fixed window, without a Result per
+        // Integer; anything else (near the end of the input, an overlong
+        // or ten-group Integer, microseconds out of range) the checked way.
+        let start = d.pos;
+        if let Some(window) = d.data.get(start..).and_then(<[u8]>::first_chunk::<{ 2 * (MAX_INTEGER_LEN - 1) }>) {
+            let (head, _) = window.split_at(MAX_INTEGER_LEN - 1);
+            if let Some((s, s_len)) = window_integer(head) {
+                if let Some((us, us_len)) = window_integer(&window[s_len..s_len + MAX_INTEGER_LEN - 1]) {
+                    if let Some(timestamp) = u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()) {
+                        d.pos = start + s_len + us_len;
+                        return Ok(timestamp);
+                    }
+                }
+            }
+        }
+        timestamp_checked(d)
     }
+}
+
+/// An Integer of at most nine groups at the start of `window` (at least
+/// nine bytes) and its length; `None` if longer or overlong.
+#[inline(always)]
+fn window_integer(window: &[u8]) -> Option<(i64, usize)> {
+    let window = window.first_chunk::<{ MAX_INTEGER_LEN - 1 }>()?;
+    let (first, next) = (window[0], window[1]);
+    if first & 0x80 == 0 && ((first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0)) {
+        return None;
+    }
+    let mut value: i64 = if first & 0x40 != 0 { -1 } else { 0 };
+    for (k, &b) in window.iter().enumerate() {
+        value = (value << 7) | i64::from(b & 0x7f);
+        if b & 0x80 != 0 {
+            return Some((value, k + 1));
+        }
+    }
+    None
+}
+
+/// [`Timestamp`]'s decoding, every Integer checked with its own error.
+#[cold]
+#[inline(never)]
+fn timestamp_checked(d: &mut Decoder<'_>) -> Result<Timestamp> {
+    let s = d.read_integer()?;
+    let offset = d.position();
+    let us = d.read_integer()?;
+    u32::try_from(us).ok().and_then(|us| Timestamp::new(s, us).ok()).ok_or_else(|| SbsError::InvalidValue {
+        what: "timestamp",
+        offset,
+        message: format!("microseconds {us} not in 0..=999999"),
+    })
 }
 
 /// `EventId` = Record {server, session, instance: Integer}.
@@ -725,9 +781,9 @@ impl Sbs for EventPayload {
                 write_bytes(out, data);
             }
             EventPayload::Json(payload) => {
-                let text = payload.text().map_err(|e| SbsError::UnencodableJson(e.to_string()))?;
+                let text = payload.text_bytes().map_err(|e| SbsError::UnencodableJson(e.to_string()))?;
                 write_choice(out, 1);
-                write_string(out, text);
+                write_bytes(out, text);
             }
         }
         Ok(())
@@ -740,18 +796,31 @@ impl Sbs for EventPayload {
                 Ok(EventPayload::Binary { type_, data })
             }
             _ => {
-                let text = d.read_str()?;
-                let offset = d.position() - text.len();
-                crate::json::JsonPayload::from_text(text).map(EventPayload::Json).map_err(|e| SbsError::InvalidJson {
-                    offset,
-                    message: match e {
-                        crate::error::Error::InvalidJson(message) => message,
-                        other => other.to_string(),
-                    },
-                })
+                let bytes = d.read_bytes()?;
+                let offset = d.position() - bytes.len();
+                // Text hat-event wrote is ASCII: checked once, as JSON.
+                match JsonPayload::from_canonical_bytes(bytes) {
+                    Some(payload) => Ok(EventPayload::Json(payload)),
+                    None => json_payload(bytes, offset),
+                }
             }
         }
     }
+}
+
+/// A JSON payload's text that is not what hat-event writes: checked as
+/// UTF-8 (a String's error first), then read and rewritten.
+#[cold]
+#[inline(never)]
+fn json_payload(bytes: &[u8], offset: usize) -> Result<EventPayload> {
+    let text = std::str::from_utf8(bytes).map_err(|e| SbsError::InvalidUtf8 { offset: offset + e.valid_up_to() })?;
+    JsonPayload::from_text(text).map(EventPayload::Json).map_err(|e| SbsError::InvalidJson {
+        offset,
+        message: match e {
+            crate::error::Error::InvalidJson(message) => message,
+            other => other.to_string(),
+        },
+    })
 }
 
 /// `Event` = Record {id: EventId, type: EventType, timestamp: Timestamp,
@@ -1267,6 +1336,33 @@ mod tests {
         }
     }
 
+    /// A decoded type is the very layout `EventType::new` builds (the
+    /// short-segment path copies the key from the input), for segments
+    /// around the 64-byte limit of one-byte lengths and layouts around the
+    /// 128 bytes built on the stack.
+    #[test]
+    fn decoded_event_types_are_built_as_from_segments() {
+        let mut types: Vec<Vec<String>> = vec![vec![], vec![String::new()], vec!["ž日本🎉".into(), "e\u{301}".into()]];
+        for len in [0, 1, 62, 63, 64, 65, 100, 111, 112, 127, 128, 200] {
+            types.push(vec!["x".repeat(len)]);
+            types.push(vec!["a".into(), "y".repeat(len), "".into()]);
+        }
+        for count in [1, 10, 37, 38, 39, 40, 57, 58, 59, 60, 100] {
+            types.push((0..count).map(|i| "s".repeat(i % 3)).collect());
+        }
+        for total in 100..=130 {
+            // One layout byte more each time, across the stack limit.
+            types.push(vec!["q".repeat(total - 12 - 4 - 2), "r".into()]);
+        }
+        for t in types {
+            let bytes = encode_to_vec(&t).unwrap();
+            let decoded = decode_exact::<EventType>(&bytes).unwrap();
+            assert_eq!(decoded, EventType::from(&t), "{t:?}");
+            assert_eq!(decoded.to_vec(), t);
+            assert_eq!(decoded.hash_value(), EventType::from(&t).hash_value());
+        }
+    }
+
     fn json_payload(text: &str) -> Vec<u8> {
         let mut out = vec![0x81];
         write_string(&mut out, text);
@@ -1362,6 +1458,41 @@ mod tests {
             decode_exact::<Timestamp>(&ts(0, 1_000_000)).unwrap_err().to_string(),
             "invalid timestamp at byte 1: microseconds 1000000 not in 0..=999999"
         );
+    }
+
+    /// The window path of Timestamp decoding (18 or more bytes left) gives
+    /// exactly what the checked path gives: values, lengths, errors and
+    /// their offsets, for valid, out-of-range, overlong and ten-group
+    /// Integers, followed by bytes of every kind.
+    #[test]
+    fn timestamps_decode_from_the_window_as_checked() {
+        let mut encodings: Vec<Vec<u8>> = Vec::new();
+        for s in [0, 1, -1, 63, 64, -65, 1_700_000_000, -1_700_000_000, i64::MAX, i64::MIN, 1 << 62, -(1 << 62)] {
+            for us in [0, 1, 63, 64, 123_000, 999_999, 1_000_000, -1, i64::MAX, i64::MIN] {
+                let mut out = int_bytes(s);
+                write_integer(&mut out, us);
+                encodings.push(out);
+            }
+        }
+        // Overlong Integers, in either position.
+        encodings.push(vec![0x00, 0x81, 0x85]);
+        encodings.push(vec![0x7f, 0xff, 0x85]);
+        encodings.push(vec![0x85, 0x00, 0x81]);
+        encodings.push(vec![0x85, 0x7f, 0xc1]);
+        // Bytes without a final group.
+        encodings.push(vec![0x01; 12]);
+        for bytes in encodings {
+            for fill in [0x00u8, 0x80, 0xff, 0x7f] {
+                let mut input = bytes.clone();
+                input.resize(bytes.len() + 2 * MAX_INTEGER_LEN, fill);
+                let ours = decode_prefix::<Timestamp>(&input);
+                let checked = {
+                    let mut d = Decoder::new(&input);
+                    timestamp_checked(&mut d).map(|t| (t, d.position()))
+                };
+                assert_eq!(ours, checked, "{input:02x?}");
+            }
+        }
     }
 
     #[test]

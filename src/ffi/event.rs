@@ -346,8 +346,8 @@ pub unsafe extern "C" fn hat_event_payload_json_text(
         let EventPayload::Json(json) = unsafe { handle_arg(payload, "payload") }? else {
             return Err(FfiError::invalid("payload is binary, not JSON"));
         };
-        let text = json.text()?;
-        out.write(new_handle(Buffer::new(text.as_bytes().to_vec())));
+        let text = json.text_bytes()?;
+        out.write(new_handle(Buffer::new(text.to_vec())));
         Ok(())
     })
 }
