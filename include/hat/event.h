@@ -157,6 +157,12 @@ typedef struct hat_event_buffer_t hat_event_buffer_t;
  * `_destroy` returns, except when called from a callback: then the
  * connection is closed at once and the reader ends as soon as the
  * callback returns, calling nothing more.
+ *
+ * A caller of `_register_wait` or `_query` checks for its response for up
+ * to 60 µs before it sleeps, while the client's last response came within
+ * that time (a server on the same host): waking a sleeping thread costs
+ * as much as such a round trip. Responses slower than that switch it off
+ * until a fast one comes again.
  */
 typedef struct hat_event_client_t hat_event_client_t;
 
