@@ -268,18 +268,9 @@ impl<'a> Decoder<'a> {
     #[inline(never)]
     fn read_long_integer(&mut self) -> Result<i64> {
         let start = self.pos;
-        if let Some(window) = self.data.get(start..).and_then(<[u8]>::first_chunk::<{ MAX_INTEGER_LEN - 1 }>) {
-            let (first, next) = (window[0], window[1]);
-            if !((first == 0x00 && next & 0x40 == 0) || (first == 0x7f && next & 0x40 != 0)) {
-                let mut value: i64 = if first & 0x40 != 0 { -1 } else { 0 };
-                for (k, &b) in window.iter().enumerate() {
-                    value = (value << 7) | i64::from(b & 0x7f);
-                    if b & 0x80 != 0 {
-                        self.pos = start + k + 1;
-                        return Ok(value);
-                    }
-                }
-            }
+        if let Some((value, len)) = self.data.get(start..).and_then(window_integer) {
+            self.pos = start + len;
+            return Ok(value);
         }
         self.read_integer_checked()
     }
@@ -684,8 +675,10 @@ impl Sbs for Timestamp {
     }
 }
 
-/// An Integer of at most nine groups at the start of `window` (at least
-/// nine bytes) and its length; `None` if longer or overlong.
+/// An Integer of at most nine groups at the start of `window` and its
+/// length, read from a fixed nine-byte window without a check per byte;
+/// `None` if the window is shorter, or the Integer longer or overlong
+/// (the checked read then says which).
 #[inline(always)]
 fn window_integer(window: &[u8]) -> Option<(i64, usize)> {
     let window = window.first_chunk::<{ MAX_INTEGER_LEN - 1 }>()?;

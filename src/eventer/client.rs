@@ -173,7 +173,7 @@ struct Shared {
 /// sleeps on the condition variable. A loopback round trip takes about
 /// 20 µs, and on a virtual machine the wake-up of a sleeping caller (whose
 /// idle CPU halts) costs as much again: measured on this project's 2-core
-/// VM, `register_wait` went from p50/p99 26-39/52-72 µs to 18-25/34-50 µs.
+/// VM, `register_wait` went from p50/p99 31-47/61-88 µs to 20-31/37-52 µs.
 /// Only while the last round trip took less than this does a caller spin,
 /// so a distant server (or a slow one) costs no spinning.
 const SPIN: Duration = Duration::from_micros(60);
@@ -241,7 +241,7 @@ impl Shared {
     fn wait_response(&self, id: i64, timeout: Option<Duration>) -> Result<Response, ClientError> {
         let start = Instant::now();
         let deadline = timeout.and_then(|t| start.checked_add(t));
-        if self.last_wait_us.load(Ordering::Relaxed) < SPIN.as_micros() as u64 {
+        if self.spins() {
             self.spin_for_response(id, start + SPIN.min(timeout.unwrap_or(SPIN)));
         }
         let mut st = lock(&self.state);
@@ -274,9 +274,13 @@ impl Shared {
             };
         }
     }
-}
 
-impl Shared {
+    /// Whether a caller spins before sleeping: while the last round trip
+    /// took less than [`SPIN`].
+    fn spins(&self) -> bool {
+        self.last_wait_us.load(Ordering::Relaxed) < SPIN.as_micros() as u64
+    }
+
     /// Checks for the response to `id` (or the end of the connection) until
     /// `until`, without sleeping: see [`SPIN`].
     fn spin_for_response(&self, id: i64, until: Instant) {
@@ -899,7 +903,7 @@ mod tests {
         let client = Client::connect(&ClientOptions::new("127.0.0.1", port, "rust"), Box::new(Recorder(tx))).unwrap();
         let register =
             RegisterEvent { type_: crate::event_type::EventType::from(["a"]), source_timestamp: None, payload: None };
-        let spins = |c: &Client| c.shared.last_wait_us.load(Ordering::Relaxed) < SPIN.as_micros() as u64;
+        let spins = |c: &Client| c.shared.spins();
         let wait = Some(Duration::from_secs(10));
         assert!(spins(&client), "a new client spins");
         assert!(client.register_with_response([&register], wait).unwrap().is_some());
