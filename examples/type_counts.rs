@@ -26,7 +26,9 @@
 //! 3-segment types each, sharing half; isdisjoint finds a shared type at
 //! the first), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
-//! benches/engine.rs `engine_register_batch_1`).
+//! benches/engine.rs `engine_register_batch_1`), `json_text`
+//! (`JsonPayload::from_text` of the text in the environment variable
+//! `JSON_TEXT`: the canonical check and the payload it builds).
 
 #[path = "../benches/sink/mod.rs"]
 mod sink;
@@ -88,6 +90,12 @@ fn main() {
         "encode_event" => {
             for _ in 0..n {
                 black_box(hat_event::sbs::encode_to_vec(black_box(&event)).unwrap());
+            }
+        }
+        "json_text" => {
+            let text = std::env::var("JSON_TEXT").unwrap();
+            for _ in 0..n {
+                black_box(hat_event::json::JsonPayload::from_text(black_box(&text)).unwrap());
             }
         }
         "decode_type" => {
