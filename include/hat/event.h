@@ -159,10 +159,10 @@ typedef struct hat_event_buffer_t hat_event_buffer_t;
  * callback returns, calling nothing more.
  *
  * A caller of `_register_wait` or `_query` checks for its response for up
- * to 60 µs before it sleeps, while the client's last response came within
- * that time (a server on the same host): waking a sleeping thread costs
- * as much as such a round trip. Responses slower than that switch it off
- * until a fast one comes again.
+ * to 60 µs (`options->response_spin`) before it sleeps, while the
+ * client's last response came within that time (a server on the same
+ * host): waking a sleeping thread costs as much as such a round trip.
+ * Responses slower than that switch it off until a fast one comes again.
  */
 typedef struct hat_event_client_t hat_event_client_t;
 
@@ -953,6 +953,14 @@ typedef struct hat_event_client_options_t {
    * Optional: releases `user_data` (see above).
    */
   hat_event_finalize_user_data_t finalize_user_data;
+  /**
+   * Seconds a caller of `hat_event_client_register_wait` / `_query`
+   * checks for its response before it sleeps, while the client's last
+   * response came within that time (see `hat_event_client_t`): default
+   * 60e-6; 0 never spins (no CPU spent waiting, each wait pays a
+   * thread wake-up); finite, >= 0 and at most 0.01.
+   */
+  double response_spin;
 } hat_event_client_options_t;
 
 /**
@@ -3263,7 +3271,7 @@ void hat_event_server_connection_infos_destroy(struct hat_event_server_connectio
  * Fills `*options` with `struct_size` and the defaults: no host, port 23012, no name, token,
  * subscriptions or server id, not persisted, `connect_timeout` 5,
  * `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
- * callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+ * callbacks, `response_spin` 60e-6. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
  */
 hat_event_status_t hat_event_client_options_init(struct hat_event_client_options_t *options);
 
@@ -3277,7 +3285,7 @@ hat_event_status_t hat_event_client_options_init(struct hat_event_client_options
  * failure too (see `hat_event_client_options_t`).
  * Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
  * `HAT_EVENT_ERR_INVALID_ARGUMENT` (a refused `struct_size`, an empty
- * host, a bad timeout or frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
+ * host, a bad timeout, frame size or response spin), `HAT_EVENT_ERR_IO` (refused, unresolvable),
  * `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
  * `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
  * error, e.g. an invalid client token). Nothing is left behind on error.

@@ -81,6 +81,10 @@ pub struct ClientOptions {
     pub ping_timeout: Duration,
     /// Largest frame accepted from the server, in bytes.
     pub max_frame_size: usize,
+    /// How long a caller waiting for its response checks for it before it
+    /// sleeps, while round trips are that short ([`DEFAULT_RESPONSE_SPIN`]
+    /// by default); zero never spins. At most [`MAX_RESPONSE_SPIN`].
+    pub response_spin: Duration,
 }
 
 impl ClientOptions {
@@ -99,6 +103,7 @@ impl ClientOptions {
             ping_delay: Some(Duration::from_secs(20)),
             ping_timeout: Duration::from_secs(20),
             max_frame_size: 64 << 20,
+            response_spin: DEFAULT_RESPONSE_SPIN,
         }
     }
 }
@@ -165,18 +170,25 @@ struct Shared {
     socket: TcpStream,
     reader_thread: Mutex<Option<ThreadId>>,
     /// How long the last response took, in µs: a caller spins only while
-    /// round trips are short (see [`SPIN`]).
+    /// round trips are short (see [`DEFAULT_RESPONSE_SPIN`]).
     last_wait_us: AtomicU64,
+    /// [`ClientOptions::response_spin`].
+    spin: Duration,
 }
 
-/// How long a caller waiting for a response checks for it before it
-/// sleeps on the condition variable. A loopback round trip takes about
-/// 20 µs, and on a virtual machine the wake-up of a sleeping caller (whose
-/// idle CPU halts) costs as much again: measured on this project's 2-core
-/// VM, `register_wait` went from p50/p99 31-47/61-88 µs to 20-31/37-52 µs.
-/// Only while the last round trip took less than this does a caller spin,
-/// so a distant server (or a slow one) costs no spinning.
-const SPIN: Duration = Duration::from_micros(60);
+/// How long, by default, a caller waiting for a response checks for it
+/// before it sleeps on the condition variable. A loopback round trip takes
+/// about 20 µs, and on a virtual machine the wake-up of a sleeping caller
+/// (whose idle CPU halts) costs as much again: measured on this project's
+/// 2-core VM, `register_wait` went from p50/p99 31-47/61-88 µs to
+/// 20-31/37-52 µs. Only while the last round trip took less than this
+/// does a caller spin, so a distant server (or a slow one) costs no
+/// spinning.
+pub const DEFAULT_RESPONSE_SPIN: Duration = Duration::from_micros(60);
+
+/// The longest [`ClientOptions::response_spin`]: beyond a few
+/// milliseconds sleeping costs nothing that spinning would save.
+pub const MAX_RESPONSE_SPIN: Duration = Duration::from_millis(10);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock leaves plain data behind: carry on.
@@ -242,7 +254,7 @@ impl Shared {
         let start = Instant::now();
         let deadline = timeout.and_then(|t| start.checked_add(t));
         if self.spins() {
-            self.spin_for_response(id, start + SPIN.min(timeout.unwrap_or(SPIN)));
+            self.spin_for_response(id, start + self.spin.min(timeout.unwrap_or(self.spin)));
         }
         let mut st = lock(&self.state);
         loop {
@@ -276,13 +288,13 @@ impl Shared {
     }
 
     /// Whether a caller spins before sleeping: while the last round trip
-    /// took less than [`SPIN`].
+    /// took less than the spin (so never when it is zero).
     fn spins(&self) -> bool {
-        self.last_wait_us.load(Ordering::Relaxed) < SPIN.as_micros() as u64
+        self.last_wait_us.load(Ordering::Relaxed) < self.spin.as_micros() as u64
     }
 
     /// Checks for the response to `id` (or the end of the connection) until
-    /// `until`, without sleeping: see [`SPIN`].
+    /// `until`, without sleeping: see [`DEFAULT_RESPONSE_SPIN`].
     fn spin_for_response(&self, id: i64, until: Instant) {
         loop {
             {
@@ -398,6 +410,13 @@ impl Client {
                 return Err(ClientError::InvalidArgument("ping delay must be positive or none".into()));
             }
         }
+        if options.response_spin > MAX_RESPONSE_SPIN {
+            return Err(ClientError::InvalidArgument(format!(
+                "response spin must be at most {} µs, got {} µs",
+                MAX_RESPONSE_SPIN.as_micros(),
+                options.response_spin.as_micros()
+            )));
+        }
         let deadline = Instant::now() + options.connect_timeout;
         let where_ = format!("{} port {}", Quoted(&options.host), options.port);
         let addrs = (options.host.as_str(), options.port)
@@ -479,6 +498,7 @@ impl Client {
 
         let shared = Arc::new(Shared {
             last_wait_us: AtomicU64::new(0),
+            spin: options.response_spin,
             writer: Mutex::new(writer),
             state: Mutex::new(State {
                 pending: HashMap::new(),
@@ -912,12 +932,57 @@ mod tests {
         assert!(client.shared.last_wait_us.load(Ordering::Relaxed) >= 30_000);
         assert!(!spins(&client));
         // A fast one again: the record follows the last round trip (the
-        // caller spins again once it is under SPIN, which a loaded test
+        // caller spins again once it is under the spin, which a loaded test
         // machine need not give).
         assert!(client.register_with_response([&register], wait).unwrap().is_some());
         assert!(client.shared.last_wait_us.load(Ordering::Relaxed) < 30_000);
         client.register([&register]).unwrap();
         server.join().unwrap();
+    }
+
+    #[test]
+    fn the_response_spin_is_the_callers_choice() {
+        let serve_two = || {
+            serve(|mut peer| {
+                let init = peer.recv();
+                peer.send(Some(init.id), false, true, &Message::InitRes(MsgInitRes::Success(ServerStatus::Standby)));
+                for delay in [0u64, 2] {
+                    let req = peer.recv();
+                    thread::sleep(Duration::from_millis(delay));
+                    let res = MsgRegisterRes::Events(vec![event(req.first)]);
+                    peer.send(Some(req.first), false, true, &Message::RegisterRes(res));
+                }
+                let _ = peer.recv();
+            })
+        };
+        let register =
+            RegisterEvent { type_: crate::event_type::EventType::from(["a"]), source_timestamp: None, payload: None };
+        let wait = Some(Duration::from_secs(10));
+        for spin in [Duration::ZERO, MAX_RESPONSE_SPIN] {
+            let (port, server) = serve_two();
+            let (tx, _rx) = mpsc::channel();
+            let mut options = ClientOptions::new("127.0.0.1", port, "rust");
+            options.response_spin = spin;
+            let client = Client::connect(&options, Box::new(Recorder(tx))).unwrap();
+            // Zero never spins, even after the fastest response.
+            assert_eq!(client.shared.spins(), !spin.is_zero(), "{spin:?}");
+            assert!(client.register_with_response([&register], wait).unwrap().is_some());
+            assert_eq!(client.shared.spins(), !spin.is_zero(), "{spin:?}");
+            // A response 2 ms away is short for a 10 ms spin (the default's
+            // 60 µs would stop spinning after it), unless a loaded machine
+            // made it take 10 ms.
+            assert!(client.register_with_response([&register], wait).unwrap().is_some());
+            let took = client.shared.last_wait_us.load(Ordering::Relaxed);
+            assert!(took >= 2_000, "{took}");
+            assert_eq!(client.shared.spins(), !spin.is_zero() && took < 10_000, "{spin:?} {took}");
+            client.register([&register]).unwrap();
+            server.join().unwrap();
+        }
+        let mut options = ClientOptions::new("127.0.0.1", 1, "rust");
+        options.response_spin = MAX_RESPONSE_SPIN + Duration::from_micros(1);
+        let (tx, _rx) = mpsc::channel();
+        let refused = Client::connect(&options, Box::new(Recorder(tx)));
+        assert!(matches!(&refused, Err(ClientError::InvalidArgument(m)) if m.contains("at most 10000 µs")));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use super::event_type::{event_types_arg, hat_event_event_type_view_t};
 use super::message::{hat_event_msg_t, status_code};
 use super::query::{hat_event_query_params_t, hat_event_query_result_t};
 use crate::event::{Event, ServerStatus};
+use crate::eventer::client::MAX_RESPONSE_SPIN;
 use crate::eventer::{Client, ClientError, ClientOptions, Handler};
 use crate::message::Message;
 use crate::sbs::MsgRegisterRes;
@@ -102,6 +103,12 @@ pub struct hat_event_client_options_t {
     pub user_data: *mut c_void,
     /// Optional: releases `user_data` (see above).
     pub finalize_user_data: hat_event_finalize_user_data_t,
+    /// Seconds a caller of `hat_event_client_register_wait` / `_query`
+    /// checks for its response before it sleeps, while the client's last
+    /// response came within that time (see `hat_event_client_t`): default
+    /// 60e-6; 0 never spins (no CPU spent waiting, each wait pays a
+    /// thread wake-up); finite, >= 0 and at most 0.01.
+    pub response_spin: f64,
 }
 
 const _: () = assert!(std::mem::offset_of!(hat_event_client_options_t, struct_size) == 0, "take_sized reads it first");
@@ -132,10 +139,10 @@ unsafe impl GrowingStruct for hat_event_client_options_t {
 /// callback returns, calling nothing more.
 ///
 /// A caller of `_register_wait` or `_query` checks for its response for up
-/// to 60 µs before it sleeps, while the client's last response came within
-/// that time (a server on the same host): waking a sleeping thread costs
-/// as much as such a round trip. Responses slower than that switch it off
-/// until a fast one comes again.
+/// to 60 µs (`options->response_spin`) before it sleeps, while the
+/// client's last response came within that time (a server on the same
+/// host): waking a sleeping thread costs as much as such a round trip.
+/// Responses slower than that switch it off until a fast one comes again.
 pub struct hat_event_client_t {
     _private: [u8; 0],
 }
@@ -224,7 +231,7 @@ fn timeout_arg(value: f64) -> FfiResult<Option<Duration>> {
 /// Fills `*options` with `struct_size` and the defaults: no host, port 23012, no name, token,
 /// subscriptions or server id, not persisted, `connect_timeout` 5,
 /// `ping_delay` 20, `ping_timeout` 20, `max_frame_size` 64 MiB, no
-/// callbacks. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
+/// callbacks, `response_spin` 60e-6. Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn hat_event_client_options_init(options: *mut hat_event_client_options_t) -> hat_event_status_t {
     guard_status(|| {
@@ -250,6 +257,7 @@ pub unsafe extern "C" fn hat_event_client_options_init(options: *mut hat_event_c
             closed_cb: None,
             user_data: std::ptr::null_mut(),
             finalize_user_data: None,
+            response_spin: defaults.response_spin.as_secs_f64(),
         });
         Ok(())
     })
@@ -264,7 +272,7 @@ pub unsafe extern "C" fn hat_event_client_options_init(options: *mut hat_event_c
 /// failure too (see `hat_event_client_options_t`).
 /// Errors: `HAT_EVENT_ERR_NULL_ARGUMENT`, `HAT_EVENT_ERR_INVALID_UTF8`,
 /// `HAT_EVENT_ERR_INVALID_ARGUMENT` (a refused `struct_size`, an empty
-/// host, a bad timeout or frame size), `HAT_EVENT_ERR_IO` (refused, unresolvable),
+/// host, a bad timeout, frame size or response spin), `HAT_EVENT_ERR_IO` (refused, unresolvable),
 /// `HAT_EVENT_ERR_TIMEOUT`, `HAT_EVENT_ERR_CLOSED` (the server hung up),
 /// `HAT_EVENT_ERR_PROTOCOL`, `HAT_EVENT_ERR_REFUSED` (the server's init
 /// error, e.g. an invalid client token). Nothing is left behind on error.
@@ -309,6 +317,14 @@ pub unsafe extern "C" fn hat_event_client_connect(
         opts.ping_delay = (!ping_delay.is_zero()).then_some(ping_delay);
         opts.ping_timeout = seconds(o.ping_timeout, "options->ping_timeout", false)?;
         opts.max_frame_size = o.max_frame_size;
+        opts.response_spin = seconds(o.response_spin, "options->response_spin", true)?;
+        if opts.response_spin > MAX_RESPONSE_SPIN {
+            return Err(FfiError::invalid(format!(
+                "options->response_spin must be at most {} seconds, got {}",
+                MAX_RESPONSE_SPIN.as_secs_f64(),
+                o.response_spin
+            )));
+        }
         let handler = CallbackHandler {
             status_cb: o.status_cb,
             events_cb: o.events_cb,

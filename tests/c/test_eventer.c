@@ -188,6 +188,7 @@ static void test_options_init(void) {
     CHECK(options.client_token == NULL && options.server_id == NULL && options.subscriptions_len == 0);
     CHECK(options.connect_timeout == 5 && options.ping_delay == 20 && options.ping_timeout == 20);
     CHECK(options.max_frame_size == 64u << 20);
+    CHECK(options.response_spin == 60e-6);
     CHECK(options.status_cb == NULL && options.events_cb == NULL && options.closed_cb == NULL);
     CHECK(options.struct_size == sizeof options && options.user_data == NULL && options.finalize_user_data == NULL);
     CHECK_STATUS(hat_event_client_options_init(NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
@@ -222,6 +223,15 @@ static void test_bad_arguments(void) {
     CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
     options_for(&options, 1, &seen);
     options.host = STR("");
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    options_for(&options, 1, &seen);
+    options.response_spin = -1e-6;
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "options->response_spin must be finite and >= 0") != NULL);
+    options.response_spin = 0.0101;
+    CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(hat_event_last_error_message(), "options->response_spin must be at most 0.01 seconds") != NULL);
+    options.response_spin = NAN;
     CHECK_STATUS(hat_event_client_connect(&options, &client), HAT_EVENT_ERR_INVALID_ARGUMENT);
     CHECK(client == SENTINEL_PTR);
     /* getters and destroy accept NULL */

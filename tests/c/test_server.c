@@ -36,7 +36,7 @@ static void on_log(void *user_data, hat_event_server_log_level_t level, hat_even
 static const char conf_json[] = "{\"name\": \"s\", \"server_id\": 7, \"backend\": {\"module\": \"memory\"}, "
                                 "\"modules\": [], \"eventer_server\": {\"host\": \"127.0.0.1\", \"port\": 0}}";
 
-static hat_event_client_t *connect_client(uint16_t port, const char *name) {
+static hat_event_client_t *connect_client_spinning(uint16_t port, const char *name, double response_spin) {
     hat_event_client_options_t options;
     hat_event_client_t *client = NULL;
     REQUIRE_OK(hat_event_client_options_init(&options));
@@ -44,8 +44,13 @@ static hat_event_client_t *connect_client(uint16_t port, const char *name) {
     options.port = port;
     options.client_name.ptr = name;
     options.client_name.len = strlen(name);
+    options.response_spin = response_spin;
     REQUIRE_OK(hat_event_client_connect(&options, &client));
     return client;
+}
+
+static hat_event_client_t *connect_client(uint16_t port, const char *name) {
+    return connect_client_spinning(port, name, 60e-6);
 }
 
 static int send_garbage(uint16_t port) {
@@ -112,6 +117,20 @@ static void serve_and_register(void) {
     hat_event_server_connection_infos_destroy(infos);
     CHECK_STATUS(hat_event_server_connection_infos(server, NULL), HAT_EVENT_ERR_NULL_ARGUMENT);
     CHECK_STATUS(hat_event_server_connection_infos(NULL, &infos), HAT_EVENT_ERR_NULL_ARGUMENT);
+
+    /* a client that never spins waits (asleep) for the same answers */
+    {
+        hat_event_client_t *sleeper = connect_client_spinning(port, "c-sleeper", 0);
+        for (int i = 0; i < 3; i++) {
+            CHECK_OK(hat_event_client_register_wait(sleeper, (const hat_event_register_event_t *const *)&event, 1, 5,
+                                                    &response));
+            CHECK(response != NULL && !hat_event_msg_register_res_failed(response) &&
+                  hat_event_msg_events_len(response) == 1);
+            hat_event_msg_destroy(response);
+            response = NULL;
+        }
+        hat_event_client_destroy(sleeper);
+    }
 
     /* garbage: that connection is closed, with a warning; the client goes on */
     CHECK(send_garbage(port) == 0);
