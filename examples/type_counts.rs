@@ -26,7 +26,9 @@
 //! 3-segment types each, sharing half; isdisjoint finds a shared type at
 //! the first), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
-//! benches/engine.rs `engine_register_batch_1`), `json_text`
+//! benches/engine.rs `engine_register_batch_1`), `collection_get_c`
+//! (benches/run's `collection_get series=100` lookup through
+//! `hat_event_collection_get`), `json_text`
 //! (`JsonPayload::from_text` of the text in the environment variable
 //! `JSON_TEXT`: the canonical check and the payload it builds).
 
@@ -90,6 +92,39 @@ fn main() {
         "encode_event" => {
             for _ in 0..n {
                 black_box(hat_event::sbs::encode_to_vec(black_box(&event)).unwrap());
+            }
+        }
+        "collection_get_c" => {
+            // benches/compare.py collection_get series=100: one value per
+            // ('a', 'b', 'c', str(i)), looked up through the C functions.
+            use hat_event::ffi::boundary::{hat_event_str_t, HAT_EVENT_OK};
+            use hat_event::ffi::collection::*;
+            use hat_event::ffi::event_type::hat_event_event_type_view_t;
+            use hat_event::ffi::subscription::{hat_event_subscription_create, hat_event_subscription_destroy};
+            let view = |s: &str| hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() };
+            let names: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+            let (mut coll, mut values) = (std::ptr::null_mut(), std::ptr::null_mut());
+            // SAFETY: locals as out-parameters; views into live strings; handles released once.
+            unsafe {
+                assert_eq!(hat_event_collection_create(HAT_EVENT_COLLECTION_TREE, &mut coll), HAT_EVENT_OK);
+                assert_eq!(hat_event_values_create(&mut values), HAT_EVENT_OK);
+                for (i, name) in names.iter().enumerate() {
+                    let segs = [view("a"), view("b"), view("c"), view(name)];
+                    let tv = hat_event_event_type_view_t { segments: segs.as_ptr(), len: 4 };
+                    let mut sub = std::ptr::null_mut();
+                    assert_eq!(hat_event_subscription_create(&tv, 1, &mut sub), HAT_EVENT_OK);
+                    assert_eq!(hat_event_collection_add(coll, sub, i as u64), HAT_EVENT_OK);
+                    hat_event_subscription_destroy(sub);
+                }
+                let query = [view("a"), view("b"), view("c"), view("37")];
+                let mut found = 0;
+                for _ in 0..n {
+                    hat_event_collection_get(coll, black_box(query.as_ptr()), 4, values);
+                    found += hat_event_values_len(values);
+                }
+                assert_eq!(found, n);
+                hat_event_values_destroy(values);
+                hat_event_collection_destroy(coll);
             }
         }
         "json_text" => {
