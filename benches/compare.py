@@ -58,6 +58,8 @@ PY_FORMS = {
     'sub_matches': ['one', 'handle', 'batch', 'views'],
     'coll_get': ['one', 'prebuilt', 'batch', 'views'],
     'engine_register': ['one', 'prebuilt'],
+    'fanout_match': ['one', 'handle'],
+    'fanout_coll': ['one', 'handle'],
 }
 FORM_LABEL = {'one': 'py', 'prebuilt': 'py_prebuilt', 'handle': 'py_handle',
               'batch': 'py_batch', 'views': 'py_views'}
@@ -238,8 +240,7 @@ def cases(data, quick):
         clients = data.types(f'fanout-clients-{n}', lambda n=n: fanout_clients(n))
         for kind, label in (('fanout_match', 'server_fanout_matches'), ('fanout_coll', 'server_fanout_collection')):
             out.append((f'{label} clients={n}',
-                        {'kind': kind, 'clients': clients, 'per_client': 2, 'events': fan_events,
-                         'pending': ['py']}))
+                        {'kind': kind, 'clients': clients, 'per_client': 2, 'events': fan_events}))
 
     # NATS-style: nats-server's sublist benchmark data, one subscriber per
     # subject ('>' is '*', '*' is '?'), looked up one subject at a time.

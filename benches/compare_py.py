@@ -446,6 +446,79 @@ class PySide:
                 return n
             return run, 1, run()
 
+        if kind in ('fanout_match', 'fanout_coll'):
+            # A server's fan-out from Python: each event's type converted
+            # once ('one': views per pass; 'handle': an event type handle
+            # made once, as a server holds its decoded events' types), then
+            # matched against every client's subscription, or looked up in
+            # a collection of them.
+            types, per = data.types(req['clients']), req['per_client']
+            subs = [self.own(lib.hat_event_subscription_destroy, self.subscription(types[i:i + per]))
+                    for i in range(0, len(types), per)]
+            events = data.types(req['events'])
+            if form == 'handle':
+                hout = ffi.new('hat_event_event_type_t **')
+                handles = []
+                for t in events:
+                    arr, keep = self.views_one(t)
+                    self.ok(lib.hat_event_event_type_create(arr, len(t), hout))
+                    handles.append(self.own(lib.hat_event_event_type_destroy, hout[0]))
+            out = ffi.new('bool *')
+            if kind == 'fanout_match':
+                matches, matches_type = lib.hat_event_subscription_matches, lib.hat_event_subscription_matches_type
+                if form == 'handle':
+                    def event_hits(h):
+                        hits = 0
+                        for s in subs:
+                            matches_type(s, h, out)
+                            hits += out[0]
+                        return hits
+                    items = handles
+                else:
+                    def event_hits(t):
+                        arr, keep = self.views_one(t)
+                        hits = 0
+                        for s in subs:
+                            matches(s, arr, len(t), out)
+                            hits += out[0]
+                        return hits
+                    items = events
+
+                def run():
+                    for item in items:
+                        event_hits(item)
+                return run, len(events), sum(map(event_hits, items))
+            cout = ffi.new('hat_event_collection_t **')
+            self.ok(lib.hat_event_collection_create(lib.HAT_EVENT_COLLECTION_TREE, cout))
+            coll = self.own(lib.hat_event_collection_destroy, cout[0])
+            vout = ffi.new('hat_event_values_t **')
+            self.ok(lib.hat_event_values_create(vout))
+            values = self.own(lib.hat_event_values_destroy, vout[0])
+            for i, sub in enumerate(subs):
+                self.ok(lib.hat_event_collection_add(coll, sub, i))
+            vlen, vdata = lib.hat_event_values_len, lib.hat_event_values_data
+            if form == 'handle':
+                get_type = lib.hat_event_collection_get_type
+
+                def get_values(h):
+                    get_type(coll, h, values)
+                    return ffi.unpack(vdata(values), vlen(values))
+                items = handles
+            else:
+                get = lib.hat_event_collection_get
+
+                def get_values(t):
+                    arr, keep = self.views_one(t)
+                    get(coll, arr, len(t), values)
+                    return ffi.unpack(vdata(values), vlen(values))
+                items = events
+
+            def run():
+                for item in items:
+                    for _ in get_values(item):
+                        pass
+            return run, len(events), sum(len(get_values(item)) for item in items)
+
         if kind in ('coll_get', 'coll_churn'):
             out = ffi.new('hat_event_collection_t **')
             self.ok(lib.hat_event_collection_create(lib.HAT_EVENT_COLLECTION_TREE, out))
