@@ -26,7 +26,9 @@
 //! 3-segment types each, sharing half; isdisjoint finds a shared type at
 //! the first), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
-//! benches/engine.rs `engine_register_batch_1`), `collection_get_c`
+//! benches/engine.rs `engine_register_batch_1`), `fanout_coll` (benches/run's
+//! `server_fanout_collection clients=1000`: 60 values a lookup from two
+//! query types, so duplicates are dropped), `collection_get_c`
 //! (benches/run's `collection_get series=100` lookup through
 //! `hat_event_collection_get`), `json_text`
 //! (`JsonPayload::from_text` of the text in the environment variable
@@ -126,6 +128,43 @@ fn main() {
                 hat_event_values_destroy(values);
                 hat_event_collection_destroy(coll);
             }
+        }
+        "fanout_coll" => {
+            // benches/compare.py server_fanout_collection clients=1000: one
+            // value per client, two query types each (one client in 50
+            // takes everything), 100 event types looked up in turn.
+            use hat_event::collection::{Collection, TreeCollection};
+            let mut coll = TreeCollection::default();
+            for i in 0..1000u64 {
+                let (a, b) = (format!("{}", i % 25), format!("{i}"));
+                let sub = if i % 50 == 0 {
+                    Subscription::new([["*"], ["*"]]).unwrap()
+                } else {
+                    Subscription::new([vec!["gw", &a, "*"], vec!["ui", "?", &b, "*"]]).unwrap()
+                };
+                coll.add(&sub, i);
+            }
+            let events: Vec<EventType> = (0..100)
+                .map(|k| {
+                    EventType::from(vec![
+                        "gw".to_string(),
+                        (k % 25).to_string(),
+                        "dev".into(),
+                        k.to_string(),
+                        "value".into(),
+                    ])
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut found = 0;
+            for i in 0..n {
+                coll.get_type(black_box(&events[i % 100]), &mut out);
+                found += out.len();
+            }
+            // 20 clients take everything; 40 more share the event's second
+            // segment (20 of them are the 20 when it is 0 mod 25).
+            let expected: usize = (0..n).map(|i| if i % 100 % 25 == 0 { 40 } else { 60 }).sum();
+            assert_eq!(found, expected);
         }
         "json_text" => {
             let text = std::env::var("JSON_TEXT").unwrap();

@@ -50,8 +50,79 @@ pub trait Collection {
     }
 }
 
-/// Sorts `out[start..]` and drops its duplicates.
+/// Drops the duplicates among `out[start..]` (values reached through more
+/// than one query type), in no particular order. Up to
+/// [`DEDUP_HASHED`] values go through an open-addressing set laid out
+/// after them in `out` itself (a caller's reused buffer: no allocation
+/// once it has grown), about a dozen instructions a value; sorting them
+/// took several times that (a server's fan-out, 60 values from two
+/// query types: 4,446 instructions a lookup, most of them the sort). More
+/// values, or a set whose probes run long, are sorted instead, which
+/// bounds the worst case at n log n.
 fn dedup_tail(out: &mut Vec<u64>, start: usize) {
+    let end = out.len();
+    let n = end - start;
+    if n < 2 {
+        return;
+    }
+    if n > DEDUP_HASHED {
+        return sort_dedup_tail(out, start);
+    }
+    // At most half full: 2n rounded up to a power of two, at least 4.
+    let bits = (2 * n).next_power_of_two().trailing_zeros();
+    let mask = (1usize << bits) - 1;
+    out.resize(end + mask + 1, EMPTY_SLOT);
+    let (values, table) = out.split_at_mut(end);
+    let values = &mut values[start..];
+    let mut kept = 0;
+    let mut seen_empty_slot = false;
+    let mut probes = 0;
+    for i in 0..n {
+        let value = values[i];
+        let new = if value == EMPTY_SLOT {
+            !std::mem::replace(&mut seen_empty_slot, true)
+        } else {
+            // Fibonacci hashing: the top bits of the product.
+            let mut at = (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize;
+            loop {
+                match table[at] {
+                    slot if slot == value => break false,
+                    EMPTY_SLOT => {
+                        table[at] = value;
+                        break true;
+                    }
+                    _ => {}
+                }
+                at = (at + 1) & mask;
+                probes += 1;
+                if probes > 8 * n {
+                    // Values that collide (chosen so, or unlucky): sort
+                    // what is left, the kept values (unique) and those not
+                    // yet seen.
+                    out.truncate(end);
+                    out.copy_within(start + i..end, start + kept);
+                    out.truncate(end - (i - kept));
+                    return sort_dedup_tail(out, start);
+                }
+            }
+        };
+        if new {
+            values[kept] = value;
+            kept += 1;
+        }
+    }
+    out.truncate(start + kept);
+}
+
+/// The most values [`dedup_tail`] puts in a hash set (a 4,096-slot,
+/// 32 KiB table at most, within L1).
+const DEDUP_HASHED: usize = 2048;
+
+/// A free slot of [`dedup_tail`]'s set; the value itself is tracked apart.
+const EMPTY_SLOT: u64 = u64::MAX;
+
+/// Sorts `out[start..]` and drops its duplicates.
+fn sort_dedup_tail(out: &mut Vec<u64>, start: usize) {
     out[start..].sort_unstable();
     let mut kept = start;
     for i in start..out.len() {
@@ -400,6 +471,49 @@ mod tests {
         c.get(event_type, &mut out);
         out.sort_unstable();
         out
+    }
+
+    /// `dedup_tail` against sorting: each value once, the prefix before
+    /// `start` untouched; with random values and repeats (u64::MAX, the
+    /// set's free slot, among them), and with values chosen to hash to one
+    /// slot, which must end in the sorting fallback with the same answer.
+    #[test]
+    fn dedup_tail_keeps_each_value_once() {
+        use crate::test_rng::Rng;
+        let check = |values: &[u64]| {
+            let mut out = vec![7, 7, 5];
+            out.extend_from_slice(values);
+            dedup_tail(&mut out, 3);
+            assert_eq!(out[..3], [7, 7, 5]);
+            let mut got = out[3..].to_vec();
+            got.sort_unstable();
+            let mut want = values.to_vec();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(got, want, "{values:?}");
+        };
+        let mut rng = Rng(11);
+        for round in 0..2_000 {
+            let n = rng.below(if round % 100 == 0 { 5_000 } else { 80 });
+            let range = 1 + rng.below(2 * n + 1) as u64;
+            let values: Vec<u64> = (0..n)
+                .map(|_| match rng.below(10) {
+                    0 => u64::MAX,
+                    1 => u64::MAX - rng.below(3) as u64,
+                    _ => rng.next() % range,
+                })
+                .collect();
+            check(&values);
+        }
+        // (K⁻¹ · (c + j)) · K = c + j: one top-bits slot for every j.
+        let k: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut inverse: u64 = 1;
+        for _ in 0..6 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(k.wrapping_mul(inverse)));
+        }
+        assert_eq!(k.wrapping_mul(inverse), 1);
+        let colliding: Vec<u64> = (0..300u64).map(|j| inverse.wrapping_mul((5 << 40) + j % 200)).collect();
+        check(&colliding);
     }
 
     // hat-event test_collection.py::test_collection, for both flavours.
