@@ -189,10 +189,12 @@ enum Values {
 }
 
 impl Values {
-    fn as_slice(&self) -> &[u64] {
+    /// Appends the values to `out`; one without a copy call.
+    #[inline(always)]
+    fn append_to(&self, out: &mut Vec<u64>) {
         match self {
-            Values::One(v) => std::slice::from_ref(v),
-            Values::Many(v) => v,
+            Values::One(v) => out.push(*v),
+            Values::Many(v) => out.extend_from_slice(v),
         }
     }
 
@@ -338,10 +340,12 @@ impl Collection for TreeCollection {
         let start = out.len();
         let mut sources = 0;
         if let Some(values) = self.literal.get_type(event_type) {
-            out.extend_from_slice(values.as_slice());
+            values.append_to(out);
             sources += 1;
         }
-        sources += event_type.with_indexer(WildValues(&self.wild, out));
+        if self.wild_live > 0 {
+            sources += event_type.with_indexer(WildValues(&self.wild, out));
+        }
         // A value reached through two query types is reported once.
         if sources > 1 {
             dedup_tail(out, start);
@@ -442,14 +446,16 @@ impl TreeCollection {
         let start = out.len();
         let mut sources = 0;
         if let Some(values) = self.literal.get_probe(probe, event_type) {
-            out.extend_from_slice(values.as_slice());
+            values.append_to(out);
             sources += 1;
         }
-        self.wild.find(event_type, &mut |values| {
-            out.extend_from_slice(values);
-            sources += 1;
-            false
-        });
+        if self.wild_live > 0 {
+            self.wild.find(event_type, &mut |values| {
+                out.extend_from_slice(values);
+                sources += 1;
+                false
+            });
+        }
         // A value reached through two query types is reported once.
         if sources > 1 {
             dedup_tail(out, start);
