@@ -129,6 +129,37 @@ fn main() {
                 hat_event_collection_destroy(coll);
             }
         }
+        "fanout_match" => {
+            // benches/compare.py server_fanout_matches clients=1000: each
+            // event type against every client's subscription (per op: one
+            // client's matches_type).
+            let subs: Vec<Subscription> = (0..1000u64)
+                .map(|i| {
+                    let (a, b) = (format!("{}", i % 25), format!("{i}"));
+                    if i % 50 == 0 {
+                        Subscription::new([["*"], ["*"]]).unwrap()
+                    } else {
+                        Subscription::new([vec!["gw", &a, "*"], vec!["ui", "?", &b, "*"]]).unwrap()
+                    }
+                })
+                .collect();
+            let events: Vec<EventType> = (0..100)
+                .map(|k| {
+                    EventType::from(vec![
+                        "gw".to_string(),
+                        (k % 25).to_string(),
+                        "dev".into(),
+                        k.to_string(),
+                        "value".into(),
+                    ])
+                })
+                .collect();
+            let mut found = 0;
+            for i in 0..n {
+                found += usize::from(black_box(&subs[i % 1000]).matches_type(black_box(&events[i / 1000 % 100])));
+            }
+            black_box(found);
+        }
         "fanout_coll" => {
             // benches/compare.py server_fanout_collection clients=1000: one
             // value per client, two query types each (one client in 50

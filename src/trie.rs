@@ -1,8 +1,8 @@
 //! A trie of query types holding `?` or a trailing `*`, shared by
 //! subscriptions (payload: a flag) and collections (payload: values).
 //! Nodes live in one vector; literal edges are held inline where a node
-//! has one (most nodes of a long query type) and in a per-node hash table
-//! otherwise.
+//! has one (most nodes of a long query type), in a short list where it has
+//! a few, and in a per-node hash table otherwise.
 
 use std::collections::HashMap;
 
@@ -60,7 +60,32 @@ enum Literals {
     None,
     /// One child: no table to allocate or hash into.
     One(Box<str>, u32),
+    /// Two to [`FEW`] children, compared in turn: cheaper than hashing the
+    /// segment (a subscription's wildcard types branch this little at
+    /// most nodes: a server's fan-out, `('gw', ...)` / `('ui', ...)` under
+    /// the root, took 180 instructions a match through a table).
+    Few(Vec<(Box<str>, u32)>),
     Many(HashTable<(Box<str>, u32)>),
+}
+
+/// The most children [`Literals::Few`] holds.
+const FEW: usize = 4;
+
+/// Byte equality, without a call for segments up to 16 bytes (most are):
+/// overlapping loads from both ends.
+#[inline(always)]
+fn segment_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=8 => a.first_chunk::<4>() == b.first_chunk::<4>() && a.last_chunk::<4>() == b.last_chunk::<4>(),
+        9..=16 => a.first_chunk::<8>() == b.first_chunk::<8>() && a.last_chunk::<8>() == b.last_chunk::<8>(),
+        _ => a == b,
+    }
 }
 
 impl Literals {
@@ -73,9 +98,12 @@ impl Literals {
     fn find_bytes(&self, segment: &[u8]) -> Option<u32> {
         match self {
             Literals::None => None,
-            Literals::One(s, child) => (s.as_bytes() == segment).then_some(*child),
+            Literals::One(s, child) => segment_eq(s.as_bytes(), segment).then_some(*child),
+            Literals::Few(children) => {
+                children.iter().find(|(s, _)| segment_eq(s.as_bytes(), segment)).map(|(_, child)| *child)
+            }
             Literals::Many(table) => table
-                .find(hash_bytes(0x9e37_79b9_7f4a_7c15, segment), |(s, _)| s.as_bytes() == segment)
+                .find(hash_bytes(0x9e37_79b9_7f4a_7c15, segment), |(s, _)| segment_eq(s.as_bytes(), segment))
                 .map(|(_, child)| *child),
         }
     }
@@ -87,9 +115,14 @@ impl Literals {
         }
         match std::mem::take(self) {
             Literals::None => *self = Literals::One(segment.into(), next),
-            Literals::One(s, child) => {
-                let mut table = HashTable::with_capacity(2);
-                for entry in [(s, child), (segment.into(), next)] {
+            Literals::One(s, child) => *self = Literals::Few(vec![(s, child), (segment.into(), next)]),
+            Literals::Few(mut children) if children.len() < FEW => {
+                children.push((segment.into(), next));
+                *self = Literals::Few(children);
+            }
+            Literals::Few(children) => {
+                let mut table = HashTable::with_capacity(FEW + 1);
+                for entry in children.into_iter().chain([(segment.into(), next)]) {
                     table.insert_unique(segment_hash(&entry.0), entry, |(s, _)| segment_hash(s));
                 }
                 *self = Literals::Many(table);
@@ -106,6 +139,7 @@ impl Literals {
         match self {
             Literals::None => {}
             Literals::One(s, child) => f(s, *child),
+            Literals::Few(children) => children.iter().for_each(|(s, child)| f(s, *child)),
             Literals::Many(table) => table.iter().for_each(|(s, child)| f(s, *child)),
         }
     }
@@ -114,6 +148,10 @@ impl Literals {
         match self {
             Literals::None => 0,
             Literals::One(s, _) => s.len(),
+            Literals::Few(children) => {
+                children.capacity() * std::mem::size_of::<(Box<str>, u32)>()
+                    + children.iter().map(|(s, _)| s.len()).sum::<usize>()
+            }
             Literals::Many(table) => {
                 table.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
                     + table.iter().map(|(s, _)| s.len()).sum::<usize>()
@@ -367,5 +405,64 @@ impl<P: Payload> Trie<P> {
                 .iter()
                 .map(|n| n.literal.heap_bytes() + n.leaf.heap_bytes() + n.star.heap_bytes())
                 .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_eq_is_byte_equality() {
+        for n in 0..=20usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+            assert!(segment_eq(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!segment_eq(&a, &b), "{n} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!segment_eq(&a, &longer) && !segment_eq(&longer, &a));
+        }
+    }
+
+    /// Children found through each form a node's literals take as they
+    /// grow (one, a few, a table); other segments are not.
+    #[test]
+    fn literal_children_are_found_in_every_form() {
+        for count in 1..=FEW + 3 {
+            let mut literals = Literals::None;
+            let names: Vec<String> = (0..count).map(|i| format!("segment{i}")).collect();
+            for (i, name) in names.iter().enumerate() {
+                assert_eq!(literals.find_or_insert(name, i as u32), i as u32);
+                assert_eq!(literals.find_or_insert(name, 99), i as u32, "an existing child is kept");
+            }
+            let expected = match count {
+                1 => "one",
+                2..=FEW => "few",
+                _ => "many",
+            };
+            let form = match &literals {
+                Literals::None => "none",
+                Literals::One(..) => "one",
+                Literals::Few(_) => "few",
+                Literals::Many(_) => "many",
+            };
+            assert_eq!(form, expected);
+            for (i, name) in names.iter().enumerate() {
+                assert_eq!(literals.find(name), Some(i as u32));
+            }
+            for missing in ["", "segment", "segment99", "Segment0", "segment0 "] {
+                assert_eq!(literals.find(missing), None, "{missing}");
+            }
+            let mut seen = Vec::new();
+            literals.for_each(|s, child| seen.push((s.to_owned(), child)));
+            seen.sort();
+            let mut all: Vec<(String, u32)> = names.iter().cloned().zip(0..).collect();
+            all.sort();
+            assert_eq!(seen, all);
+        }
     }
 }
