@@ -26,7 +26,13 @@
 //! 3-segment types each, sharing half; isdisjoint finds a shared type at
 //! the first), `engine_register` (one event per
 //! session through the engine with one module and the memory backend, as
-//! benches/engine.rs `engine_register_batch_1`), `fanout_coll` (benches/run's
+//! benches/engine.rs `engine_register_batch_1`), `c_matches_1` /
+//! `c_matches_3` / `c_matches_10` (benches/run's `subscription_matches
+//! size=S count=10000 order=generated` worker loop: every type of the
+//! subscription matched in turn through `hat_event_subscription_matches`
+//! with segment views), `fanout_match` (benches/run's
+//! `server_fanout_matches clients=1000`: one client's wildcard
+//! subscription against an event type), `fanout_coll` (benches/run's
 //! `server_fanout_collection clients=1000`: 60 values a lookup from two
 //! query types, so duplicates are dropped), `collection_get_c`
 //! (benches/run's `collection_get series=100` lookup through
@@ -62,6 +68,12 @@ fn typical_event() -> Event {
             EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good", "ts": 1700000000.123}"#).unwrap(),
         )),
     }
+}
+
+/// benches/hat_subscription.py `hat_event_types(size, count)`.
+fn hat_event_types(size: u32, count: u32) -> Vec<Vec<String>> {
+    let base = if size > 1 { (f64::from(count).ln() / f64::from(size).ln()).ceil() as u32 } else { count }.max(1);
+    (0..count).map(|i| (0..size).rev().map(|j| format!("segment {}", i / base.pow(j) % base)).collect()).collect()
 }
 
 fn main() {
@@ -282,6 +294,35 @@ fn main() {
             for _ in 0..n {
                 black_box(engine.register(source, &events).unwrap());
             }
+        }
+        "c_matches_1" | "c_matches_3" | "c_matches_10" => {
+            use hat_event::ffi::boundary::hat_event_str_t;
+            use hat_event::ffi::event_type::hat_event_event_type_view_t;
+            use hat_event::ffi::subscription::{
+                hat_event_subscription_create, hat_event_subscription_destroy, hat_event_subscription_matches,
+            };
+            let size: u32 = case["c_matches_".len()..].parse().unwrap();
+            let types = hat_event_types(size, 10_000);
+            let views: Vec<Vec<hat_event_str_t>> = types
+                .iter()
+                .map(|t| t.iter().map(|s| hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }).collect())
+                .collect();
+            let type_views: Vec<hat_event_event_type_view_t> =
+                views.iter().map(|v| hat_event_event_type_view_t { segments: v.as_ptr(), len: v.len() }).collect();
+            let mut sub = std::ptr::null_mut();
+            // SAFETY: views of live strings; the subscription is released at the end.
+            unsafe { assert_eq!(hat_event_subscription_create(type_views.as_ptr(), type_views.len(), &mut sub), 0) };
+            let mut hits = 0;
+            for i in 0..n {
+                let q = &views[i % views.len()];
+                let mut m = false;
+                // SAFETY: a live handle and views.
+                unsafe { hat_event_subscription_matches(sub, q.as_ptr(), q.len(), &mut m) };
+                hits += usize::from(black_box(m));
+            }
+            assert_eq!(hits, n);
+            // SAFETY: the handle from create, released once.
+            unsafe { hat_event_subscription_destroy(sub) };
         }
         _ => panic!("unknown case {case}"),
     }

@@ -97,6 +97,11 @@ fn encode<S: AsRef<str>>(segments: &[S], out: &mut [u8]) -> usize {
 /// stack stores seemed to collide with the input's loads).
 pub(crate) const PROBE_KEY: usize = 128;
 
+/// Bytes of a [`Probe`]'s buffer: the key, and room for the 17 bytes a
+/// segment writes at any position below PROBE_KEY, so that the writes
+/// need no bounds checks (and no test whether the key still fits).
+pub(crate) const PROBE_BUF: usize = PROBE_KEY + 32;
+
 /// An event type prepared for lookups, in one pass over its segments: its
 /// hash, whether every byte is ASCII (from the same loads, which lets the
 /// C layer validate UTF-8 and hash at once) and, when it fits, its key
@@ -120,13 +125,19 @@ pub(crate) struct Probe<'k> {
 }
 
 /// The buffer of a [`Probe`]'s key bytes.
-pub(crate) type ProbeKey = [u8; PROBE_KEY];
+pub(crate) type ProbeKey = [u8; PROBE_BUF];
 
 impl<'k> Probe<'k> {
     /// An empty probe writing its key into `key`.
     #[inline(always)]
     pub(crate) fn new(key: &'k mut ProbeKey) -> Probe<'k> {
         Probe { h: 0x9e37_79b9_7f4a_7c15, high: 0, len: 0, key, keys: keys() }
+    }
+
+    /// Empties the probe, to push an event type again.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        (self.h, self.high, self.len) = (0x9e37_79b9_7f4a_7c15, 0, 0);
     }
 
     /// Adds the next segment.
@@ -140,16 +151,19 @@ impl<'k> Probe<'k> {
         let fits = at + n < SHORT - 1;
         if (8..=16).contains(&n) {
             // The usual segment: the two words the hash reads are also
-            // what is copied (no second classification, no reload).
+            // what is copied (no second classification, no reload). They
+            // are written whether or not the key fits, at a position the
+            // buffer always has room after: a key that did not fit is
+            // never read (`len` stays PROBE_KEY), so what lands there does
+            // not matter.
             let (a, b) = (read8(segment), read8(&segment[n - 8..]));
             self.high |= a | b;
             self.h = fold_segment(self.h, self.keys.0, self.keys.1, a, b, n);
-            if fits {
-                self.key[at] = n as u8;
-                let dst = &mut self.key[at + 1..at + 1 + n];
-                dst[..8].copy_from_slice(&a.to_le_bytes());
-                dst[n - 8..].copy_from_slice(&b.to_le_bytes());
-            }
+            let p = at & (PROBE_KEY - 1);
+            let dst = &mut self.key[p..p + 17];
+            dst[0] = n as u8;
+            dst[1..9].copy_from_slice(&a.to_le_bytes());
+            dst[n - 7..n + 1].copy_from_slice(&b.to_le_bytes());
         } else {
             self.h = hash_bytes_acc(self.h, segment, &mut self.high, self.keys);
             if fits {
@@ -183,7 +197,7 @@ impl<'k> Probe<'k> {
 /// Runs `f` on the probe of an event type.
 #[inline(always)]
 pub(crate) fn with_probe_of<S: AsRef<str>, R>(segments: &[S], f: impl FnOnce(&Probe<'_>) -> R) -> R {
-    let mut key = [0; PROBE_KEY];
+    let mut key = [0; PROBE_BUF];
     let mut probe = Probe::new(&mut key);
     segments.iter().for_each(|s| probe.push(s.as_ref().as_bytes()));
     probe.finish();
@@ -732,7 +746,7 @@ mod tests {
         assert_eq!((k.0 & 1, k.1 & 1), (1, 1));
         // What the keys were before they were seeded: a peer could know these.
         assert_ne!(k, (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344 | 1));
-        let mut buf = [0u8; PROBE_KEY];
+        let mut buf = [0u8; PROBE_BUF];
         let mut probe = Probe::new(&mut buf);
         probe.push(b"segment 1");
         probe.push(b"x");
@@ -788,14 +802,14 @@ mod tests {
     fn probes_flag_any_byte_that_is_not_ascii() {
         for n in 0..40 {
             let ascii = "a".repeat(n);
-            let mut key = [0; PROBE_KEY];
+            let mut key = [0; PROBE_BUF];
             let mut probe = Probe::new(&mut key);
             probe.push(ascii.as_bytes());
             assert!(probe.finish(), "length {n}");
             for at in 0..n {
                 let mut bytes = ascii.clone().into_bytes();
                 bytes[at] = 0xc3;
-                let mut key = [0; PROBE_KEY];
+                let mut key = [0; PROBE_BUF];
                 let mut probe = Probe::new(&mut key);
                 probe.push(b"x");
                 probe.push(&bytes);
@@ -825,6 +839,25 @@ mod tests {
                 } else {
                     assert_eq!(probe.key(), None, "{t:?}");
                 }
+            });
+        }
+    }
+
+    #[test]
+    fn probe_keys_are_stored_keys_around_the_inline_limit() {
+        // Many segments of 0-20 bytes: the probe writes 17 bytes past the
+        // key's end whatever the key's length; it must still give exactly
+        // the stored key (or none once it does not fit) and its hash.
+        let mut rng = crate::test_rng::Rng(0x9b0b_e001);
+        for _ in 0..3000 {
+            let count = rng.below(16);
+            let t: Vec<String> =
+                (0..count).map(|i| "xyz0123456789abcdefghij"[..rng.below(21)].replace('x', &i.to_string())).collect();
+            with_probe_of(&t, |probe| {
+                let stored = TypeKey::new(&t);
+                assert_eq!(probe.h, stored.hash(), "{t:?}");
+                let fits = t.iter().map(|s| s.len() + 1).sum::<usize>() < SHORT;
+                assert_eq!(probe.key(), fits.then_some(&*stored.0), "{t:?}");
             });
         }
     }

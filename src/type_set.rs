@@ -92,6 +92,32 @@ impl TypeSet {
     /// already loaded), then its head against the rest.
     #[inline(always)]
     fn entry_eq(&self, offset: u32, key: &[u8]) -> bool {
+        // The usual entry, a last segment shorter than 16 bytes, read as
+        // one fixed window (its head offset, length byte and bytes): one
+        // bounds check, and two word compares.
+        const WINDOW: usize = 4 + 16;
+        let at = offset as usize;
+        if let Some(w) = self.entries.get(at..).and_then(|e| e.first_chunk::<WINDOW>()) {
+            let len = usize::from(w[4]);
+            if len < 16 {
+                let n = len + 1;
+                let Some(head_len) = key.len().checked_sub(n) else {
+                    return false;
+                };
+                if word_diff(&w[4..4 + n], &key[head_len..]) != 0 {
+                    return false;
+                }
+                let head = stored_head(&self.heads, read4(w) as usize);
+                return head.len() == head_len && bytes_eq(head, &key[..head_len]);
+            }
+        }
+        self.entry_eq_slow(offset, key)
+    }
+
+    /// [`entry_eq`](Self::entry_eq) for any entry.
+    #[cold]
+    #[inline(never)]
+    fn entry_eq_slow(&self, offset: u32, key: &[u8]) -> bool {
         let at = offset as usize;
         let last = &self.entries[at + 4..];
         let last_len = segment_key_len(last[0], &last[1..]);
@@ -454,6 +480,37 @@ mod tests {
         // The same bytes with the boundary between segments moved.
         assert_lookups(&set, &owned(&[&["segment 0", "segment 0segment 1"]])[0], false);
         assert_lookups(&set, &owned(&[&["segment 0", "segment 0", "segment", "1"]])[0], false);
+    }
+
+    #[test]
+    fn entries_compare_alike_in_the_window_and_at_the_arena_end() {
+        // Last segments of 0-20 bytes (the window takes those under 16),
+        // one after another, so that most entries have a full window after
+        // them and the last ones do not; every one byte changed is absent.
+        let types: Vec<Vec<String>> = (0..=20)
+            .flat_map(|n| {
+                let last: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+                [vec!["head".to_string(), last.clone()], vec![last]]
+            })
+            .collect();
+        let set = build(&types);
+        assert_eq!(set.len(), types.len());
+        for t in &types {
+            assert_lookups(&set, t, true);
+            let last = t.last().unwrap();
+            for at in 0..last.len() {
+                let mut other = t.clone();
+                let mut bytes = last.clone().into_bytes();
+                bytes[at] = b'Z';
+                *other.last_mut().unwrap() = String::from_utf8(bytes).unwrap();
+                assert_lookups(&set, &other, false);
+            }
+            // The last byte moved across the segment boundary.
+            if t.len() == 2 && !last.is_empty() {
+                let moved = vec![format!("head{}", &last[..1]), last[1..].to_string()];
+                assert_lookups(&set, &moved, false);
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::boundary::{
     out_arg, slice_arg, str_arg, Boxed, FfiResult, Opaque,
 };
 use crate::event_type::{matches_query_type, EventType};
-use crate::type_index::{is_ascii_short, with_probe_of, Probe, PROBE_KEY};
+use crate::type_index::{is_ascii_short, Probe, PROBE_BUF};
 
 /// An event type (a sequence of UTF-8 segments). Created with
 /// `hat_event_event_type_create`, or borrowed from an event, register
@@ -119,7 +119,7 @@ pub(crate) unsafe fn with_probe<R>(
 ) -> FfiResult<R> {
     // SAFETY: forwarded from the caller.
     let views = unsafe { slice_arg(segments, len, name) }?;
-    let mut key = [0; PROBE_KEY];
+    let mut key = [0; PROBE_BUF];
     let mut probe = Probe::new(&mut key);
     let mut plain = true;
     for view in views {
@@ -133,14 +133,26 @@ pub(crate) unsafe fn with_probe<R>(
             break;
         }
     }
-    if probe.finish() && plain {
+    let checked = if probe.finish() && plain {
         // SAFETY: every view is empty or non-NULL ASCII.
-        let checked = unsafe { as_checked(views) };
-        return Ok(f(&probe, checked));
-    }
-    // SAFETY: forwarded from the caller.
-    let checked = unsafe { checked_segments(segments, len, name) }?;
-    Ok(with_probe_of(checked, |probe| f(probe, checked)))
+        unsafe { as_checked(views) }
+    } else {
+        // Not ASCII (the hash read every byte, so it stands once the
+        // UTF-8 is checked) or a NULL view (an error): checked_segments
+        // names the problem.
+        // SAFETY: forwarded from the caller.
+        let checked = unsafe { checked_segments(segments, len, name) }?;
+        if !plain {
+            // Not reached (a NULL view of non-zero length is refused above),
+            // but the probe stopped there: it is built again if it ever is.
+            probe.clear();
+            checked.iter().for_each(|s| probe.push(s.as_ref().as_bytes()));
+            probe.finish();
+        }
+        checked
+    };
+    // One call of `f`, so that it is inlined.
+    Ok(f(&probe, checked))
 }
 
 /// Checked event types from C event type views (one allocation for the

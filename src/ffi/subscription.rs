@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use super::boundary::{
-    borrowed_handle, free_handle, free_shared, guard_status, guard_value, handle_arg, handle_opt, hat_event_status_t,
-    hat_event_str_t, new_handle, new_shared, out_arg, slice_arg, Boxed, Counted, FfiError, FfiResult, Opaque,
+    borrowed_handle, free_handle, free_shared, guard_status, guard_status_inline, guard_value, handle_arg, handle_opt,
+    hat_event_status_t, hat_event_str_t, new_handle, new_shared, out_arg, slice_arg, Boxed, Counted, FfiError,
+    FfiResult, Opaque,
 };
 use super::event_type::{checked_types, hat_event_event_type_t, hat_event_event_type_view_t, with_probe};
 use crate::event_type::EventType;
@@ -91,7 +92,7 @@ pub unsafe extern "C" fn hat_event_subscription_matches(
     len: usize,
     out_matches: *mut bool,
 ) -> hat_event_status_t {
-    guard_status(|| {
+    guard_status_inline(|| {
         // SAFETY: out_matches is NULL or writable, as documented.
         let out = unsafe { out_arg(out_matches, "out_matches") }?;
         // SAFETY: a live handle or NULL, as documented.
@@ -302,4 +303,85 @@ pub unsafe extern "C" fn hat_event_event_type_list_get(
 pub unsafe extern "C" fn hat_event_event_type_list_destroy(list: *mut hat_event_event_type_list_t) {
     // SAFETY: an owned handle or NULL, not used again, as documented.
     guard_value((), || unsafe { free_handle(list) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::boundary::{HAT_EVENT_ERR_INVALID_UTF8, HAT_EVENT_OK};
+
+    /// `hat_event_subscription_matches` on `segments` (raw bytes): its status and answer.
+    fn c_matches(sub: &Arc<Subscription>, segments: &[&[u8]]) -> (hat_event_status_t, bool) {
+        let handle: *mut hat_event_subscription_t = new_shared(sub.clone());
+        let views: Vec<hat_event_str_t> =
+            segments.iter().map(|s| hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }).collect();
+        let mut m = false;
+        // SAFETY: a live handle, views of live bytes, a local out; the handle is released once.
+        let status = unsafe {
+            let status = hat_event_subscription_matches(handle, views.as_ptr(), views.len(), &mut m);
+            free_shared(handle);
+            status
+        };
+        (status, m)
+    }
+
+    #[test]
+    fn the_c_fast_path_agrees_with_the_rust_path_at_every_length_and_position() {
+        // Segment lengths 0-20 (around the 4-, 8- and 16-byte reads), after
+        // prefixes that put the key's end on either side of what a probe
+        // holds inline; ASCII and two-byte characters.
+        let prefixes: Vec<Vec<String>> = vec![
+            vec![],
+            vec!["p".into()],
+            vec!["p".repeat(100)],
+            vec!["p".repeat(95)],
+            (0..7).map(|i| format!("prefix {i:06}")).collect(),
+        ];
+        let segment = |n: usize, c: char| -> String { (0..n).map(|i| if i == n / 2 { c } else { 'a' }).collect() };
+        let mut types: Vec<Vec<String>> = Vec::new();
+        for p in &prefixes {
+            for n in 0..=20 {
+                for c in ['b', 'ž'] {
+                    types.push([p.clone(), vec![segment(n, c)]].concat());
+                    types.push([p.clone(), vec![segment(n, c), "end".into()]].concat());
+                }
+            }
+        }
+        let sub = Arc::new(Subscription::new(&types[..types.len() / 2]).unwrap());
+        for t in &types {
+            let bytes: Vec<&[u8]> = t.iter().map(|s| s.as_bytes()).collect();
+            assert_eq!(c_matches(&sub, &bytes), (HAT_EVENT_OK, sub.matches(t)), "{t:?}");
+            // One byte off anywhere in the last segment: not a member.
+            let last = t.last().unwrap().as_bytes();
+            for at in 0..last.len() {
+                let mut changed = last.to_vec();
+                if changed[at] == b'a' {
+                    changed[at] = b'c';
+                    let mut other = bytes.clone();
+                    *other.last_mut().unwrap() = &changed;
+                    assert_eq!(c_matches(&sub, &other), (HAT_EVENT_OK, false), "{t:?} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_in_a_view_is_refused() {
+        let sub = Arc::new(Subscription::new([["a", "b"]]).unwrap());
+        for n in 1..=20 {
+            for at in 0..n {
+                for bad in [0xff_u8, 0x80, 0xc3] {
+                    let mut bytes = vec![b'a'; n];
+                    bytes[at] = bad;
+                    for segments in [vec![&bytes[..]], vec![b"a".as_slice(), &bytes[..]], vec![&bytes[..], b"b"]] {
+                        assert_eq!(c_matches(&sub, &segments).0, HAT_EVENT_ERR_INVALID_UTF8, "length {n}, byte {at}");
+                    }
+                }
+            }
+        }
+        // Valid non-ASCII is matched, not refused.
+        let sub = Arc::new(Subscription::new([["a", "ž日本🎉"]]).unwrap());
+        assert_eq!(c_matches(&sub, &["a".as_bytes(), "ž日本🎉".as_bytes()]), (HAT_EVENT_OK, true));
+        assert_eq!(c_matches(&sub, &["a".as_bytes(), "ž日本".as_bytes()]), (HAT_EVENT_OK, false));
+    }
 }
