@@ -347,6 +347,16 @@ class PySide:
         self.ok(self.lib.hat_event_subscription_create(tv, len(types), out))
         return out[0]
 
+    def collection(self):
+        """A tree collection and a values buffer, both released with the case."""
+        ffi, lib = self.ffi, self.lib
+        cout = ffi.new('hat_event_collection_t **')
+        self.ok(lib.hat_event_collection_create(lib.HAT_EVENT_COLLECTION_TREE, cout))
+        vout = ffi.new('hat_event_values_t **')
+        self.ok(lib.hat_event_values_create(vout))
+        return (self.own(lib.hat_event_collection_destroy, cout[0]),
+                self.own(lib.hat_event_values_destroy, vout[0]))
+
     def bytes_view(self, raw):
         keep = self.ffi.from_buffer(raw)
         v = self.ffi.new('hat_event_bytes_t *')
@@ -488,12 +498,7 @@ class PySide:
                     for item in items:
                         event_hits(item)
                 return run, len(events), sum(map(event_hits, items))
-            cout = ffi.new('hat_event_collection_t **')
-            self.ok(lib.hat_event_collection_create(lib.HAT_EVENT_COLLECTION_TREE, cout))
-            coll = self.own(lib.hat_event_collection_destroy, cout[0])
-            vout = ffi.new('hat_event_values_t **')
-            self.ok(lib.hat_event_values_create(vout))
-            values = self.own(lib.hat_event_values_destroy, vout[0])
+            coll, values = self.collection()
             for i, sub in enumerate(subs):
                 self.ok(lib.hat_event_collection_add(coll, sub, i))
             vlen, vdata = lib.hat_event_values_len, lib.hat_event_values_data
@@ -520,12 +525,7 @@ class PySide:
             return run, len(events), sum(len(get_values(item)) for item in items)
 
         if kind in ('coll_get', 'coll_churn'):
-            out = ffi.new('hat_event_collection_t **')
-            self.ok(lib.hat_event_collection_create(lib.HAT_EVENT_COLLECTION_TREE, out))
-            coll = self.own(lib.hat_event_collection_destroy, out[0])
-            vout = ffi.new('hat_event_values_t **')
-            self.ok(lib.hat_event_values_create(vout))
-            values = self.own(lib.hat_event_values_destroy, vout[0])
+            coll, values = self.collection()
             for i, t in enumerate(data.types(req['subs'])):
                 sub = self.subscription([t])
                 self.ok(lib.hat_event_collection_add(coll, sub, i))

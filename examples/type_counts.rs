@@ -52,6 +52,24 @@ use hat_event::server::registry::Registered;
 use hat_event::subscription::Subscription;
 use hat_event::timestamp::Timestamp;
 
+/// Client `i` of benches/compare.py's server fan-out: two query types (one
+/// client in 50 takes everything).
+fn fanout_client(i: u64) -> Subscription {
+    let (a, b) = (format!("{}", i % 25), format!("{i}"));
+    if i.is_multiple_of(50) {
+        Subscription::new([["*"], ["*"]]).unwrap()
+    } else {
+        Subscription::new([vec!["gw", &a, "*"], vec!["ui", "?", &b, "*"]]).unwrap()
+    }
+}
+
+/// The 100 event types of benches/compare.py's server fan-out.
+fn fanout_events() -> Vec<EventType> {
+    (0..100)
+        .map(|k| EventType::from(vec!["gw".into(), (k % 25).to_string(), "dev".into(), k.to_string(), "value".into()]))
+        .collect()
+}
+
 fn typical_event() -> Event {
     let ts = Timestamp::new(1_700_000_000, 123_000).unwrap();
     Event {
@@ -145,27 +163,8 @@ fn main() {
             // benches/compare.py server_fanout_matches clients=1000: each
             // event type against every client's subscription (per op: one
             // client's matches_type).
-            let subs: Vec<Subscription> = (0..1000u64)
-                .map(|i| {
-                    let (a, b) = (format!("{}", i % 25), format!("{i}"));
-                    if i % 50 == 0 {
-                        Subscription::new([["*"], ["*"]]).unwrap()
-                    } else {
-                        Subscription::new([vec!["gw", &a, "*"], vec!["ui", "?", &b, "*"]]).unwrap()
-                    }
-                })
-                .collect();
-            let events: Vec<EventType> = (0..100)
-                .map(|k| {
-                    EventType::from(vec![
-                        "gw".to_string(),
-                        (k % 25).to_string(),
-                        "dev".into(),
-                        k.to_string(),
-                        "value".into(),
-                    ])
-                })
-                .collect();
+            let subs: Vec<Subscription> = (0..1000).map(fanout_client).collect();
+            let events = fanout_events();
             let mut found = 0;
             for i in 0..n {
                 found += usize::from(black_box(&subs[i % 1000]).matches_type(black_box(&events[i / 1000 % 100])));
@@ -179,25 +178,9 @@ fn main() {
             use hat_event::collection::{Collection, TreeCollection};
             let mut coll = TreeCollection::default();
             for i in 0..1000u64 {
-                let (a, b) = (format!("{}", i % 25), format!("{i}"));
-                let sub = if i % 50 == 0 {
-                    Subscription::new([["*"], ["*"]]).unwrap()
-                } else {
-                    Subscription::new([vec!["gw", &a, "*"], vec!["ui", "?", &b, "*"]]).unwrap()
-                };
-                coll.add(&sub, i);
+                coll.add(&fanout_client(i), i);
             }
-            let events: Vec<EventType> = (0..100)
-                .map(|k| {
-                    EventType::from(vec![
-                        "gw".to_string(),
-                        (k % 25).to_string(),
-                        "dev".into(),
-                        k.to_string(),
-                        "value".into(),
-                    ])
-                })
-                .collect();
+            let events = fanout_events();
             let mut out = Vec::new();
             let mut found = 0;
             for i in 0..n {
