@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use hashbrown::HashTable;
 
 use crate::event_type::EventType;
-use crate::type_index::hash_bytes;
+use crate::type_index::{bytes_eq, hash_bytes};
 
 const NONE: u32 = u32::MAX;
 
@@ -71,23 +71,6 @@ enum Literals {
 /// The most children [`Literals::Few`] holds.
 const FEW: usize = 4;
 
-/// Byte equality, without a call for segments up to 16 bytes (most are):
-/// overlapping loads from both ends.
-#[inline(always)]
-fn segment_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=8 => a.first_chunk::<4>() == b.first_chunk::<4>() && a.last_chunk::<4>() == b.last_chunk::<4>(),
-        9..=16 => a.first_chunk::<8>() == b.first_chunk::<8>() && a.last_chunk::<8>() == b.last_chunk::<8>(),
-        _ => a == b,
-    }
-}
-
 impl Literals {
     #[inline(always)]
     fn find(&self, segment: &str) -> Option<u32> {
@@ -98,12 +81,12 @@ impl Literals {
     fn find_bytes(&self, segment: &[u8]) -> Option<u32> {
         match self {
             Literals::None => None,
-            Literals::One(s, child) => segment_eq(s.as_bytes(), segment).then_some(*child),
+            Literals::One(s, child) => bytes_eq(s.as_bytes(), segment).then_some(*child),
             Literals::Few(children) => {
-                children.iter().find(|(s, _)| segment_eq(s.as_bytes(), segment)).map(|(_, child)| *child)
+                children.iter().find(|(s, _)| bytes_eq(s.as_bytes(), segment)).map(|(_, child)| *child)
             }
             Literals::Many(table) => table
-                .find(hash_bytes(0x9e37_79b9_7f4a_7c15, segment), |(s, _)| segment_eq(s.as_bytes(), segment))
+                .find(hash_bytes(0x9e37_79b9_7f4a_7c15, segment), |(s, _)| bytes_eq(s.as_bytes(), segment))
                 .map(|(_, child)| *child),
         }
     }
@@ -413,18 +396,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn segment_eq_is_byte_equality() {
+    fn segment_compare_is_byte_equality() {
         for n in 0..=20usize {
             let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
-            assert!(segment_eq(&a, &a.clone()));
+            assert!(bytes_eq(&a, &a.clone()));
             for at in 0..n {
                 let mut b = a.clone();
                 b[at] ^= 0x20;
-                assert!(!segment_eq(&a, &b), "{n} {at}");
+                assert!(!bytes_eq(&a, &b), "{n} {at}");
             }
             let mut longer = a.clone();
             longer.push(b'x');
-            assert!(!segment_eq(&a, &longer) && !segment_eq(&longer, &a));
+            assert!(!bytes_eq(&a, &longer) && !bytes_eq(&longer, &a));
         }
     }
 

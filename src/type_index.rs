@@ -134,12 +134,6 @@ impl<'k> Probe<'k> {
         Probe { h: 0x9e37_79b9_7f4a_7c15, high: 0, len: 0, key, keys: keys() }
     }
 
-    /// Empties the probe, to push an event type again.
-    #[inline]
-    pub(crate) fn clear(&mut self) {
-        (self.h, self.high, self.len) = (0x9e37_79b9_7f4a_7c15, 0, 0);
-    }
-
     /// Adds the next segment.
     #[inline(always)]
     pub(crate) fn push(&mut self, segment: &[u8]) {
@@ -508,14 +502,18 @@ fn stored_eq(arena: &[u8], offset: u32, key: &[u8]) -> bool {
     read4(&arena[at..]) as usize == key.len() && bytes_eq(&arena[at + 4..at + 4 + key.len()], key)
 }
 
-/// Equality of two byte strings of the same length, eight bytes at a time
-/// (the last word overlapping), instead of a call to `memcmp`. Exact
-/// chunks need no bounds checks and compile to wide compares.
+/// Equality of two byte strings, eight bytes at a time (the last word
+/// overlapping), instead of a call to `memcmp`; up to 16 bytes (most
+/// segments) through [`word_diff`]'s straight-line compares. Exact chunks
+/// need no bounds checks and compile to wide compares.
 #[inline(always)]
 pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
-    if n < 8 || n != b.len() {
-        return n == b.len() && word_diff(a, b) == 0;
+    if n != b.len() {
+        return false;
+    }
+    if n <= 16 {
+        return word_diff(a, b) == 0;
     }
     let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8 bytes"));
     let diff = a.chunks_exact(8).zip(b.chunks_exact(8)).fold(0, |d, (x, y)| d | (word(x) ^ word(y)));

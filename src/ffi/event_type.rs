@@ -138,17 +138,11 @@ pub(crate) unsafe fn with_probe<R>(
         unsafe { as_checked(views) }
     } else {
         // Not ASCII (the hash read every byte, so it stands once the
-        // UTF-8 is checked) or a NULL view (an error): checked_segments
-        // names the problem.
+        // UTF-8 is checked), or a NULL view of non-zero length, where the
+        // probe stopped: checked_segments refuses that, naming the problem.
         // SAFETY: forwarded from the caller.
         let checked = unsafe { checked_segments(segments, len, name) }?;
-        if !plain {
-            // Not reached (a NULL view of non-zero length is refused above),
-            // but the probe stopped there: it is built again if it ever is.
-            probe.clear();
-            checked.iter().for_each(|s| probe.push(s.as_ref().as_bytes()));
-            probe.finish();
-        }
+        debug_assert!(plain, "checked_segments accepted a NULL view");
         checked
     };
     // One call of `f`, so that it is inlined.
