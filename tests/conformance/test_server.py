@@ -107,6 +107,21 @@ def reg(event_type, payload=None, source_timestamp=None):
                                 payload=payload)
 
 
+def not_probe(events):
+    """`events` without the fixture's probe client's: the server registers
+    the end of the probe's session (DISCONNECTED) when it notices the
+    close, which may be after a test's subscriber connected."""
+    return [e for e in events if e.type[2:] != ('eventer', 'probe')]
+
+
+async def next_events(queue, timeout=10):
+    """The next notification's events on `queue` that are not the probe's."""
+    while True:
+        events = not_probe(await asyncio.wait_for(queue.get(), timeout))
+        if events:
+            return events
+
+
 async def connect_and_collect(srv, name, **kwargs):
     got = asyncio.Queue()
     statuses = asyncio.Queue()
@@ -129,17 +144,17 @@ async def script(srv):
     other_server, seen_other, _ = await connect_and_collect(srv, 'other', subscriptions=[('*',)],
                                                             server_id=srv.server_id + 1)
     out['status'] = watcher.status.name
-    out['connected_others'] = [[strip(e) for e in await asyncio.wait_for(seen.get(), 10)] for _ in range(2)]
+    out['connected_others'] = [[strip(e) for e in await next_events(seen)] for _ in range(2)]
     a, _, _ = await connect_and_collect(srv, 'a')
-    out['connected'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
+    out['connected'] = [strip(e) for e in await next_events(seen)]
     out['register'] = [strip(e) for e in await a.register(
         [reg('a/1', json_payload({'x': [1, 2.5, 'ž']}), common.Timestamp(10, 20)),
          reg('a/2', common.EventPayloadBinary(type='bin', data=b'\x00\xff')),
          reg('b/3')], with_response=True)]
-    out['notified'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
-    out['notified_persisted'] = [strip(e) for e in await asyncio.wait_for(seen_persisted.get(), 10)]
+    out['notified'] = [strip(e) for e in await next_events(seen)]
+    out['notified_persisted'] = [strip(e) for e in await next_events(seen_persisted)]
     await a.register([reg('a/1', json_payload('second'))])
-    out['notified_no_response'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
+    out['notified_no_response'] = [strip(e) for e in await next_events(seen)]
     out['empty_register'] = await a.register([], with_response=True)
     latest = await a.query(common.QueryLatestParams(event_types=[('a', '*')]))
     out['latest'] = sorted(strip(e) for e in latest.events), latest.more_follows
@@ -156,7 +171,7 @@ async def script(srv):
     except eventer.EventerInitError as e:
         out['bad_subscription'] = str(e)
     await a.async_close()
-    out['disconnected'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
+    out['disconnected'] = [strip(e) for e in await next_events(seen)]
     out['other_server_saw'] = seen_other.qsize()
     for c in (watcher, persisted, other_server):
         await c.async_close()
@@ -207,8 +222,7 @@ def test_hats_client_sees_status_through_a_graceful_stop(ours):
         assert await asyncio.wait_for(statuses.get(), 10) == common.Status.STOPPING
         stopped = []
         while not stopped:
-            # (the fixture's probe client may still be reported DISCONNECTED)
-            stopped = [e for e in await asyncio.wait_for(seen.get(), 10) if e.type[2] != 'eventer']
+            stopped = [e for e in await next_events(seen) if e.type[2] != 'eventer']
         assert [(e.type, e.payload) for e in stopped] == [(('event', '1', 'engine'), json_payload('STOPPED'))]
         assert await asyncio.wait_for(statuses.get(), 10) == common.Status.STANDBY
         await asyncio.wait_for(client.wait_closed(), 10)
@@ -259,7 +273,7 @@ def test_hat_event_manager_subscribe_prints_what_hats_client_registers(ours):
         try:
             while True:
                 # a loaded machine takes seconds to start a Python process
-                events = await asyncio.wait_for(seen.get(), 60)
+                events = await next_events(seen, 60)
                 if any(e.type[3:] == ('manager',) for e in events):
                     break
             await watcher.register([reg('sub/x', json_payload(7)), reg('other/y')], with_response=True)
@@ -311,11 +325,11 @@ def test_garbage_and_oversized_frames_close_only_that_connection(ours, bad, logg
     async def run():
         client, seen, _ = await connect_and_collect(ours, 'watch', subscriptions=[('*',)])
         sock = raw_init(ours.port, 'bad')
-        assert [e.type for e in await asyncio.wait_for(seen.get(), 10)] == [('event', '1', 'eventer', 'bad')]
+        assert [e.type for e in await next_events(seen)] == [('event', '1', 'eventer', 'bad')]
         sock.sendall(bad)
         assert await asyncio.to_thread(closed_by_server, sock)
         sock.close()
-        gone = await asyncio.wait_for(seen.get(), 10)
+        gone = await next_events(seen)
         assert [(e.type, e.payload) for e in gone] == [(('event', '1', 'eventer', 'bad'),
                                                         json_payload('DISCONNECTED'))]
         assert await client.register([reg('still/ok')], with_response=True)
@@ -339,10 +353,8 @@ def test_a_client_killed_mid_request_costs_nothing_else(ours):
             sock.close()
         names = []
         while len(names) < 40:
-            # Only the killed clients' sessions: the fixture's probe client
-            # may still be reported DISCONNECTED after 'watch' subscribed
-            # (its end races with this test's start).
-            names += [(e.type[3], e.payload.data) for e in await asyncio.wait_for(seen.get(), 10)
+            # Only the killed clients' sessions.
+            names += [(e.type[3], e.payload.data) for e in await next_events(seen)
                       if e.type[3].startswith('killed')]
         assert sorted(names) == sorted([(f'killed{i}', s) for i in range(20) for s in ('CONNECTED', 'DISCONNECTED')])
         result = await client.query(common.QueryLatestParams(event_types=[('x', '*')]))
@@ -358,8 +370,8 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on(ours):
         reader, reader_seen, _ = await connect_and_collect(ours, 'reader', subscriptions=[('big',)])
         slow = raw_init(ours.port, 'slow', subscriptions=[('big',)])
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        await asyncio.wait_for(seen.get(), 10)  # reader's CONNECTED
-        await asyncio.wait_for(seen.get(), 10)  # slow's CONNECTED
+        await next_events(seen)  # reader's CONNECTED
+        await next_events(seen)  # slow's CONNECTED
         big = [reg('big', common.EventPayloadBinary(type='b', data=bytes(65536))) for _ in range(32)]
         dropped = None
         for i in range(40):  # 80 MiB in all, 2 MiB a call
@@ -373,7 +385,7 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on(ours):
         assert dropped is not None, 'the slow consumer was never dropped'
         got = 0
         while got < (dropped + 1) * 32:
-            got += len(await asyncio.wait_for(reader_seen.get(), 10))
+            got += len(await next_events(reader_seen))
         assert got == (dropped + 1) * 32
         slow.close()
         await reader.async_close()
