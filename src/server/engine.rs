@@ -192,6 +192,17 @@ impl Shared {
     }
 
     fn register(&self, source: Source, register_events: impl SessionInput) -> Result<Vec<Arc<Event>>, PluginError> {
+        self.register_then(source, register_events, |_| {})
+    }
+
+    /// [`register`](Self::register), then `then` with the caller's events
+    /// before the session ends: no other session runs in between.
+    fn register_then(
+        &self,
+        source: Source,
+        register_events: impl SessionInput,
+        then: impl FnOnce(&[Arc<Event>]),
+    ) -> Result<Vec<Arc<Event>>, PluginError> {
         let count = register_events.count();
         if count == 0 {
             return Ok(Vec::new());
@@ -204,6 +215,7 @@ impl Shared {
         let mut backend = self.backend.lock(REENTRANT_REGISTER)?;
         backend.as_mut().ok_or(PluginError::Closed)?.register(&events)?;
         events.truncate(count);
+        then(&events);
         Ok(events)
     }
 
@@ -375,6 +387,23 @@ impl Engine {
     /// being copied (what a server that decoded them does).
     pub fn register_owned(&self, source: Source, events: Vec<RegisterEvent>) -> Result<Vec<Arc<Event>>, PluginError> {
         self.shared.register(source, events)
+    }
+
+    /// As [`register`](Self::register), then calls `then` with the
+    /// returned events while the session still holds the engine: after the
+    /// backend has registered them (and so after every subscriber was
+    /// notified of them) and before any other session starts. A server
+    /// uses it to start notifying a new client of what is registered after
+    /// the client's CONNECTED event and of nothing before, as the
+    /// reference's single-threaded loop does. `then` runs under the
+    /// engine's session lock: it must not register or query.
+    pub fn register_then<R: Borrow<RegisterEvent>>(
+        &self,
+        source: Source,
+        events: &[R],
+        then: impl FnOnce(&[Arc<Event>]),
+    ) -> Result<Vec<Arc<Event>>, PluginError> {
+        self.shared.register_then(source, events, then)
     }
 
     /// Queries the backend.
@@ -826,6 +855,34 @@ mod tests {
         // The engine is still usable afterwards.
         *slot.lock().unwrap() = None;
         assert_eq!(engine.register(EVENTER, &[reg("c")]).unwrap()[0].id.session, 3);
+    }
+
+    #[test]
+    fn register_then_runs_before_any_other_session() {
+        let plugins = Plugins::default();
+        let engine = Engine::create(&conf(&[]), &plugins, EngineHooks::default()).unwrap();
+        let then_done = AtomicBool::new(false);
+        let (in_then, other_may_start) = mpsc::channel();
+        std::thread::scope(|scope| {
+            let (engine, then_done) = (&engine, &then_done);
+            let other = scope.spawn(move || {
+                other_may_start.recv().unwrap();
+                let events = engine.register(EVENTER, &[reg("b")]).unwrap();
+                (events[0].id.session, then_done.load(Ordering::SeqCst))
+            });
+            let first = engine
+                .register_then(EVENTER, &[reg("a")], |events| {
+                    assert_eq!(events.len(), 1);
+                    in_then.send(()).unwrap();
+                    // Long enough for the other session to finish, were it not held off.
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    then_done.store(true, Ordering::SeqCst);
+                })
+                .unwrap();
+            let (other_session, saw_then_done) = other.join().unwrap();
+            assert!(saw_then_done, "another session ran while `then` was running");
+            assert_eq!(other_session, first[0].id.session + 1);
+        });
     }
 
     #[test]

@@ -993,15 +993,34 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
         Ok(_) => return End::Error("invalid init request type".into()),
         Err(e) => return e,
     };
-    let info = init_info(hub, conn.id, req).and_then(|info| {
-        if let Some(engine) = hub.engine() {
-            let event = hub.eventer_event(&info.client_name, "CONNECTED");
-            engine.register(eventer_source(conn.id), &[event]).map_err(|e| e.to_string())?;
+    // The connection starts receiving notifications (its route added,
+    // its info set, its init response queued first) under the state lock,
+    // so a status change is notified after the response, never lost
+    // between them; with an engine, also inside the session of its
+    // CONNECTED event, so it gets every event registered after that one
+    // and none before (as the reference, whose loop adds the connection
+    // before it next yields): a client that sees CONNECTED and registers
+    // at once reaches the new client.
+    let activate = |info: ConnectionInfo| {
+        let mut state = lock(&hub.state);
+        state.routes[usize::from(info.persisted)].add(&info.subscription, conn.id as u64);
+        let _ = conn.info.set(info);
+        conn.send_message_by(hub, &Message::InitRes(MsgInitRes::Success(state.status)), reply(&first), Flush::Inline);
+    };
+    let started = init_info(hub, conn.id, req).and_then(|info| {
+        match hub.engine() {
+            Some(engine) => {
+                let event = hub.eventer_event(&info.client_name, "CONNECTED");
+                engine
+                    .register_then(eventer_source(conn.id), &[event], |_| activate(info))
+                    .map_err(|e| e.to_string())?;
+            }
+            None => activate(info),
         }
-        Ok(info)
+        Ok(())
     });
-    let info = match info {
-        Ok(info) => info,
+    match started {
+        Ok(()) => {}
         Err(message) => {
             hub.log(
                 LogLevel::Warning,
@@ -1020,14 +1039,6 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
             }
             return End::Closed;
         }
-    };
-    {
-        // Under the state lock: a status change is notified after this
-        // response, never lost between them.
-        let mut state = lock(&hub.state);
-        state.routes[usize::from(info.persisted)].add(&info.subscription, conn.id as u64);
-        let _ = conn.info.set(info);
-        conn.send_message_by(hub, &Message::InitRes(MsgInitRes::Success(state.status)), reply(&first), Flush::Inline);
     }
     let mut batch = VecDeque::new();
     loop {
