@@ -27,32 +27,58 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_operational(proc, port, token, describe, limit=30):
-    """Waits until a server process on `port` reports OPERATIONAL to a
-    probe client (retrying while it is not listening yet); fails early,
-    with `describe()`, if the process exits."""
-    async def probe():
-        ready = asyncio.Event()
-        client = await eventer.connect(
-            net.TcpAddress('127.0.0.1', port), 'probe', client_token=token,
-            status_cb=lambda _, s: ready.set() if s == common.Status.OPERATIONAL else None)
-        try:
-            if client.status != common.Status.OPERATIONAL:
-                await asyncio.wait_for(ready.wait(), 10)
-        finally:
-            await client.async_close()
+class Probe:
+    """A client named 'probe' that connected once the server on `port` was
+    OPERATIONAL (retrying while it is not listening yet, or not yet
+    operational; fails early, with `describe()`, if the process exits),
+    kept connected until `close()` on a thread of its own (hat's client
+    answers the server's pings there). Kept open so that its session is
+    the same on every server a test compares: STARTED, then the probe's
+    CONNECTED, and no DISCONNECTED at a moment that depends on when the
+    server notices a close."""
 
-    deadline = time.monotonic() + limit
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f'{describe()} exited with {proc.returncode}')
+    def __init__(self, proc, port, token, describe, limit=30):
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name='probe', daemon=True)
+        self._thread.start()
+        self.client = None
+        deadline = time.monotonic() + limit
         try:
-            asyncio.run(probe())
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f'{describe()} exited with {proc.returncode}')
+                try:
+                    client = self._run(eventer.connect(net.TcpAddress('127.0.0.1', port), 'probe',
+                                                       client_token=token))
+                    if client.status == common.Status.OPERATIONAL:
+                        self.client = client
+                        return
+                    # Connected before the engine ran (so no CONNECTED was
+                    # registered): leave and come back once it runs.
+                    self._run(client.async_close())
+                except (ConnectionError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f'{describe()} not operational within {limit} s')
+                time.sleep(0.05)
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, coro, timeout=10):
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def close(self):
+        """Disconnects the probe (its DISCONNECTED follows) and ends its thread."""
+        if self._loop.is_closed():
             return
-        except (ConnectionError, OSError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self._run(self.client.async_close())
+            self.client = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
 
 
 class EventServer:
@@ -74,16 +100,16 @@ class EventServer:
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'hat.event.server', '--conf', str(path)],
             stdout=self.log, stderr=subprocess.STDOUT)
+        self.probe = None
         try:
-            self._wait_operational(token=server_token)
+            self.probe = Probe(self.proc, self.port, server_token, lambda: 'hat-event-server')
         except BaseException:
             self.stop()
             raise
 
-    def _wait_operational(self, token):
-        wait_operational(self.proc, self.port, token, lambda: 'hat-event-server')
-
     def stop(self):
+        if self.probe is not None:
+            self.probe.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -23,7 +23,7 @@ from hat.event import common
 from hat.event import eventer
 
 from eventer_support import (CClient, register_event, manager_json, chatter_msg, eventer_data,
-                             read_msg, free_port, wait_operational)
+                             read_msg, free_port, Probe)
 
 
 C_SERVER = os.environ.get('HAT_EVENT_C_SERVER')
@@ -32,8 +32,9 @@ FILE_BACKEND = os.environ.get('HAT_EVENT_FILE_BACKEND')
 
 class Server:
     """A server process (ours or hat's) on a free loopback port, OPERATIONAL
-    once a probe client has seen it so (the probe's CONNECTED and
-    DISCONNECTED sessions happen on both kinds alike)."""
+    once a probe client has connected to it so; the probe stays connected
+    until `stop()` (its CONNECTED session is the same on both kinds, and
+    no DISCONNECTED of it lands in the middle of a test)."""
 
     def __init__(self, tmp_path, kind, server_id=1, server_token=None, backend=None):
         if kind == 'ours' and not C_SERVER:
@@ -55,21 +56,21 @@ class Server:
         cmd = ([C_SERVER, '--conf', str(path)] if kind == 'ours'
                else [sys.executable, '-m', 'hat.event.server', '--conf', str(path)])
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.probe = None
         try:
-            self._wait_operational(server_token)
+            self.probe = Probe(self.proc, self.port, server_token,
+                               lambda: f'{self.kind} server ({self.log_text()})')
         except BaseException:
             self.stop()
             raise
-
-    def _wait_operational(self, token):
-        wait_operational(self.proc, self.port, token,
-                         lambda: f'{self.kind} server ({self.log_text()})')
 
     def log_text(self):
         self.log.flush()
         return self.log_path.read_text()
 
     def stop(self, timeout=10):
+        if self.probe is not None:
+            self.probe.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -107,21 +108,6 @@ def reg(event_type, payload=None, source_timestamp=None):
                                 payload=payload)
 
 
-def not_probe(events):
-    """`events` without the fixture's probe client's: the server registers
-    the end of the probe's session (DISCONNECTED) when it notices the
-    close, which may be after a test's subscriber connected."""
-    return [e for e in events if e.type[2:] != ('eventer', 'probe')]
-
-
-async def next_events(queue, timeout=10):
-    """The next notification's events on `queue` that are not the probe's."""
-    while True:
-        events = not_probe(await asyncio.wait_for(queue.get(), timeout))
-        if events:
-            return events
-
-
 async def connect_and_collect(srv, name, **kwargs):
     got = asyncio.Queue()
     statuses = asyncio.Queue()
@@ -144,17 +130,17 @@ async def script(srv):
     other_server, seen_other, _ = await connect_and_collect(srv, 'other', subscriptions=[('*',)],
                                                             server_id=srv.server_id + 1)
     out['status'] = watcher.status.name
-    out['connected_others'] = [[strip(e) for e in await next_events(seen)] for _ in range(2)]
+    out['connected_others'] = [[strip(e) for e in await asyncio.wait_for(seen.get(), 10)] for _ in range(2)]
     a, _, _ = await connect_and_collect(srv, 'a')
-    out['connected'] = [strip(e) for e in await next_events(seen)]
+    out['connected'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
     out['register'] = [strip(e) for e in await a.register(
         [reg('a/1', json_payload({'x': [1, 2.5, 'ž']}), common.Timestamp(10, 20)),
          reg('a/2', common.EventPayloadBinary(type='bin', data=b'\x00\xff')),
          reg('b/3')], with_response=True)]
-    out['notified'] = [strip(e) for e in await next_events(seen)]
-    out['notified_persisted'] = [strip(e) for e in await next_events(seen_persisted)]
+    out['notified'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
+    out['notified_persisted'] = [strip(e) for e in await asyncio.wait_for(seen_persisted.get(), 10)]
     await a.register([reg('a/1', json_payload('second'))])
-    out['notified_no_response'] = [strip(e) for e in await next_events(seen)]
+    out['notified_no_response'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
     out['empty_register'] = await a.register([], with_response=True)
     latest = await a.query(common.QueryLatestParams(event_types=[('a', '*')]))
     out['latest'] = sorted(strip(e) for e in latest.events), latest.more_follows
@@ -171,7 +157,7 @@ async def script(srv):
     except eventer.EventerInitError as e:
         out['bad_subscription'] = str(e)
     await a.async_close()
-    out['disconnected'] = [strip(e) for e in await next_events(seen)]
+    out['disconnected'] = [strip(e) for e in await asyncio.wait_for(seen.get(), 10)]
     out['other_server_saw'] = seen_other.qsize()
     for c in (watcher, persisted, other_server):
         await c.async_close()
@@ -222,7 +208,7 @@ def test_hats_client_sees_status_through_a_graceful_stop(ours):
         assert await asyncio.wait_for(statuses.get(), 10) == common.Status.STOPPING
         stopped = []
         while not stopped:
-            stopped = [e for e in await next_events(seen) if e.type[2] != 'eventer']
+            stopped = [e for e in await asyncio.wait_for(seen.get(), 10) if e.type[2] != 'eventer']
         assert [(e.type, e.payload) for e in stopped] == [(('event', '1', 'engine'), json_payload('STOPPED'))]
         assert await asyncio.wait_for(statuses.get(), 10) == common.Status.STANDBY
         await asyncio.wait_for(client.wait_closed(), 10)
@@ -273,7 +259,7 @@ def test_hat_event_manager_subscribe_prints_what_hats_client_registers(ours):
         try:
             while True:
                 # a loaded machine takes seconds to start a Python process
-                events = await next_events(seen, 60)
+                events = await asyncio.wait_for(seen.get(), 60)
                 if any(e.type[3:] == ('manager',) for e in events):
                     break
             await watcher.register([reg('sub/x', json_payload(7)), reg('other/y')], with_response=True)
@@ -325,11 +311,11 @@ def test_garbage_and_oversized_frames_close_only_that_connection(ours, bad, logg
     async def run():
         client, seen, _ = await connect_and_collect(ours, 'watch', subscriptions=[('*',)])
         sock = raw_init(ours.port, 'bad')
-        assert [e.type for e in await next_events(seen)] == [('event', '1', 'eventer', 'bad')]
+        assert [e.type for e in await asyncio.wait_for(seen.get(), 10)] == [('event', '1', 'eventer', 'bad')]
         sock.sendall(bad)
         assert await asyncio.to_thread(closed_by_server, sock)
         sock.close()
-        gone = await next_events(seen)
+        gone = await asyncio.wait_for(seen.get(), 10)
         assert [(e.type, e.payload) for e in gone] == [(('event', '1', 'eventer', 'bad'),
                                                         json_payload('DISCONNECTED'))]
         assert await client.register([reg('still/ok')], with_response=True)
@@ -354,7 +340,7 @@ def test_a_client_killed_mid_request_costs_nothing_else(ours):
         names = []
         while len(names) < 40:
             # Only the killed clients' sessions.
-            names += [(e.type[3], e.payload.data) for e in await next_events(seen)
+            names += [(e.type[3], e.payload.data) for e in await asyncio.wait_for(seen.get(), 10)
                       if e.type[3].startswith('killed')]
         assert sorted(names) == sorted([(f'killed{i}', s) for i in range(20) for s in ('CONNECTED', 'DISCONNECTED')])
         result = await client.query(common.QueryLatestParams(event_types=[('x', '*')]))
@@ -370,8 +356,8 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on(ours):
         reader, reader_seen, _ = await connect_and_collect(ours, 'reader', subscriptions=[('big',)])
         slow = raw_init(ours.port, 'slow', subscriptions=[('big',)])
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        await next_events(seen)  # reader's CONNECTED
-        await next_events(seen)  # slow's CONNECTED
+        await asyncio.wait_for(seen.get(), 10)  # reader's CONNECTED
+        await asyncio.wait_for(seen.get(), 10)  # slow's CONNECTED
         big = [reg('big', common.EventPayloadBinary(type='b', data=bytes(65536))) for _ in range(32)]
         dropped = None
         for i in range(40):  # 80 MiB in all, 2 MiB a call
@@ -385,7 +371,7 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on(ours):
         assert dropped is not None, 'the slow consumer was never dropped'
         got = 0
         while got < (dropped + 1) * 32:
-            got += len(await next_events(reader_seen))
+            got += len(await asyncio.wait_for(reader_seen.get(), 10))
         assert got == (dropped + 1) * 32
         slow.close()
         await reader.async_close()
@@ -396,6 +382,7 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on(ours):
 
 
 def test_a_thousand_concurrent_connections(ours):
+    ours.probe.close()  # so that no connection is left once this test's are gone
     fds_before = len(os.listdir(f'/proc/{ours.proc.pid}/fd'))
 
     async def run():
