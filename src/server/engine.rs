@@ -395,8 +395,9 @@ impl Engine {
     /// notified of them) and before any other session starts. A server
     /// uses it to start notifying a new client of what is registered after
     /// the client's CONNECTED event and of nothing before, as the
-    /// reference's single-threaded loop does. `then` runs under the
-    /// engine's session lock: it must not register or query.
+    /// reference's single-threaded loop does. `then` runs while the
+    /// session holds the engine: a register or query from it fails with
+    /// [`PluginError::Reentrant`], and one from another thread waits.
     pub fn register_then<R: Borrow<RegisterEvent>>(
         &self,
         source: Source,
@@ -873,6 +874,9 @@ mod tests {
             let first = engine
                 .register_then(EVENTER, &[reg("a")], |events| {
                     assert_eq!(events.len(), 1);
+                    assert!(matches!(engine.register(EVENTER, &[reg("x")]), Err(PluginError::Reentrant(_))));
+                    let query = engine.query(&QueryParams::Server(QueryServerParams::new(1)));
+                    assert!(matches!(query, Err(PluginError::Reentrant(_))));
                     in_then.send(()).unwrap();
                     // Long enough for the other session to finish, were it not held off.
                     std::thread::sleep(std::time::Duration::from_millis(200));
