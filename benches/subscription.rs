@@ -9,8 +9,10 @@
 //! test_collection_perf.py time series.
 
 mod harness;
+mod types;
 mod views;
 use harness::{measure, time};
+use types::hat_event_types;
 use views::Views;
 
 use std::hint::black_box;
@@ -19,25 +21,6 @@ use hat_event::ffi::boundary::HAT_EVENT_OK;
 use hat_event::ffi::collection::*;
 use hat_event::ffi::event_type::hat_event_event_type_view_t;
 use hat_event::ffi::subscription::*;
-
-/// hat-event's `get_event_types(event_type_size, count)`.
-fn hat_event_types(size: usize, count: usize) -> Vec<Vec<String>> {
-    let base = if size > 1 { ((count as f64).ln() / (size as f64).ln()).ceil() as usize } else { count }.max(1);
-    (0..count)
-        .map(|i| {
-            let mut rest = i;
-            (0..size)
-                .rev()
-                .map(|j| {
-                    let p = base.pow(j as u32);
-                    let digit = rest / p;
-                    rest -= digit * p;
-                    format!("segment {digit}")
-                })
-                .collect()
-        })
-        .collect()
-}
 
 struct Rng(u64);
 

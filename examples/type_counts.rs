@@ -42,8 +42,14 @@
 
 #[path = "../benches/sink/mod.rs"]
 mod sink;
+#[path = "../benches/types/mod.rs"]
+mod types;
+#[path = "../benches/views/mod.rs"]
+mod views;
 use std::hint::black_box;
 use std::sync::Arc;
+use types::hat_event_types;
+use views::Views;
 
 use hat_event::event::{Event, EventId, EventPayload, RegisterEvent, Source, SourceType};
 use hat_event::event_type::EventType;
@@ -86,12 +92,6 @@ fn typical_event() -> Event {
             EventPayload::json_from_text(r#"{"value": 21.5, "quality": "good", "ts": 1700000000.123}"#).unwrap(),
         )),
     }
-}
-
-/// benches/hat_subscription.py `hat_event_types(size, count)`.
-fn hat_event_types(size: u32, count: u32) -> Vec<Vec<String>> {
-    let base = if size > 1 { (f64::from(count).ln() / f64::from(size).ln()).ceil() as u32 } else { count }.max(1);
-    (0..count).map(|i| (0..size).rev().map(|j| format!("segment {}", i / base.pow(j) % base)).collect()).collect()
 }
 
 fn main() {
@@ -234,11 +234,9 @@ fn main() {
             assert_eq!(hits, n);
         }
         "matches_10" => {
-            // benches/hat_subscription.py hat_event_types(10, 100_000): ten
-            // base-5 digits, the last varying fastest.
-            let types: Vec<Vec<String>> = (0..100_000u32)
-                .map(|i| (0..10).rev().map(|j| format!("segment {}", i / 5u32.pow(j) % 5)).collect())
-                .collect();
+            // hat_event_types(10, 100_000): ten base-5 digits, the last
+            // varying fastest.
+            let types = hat_event_types(10, 100_000);
             let sub = Subscription::new(&types).unwrap();
             let query: Vec<&str> = types[77_777].iter().map(String::as_str).collect();
             let mut hits = 0;
@@ -248,10 +246,9 @@ fn main() {
             assert_eq!(hits, n);
         }
         "isdisjoint" | "intersection" => {
-            // benches/hat_subscription.py hat_event_types(3, 15_000): digits
-            // in base ceil(log3 15,000) = 9, the first one unbounded.
-            let types: Vec<Vec<String>> =
-                (0..15_000u32).map(|i| [i / 81, i / 9 % 9, i % 9].map(|d| format!("segment {d}")).to_vec()).collect();
+            // hat_event_types(3, 15_000): digits in base ceil(log3 15,000)
+            // = 9, the first one unbounded.
+            let types = hat_event_types(3, 15_000);
             let a = Subscription::new(&types[..10_000]).unwrap();
             let b = Subscription::new(&types[5_000..]).unwrap();
             let mut count = 0;
@@ -279,25 +276,18 @@ fn main() {
             }
         }
         "c_matches_1" | "c_matches_3" | "c_matches_10" => {
-            use hat_event::ffi::boundary::hat_event_str_t;
-            use hat_event::ffi::event_type::hat_event_event_type_view_t;
             use hat_event::ffi::subscription::{
                 hat_event_subscription_create, hat_event_subscription_destroy, hat_event_subscription_matches,
             };
-            let size: u32 = case["c_matches_".len()..].parse().unwrap();
-            let types = hat_event_types(size, 10_000);
-            let views: Vec<Vec<hat_event_str_t>> = types
-                .iter()
-                .map(|t| t.iter().map(|s| hat_event_str_t { ptr: s.as_ptr().cast(), len: s.len() }).collect())
-                .collect();
-            let type_views: Vec<hat_event_event_type_view_t> =
-                views.iter().map(|v| hat_event_event_type_view_t { segments: v.as_ptr(), len: v.len() }).collect();
+            let size: usize = case["c_matches_".len()..].parse().unwrap();
+            let views = Views::new(&hat_event_types(size, 10_000));
+            let type_views = views.type_views();
             let mut sub = std::ptr::null_mut();
             // SAFETY: views of live strings; the subscription is released at the end.
             unsafe { assert_eq!(hat_event_subscription_create(type_views.as_ptr(), type_views.len(), &mut sub), 0) };
             let mut hits = 0;
             for i in 0..n {
-                let q = &views[i % views.len()];
+                let q = views.get(i % views.len());
                 let mut m = false;
                 // SAFETY: a live handle and views.
                 unsafe { hat_event_subscription_matches(sub, q.as_ptr(), q.len(), &mut m) };

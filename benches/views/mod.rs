@@ -1,5 +1,5 @@
 //! Event types as C views for the benchmarks that call the C ABI
-//! (subscription.rs, compare.rs).
+//! (subscription.rs, compare.rs, and examples/type_counts.rs).
 
 use hat_event::ffi::boundary::hat_event_str_t;
 use hat_event::ffi::event_type::hat_event_event_type_view_t;
