@@ -395,22 +395,6 @@ impl<P: Payload> Trie<P> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn segment_compare_is_byte_equality() {
-        for n in 0..=20usize {
-            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
-            assert!(bytes_eq(&a, &a.clone()));
-            for at in 0..n {
-                let mut b = a.clone();
-                b[at] ^= 0x20;
-                assert!(!bytes_eq(&a, &b), "{n} {at}");
-            }
-            let mut longer = a.clone();
-            longer.push(b'x');
-            assert!(!bytes_eq(&a, &longer) && !bytes_eq(&longer, &a));
-        }
-    }
-
     /// Children found through each form a node's literals take as they
     /// grow (one, a few, a table); other segments are not.
     #[test]

@@ -861,6 +861,22 @@ mod tests {
     }
 
     #[test]
+    fn bytes_eq_is_byte_equality() {
+        for n in 0..=20usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+            assert!(bytes_eq(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!bytes_eq(&a, &b), "{n} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!bytes_eq(&a, &longer) && !bytes_eq(&longer, &a));
+        }
+    }
+
+    #[test]
     fn lookups_compare_every_byte_at_every_length() {
         // Lengths around the inline comparisons (4, 8, 16) and the one-byte
         // length limit (128); a type differing in any one byte is not found.

@@ -1007,38 +1007,33 @@ fn serve(hub: &Arc<Hub>, conn: &Arc<Conn>, reader: &mut Reader<'_>) -> End {
         let _ = conn.info.set(info);
         conn.send_message_by(hub, &Message::InitRes(MsgInitRes::Success(state.status)), reply(&first), Flush::Inline);
     };
-    let started = init_info(hub, conn.id, req).and_then(|info| {
-        match hub.engine() {
-            Some(engine) => {
-                let event = hub.eventer_event(&info.client_name, "CONNECTED");
-                engine
-                    .register_then(eventer_source(conn.id), &[event], |_| activate(info))
-                    .map_err(|e| e.to_string())?;
-            }
-            None => activate(info),
+    let started = init_info(hub, conn.id, req).and_then(|info| match hub.engine() {
+        Some(engine) => {
+            let event = hub.eventer_event(&info.client_name, "CONNECTED");
+            engine
+                .register_then(eventer_source(conn.id), &[event], |_| activate(info))
+                .map(drop)
+                .map_err(|e| e.to_string())
         }
-        Ok(())
+        None => {
+            activate(info);
+            Ok(())
+        }
     });
-    match started {
-        Ok(()) => {}
-        Err(message) => {
-            hub.log(
-                LogLevel::Warning,
-                &format!("connection {} ({}): initialization error: {message}", conn.id, conn.peer),
-            );
-            conn.send_message(hub, &Message::InitRes(MsgInitRes::Error(message)), reply(&first));
-            // As the reference: give the client close_timeout to close.
-            let _ = reader.stream.set_read_timeout(Some(hub.conf.limits.close_timeout));
-            let deadline = Instant::now() + hub.conf.limits.close_timeout;
-            let mut sink = [0u8; 1024];
-            while Instant::now() < deadline {
-                match { reader.stream }.read(&mut sink) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
+    if let Err(message) = started {
+        hub.log(LogLevel::Warning, &format!("connection {} ({}): initialization error: {message}", conn.id, conn.peer));
+        conn.send_message(hub, &Message::InitRes(MsgInitRes::Error(message)), reply(&first));
+        // As the reference: give the client close_timeout to close.
+        let _ = reader.stream.set_read_timeout(Some(hub.conf.limits.close_timeout));
+        let deadline = Instant::now() + hub.conf.limits.close_timeout;
+        let mut sink = [0u8; 1024];
+        while Instant::now() < deadline {
+            match { reader.stream }.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
             }
-            return End::Closed;
         }
+        return End::Closed;
     }
     let mut batch = VecDeque::new();
     loop {
